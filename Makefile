@@ -1,0 +1,33 @@
+# jetstorm — see README.md. Everything runs on 127.0.0.1.
+GO      ?= go
+BIN     := bin/jetstorm
+SCENARIO ?= scenarios/smoke.yaml
+
+.PHONY: build run test test-short bench vet clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/jetstorm
+
+# The main job: a real 3-node cluster, the queue workload, kills, the
+# lost-write check. Exit code 0 = valid.
+run: build
+	./$(BIN) run $(SCENARIO)
+
+# Unit tests and real-cluster integration tests (about 2 minutes on 2 cores).
+test: vet
+	$(GO) test -count=1 -timeout 20m ./...
+
+# Unit tests only (no cluster).
+test-short: vet
+	$(GO) test -count=1 -short ./...
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+
+# Benchmarks (speed and memory targets live here, not in timed tests).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./checker/
+
+clean:
+	rm -rf bin

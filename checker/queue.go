@@ -1,0 +1,267 @@
+package checker
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"jetstorm/history"
+)
+
+// Queue checks the queue workload against the final drain: every
+// acknowledged publish must be read, nothing may be read that was never
+// published, and a publish reported as failed must not be read. Duplicates
+// are reported but allowed: JetStream delivery is at-least-once.
+type Queue struct{}
+
+func (Queue) Name() string { return "queue" }
+
+// maxValues caps the example lists so a catastrophic run stays reportable.
+const maxValues = 100
+
+// QueueStats is what AnalyzeQueue finds; Queue.Check returns it as Details.
+// Publish counts (Acked+Failed+Indeterminate = Attempted) count operations;
+// the read-side counts count distinct values.
+type QueueStats struct {
+	Attempted     int `json:"attempted"`       // publish invokes
+	Acked         int `json:"acked"`           // OK publishes
+	Failed        int `json:"failed"`          // Fail publishes
+	Indeterminate int `json:"indeterminate"`   // Info publishes (and invokes never completed)
+	Read          int `json:"read"`            // distinct values read
+	Lost          int `json:"lost"`            // acked, never read
+	Recovered     int `json:"recovered"`       // indeterminate, but read
+	Unexpected    int `json:"unexpected"`      // read, never attempted
+	Duplicated    int `json:"duplicated"`      // distinct values read more than once
+	FailedButRead int `json:"failed_but_read"` // a Fail publish whose value was read: the failure was a lie
+
+	LostValues          []string `json:"lost_values"`                      // first 100, in publish (history) order
+	UnexpectedValues    []string `json:"unexpected_values,omitempty"`      // first 100, in read order
+	DuplicatedValues    []string `json:"duplicated_values,omitempty"`      // first 100, in read order
+	FailedButReadValues []string `json:"failed_but_read_values,omitempty"` // first 100, in publish order
+
+	DrainComplete bool `json:"drain_complete"`
+
+	// Malformed counts ops that break the publish protocol (a completion
+	// without an invoke, a second invoke while one is outstanding, a
+	// non-string value). Any makes the verdict Unknown.
+	Malformed         int      `json:"malformed,omitempty"`
+	MalformedExamples []string `json:"malformed_examples,omitempty"` // first 10
+}
+
+// outcome is the strongest evidence about a value's publishes. It is ordered
+// so that if one value is published more than once (a client retry), an OK
+// ack (stored) beats Info (maybe) beats Fail (not stored).
+type outcome uint8
+
+const (
+	outNone outcome = iota // invoked, not yet completed
+	outFail
+	outInfo
+	outOK
+)
+
+// valState is what the history says about one distinct value.
+type valState struct {
+	v     string
+	out   outcome
+	pub   bool // at least one publish invoke
+	reads int
+}
+
+// AnalyzeQueue computes QueueStats in one pass over h, then passes over the
+// distinct values. Each value costs about two map operations: everything
+// else indexes a slice, which matters at 1e6 ops (maps that size miss cache).
+func AnalyzeQueue(h []history.Op) QueueStats {
+	s := QueueStats{LostValues: []string{}} // "lost_values": [] rather than null
+	bad := func(format string, args ...any) {
+		s.Malformed++
+		if len(s.MalformedExamples) < 10 {
+			s.MalformedExamples = append(s.MalformedExamples, fmt.Sprintf(format, args...))
+		}
+	}
+	type pending struct {
+		val   int   // index into vals
+		index int64 // the invoke op, for messages
+	}
+	open := map[int]pending{} // process -> its outstanding publish
+	idx := make(map[string]int, len(h)/3)
+	vals := make([]valState, 0, len(h)/3)
+	var pubOrder, readOrder []int // vals indices in first-publish / first-read order: deterministic lists
+	lookup := func(v string) int {
+		i, ok := idx[v]
+		if !ok {
+			i = len(vals)
+			idx[v] = i
+			vals = append(vals, valState{v: v})
+		}
+		return i
+	}
+	settle := func(i int, t history.OpType) {
+		o := outInfo
+		switch t {
+		case history.OK:
+			s.Acked++
+			o = outOK
+		case history.Fail:
+			s.Failed++
+			o = outFail
+		default:
+			s.Indeterminate++
+		}
+		vals[i].out = max(vals[i].out, o)
+	}
+
+	for _, op := range h {
+		switch op.F {
+		case history.FPublish:
+			if op.Type == history.Invoke {
+				v, ok := op.Value.(string)
+				if !ok {
+					bad("op %d: publish value %v is not a string", op.Index, op.Value)
+					continue
+				}
+				if p, busy := open[op.Process]; busy {
+					// The earlier publish's fate is unknown: count it as Info.
+					bad("op %d: process %d invoked a publish while op %d was outstanding", op.Index, op.Process, p.index)
+					settle(p.val, history.Info)
+				}
+				s.Attempted++
+				i := lookup(v)
+				if !vals[i].pub {
+					vals[i].pub = true
+					pubOrder = append(pubOrder, i)
+				}
+				open[op.Process] = pending{i, op.Index}
+				continue
+			}
+			p, ok := open[op.Process]
+			if !ok {
+				bad("op %d: publish %s by process %d has no invoke", op.Index, op.Type, op.Process)
+				continue
+			}
+			delete(open, op.Process)
+			if v, ok := op.Value.(string); ok && v != vals[p.val].v {
+				bad("op %d: publish %s value %q differs from invoke op %d value %q", op.Index, op.Type, v, p.index, vals[p.val].v)
+			}
+			settle(p.val, op.Type)
+		case history.FRead:
+			if op.Type != history.OK {
+				continue
+			}
+			v, ok := op.Value.(string)
+			if !ok {
+				bad("op %d: read value %v is not a string", op.Index, op.Value)
+				continue
+			}
+			i := lookup(v)
+			switch vals[i].reads++; vals[i].reads {
+			case 1:
+				readOrder = append(readOrder, i)
+			case 2:
+				s.Duplicated++
+				s.DuplicatedValues = appendCapped(s.DuplicatedValues, v)
+			}
+		case history.FDrain:
+			if op.Type == history.OK {
+				s.DrainComplete = true
+			}
+		}
+	}
+	// The run died before these completed: they may or may not have happened.
+	// Map order does not matter here: settle only counts.
+	for _, p := range open {
+		settle(p.val, history.Info)
+	}
+
+	s.Read = len(readOrder)
+	for _, i := range pubOrder {
+		st := &vals[i]
+		switch {
+		case st.out == outOK && st.reads == 0:
+			s.Lost++
+			s.LostValues = appendCapped(s.LostValues, st.v)
+		case st.out == outInfo && st.reads > 0:
+			s.Recovered++
+		case st.out == outFail && st.reads > 0:
+			s.FailedButRead++
+			s.FailedButReadValues = appendCapped(s.FailedButReadValues, st.v)
+		}
+	}
+	for _, i := range readOrder {
+		if !vals[i].pub {
+			s.Unexpected++
+			s.UnexpectedValues = appendCapped(s.UnexpectedValues, vals[i].v)
+		}
+	}
+	return s
+}
+
+func appendCapped(vs []string, v string) []string {
+	if len(vs) < maxValues {
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+// Check analyzes h and judges it. Lost writes are only proven by a complete
+// drain; unexpected and failed-but-read values are proven by any read.
+func (Queue) Check(ctx context.Context, h []history.Op) Result {
+	r := Result{Name: "queue", Verdict: Unknown}
+	if err := ctx.Err(); err != nil {
+		r.Message = "not checked: " + err.Error()
+		return r
+	}
+	s := AnalyzeQueue(h)
+	r.Details = s
+	r.Verdict, r.Message = queueVerdict(s)
+	return r
+}
+
+func queueVerdict(s QueueStats) (Verdict, string) {
+	lostWord := "lost"
+	if !s.DrainComplete {
+		lostWord = "acked but unread" // not proven lost: the drain may have stopped early
+	}
+	summary := fmt.Sprintf("%d attempted, %d acked, %d failed, %d indeterminate; %d read, %d %s, %d recovered",
+		s.Attempted, s.Acked, s.Failed, s.Indeterminate, s.Read, s.Lost, lostWord, s.Recovered)
+	if s.Duplicated > 0 {
+		summary += fmt.Sprintf(", %d duplicated (allowed: at-least-once delivery; first: %s)",
+			s.Duplicated, examples(s.DuplicatedValues, s.Duplicated))
+	}
+
+	var problems []string
+	if s.DrainComplete && s.Lost > 0 {
+		problems = append(problems, fmt.Sprintf("LOST %d acknowledged writes (first: %s)", s.Lost, examples(s.LostValues, s.Lost)))
+	}
+	if s.Unexpected > 0 {
+		problems = append(problems, fmt.Sprintf("read %d UNEXPECTED values never published (first: %s)",
+			s.Unexpected, examples(s.UnexpectedValues, s.Unexpected)))
+	}
+	if s.FailedButRead > 0 {
+		problems = append(problems, fmt.Sprintf("read %d values whose publish FAILED (first: %s)",
+			s.FailedButRead, examples(s.FailedButReadValues, s.FailedButRead)))
+	}
+
+	switch {
+	case s.Malformed > 0:
+		// The counts rest on a broken pairing of invokes and completions:
+		// neither validity nor an anomaly can be trusted.
+		msg := fmt.Sprintf("malformed history (%d bad ops; first: %s)", s.Malformed, s.MalformedExamples[0])
+		return Unknown, strings.Join(append([]string{msg}, append(problems, summary)...), "; ")
+	case len(problems) > 0:
+		return Invalid, strings.Join(append(problems, summary), "; ")
+	case !s.DrainComplete:
+		return Unknown, "drain missing or incomplete, so lost writes cannot be judged; " + summary
+	}
+	return Valid, summary
+}
+
+// examples renders up to 5 values, with "..." when total has more.
+func examples(vs []string, total int) string {
+	const show = 5
+	out := strings.Join(vs[:min(len(vs), show)], ", ")
+	if total > show {
+		out += ", ..."
+	}
+	return out
+}

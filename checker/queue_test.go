@@ -1,0 +1,202 @@
+package checker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"jetstorm/history"
+)
+
+func TestQueueGolden(t *testing.T) {
+	tests := []struct {
+		file    string
+		verdict Verdict
+		stats   QueueStats
+		msg     []string // substrings the message must contain
+	}{
+		{"valid", Valid, QueueStats{Attempted: 6, Acked: 3, Failed: 1, Indeterminate: 2, Read: 3,
+			LostValues: []string{}, DrainComplete: true}, []string{"3 acked", "0 lost"}},
+		{"lost", Invalid, QueueStats{Attempted: 3, Acked: 3, Read: 2, Lost: 1,
+			LostValues: []string{"1-1"}, DrainComplete: true}, []string{"LOST 1 acknowledged writes (first: 1-1)"}},
+		{"unexpected", Invalid, QueueStats{Attempted: 1, Acked: 1, Read: 2, Unexpected: 1,
+			LostValues: []string{}, UnexpectedValues: []string{"9-9"}, DrainComplete: true}, []string{"UNEXPECTED", "9-9"}},
+		{"duplicate", Valid, QueueStats{Attempted: 2, Acked: 2, Read: 2, Duplicated: 1,
+			LostValues: []string{}, DuplicatedValues: []string{"0-2"}, DrainComplete: true}, []string{"1 duplicated", "0-2", "at-least-once"}},
+		{"recovered", Valid, QueueStats{Attempted: 2, Acked: 1, Indeterminate: 1, Read: 2, Recovered: 1,
+			LostValues: []string{}, DrainComplete: true}, []string{"1 recovered"}},
+		{"failed_but_read", Invalid, QueueStats{Attempted: 2, Acked: 1, Failed: 1, Read: 2, FailedButRead: 1,
+			LostValues: []string{}, FailedButReadValues: []string{"1-1"}, DrainComplete: true}, []string{"FAILED", "1-1"}},
+		// An acked value not read is not proven lost when the drain stopped early.
+		{"incomplete_drain", Unknown, QueueStats{Attempted: 2, Acked: 2, Read: 1, Lost: 1,
+			LostValues: []string{"0-2"}}, []string{"incomplete", "1 acked but unread"}},
+		{"no_drain", Unknown, QueueStats{Attempted: 1, Acked: 1, Lost: 1,
+			LostValues: []string{"0-1"}}, []string{"incomplete"}},
+		// ...but an unexpected read is proven by any read.
+		{"incomplete_unexpected", Invalid, QueueStats{Attempted: 2, Acked: 2, Read: 2, Lost: 1, Unexpected: 1,
+			LostValues: []string{"0-2"}, UnexpectedValues: []string{"7-7"}}, []string{"UNEXPECTED", "7-7"}},
+		{"malformed", Unknown, QueueStats{Attempted: 1, Acked: 1, Read: 2, Unexpected: 1,
+			LostValues: []string{}, UnexpectedValues: []string{"1-1"}, DrainComplete: true, Malformed: 1,
+			MalformedExamples: []string{"op 3: publish ok by process 1 has no invoke"}}, []string{"malformed", "no invoke"}},
+		// One value published three times: the OK ack wins, so reading it is fine.
+		{"retry", Valid, QueueStats{Attempted: 3, Acked: 1, Failed: 1, Indeterminate: 1, Read: 1,
+			LostValues: []string{}, DrainComplete: true}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			h, err := history.ReadFile(filepath.Join("testdata", tt.file+".jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := Queue{}.Check(context.Background(), h)
+			if r.Name != "queue" || r.Verdict != tt.verdict {
+				t.Errorf("got %s %s, want queue %s; message: %s", r.Name, r.Verdict, tt.verdict, r.Message)
+			}
+			if got := r.Details.(QueueStats); !reflect.DeepEqual(got, tt.stats) {
+				t.Errorf("stats:\n got %+v\nwant %+v", got, tt.stats)
+			}
+			for _, m := range tt.msg {
+				if !strings.Contains(r.Message, m) {
+					t.Errorf("message %q lacks %q", r.Message, m)
+				}
+			}
+			if strings.Contains(r.Message, "\n") {
+				t.Errorf("message is not one line: %q", r.Message)
+			}
+		})
+	}
+}
+
+// Lost values are listed in publish order, capped at maxValues, whatever the
+// interleaving of processes; the count is not capped.
+func TestQueueLostOrderAndCap(t *testing.T) {
+	var h []history.Op
+	var want []string
+	for i := range 150 {
+		v := fmt.Sprintf("%d-%d", i%7, i)
+		h = append(h, history.Op{Process: i, Type: history.Invoke, F: history.FPublish, Value: v})
+		want = append(want, v)
+	}
+	for i := 149; i >= 0; i-- { // complete in reverse: order must follow the invokes
+		h = append(h, history.Op{Process: i, Type: history.OK, F: history.FPublish, Value: want[i]})
+	}
+	h = append(h, history.Op{Type: history.Invoke, F: history.FDrain}, history.Op{Type: history.OK, F: history.FDrain})
+	s := AnalyzeQueue(h)
+	if s.Lost != 150 || !reflect.DeepEqual(s.LostValues, want[:maxValues]) {
+		t.Fatalf("lost=%d values=%v", s.Lost, s.LostValues)
+	}
+	r := Queue{}.Check(context.Background(), h)
+	if r.Verdict != Invalid || !strings.HasPrefix(r.Message, "LOST 150 acknowledged writes (first: 0-0, 1-1, 2-2, 3-3, 4-4, ...)") {
+		t.Fatalf("%s: %s", r.Verdict, r.Message)
+	}
+}
+
+func TestQueueJSON(t *testing.T) {
+	b, err := json.Marshal(AnalyzeQueue(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An empty history still says lost_values: [] rather than null.
+	if want := `{"attempted":0,"acked":0,"failed":0,"indeterminate":0,"read":0,"lost":0,"recovered":0,"unexpected":0,"duplicated":0,"failed_but_read":0,"lost_values":[],"drain_complete":false}`; string(b) != want {
+		t.Fatalf("got  %s\nwant %s", b, want)
+	}
+}
+
+func TestCombine(t *testing.T) {
+	tests := []struct {
+		in   []Verdict
+		want Verdict
+	}{
+		{nil, Unknown},
+		{[]Verdict{Valid}, Valid},
+		{[]Verdict{Valid, Valid}, Valid},
+		{[]Verdict{Valid, Unknown}, Unknown},
+		{[]Verdict{Unknown, Invalid, Valid}, Invalid},
+		{[]Verdict{Valid, Invalid}, Invalid},
+		{[]Verdict{Valid, "bogus"}, Unknown},
+	}
+	for _, tt := range tests {
+		if got := Combine(tt.in...); got != tt.want {
+			t.Errorf("Combine(%v) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	for v, want := range map[Verdict]int{Valid: 0, Invalid: 1, Unknown: 2, "": 2} {
+		if got := ExitCode(v); got != want {
+			t.Errorf("ExitCode(%q) = %d, want %d", v, got, want)
+		}
+	}
+}
+
+type panicky struct{}
+
+func (panicky) Name() string                               { return "panicky" }
+func (panicky) Check(context.Context, []history.Op) Result { panic("boom") }
+
+func TestRun(t *testing.T) {
+	h, err := history.ReadFile("testdata/valid.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, rs := Run(context.Background(), h, Queue{})
+	if v != Valid || len(rs) != 1 || rs[0].Verdict != Valid {
+		t.Fatalf("%s %+v", v, rs)
+	}
+	v, rs = Run(context.Background(), h, Queue{}, panicky{})
+	if v != Unknown || rs[1].Name != "panicky" || !strings.Contains(rs[1].Message, "boom") {
+		t.Fatalf("%s %+v", v, rs)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if v, rs = Run(ctx, h, Queue{}); v != Unknown || rs[0].Verdict != Unknown {
+		t.Fatalf("cancelled: %s %+v", v, rs)
+	}
+	if v, _ = Run(context.Background(), h); v != Unknown {
+		t.Fatalf("no checkers: %s", v)
+	}
+}
+
+// genHistory builds a ~n-op queue history: 8 processes publishing, a few
+// info/fail completions, then a drain reading every stored value.
+func genHistory(n int) []history.Op {
+	pubs := (n - 2) / 3 // invoke + completion + read each
+	h := make([]history.Op, 0, n)
+	var stored []string
+	for i := range pubs {
+		p := i % 8
+		v := fmt.Sprintf("%d-%d", p, i)
+		h = append(h, history.Op{Index: int64(len(h)), Process: p, Type: history.Invoke, F: history.FPublish, Value: v})
+		typ := history.OK
+		switch i % 100 {
+		case 7:
+			typ = history.Info
+		case 9:
+			typ = history.Fail
+		}
+		h = append(h, history.Op{Index: int64(len(h)), Process: p, Type: typ, F: history.FPublish, Value: v, Seq: uint64(i + 1)})
+		if typ != history.Fail {
+			stored = append(stored, v)
+		}
+	}
+	h = append(h, history.Op{Index: int64(len(h)), Process: -1, Type: history.Invoke, F: history.FDrain})
+	for i, v := range stored {
+		h = append(h, history.Op{Index: int64(len(h)), Process: -1, Type: history.OK, F: history.FRead, Value: v, Seq: uint64(i + 1)})
+	}
+	return append(h, history.Op{Index: int64(len(h)), Process: -1, Type: history.OK, F: history.FDrain})
+}
+
+func BenchmarkAnalyzeQueue(b *testing.B) {
+	h := genHistory(1_000_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if s := AnalyzeQueue(h); s.Lost != 0 || !s.DrainComplete || s.Recovered == 0 {
+			b.Fatalf("%+v", s)
+		}
+	}
+}

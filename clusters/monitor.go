@@ -1,0 +1,85 @@
+package clusters
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// GetJSON fetches a monitor endpoint (e.g. "/jsz?streams=true") of a node.
+func GetJSON(ctx context.Context, n Node, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.MonitorURL()+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", n.Name(), path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: HTTP %d", n.Name(), path, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("%s %s: %w", n.Name(), path, err)
+	}
+	return nil
+}
+
+// Jsz is a node's /jsz with stream details.
+func Jsz(ctx context.Context, n Node) (*server.JSInfo, error) {
+	var info server.JSInfo
+	err := GetJSON(ctx, n, "/jsz?streams=true", &info)
+	return &info, err
+}
+
+// Version asks the first node that answers for its server version (/varz).
+func Version(ctx context.Context, c Cluster) (string, error) {
+	var last error
+	for _, n := range c.Nodes() {
+		var v struct {
+			Version string `json:"version"`
+		}
+		if last = GetJSON(ctx, n, "/varz", &v); last == nil {
+			return v.Version, nil
+		}
+	}
+	return "", last
+}
+
+// MetaLeader is the meta group leader's name as any running node reports it.
+func MetaLeader(ctx context.Context, c Cluster) (string, error) {
+	for _, n := range c.Nodes() {
+		if !n.Running() {
+			continue
+		}
+		if info, err := Jsz(ctx, n); err == nil && info.Meta != nil && info.Meta.Leader != "" {
+			return info.Meta.Leader, nil
+		}
+	}
+	return "", fmt.Errorf("no node reports a meta leader")
+}
+
+// StreamLeader is the leader of stream as any running node reports it.
+func StreamLeader(ctx context.Context, c Cluster, stream string) (string, error) {
+	for _, n := range c.Nodes() {
+		if !n.Running() {
+			continue
+		}
+		info, err := Jsz(ctx, n)
+		if err != nil {
+			continue
+		}
+		for _, a := range info.AccountDetails {
+			for _, s := range a.Streams {
+				if s.Name == stream && s.Cluster != nil && s.Cluster.Leader != "" {
+					return s.Cluster.Leader, nil
+				}
+			}
+		}
+	}
+	return "", fmt.Errorf("no node reports a leader for stream %s", stream)
+}

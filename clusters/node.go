@@ -1,0 +1,65 @@
+package clusters
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// ChildEnv marks a process started by the process backend as a node. A test
+// binary that starts clusters calls RunNodeIfChild first in TestMain, so the
+// test binary itself can serve as the node executable.
+const ChildEnv = "JETSTORM_NODE_CHILD"
+
+// RunNodeIfChild runs a node and exits when this process was started as one.
+func RunNodeIfChild() {
+	if os.Getenv(ChildEnv) != "1" {
+		return
+	}
+	// argv: <exe> node --config FILE
+	if len(os.Args) != 4 || os.Args[1] != "node" || os.Args[2] != "--config" {
+		fmt.Fprintf(os.Stderr, "jetstorm node: bad arguments %q\n", os.Args[1:])
+		os.Exit(3)
+	}
+	if err := RunNode(os.Args[3]); err != nil {
+		fmt.Fprintf(os.Stderr, "jetstorm node: %v\n", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// ServerVersion is the version of the nats-server embedded in this binary.
+const ServerVersion = server.VERSION
+
+// RunNode runs nats-server (embedded) from a nats-server config file until
+// SIGTERM or SIGINT, then shuts it down cleanly.
+func RunNode(configFile string) error {
+	opts, err := server.ProcessConfigFile(configFile)
+	if err != nil {
+		return fmt.Errorf("config %s: %w", configFile, err)
+	}
+	// We trap signals ourselves: the embedded server's handler would os.Exit.
+	opts.NoSigs = true
+	s, err := server.NewServer(opts)
+	if err != nil {
+		return fmt.Errorf("new server: %w", err)
+	}
+	s.ConfigureLogger()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	s.Start()
+	if !s.ReadyForConnections(60 * time.Second) {
+		s.Shutdown()
+		return fmt.Errorf("server %s not ready for connections after 60s", opts.ServerName)
+	}
+	go func() {
+		<-sigs
+		s.Shutdown()
+	}()
+	s.WaitForShutdown()
+	return nil
+}

@@ -1,0 +1,88 @@
+package clusters
+
+import (
+	"context"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestMain(m *testing.M) {
+	RunNodeIfChild() // this test binary is also the node executable
+	os.Exit(m.Run())
+}
+
+func TestNodeConfigRender(t *testing.T) {
+	c := NodeConfig{Name: "n1", Cluster: "c", ClientPort: 1, HTTPPort: 2, RoutePort: 3,
+		StoreDir: "/s", SyncInterval: "always", Routes: []string{"nats-route://127.0.0.1:3"}}
+	got := c.Render()
+	for _, want := range []string{"server_name: n1", "listen: 127.0.0.1:1", "sync_interval: always", "nats-route://127.0.0.1:3"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("config lacks %q:\n%s", want, got)
+		}
+	}
+	c.SyncInterval = ""
+	if strings.Contains(c.Render(), "sync_interval") {
+		t.Errorf("empty SyncInterval must keep the server default")
+	}
+}
+
+// A real 3-node cluster: healthy, a SIGKILLed node really dies and comes back
+// on the same store, Close leaves no process behind.
+func TestProcessClusterKillRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real 3-node cluster; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	c, err := StartProcess(ctx, ProcessOptions{Dir: t.TempDir(), Nodes: 3, SyncInterval: "always"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	if err := c.WaitHealthy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v, err := Version(ctx, c)
+	if err != nil || v != ServerVersion {
+		t.Fatalf("version %q, %v; want %s", v, err, ServerVersion)
+	}
+	n := c.Nodes()[1]
+	pid := n.Pid()
+	if err := n.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if alive(pid) {
+		t.Fatalf("pid %d alive after Kill", pid)
+	}
+	if n.Running() {
+		t.Fatal("Running after Kill")
+	}
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitHealthy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, n := range c.Nodes() {
+		pids = append(pids, n.Pid())
+	}
+	if err := c.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pids {
+		if alive(p) {
+			t.Errorf("pid %d alive after Close", p)
+		}
+	}
+}
+
+func alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	return syscall.Kill(pid, 0) == nil
+}

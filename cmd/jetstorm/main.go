@@ -1,0 +1,225 @@
+// Command jetstorm runs chaos and benchmark scenarios against replicated
+// NATS JetStream clusters and checks the recorded history for lost writes.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"jetstorm/checker"
+	"jetstorm/clusters"
+	"jetstorm/history"
+	"jetstorm/reports"
+	"jetstorm/scenarios"
+)
+
+// Exit codes.
+const (
+	exitValid   = 0
+	exitInvalid = 1
+	exitUnknown = 2 // no verdict: cluster never healed, drain timed out, interrupted
+	exitUsage   = 3 // bad flags, scenario file or saved history
+)
+
+// exitError carries an exit code out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func usageErr(err error) error { return &exitError{exitUsage, err} }
+
+func main() {
+	clusters.RunNodeIfChild()
+	os.Exit(execute(os.Args[1:]))
+}
+
+func execute(args []string) int {
+	root := newRoot()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitValid
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(os.Stderr, "jetstorm:", ee.err)
+		}
+		return ee.code
+	}
+	// Errors from cobra itself (unknown flag, missing argument) are usage errors.
+	fmt.Fprintln(os.Stderr, "jetstorm:", err)
+	return exitUsage
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "jetstorm",
+		Short: "Chaos tests and benchmarks for replicated NATS JetStream clusters",
+		Long: `jetstorm starts a NATS JetStream cluster, drives a workload while injecting
+faults (process kills, ...), heals, reads everything back and checks the
+recorded history for lost acknowledged writes.
+
+Exit codes: 0 valid, 1 invalid (an anomaly was found), 2 unknown (no verdict:
+the cluster never healed, the drain timed out, or the run was interrupted),
+3 usage or configuration error.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newRunCmd(), newCheckCmd(), newNodeCmd(), newVersionCmd())
+	return root
+}
+
+func newRunCmd() *cobra.Command {
+	var out string
+	var seed string
+	var sets []string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Run a scenario: cluster, workload, faults, final drain, check",
+		Long: `Run the scenario in FILE (YAML; see scenarios/*.yaml) and write a run directory
+with history.jsonl (every operation, written as the run goes), results.json,
+scenario.yaml (the resolved scenario, seed included) and nodes/ (configs and
+logs; store dirs are kept when the verdict is not valid).
+
+Ctrl-C stops the run cleanly: the load stops, every node is killed, and what
+was recorded is checked (verdict unknown: no final drain ran). A second
+Ctrl-C exits at once (nodes die with jetstorm).`,
+		Example: `  jetstorm run scenarios/smoke.yaml
+  jetstorm run scenarios/smoke.yaml --seed 7 --set cluster.sync_interval=always --out /tmp/run1`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := scenarios.Load(args[0], sets)
+			if err != nil {
+				return usageErr(err)
+			}
+			if seed != "" {
+				n, err := strconv.ParseUint(seed, 10, 64)
+				if err != nil {
+					return usageErr(fmt.Errorf("--seed %q: not a non-negative integer", seed))
+				}
+				s.Seed = &n
+			}
+			ctx, stop := interruptible()
+			defer stop()
+			level := slog.LevelInfo
+			if quiet {
+				level = slog.LevelWarn
+			}
+			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			o, err := scenarios.Run(ctx, s, scenarios.RunOptions{OutDir: out, Log: log, Summary: os.Stdout})
+			if err != nil {
+				return &exitError{exitUnknown, err}
+			}
+			return verdictErr(o.ExitCode())
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "run directory (default results/<name>/<UTC timestamp>)")
+	cmd.Flags().StringVar(&seed, "seed", "", "seed for every random choice (default: the scenario's, else random; printed)")
+	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a scenario key, e.g. --set cluster.sync_interval=always (repeatable)")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "log warnings only")
+	return cmd
+}
+
+func newCheckCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "check DIR",
+		Short: "Re-check a saved run directory's history.jsonl and rewrite its results.json",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := args[0]
+			h, err := history.ReadFile(filepath.Join(dir, "history.jsonl"))
+			if err != nil {
+				return usageErr(err)
+			}
+			meta, err := reports.MetaOf(h)
+			if err != nil {
+				return usageErr(fmt.Errorf("%s: %w", filepath.Join(dir, "history.jsonl"), err))
+			}
+			verdict, checks := checker.Run(cmd.Context(), h, checker.Queue{})
+			res := reports.Build(h, meta, verdict, checks, nil)
+			if err := res.WriteJSON(dir); err != nil {
+				return &exitError{exitUnknown, err}
+			}
+			res.Summary(os.Stdout)
+			return verdictErr(checker.ExitCode(verdict))
+		},
+	}
+}
+
+func newNodeCmd() *cobra.Command {
+	var config string
+	cmd := &cobra.Command{
+		Use:   "node --config FILE",
+		Short: "Run one nats-server (embedded) from a nats-server config file",
+		Long: `Run the nats-server embedded in this binary with a nats-server config file,
+until SIGTERM or SIGINT. The process backend starts one of these per node.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if config == "" {
+				return usageErr(errors.New("node: --config FILE is required"))
+			}
+			if err := clusters.RunNode(config); err != nil {
+				return &exitError{1, err}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&config, "config", "", "nats-server config file")
+	return cmd
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the embedded nats-server version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			fmt.Printf("jetstorm (nats-server %s)\n", clusters.ServerVersion)
+		},
+	}
+}
+
+func verdictErr(code int) error {
+	if code == exitValid {
+		return nil
+	}
+	return &exitError{code: code}
+}
+
+// interruptible returns a context cancelled by the first SIGINT/SIGTERM;
+// a second one exits at once (child nodes die with us: Pdeathsig).
+func interruptible() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-ch; !ok {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "jetstorm: interrupted; stopping the cluster (Ctrl-C again to quit at once)")
+		cancel()
+		if _, ok := <-ch; ok {
+			os.Exit(130)
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); close(ch); cancel() }
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"jetstorm/clusters"
+	"jetstorm/history"
+)
+
+// The test binary doubles as jetstorm (and, through main, as its nodes).
+func TestMain(m *testing.M) {
+	if os.Getenv("JETSTORM_TEST_AS_MAIN") == "1" || os.Getenv(clusters.ChildEnv) == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+func jetstorm(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "JETSTORM_TEST_AS_MAIN=1")
+	return cmd
+}
+
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return ee.ExitCode()
+}
+
+func TestUsageErrorsExit3(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("name: x\ncluster:\n  nodes: 3\n  bogus: 1\n"), 0o644)
+	badSet := filepath.Join(dir, "ok.yaml")
+	os.WriteFile(badSet, []byte("name: x\n"), 0o644)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown key", []string{"run", bad}, []string{bad + ":4:", `"bogus"`}},
+		{"missing file", []string{"run", filepath.Join(dir, "nope.yaml")}, []string{"nope.yaml"}},
+		{"bad --set", []string{"run", badSet, "--set", "cluster.sync_interval=sometimes"}, []string{"--set cluster.sync_interval=sometimes"}},
+		{"bad --seed", []string{"run", badSet, "--seed", "abc"}, []string{"--seed"}},
+		{"unknown flag", []string{"run", badSet, "--frobnicate"}, []string{"frobnicate"}},
+		{"no args", []string{"run"}, []string{"arg"}},
+		{"check missing dir", []string{"check", dir}, []string{"history.jsonl"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			cmd := jetstorm(tc.args...)
+			cmd.Stderr = &stderr
+			if code := exitCode(t, cmd.Run()); code != 3 {
+				t.Errorf("exit %d, want 3; stderr: %s", code, stderr.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr lacks %q: %s", w, stderr.String())
+				}
+			}
+		})
+	}
+}
+
+func writeHistory(t *testing.T, dir string, ops []history.Op) string {
+	t.Helper()
+	var b bytes.Buffer
+	rec := history.NewRecorder(&b, false)
+	rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FMeta,
+		Value: map[string]any{"scenario": "golden", "seed": 5, "server_version": "x"}})
+	for _, op := range ops {
+		rec.Record(op)
+	}
+	path := filepath.Join(dir, "history.jsonl")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCheckCommand(t *testing.T) {
+	pub := func(p int, typ history.OpType, v string) history.Op {
+		return history.Op{Process: p, Type: typ, F: history.FPublish, Value: v}
+	}
+	ops := []history.Op{
+		pub(0, history.Invoke, "0-0"), pub(0, history.OK, "0-0"),
+		pub(1, history.Invoke, "1-0"), pub(1, history.OK, "1-0"),
+		{Process: -1, Type: history.Invoke, F: history.FDrain},
+		{Process: -1, Type: history.OK, F: history.FRead, Value: "0-0", Seq: 1},
+		{Process: -1, Type: history.OK, F: history.FDrain},
+	}
+	dir := t.TempDir()
+	path := writeHistory(t, dir, ops)
+	out, err := jetstorm("check", dir).Output()
+	if code := exitCode(t, err); code != 1 {
+		t.Fatalf("check of a history with a lost write: exit %d, want 1\n%s", code, out)
+	}
+	var res struct {
+		Verdict string
+		Seed    int
+		Queue   struct{ Lost int }
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err := json.Unmarshal(b, &res); err != nil || res.Verdict != "invalid" || res.Queue.Lost != 1 || res.Seed != 5 {
+		t.Errorf("results.json: %v %+v", err, res)
+	}
+
+	// A truncated history (the writer died mid-line) names file and line.
+	full, _ := os.ReadFile(path)
+	os.WriteFile(path, full[:len(full)-10], 0o644)
+	var stderr bytes.Buffer
+	cmd := jetstorm("check", dir)
+	cmd.Stderr = &stderr
+	if code := exitCode(t, cmd.Run()); code != 3 || !strings.Contains(stderr.String(), path+":8:") {
+		t.Errorf("truncated history: exit %d, stderr %q; want 3 naming %s:8", code, stderr.String(), path)
+	}
+}
+
+const shortRun = `name: interrupt
+seed: 3
+cluster: {nodes: 3}
+workload: {clients: 3, rate: 100, duration: 60s}
+faults: {kinds: [kill], interval: 20s, downtime: 5s}
+`
+
+// startRun starts `jetstorm run` and waits until its workload is publishing.
+func startRun(t *testing.T) (*exec.Cmd, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs a real 3-node cluster; skipped with -short")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "s.yaml")
+	os.WriteFile(file, []byte(shortRun), 0o644)
+	out := filepath.Join(dir, "out")
+	cmd := jetstorm("run", file, "--out", out, "-q")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, _ := os.ReadFile(filepath.Join(out, "history.jsonl"))
+		if bytes.Contains(b, []byte(`"f":"publish"`)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the run never started publishing")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := len(clusters.ProcessesMentioning(filepath.Join(out, "nodes"))); n != 3 {
+		t.Fatalf("%d node processes running, want 3", n)
+	}
+	return cmd, out
+}
+
+// Ctrl-C mid-run: clean stop, exit 2 (unknown), results.json written, no
+// node left running.
+func TestInterruptLeavesNoProcess(t *testing.T) {
+	cmd, out := startRun(t)
+	time.Sleep(2 * time.Second)
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if code := exitCode(t, err); code != 2 {
+			t.Errorf("exit %d after SIGINT, want 2", code)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("jetstorm did not exit within 60s of SIGINT")
+	}
+	if left := clusters.ProcessesMentioning(filepath.Join(out, "nodes")); len(left) > 0 {
+		t.Errorf("left running: %v", left)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil || !bytes.Contains(b, []byte(`"verdict": "unknown"`)) {
+		t.Errorf("results.json after interrupt: %v %s", err, b)
+	}
+}
+
+// Even when jetstorm itself dies without cleaning up (SIGKILL, or a panic in
+// any goroutine), its nodes die with it.
+func TestParentKillLeavesNoProcess(t *testing.T) {
+	cmd, out := startRun(t)
+	cmd.Process.Kill()
+	cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(clusters.ProcessesMentioning(filepath.Join(out, "nodes"))) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("left running after jetstorm was SIGKILLed: %v", clusters.ProcessesMentioning(filepath.Join(out, "nodes")))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// What was recorded before the kill is still a readable history prefix.
+	if _, err := history.ReadFile(filepath.Join(out, "history.jsonl")); err != nil && !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("history after SIGKILL: %v", err)
+	}
+}

@@ -1,0 +1,157 @@
+package faults
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"jetstorm/clusters"
+	"jetstorm/history"
+)
+
+// NemesisProcess is the history process of fault ops.
+const NemesisProcess = -2
+
+// Planned is one fault of a schedule. Everything random about it (kind,
+// target spec, and the seed that picks concrete nodes) is fixed at planning
+// time, so the same seed gives the same schedule.
+type Planned struct {
+	At     time.Duration // since the workload started
+	For    time.Duration // how long until healed
+	Kind   string
+	Target string
+	Seed   uint64 // picks the concrete nodes; < 2^53 so JSON keeps it exact
+}
+
+// plannedJSON is Planned as results.json and the history show it.
+type plannedJSON struct {
+	At     string `json:"at"`
+	For    string `json:"for"`
+	Kind   string `json:"kind"`
+	Target string `json:"target"`
+	Seed   uint64 `json:"seed"`
+}
+
+func (p Planned) MarshalJSON() ([]byte, error) {
+	return json.Marshal(plannedJSON{p.At.String(), p.For.String(), p.Kind, p.Target, p.Seed})
+}
+
+func (p *Planned) UnmarshalJSON(b []byte) error {
+	var j plannedJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	at, err := time.ParseDuration(j.At)
+	if err != nil {
+		return err
+	}
+	d, err := time.ParseDuration(j.For)
+	if err != nil {
+		return err
+	}
+	*p = Planned{At: at, For: d, Kind: j.Kind, Target: j.Target, Seed: j.Seed}
+	return nil
+}
+
+// RandomPlan places a fault every interval (starting at one interval in),
+// each lasting downtime, as long as it heals before total ends.
+func RandomPlan(rng *rand.Rand, kinds, targets []string, interval, downtime, total time.Duration) []Planned {
+	var plan []Planned
+	if len(kinds) == 0 || interval <= 0 {
+		return nil
+	}
+	if len(targets) == 0 {
+		targets = []string{"one"}
+	}
+	for at := interval; at+downtime <= total; at += interval {
+		plan = append(plan, Planned{
+			At: at, For: downtime,
+			Kind:   kinds[rng.IntN(len(kinds))],
+			Target: targets[rng.IntN(len(targets))],
+			Seed:   rng.Uint64() >> 11,
+		})
+	}
+	return plan
+}
+
+// RunPlan injects each planned fault at its time (relative to start) and
+// heals it after its duration. Before each fault it waits (bounded) for the
+// cluster to be healthy, so faults do not pile up on a cluster that has not
+// recovered from the last one. When ctx ends, the fault in progress is
+// healed before returning. Every fault's start and end go into the history.
+func RunPlan(ctx context.Context, c clusters.Cluster, env Env, plan []Planned, rec *history.Recorder, start time.Time, log *slog.Logger) error {
+	var errs []error
+	for _, p := range plan {
+		if !sleepUntil(ctx, start.Add(p.At)) {
+			break
+		}
+		hctx, cancel := context.WithTimeout(ctx, min(p.For+10*time.Second, 30*time.Second))
+		herr := c.WaitHealthy(hctx)
+		cancel()
+		if ctx.Err() != nil {
+			break
+		}
+		if herr != nil {
+			log.Warn("injecting fault into an unhealthy cluster", "kind", p.Kind, "err", herr)
+		}
+		if err := inject(ctx, c, env, p, rec, log); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func inject(ctx context.Context, c clusters.Cluster, env Env, p Planned, rec *history.Recorder, log *slog.Logger) error {
+	f, ok := Registry[p.Kind]
+	if !ok {
+		return fmt.Errorf("unknown fault kind %q", p.Kind)
+	}
+	desc := map[string]any{"kind": p.Kind, "target": p.Target, "for": p.For.String()}
+	inj, err := f.Inject(ctx, c, env, p.Target, rand.New(rand.NewPCG(p.Seed, 0)))
+	if inj == nil {
+		rec.Record(history.Op{Process: NemesisProcess, Type: history.Fail, F: history.FFault, Value: desc, Err: err.Error()})
+		log.Warn("fault not injected", "kind", p.Kind, "target", p.Target, "err", err)
+		return nil // a fault that could not start (e.g. no leader yet) is not a run error
+	}
+	desc["nodes"] = inj.Targets
+	for k, v := range inj.Params {
+		desc[k] = v
+	}
+	op := history.Op{Process: NemesisProcess, Type: history.Invoke, F: history.FFault, Value: desc}
+	if err != nil {
+		op.Err = err.Error()
+	}
+	rec.Record(op)
+	log.Info("fault", "kind", p.Kind, "nodes", inj.Targets, "for", p.For)
+	sleepUntil(ctx, time.Now().Add(p.For))
+	// Heal even when the run is being stopped: never leave a node down.
+	hctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	end := history.Op{Process: NemesisProcess, Type: history.OK, F: history.FFault, Value: desc}
+	if herr := inj.Heal(hctx); herr != nil {
+		end.Type, end.Err = history.Info, herr.Error()
+		rec.Record(end)
+		return fmt.Errorf("heal %s %v: %w", p.Kind, inj.Targets, herr)
+	}
+	rec.Record(end)
+	log.Info("healed", "kind", p.Kind, "nodes", inj.Targets)
+	return nil
+}
+
+// sleepUntil waits for t; false when ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}

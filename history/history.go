@@ -1,0 +1,181 @@
+// Package history holds the record of a run: one Op per event, written as
+// JSON lines while the run goes, so a crash leaves a readable prefix.
+// It is the leaf package: workloads write it, checkers read it.
+package history
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// OpType is the phase of an operation, as in Jepsen.
+type OpType string
+
+const (
+	Invoke OpType = "invoke" // the operation was started
+	OK     OpType = "ok"     // it definitely happened
+	Fail   OpType = "fail"   // it definitely did not happen
+	Info   OpType = "info"   // outcome unknown (e.g. timeout): it may have happened
+)
+
+// Op is one line of history.jsonl.
+//
+// For open-loop workloads the Time of an invoke is the operation's intended
+// start time, so completion minus invoke is a latency that includes queueing
+// (no coordinated omission). The file is therefore in write order (Index),
+// not strictly in Time order.
+type Op struct {
+	Index   int64         `json:"index"`
+	Process int           `json:"process"`
+	Type    OpType        `json:"type"`
+	F       string        `json:"f"`
+	Value   any           `json:"value,omitempty"`
+	Seq     uint64        `json:"seq,omitempty"` // stream sequence (publish ack, read), when known
+	Node    string        `json:"node,omitempty"`
+	Time    time.Duration `json:"time"` // since run start, nanoseconds
+	Err     string        `json:"err,omitempty"`
+}
+
+// Function names used across packages.
+const (
+	FMeta    = "meta"    // first op: run metadata (Value is a map)
+	FPublish = "publish" // queue workload publish; Value is the published string
+	FRead    = "read"    // final drain read; Value is the string read, Seq its stream sequence
+	FDrain   = "drain"   // final drain: invoke, then ok (complete) or fail/info (incomplete)
+	FFault   = "fault"   // fault start (invoke) and end (ok/info); Value describes it
+)
+
+// ValueString returns Value as a string ("" when it is not one).
+func (o Op) ValueString() string {
+	s, _ := o.Value.(string)
+	return s
+}
+
+// Recorder appends ops to a writer as JSON lines. It is safe for concurrent
+// use; every op is flushed to the file when recorded, so nothing already
+// recorded is lost if the process dies.
+type Recorder struct {
+	mu    sync.Mutex
+	start time.Time
+	next  int64
+	w     io.Writer
+	f     *os.File
+	enc   *json.Encoder
+	err   error
+	ops   []Op // kept in memory too, so the run can check without re-reading
+	keep  bool
+}
+
+// Create opens path for writing (truncating it) and returns a Recorder whose
+// clock starts now. keep=true also keeps every op in memory (Ops).
+func Create(path string, keep bool) (*Recorder, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create history: %w", err)
+	}
+	r := NewRecorder(f, keep)
+	r.f = f
+	return r, nil
+}
+
+// NewRecorder writes to w (unbuffered: each op is one write).
+func NewRecorder(w io.Writer, keep bool) *Recorder {
+	return &Recorder{start: time.Now(), w: w, enc: json.NewEncoder(w), keep: keep}
+}
+
+// Start is the run's time origin.
+func (r *Recorder) Start() time.Time { return r.start }
+
+// Since is the monotonic time since the run started.
+func (r *Recorder) Since() time.Duration { return time.Since(r.start) }
+
+// Record assigns the op its index (and its time, when zero) and writes it.
+func (r *Recorder) Record(op Op) Op {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if op.Time == 0 {
+		op.Time = time.Since(r.start)
+	}
+	op.Index = r.next
+	r.next++
+	if err := r.enc.Encode(op); err != nil && r.err == nil {
+		r.err = fmt.Errorf("write history: %w", err)
+	}
+	if r.keep {
+		r.ops = append(r.ops, op)
+	}
+	return op
+}
+
+// Ops returns a copy of the ops recorded so far (only with keep=true).
+func (r *Recorder) Ops() []Op {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Op(nil), r.ops...)
+}
+
+// Err reports the first write error, if any.
+func (r *Recorder) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// Close syncs and closes the file (when the Recorder owns one).
+func (r *Recorder) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.f == nil {
+		return r.err
+	}
+	err := errors.Join(r.err, r.f.Sync(), r.f.Close())
+	r.f = nil
+	return err
+}
+
+// ReadFile loads a history.jsonl. A malformed or truncated line is an error
+// naming the file and line; the ops before it are returned as well.
+func ReadFile(path string) ([]Op, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Read(f, path)
+}
+
+// Read parses JSON lines from r; name is used in error messages.
+func Read(r io.Reader, name string) ([]Op, error) {
+	var ops []Op
+	br := bufio.NewReader(r)
+	for line := 1; ; line++ {
+		b, err := br.ReadBytes('\n')
+		if len(b) == 0 && err == io.EOF {
+			return ops, nil
+		}
+		if err != nil && err != io.EOF {
+			return ops, fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		truncated := err == io.EOF // last line has no newline: the writer died mid-line
+		var op Op
+		if jerr := json.Unmarshal(b, &op); jerr != nil {
+			if truncated {
+				return ops, fmt.Errorf("%s:%d: truncated history (last line is incomplete): %v", name, line, jerr)
+			}
+			return ops, fmt.Errorf("%s:%d: malformed history line: %v", name, line, jerr)
+		}
+		if op.Type != Invoke && op.Type != OK && op.Type != Fail && op.Type != Info {
+			return ops, fmt.Errorf("%s:%d: unknown op type %q", name, line, op.Type)
+		}
+		ops = append(ops, op)
+		if truncated {
+			return ops, nil
+		}
+	}
+}

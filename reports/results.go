@@ -1,0 +1,174 @@
+// Package reports turns a checked history into what people and CI read:
+// results.json (documented in docs/results.md) and the printed summary.
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"jetstorm/checker"
+	"jetstorm/history"
+)
+
+// Meta describes the run; it is the first op of every history (F "meta"),
+// so a saved history can be re-checked and reported on its own.
+type Meta struct {
+	Scenario      string `json:"scenario"`
+	ScenarioFile  string `json:"scenario_file,omitempty"`
+	Seed          uint64 `json:"seed"`
+	ServerVersion string `json:"server_version"`
+	SyncInterval  string `json:"sync_interval"`
+	Nodes         int    `json:"nodes"`
+	Replicas      int    `json:"replicas"`
+	Storage       string `json:"storage"`
+	Workload      string `json:"workload"`
+	Faults        any    `json:"faults,omitempty"` // the fault schedule, as planned
+	StartedAt     string `json:"started_at"`
+}
+
+// MetaOf finds the meta op in a history.
+func MetaOf(h []history.Op) (Meta, error) {
+	for _, op := range h {
+		if op.F != history.FMeta {
+			continue
+		}
+		var m Meta
+		b, err := json.Marshal(op.Value)
+		if err == nil {
+			err = json.Unmarshal(b, &m)
+		}
+		return m, err
+	}
+	return Meta{}, fmt.Errorf("history has no %q op", history.FMeta)
+}
+
+// Latency percentiles in milliseconds.
+type Latency struct {
+	Count int64   `json:"count"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p999"`
+	Max   float64 `json:"max"`
+}
+
+// Results is results.json.
+type Results struct {
+	Verdict             checker.Verdict     `json:"verdict"`
+	Seed                uint64              `json:"seed"`
+	Scenario            string              `json:"scenario"`
+	ServerVersion       string              `json:"server_version"`
+	SyncInterval        string              `json:"sync_interval"`
+	Checks              []checker.Result    `json:"checks"`
+	Queue               *checker.QueueStats `json:"queue,omitempty"`
+	ThroughputAckedPerS float64             `json:"throughput_acked_per_s"`
+	PublishLatencyMs    Latency             `json:"publish_latency_ms"`
+	Faults              any                 `json:"faults"`
+	FaultsInjected      int                 `json:"faults_injected"`
+	Meta                Meta                `json:"meta"`
+	Errors              []string            `json:"errors,omitempty"`
+}
+
+// Build assembles results from a history and the checkers' output.
+func Build(h []history.Op, meta Meta, verdict checker.Verdict, checks []checker.Result, runErrs []string) *Results {
+	r := &Results{
+		Verdict: verdict, Seed: meta.Seed, Scenario: meta.Scenario,
+		ServerVersion: meta.ServerVersion, SyncInterval: meta.SyncInterval,
+		Checks: checks, Faults: meta.Faults, Meta: meta, Errors: runErrs,
+	}
+	r.Meta.Faults = nil // shown once, as results.faults
+	for _, c := range checks {
+		if qs, ok := c.Details.(checker.QueueStats); ok {
+			r.Queue = &qs
+		}
+	}
+	lat, span := PublishLatency(h)
+	r.PublishLatencyMs = lat
+	if r.Queue != nil && span > 0 {
+		r.ThroughputAckedPerS = float64(r.Queue.Acked) / span.Seconds()
+	}
+	for _, op := range h {
+		if op.F == history.FFault && op.Type == history.Invoke {
+			r.FaultsInjected++
+		}
+	}
+	return r
+}
+
+// PublishLatency measures every acknowledged publish from its invoke time
+// (the intended start, for open-loop workloads) to its ack, and returns the
+// span from the first publish invoke to the last publish completion.
+func PublishLatency(h []history.Op) (Latency, time.Duration) {
+	hist := hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3) // µs
+	invoked := map[int]time.Duration{}
+	var first, last time.Duration = -1, 0
+	for _, op := range h {
+		if op.F != history.FPublish {
+			continue
+		}
+		if op.Type == history.Invoke {
+			invoked[op.Process] = op.Time
+			if first < 0 || op.Time < first {
+				first = op.Time
+			}
+			continue
+		}
+		last = max(last, op.Time)
+		t0, ok := invoked[op.Process]
+		delete(invoked, op.Process)
+		if ok && op.Type == history.OK {
+			us := max(int64((op.Time-t0)/time.Microsecond), 1)
+			_ = hist.RecordValue(min(us, hist.HighestTrackableValue()))
+		}
+	}
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	l := Latency{Count: hist.TotalCount()}
+	if l.Count > 0 {
+		l.P50, l.P90, l.P99 = ms(hist.ValueAtQuantile(50)), ms(hist.ValueAtQuantile(90)), ms(hist.ValueAtQuantile(99))
+		l.P999, l.Max = ms(hist.ValueAtQuantile(99.9)), ms(hist.Max())
+	}
+	if first < 0 {
+		return l, 0
+	}
+	return l, last - first
+}
+
+// WriteJSON writes results.json into dir (atomically: temp file + rename).
+func (r *Results) WriteJSON(dir string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, ".results.json.tmp")
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	return os.Rename(tmp, filepath.Join(dir, "results.json"))
+}
+
+// Summary prints a short human summary.
+func (r *Results) Summary(w io.Writer) {
+	fmt.Fprintf(w, "\n%s — verdict: %s\n", r.Scenario, strings.ToUpper(string(r.Verdict)))
+	fmt.Fprintf(w, "  nats-server %s, sync_interval %s, seed %d, %d faults injected\n",
+		r.ServerVersion, r.SyncInterval, r.Seed, r.FaultsInjected)
+	if q := r.Queue; q != nil {
+		fmt.Fprintf(w, "  publishes: %d attempted, %d acked, %d failed, %d unknown\n", q.Attempted, q.Acked, q.Failed, q.Indeterminate)
+		fmt.Fprintf(w, "  read back: %d; lost %d, recovered %d, unexpected %d, duplicated %d\n", q.Read, q.Lost, q.Recovered, q.Unexpected, q.Duplicated)
+	}
+	l := r.PublishLatencyMs
+	fmt.Fprintf(w, "  throughput %.0f acked/s; publish latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f\n",
+		r.ThroughputAckedPerS, l.P50, l.P90, l.P99, l.P999, l.Max)
+	for _, c := range r.Checks {
+		fmt.Fprintf(w, "  check %-8s %-7s %s\n", c.Name, c.Verdict, c.Message)
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "  error: %s\n", e)
+	}
+}

@@ -1,0 +1,309 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+func TestLoadExample(t *testing.T) {
+	s, err := Load("testdata/smoke.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Scenario{
+		Name:     "smoke",
+		Cluster:  Cluster{Backend: "process", Nodes: 3, SyncInterval: SyncInterval{d: 2 * time.Minute}},
+		Stream:   Stream{Replicas: 3, Storage: "file"},
+		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second)},
+		Faults:   Faults{Kinds: []string{"kill"}, Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Targets: []string{"one"}},
+		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute)},
+		File:     "testdata/smoke.yaml",
+	}
+	if s.Seed == nil || *s.Seed != 1 {
+		t.Errorf("seed = %v, want 1", s.Seed)
+	}
+	got := *s
+	got.Seed, got.pos = nil, nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	for key, pos := range map[string]string{
+		"cluster.nodes":   "testdata/smoke.yaml:3",
+		"faults.kinds[0]": "testdata/smoke.yaml:6",
+		"faults.targets":  "testdata/smoke.yaml", // defaulted: file only
+	} {
+		if got := s.Pos(key); got != pos {
+			t.Errorf("Pos(%q) = %q, want %q", key, got, pos)
+		}
+	}
+	if got := s.Cluster.SyncIntervalLabel(); got != "2m0s" {
+		t.Errorf("SyncIntervalLabel = %q", got)
+	}
+	if _, err := Load("testdata/missing.yaml", nil); err == nil || !strings.Contains(err.Error(), "testdata/missing.yaml") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	s, err := Parse([]byte("seed: 7\n"), "dir/minimal.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Scenario{
+		Name:     "minimal",
+		Cluster:  Cluster{Backend: "process", Nodes: 3},
+		Stream:   Stream{Replicas: 3, Storage: "file"},
+		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second)},
+		Faults:   Faults{Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second)}, // no kinds: no targets
+		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute)},
+		File:     "dir/minimal.yaml",
+	}
+	got := *s
+	got.Seed, got.pos = nil, nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	if got := s.Cluster.SyncIntervalLabel(); got != "2m0s (default)" {
+		t.Errorf("SyncIntervalLabel = %q", got)
+	}
+
+	// Replicas follow a small cluster; nulls mean "default".
+	s, err = Parse([]byte("cluster: {nodes: 1}\nstream:\nworkload: {clients: ~}\n"), "x.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Stream.Replicas != 1 || s.Workload.Clients != 6 || s.Stream.Storage != "file" {
+		t.Errorf("got replicas=%d clients=%d storage=%q", s.Stream.Replicas, s.Workload.Clients, s.Stream.Storage)
+	}
+}
+
+func TestSet(t *testing.T) {
+	const file = "name: f\ncluster:\n  nodes: 5\nstream: {storage: file}\n"
+	for _, tc := range []struct {
+		sets  []string
+		check func(*Scenario) bool
+		key   string // Pos(key) must be the last --set
+	}{
+		{[]string{"cluster.nodes=4"}, func(s *Scenario) bool { return s.Cluster.Nodes == 4 }, "cluster.nodes"},
+		{[]string{"cluster.sync_interval=always"}, func(s *Scenario) bool { return s.Cluster.SyncInterval.Always() }, "cluster.sync_interval"},
+		{[]string{"cluster.sync_interval=1s"}, func(s *Scenario) bool { return s.Cluster.SyncInterval.Interval() == time.Second }, "cluster.sync_interval"},
+		{[]string{"workload.duration=1m30s"}, func(s *Scenario) bool { return s.Workload.Duration.D() == 90*time.Second }, "workload.duration"},
+		{[]string{"workload.payload=1KiB"}, func(s *Scenario) bool { return s.Workload.Payload.Bytes() == 1024 }, "workload.payload"},
+		{[]string{"workload.rate=2.5"}, func(s *Scenario) bool { return s.Workload.Rate == 2.5 }, "workload.rate"},
+		{[]string{"stream.storage=memory"}, func(s *Scenario) bool { return s.Stream.Storage == "memory" }, "stream.storage"},
+		{[]string{"name=other"}, func(s *Scenario) bool { return s.Name == "other" }, "name"},
+		{[]string{"seed=42"}, func(s *Scenario) bool { return s.Seed != nil && *s.Seed == 42 }, "seed"},
+		// A missing section is created; a list value; its items are positioned too.
+		{[]string{"faults.kinds=[kill]"}, func(s *Scenario) bool {
+			return reflect.DeepEqual(s.Faults.Kinds, []string{"kill"}) && reflect.DeepEqual(s.Faults.Targets, []string{"one"})
+		}, "faults.kinds[0]"},
+		{[]string{"faults.targets=[one, all]", "faults.kinds=[kill]"}, func(s *Scenario) bool { return len(s.Faults.Targets) == 2 }, "faults.kinds"},
+		// A whole section as a flow mapping.
+		{[]string{"final={recover: 1s}"}, func(s *Scenario) bool {
+			return s.Final.Recover.D() == time.Second && s.Final.DrainTimeout.D() == time.Minute
+		}, "final.recover"},
+		// The last --set wins; an empty value restores the default.
+		{[]string{"cluster.nodes=7", "cluster.nodes=2"}, func(s *Scenario) bool { return s.Cluster.Nodes == 2 }, "cluster.nodes"},
+		{[]string{"cluster.nodes="}, func(s *Scenario) bool { return s.Cluster.Nodes == 3 }, ""},
+	} {
+		t.Run(strings.Join(tc.sets, " "), func(t *testing.T) {
+			s, err := Parse([]byte(file), "x.yaml", tc.sets)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(s) {
+				t.Errorf("unexpected result %+v", *s)
+			}
+			if want := "--set " + tc.sets[len(tc.sets)-1]; tc.key != "" && s.Pos(tc.key) != want {
+				t.Errorf("Pos(%q) = %q, want %q", tc.key, s.Pos(tc.key), want)
+			}
+			if s.Pos("cluster") != "x.yaml:2" {
+				t.Errorf("Pos(cluster) = %q", s.Pos("cluster"))
+			}
+		})
+	}
+}
+
+// TestErrors checks that each bad input fails with every wanted substring.
+func TestErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		sets       []string
+		want       []string
+	}{
+		{"empty", "", nil, []string{"x.yaml: empty scenario file"}},
+		{"comments only", "# nothing\n", nil, []string{"x.yaml: empty"}},
+		{"null document", "---\n", nil, []string{"x.yaml: empty"}},
+		{"not a mapping", "- a\n- b\n", nil, []string{"x.yaml:1: a scenario must be a mapping", "list"}},
+		{"two documents", "name: a\n---\nname: b\n", nil, []string{"x.yaml:2:", "one YAML document"}},
+		{"truncated", "cluster: {nodes: 3\n", nil, []string{"x.yaml:"}},
+		{"invalid yaml", "name: a\n  bad: [\n", nil, []string{"x.yaml:2:"}},
+		{"tab indent", "cluster:\n\tnodes: 3\n", nil, []string{"x.yaml:2:"}},
+
+		{"unknown top", "name: a\n\nbogus: 1\n", nil, []string{`x.yaml:3: unknown key "bogus" at top level (known keys: cluster, faults, final, name, seed, stream, workload)`}},
+		{"unknown nested", "name: a\ncluster:\n  nodes: 3\n  bogus: 1\n", nil, []string{`x.yaml:4: unknown key "bogus" in cluster (known keys: backend, nodes, sync_interval)`}},
+		{"unknown flow", "name: a\nstream: {replicas: 1, sotrage: file}\n", nil, []string{`x.yaml:2: unknown key "sotrage" in stream`}},
+		{"hidden field", "File: a\n", nil, []string{`x.yaml:1: unknown key "File"`}},
+		{"duplicate", "cluster:\n  nodes: 3\n  nodes: 4\n", nil, []string{`x.yaml:3: duplicate key "nodes" in cluster (first at line 2)`}},
+		{"duplicate top", "name: a\nname: b\n", nil, []string{`x.yaml:2: duplicate key "name" at top level`}},
+		{"section scalar", "name: a\ncluster: 3\n", nil, []string{`x.yaml:2: cluster must be a mapping`}},
+		{"section list", "name: a\nfinal:\n  - 1s\n", nil, []string{`x.yaml:3: final must be a mapping`}},
+		{"wrong type", "cluster:\n  nodes: three\n", nil, []string{"x.yaml:2: cannot unmarshal !!str `three` into int"}},
+		{"list expected", "faults:\n  kinds: kill\n", nil, []string{"x.yaml:2: cannot unmarshal"}},
+		{"negative seed", "seed: -1\n", nil, []string{"x.yaml:1: cannot unmarshal"}},
+
+		{"bad duration", "workload:\n  duration: soon\n", nil, []string{`x.yaml:2: invalid duration "soon"`}},
+		{"bare duration", "final:\n  recover: 20\n", nil, []string{`x.yaml:2: duration "20" has no unit`}},
+		{"negative duration", "faults: {interval: -1s}\n", nil, []string{`x.yaml:1: duration "-1s" must not be negative`}},
+		{"duration list", "final:\n  recover: [1s]\n", nil, []string{`x.yaml:2: a duration must be a single value, got a list`}},
+		{"bad size", "workload:\n  clients: 2\n  payload: 12XB\n", nil, []string{`x.yaml:3: invalid size "12XB"`}},
+		{"huge size", "workload:\n  payload: 65MiB\n", nil, []string{`x.yaml:2: size "65MiB" is larger than 64MiB`}},
+		{"negative size", "workload:\n  payload: -1\n", nil, []string{`x.yaml:2: size "-1" must not be negative`}},
+		{"bad sync", "cluster:\n  sync_interval: sometimes\n", nil, []string{`x.yaml:2: sync_interval "sometimes" must be "always" or a positive duration`}},
+		{"zero sync", "cluster:\n  sync_interval: 0s\n", nil, []string{`x.yaml:2: sync_interval "0s" must be`}},
+		{"all type errors", "cluster: {nodes: x}\nworkload:\n  duration: y\n", nil, []string{"x.yaml:1: cannot unmarshal", `x.yaml:3: invalid duration "y"`}},
+
+		{"backend", "cluster:\n  backend: docker\n", nil, []string{`x.yaml:2: cluster.backend "docker" is not supported yet`}},
+		{"nodes", "cluster:\n  nodes: 10\n", nil, []string{`x.yaml:2: cluster.nodes must be 1..9, got 10`}},
+		{"explicit zero", "cluster:\n  nodes: 0\n", nil, []string{`x.yaml:2: cluster.nodes must be 1..9, got 0`}},
+		{"replicas range", "stream:\n  replicas: 6\ncluster: {nodes: 9}\n", nil, []string{`x.yaml:2: stream.replicas must be 1..5`}},
+		{"replicas > nodes", "cluster: {nodes: 3}\nstream:\n  replicas: 5\n", nil, []string{`x.yaml:3: stream.replicas (5) must not exceed cluster.nodes (3)`}},
+		{"storage", "stream:\n  storage: disk\n", nil, []string{`x.yaml:2: stream.storage must be file or memory, got "disk"`}},
+		{"workload type", "workload: {type: kv}\n", nil, []string{`x.yaml:1: workload.type "kv" is not supported`}},
+		{"clients", "workload:\n  clients: 0\n", nil, []string{`x.yaml:2: workload.clients must be at least 1`}},
+		{"rate", "workload:\n  rate: 2e6\n", nil, []string{`x.yaml:2: workload.rate must be > 0`}},
+		{"zero rate", "workload:\n  rate: 0\n", nil, []string{`x.yaml:2: workload.rate must be > 0`}},
+		{"zero duration", "workload:\n  duration: 0s\n", nil, []string{`x.yaml:2: workload.duration must be positive`}},
+		{"zero timeout", "workload:\n  timeout: 0s\n", nil, []string{`x.yaml:2: workload.timeout must be positive`}},
+		{"fault kind", "faults:\n  kinds:\n    - kill\n    - explode\n", nil, []string{`x.yaml:4: faults.kinds[1] "explode" is not a known fault kind (known: kill)`}},
+		{"fault target", "faults:\n  kinds: [kill]\n  targets: [one,\n    everyone]\n", nil, []string{`x.yaml:4: faults.targets[1] "everyone" is not a known target`}},
+		{"no targets", "faults:\n  kinds: [kill]\n  targets: []\n", nil, []string{`x.yaml:3: faults.targets must not be empty`}},
+		{"zero downtime", "faults:\n  downtime: 0s\n", nil, []string{`x.yaml:2: faults.downtime must be positive`}},
+		{"zero interval", "faults:\n  interval: 0s\n", nil, []string{`x.yaml:2: faults.interval must be positive`}},
+		{"zero recover", "final:\n  recover: 0s\n", nil, []string{`x.yaml:2: final.recover must be positive`}},
+		{"zero drain", "final:\n  drain_timeout: 0s\n", nil, []string{`x.yaml:2: final.drain_timeout must be positive`}},
+		{"several", "cluster:\n  nodes: 0\nstream:\n  storage: disk\n", nil, []string{"x.yaml:2: cluster.nodes", "x.yaml:4: stream.storage"}},
+
+		{"set unknown", "name: a\n", []string{"cluster.bogus=1"}, []string{`--set cluster.bogus=1: unknown key "bogus" in cluster (known keys: backend, nodes, sync_interval)`}},
+		{"set unknown top", "name: a\n", []string{"clusters.nodes=1"}, []string{`--set clusters.nodes=1: unknown key "clusters" at top level`}},
+		{"set into value", "name: a\n", []string{"name.x=1"}, []string{`--set name.x=1: name is a value, not a section`}},
+		{"set no =", "name: a\n", []string{"cluster.nodes"}, []string{`--set cluster.nodes: want key=value`}},
+		{"set empty path", "name: a\n", []string{"cluster..nodes=1"}, []string{`--set cluster..nodes=1: want key=value`}},
+		{"set bad yaml", "name: a\n", []string{"faults.kinds=[kill"}, []string{`--set faults.kinds=[kill: bad value`}},
+		{"set bad duration", "name: a\n", []string{"cluster.nodes=4", "workload.duration=abc"}, []string{`--set workload.duration=abc: invalid duration "abc"`}},
+		{"set wrong type", "name: a\n", []string{"cluster.nodes=many"}, []string{"--set cluster.nodes=many: cannot unmarshal"}},
+		{"set invalid", "name: a\n", []string{"cluster.nodes=1", "stream.replicas=3"}, []string{`--set stream.replicas=3: stream.replicas (3) must not exceed cluster.nodes (1)`}},
+		{"set bad kind", "name: a\n", []string{"faults.kinds=[kill, nuke]"}, []string{`--set faults.kinds=[kill, nuke]: faults.kinds[1] "nuke"`}},
+		{"set mapping value", "name: a\n", []string{"cluster={bogus: 1}"}, []string{`--set cluster={bogus: 1}: unknown key "bogus" in cluster`}},
+		{"set under scalar", "name: a\ncluster: 3\n", []string{"cluster.nodes=1"}, []string{`x.yaml:2: cluster must be a mapping`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Parse([]byte(tc.yaml), "x.yaml", tc.sets)
+			if err == nil {
+				t.Fatalf("no error; got %+v", *s)
+			}
+			t.Log(err)
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q\ndoes not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestAnchors(t *testing.T) {
+	const file = "final: &f {recover: 2s}\nstream:\n  <<: {storage: memory}\n  replicas: 1\n"
+	s, err := Parse([]byte(file), "x.yaml", []string{"final.recover=3s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Final.Recover.D() != 3*time.Second || s.Stream.Storage != "memory" || s.Pos("stream.storage") != "x.yaml:3" {
+		t.Errorf("got %+v, pos %v", *s, s.pos)
+	}
+	_, err = Parse([]byte("stream:\n  <<: {bogus: 1}\n"), "x.yaml", nil)
+	if err == nil || !strings.Contains(err.Error(), `x.yaml:2: unknown key "bogus" in stream`) {
+		t.Errorf("merge: %v", err)
+	}
+}
+
+func TestPosErrorf(t *testing.T) {
+	s, err := Parse([]byte("cluster:\n  nodes: 3\n"), "x.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Errorf("cluster.nodes", "need %d more", 2).Error(); got != "x.yaml:2: need 2 more" {
+		t.Errorf("Errorf = %q", got)
+	}
+	if got := s.Pos("stream.replicas"); got != "x.yaml" {
+		t.Errorf("Pos of a defaulted key = %q", got)
+	}
+	var code Scenario // built in code: no file, no prefix
+	if got := code.Errorf("cluster.nodes", "bad").Error(); got != "bad" {
+		t.Errorf("Errorf without file = %q", got)
+	}
+}
+
+func TestTypes(t *testing.T) {
+	type doc struct {
+		D Duration     `yaml:"d" json:"d"`
+		S SyncInterval `yaml:"s" json:"s"`
+		Z Size         `yaml:"z" json:"z"`
+	}
+	for _, tc := range []struct {
+		in, json, err string
+		conf          string
+	}{
+		{in: "{d: 500ms, s: always, z: 4KB}", json: `{"d":"500ms","s":"always","z":"4000B"}`, conf: "always"},
+		{in: "{d: 1m30s, s: 2m, z: 1KiB}", json: `{"d":"1m30s","s":"2m0s","z":"1KiB"}`, conf: `"2m0s"`},
+		{in: "{d: 0s, s: 1.5s, z: 3MiB}", json: `{"d":"0s","s":"1.5s","z":"3MiB"}`, conf: `"1.5s"`},
+		{in: "{z: 64MiB, s: Always}", json: `{"d":"0s","s":"always","z":"64MiB"}`, conf: "always"},
+		{in: "{z: 128, d: 1h}", json: `{"d":"1h0m0s","s":"","z":"128B"}`, conf: ""},
+		{in: "{z: 2 MB}", json: `{"d":"0s","s":"","z":"2000000B"}`},
+		{in: "{d: 60}", err: "line 1: duration \"60\" has no unit"},
+		{in: "{d: -5s}", err: "must not be negative"},
+		{in: "{d: 5 s}", err: "invalid duration"},
+		{in: "{s: -1s}", err: `sync_interval "-1s" must be`},
+		{in: "{s: {a: 1}}", err: "sync_interval must be a single value, got a mapping"},
+		{in: "{z: 1.5KiB}", err: "invalid size"},
+		{in: "{z: 1kb}", err: "invalid size"},
+		{in: "{z: 67108865}", err: "larger than 64MiB"},
+		{in: "{z: 99999999999999999999999}", err: "larger than 64MiB"},
+		{in: "{z: MiB}", err: "invalid size"},
+	} {
+		var d doc
+		err := yaml.Unmarshal([]byte(tc.in), &d)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: error %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.in, err)
+			continue
+		}
+		j, _ := json.Marshal(d)
+		if string(j) != tc.json {
+			t.Errorf("%s: json %s, want %s", tc.in, j, tc.json)
+		}
+		if got := d.S.ConfString(); got != tc.conf {
+			t.Errorf("%s: ConfString %q, want %q", tc.in, got, tc.conf)
+		}
+		// Both marshalled forms parse back to the same value.
+		var back doc
+		if err := json.Unmarshal(j, &back); err != nil || back != d {
+			t.Errorf("%s: json round trip %+v, %v", tc.in, back, err)
+		}
+		y, _ := yaml.Marshal(d)
+		back = doc{}
+		if err := yaml.Unmarshal(y, &back); err != nil || back != d {
+			t.Errorf("%s: yaml round trip via %q: %+v, %v", tc.in, y, back, err)
+		}
+	}
+}

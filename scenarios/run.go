@@ -1,0 +1,211 @@
+package scenarios
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"jetstorm/checker"
+	"jetstorm/clusters"
+	"jetstorm/faults"
+	"jetstorm/history"
+	"jetstorm/reports"
+	"jetstorm/workloads"
+)
+
+// RunOptions are the per-invocation settings of a run.
+type RunOptions struct {
+	OutDir  string       // run directory; default results/<name>/<UTC timestamp>
+	Log     *slog.Logger // progress log; default: discard
+	Summary io.Writer    // where the summary goes; nil: nowhere
+	NodeExe string       // node executable; default: this executable
+}
+
+// Outcome is what a run produced.
+type Outcome struct {
+	Dir     string
+	Results *reports.Results
+}
+
+// ExitCode is the process exit status for this outcome.
+func (o *Outcome) ExitCode() int { return checker.ExitCode(o.Results.Verdict) }
+
+// DefaultOutDir is results/<name>/<UTC timestamp>.
+func DefaultOutDir(name string) string {
+	return filepath.Join("results", name, time.Now().UTC().Format("20060102T150405Z"))
+}
+
+// Run runs a scenario end to end: start the cluster, run the workload with
+// faults on the seeded schedule, heal, drain, check, write results.json.
+// When ctx is cancelled (Ctrl-C) it stops the load, heals, kills the cluster
+// and still checks and writes what was recorded (the verdict is then at
+// best unknown, since no drain ran). The error is for failures that
+// prevented a verdict at all (no cluster, unwritable directory).
+func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.OutDir == "" {
+		o.OutDir = DefaultOutDir(s.Name)
+	}
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("run directory: %w", err)
+	}
+	seed := RandomSeed()
+	if s.Seed != nil {
+		seed = *s.Seed
+	}
+	s.Seed = &seed
+	if b, err := yaml.Marshal(s); err == nil {
+		// The resolved scenario (defaults and --set applied, seed filled):
+		// `jetstorm run <dir>/scenario.yaml` repeats the run.
+		_ = os.WriteFile(filepath.Join(o.OutDir, "scenario.yaml"), b, 0o644)
+	}
+	log.Info("run", "scenario", s.Name, "seed", seed, "dir", o.OutDir)
+
+	rec, err := history.Create(filepath.Join(o.OutDir, "history.jsonl"), true)
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Close()
+
+	log.Info("starting cluster", "nodes", s.Cluster.Nodes, "sync_interval", s.Cluster.SyncIntervalLabel())
+	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	cluster, err := clusters.StartProcess(sctx, clusters.ProcessOptions{
+		Dir: filepath.Join(o.OutDir, "nodes"), Nodes: s.Cluster.Nodes,
+		SyncInterval: s.Cluster.SyncInterval.ConfString(), Exe: o.NodeExe,
+	})
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("start cluster: %w", err)
+	}
+	defer cluster.Close(context.Background())
+	sctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	err = cluster.WaitHealthy(sctx)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("cluster never became healthy: %w", err)
+	}
+	version, err := clusters.Version(ctx, cluster)
+	if err != nil {
+		return nil, fmt.Errorf("server version: %w", err)
+	}
+
+	wl := workloads.NewQueue(workloads.QueueOptions{
+		Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
+		Clients: s.Workload.Clients, Rate: s.Workload.Rate, Duration: s.Workload.Duration.D(),
+		Payload: s.Workload.Payload.Bytes(), Timeout: s.Workload.Timeout.D(),
+	})
+	rng := rand.New(rand.NewPCG(seed, 0x6a657473746f726d))
+	plan := faults.RandomPlan(rng, s.Faults.Kinds, s.Faults.Targets,
+		s.Faults.Interval.D(), s.Faults.Downtime.D(), s.Workload.Duration.D())
+	meta := reports.Meta{
+		Scenario: s.Name, ScenarioFile: s.File, Seed: seed, ServerVersion: version,
+		SyncInterval: s.Cluster.SyncIntervalLabel(), Nodes: s.Cluster.Nodes,
+		Replicas: s.Stream.Replicas, Storage: s.Stream.Storage, Workload: wl.Name(),
+		Faults: plan, StartedAt: rec.Start().UTC().Format(time.RFC3339Nano),
+	}
+	rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FMeta, Value: meta})
+
+	var runErrs []string
+	sctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	err = wl.Setup(sctx, cluster)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+
+	log.Info("workload", "type", wl.Name(), "rate", s.Workload.Rate, "clients", s.Workload.Clients,
+		"duration", s.Workload.Duration.D(), "faults", len(plan))
+	start := time.Now()
+	var wg sync.WaitGroup
+	var wlErr, faultErr error
+	wg.Add(2)
+	go func() { defer wg.Done(); wlErr = wl.Run(ctx, cluster, rec) }()
+	go func() {
+		defer wg.Done()
+		faultErr = faults.RunPlan(ctx, cluster, faults.Env{Stream: wl.Stream()}, plan, rec, start, log)
+	}()
+	wg.Wait()
+	for _, e := range []error{wlErr, faultErr} {
+		if e != nil {
+			runErrs = append(runErrs, e.Error())
+		}
+	}
+
+	if ctx.Err() != nil {
+		runErrs = append(runErrs, "interrupted: no final drain, the verdict cannot be valid")
+		log.Warn("interrupted; stopping the cluster")
+	} else {
+		if err := healAll(ctx, cluster, s.Final.Recover.D(), log); err != nil {
+			runErrs = append(runErrs, err.Error())
+		}
+		log.Info("final drain", "timeout", s.Final.DrainTimeout.D())
+		dctx, cancel := context.WithTimeout(ctx, s.Final.DrainTimeout.D())
+		if err := wl.Drain(dctx, cluster, rec); err != nil {
+			runErrs = append(runErrs, err.Error())
+		}
+		cancel()
+	}
+	cluster.Close(context.Background())
+	if err := rec.Err(); err != nil {
+		runErrs = append(runErrs, err.Error())
+	}
+
+	h := rec.Ops()
+	verdict, checks := checker.Run(context.Background(), h, checker.Queue{})
+	res := reports.Build(h, meta, verdict, checks, runErrs)
+	if err := res.WriteJSON(o.OutDir); err != nil {
+		return nil, err
+	}
+	if verdict == checker.Valid {
+		// Nothing to inspect: drop the stores, keep configs and logs.
+		for _, n := range cluster.Nodes() {
+			os.RemoveAll(filepath.Join(n.Dir(), "store"))
+		}
+	}
+	if o.Summary != nil {
+		res.Summary(o.Summary)
+		fmt.Fprintf(o.Summary, "  report: %s\n", o.OutDir)
+	}
+	return &Outcome{Dir: o.OutDir, Results: res}, nil
+}
+
+// healAll restarts every node that is down and waits for the cluster to be
+// healthy within d.
+func healAll(ctx context.Context, c clusters.Cluster, d time.Duration, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var errs []error
+	for _, n := range c.Nodes() {
+		if !n.Running() {
+			log.Info("restarting", "node", n.Name())
+			if err := n.Start(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := c.WaitHealthy(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("after healing, within final.recover=%s: %w", d, err))
+	}
+	return errors.Join(errs...)
+}
+
+// RandomSeed draws a seed for runs that do not fix one.
+func RandomSeed() uint64 {
+	var b [8]byte
+	_, _ = crand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:]) >> 11 // fits a float64/JSON number exactly
+}

@@ -1,0 +1,117 @@
+package scenarios
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"jetstorm/checker"
+	"jetstorm/clusters"
+	"jetstorm/history"
+	"jetstorm/reports"
+)
+
+func TestMain(m *testing.M) {
+	clusters.RunNodeIfChild() // this test binary serves as the node executable
+	os.Exit(m.Run())
+}
+
+func runScenario(t *testing.T, text string) (*Outcome, []history.Op) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs a real 3-node cluster; skipped with -short")
+	}
+	s, err := Parse([]byte(text), "test.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	o, err := Run(ctx, s, RunOptions{OutDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := clusters.ProcessesMentioning(dir); len(left) > 0 {
+		t.Errorf("processes left after the run: %v", left)
+	}
+	h, err := history.ReadFile(filepath.Join(dir, "history.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res reports.Results
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &res)
+	}
+	if err != nil {
+		t.Fatalf("results.json: %v", err)
+	}
+	if res.Verdict != o.Results.Verdict || res.Queue == nil || res.Queue.Acked != o.Results.Queue.Acked {
+		t.Errorf("results.json does not match the run: %+v", res)
+	}
+	return o, h
+}
+
+// A real R3 cluster with a node SIGKILLed every few seconds loses nothing.
+func TestRunWithKillsIsValid(t *testing.T) {
+	o, h := runScenario(t, `
+name: kills
+seed: 42
+cluster: {nodes: 3, sync_interval: always}
+stream: {replicas: 3}
+workload: {clients: 6, rate: 300, duration: 17s}
+faults: {kinds: [kill], interval: 5s, downtime: 2s}
+final: {recover: 30s, drain_timeout: 30s}
+`)
+	r := o.Results
+	if r.Verdict != checker.Valid {
+		t.Fatalf("verdict %s: %+v", r.Verdict, r.Checks)
+	}
+	if r.Queue.Acked < 1000 || r.Queue.Read < r.Queue.Acked {
+		t.Errorf("acked %d read %d", r.Queue.Acked, r.Queue.Read)
+	}
+	kills := 0
+	for _, op := range h {
+		if op.F == history.FFault && op.Type == history.Invoke {
+			kills++
+		}
+	}
+	if kills != 3 || r.FaultsInjected != 3 {
+		t.Errorf("%d kills in history, %d in results; want 3", kills, r.FaultsInjected)
+	}
+	if r.ServerVersion != clusters.ServerVersion || r.Seed != 42 {
+		t.Errorf("server_version %q seed %d", r.ServerVersion, r.Seed)
+	}
+	if r.PublishLatencyMs.Count != int64(r.Queue.Acked) || r.PublishLatencyMs.P50 <= 0 {
+		t.Errorf("latency %+v for %d acks", r.PublishLatencyMs, r.Queue.Acked)
+	}
+}
+
+// An R1 memory stream whose only replica is SIGKILLed really loses acked
+// writes, and the run must say so: the check can fail end to end.
+func TestRunLossyMemoryIsInvalid(t *testing.T) {
+	o, _ := runScenario(t, `
+name: lossy
+seed: 7
+cluster: {nodes: 3}
+stream: {replicas: 1, storage: memory}
+workload: {clients: 3, rate: 300, duration: 8s}
+faults: {kinds: [kill], interval: 5s, downtime: 2s, targets: [stream-leader]}
+final: {recover: 30s, drain_timeout: 15s}
+`)
+	r := o.Results
+	if r.Verdict != checker.Invalid || r.Queue.Lost == 0 || len(r.Queue.LostValues) == 0 {
+		t.Fatalf("verdict %s lost %d; want invalid with lost > 0", r.Verdict, r.Queue.Lost)
+	}
+	if o.ExitCode() != 1 {
+		t.Errorf("exit code %d", o.ExitCode())
+	}
+	// Stores are kept for inspection when the run is invalid.
+	if _, err := os.Stat(filepath.Join(o.Dir, "nodes", "n1", "store")); err != nil {
+		t.Errorf("store dir not kept: %v", err)
+	}
+}

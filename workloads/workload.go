@@ -1,0 +1,64 @@
+// Package workloads drives client operations against a cluster and records
+// every one of them in the history. Workloads never import checkers.
+package workloads
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"jetstorm/clusters"
+	"jetstorm/history"
+)
+
+// Workload is one kind of client load.
+type Workload interface {
+	Name() string
+	// Setup creates what the workload needs (streams, buckets) on a healthy cluster.
+	Setup(ctx context.Context, c clusters.Cluster) error
+	// Run drives the load until its duration is over or ctx ends, recording
+	// every op. It returns when every op it started has completed.
+	Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error
+	// Drain reads back what the cluster holds after faults are healed.
+	Drain(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error
+}
+
+// connect opens a client connection pinned to one node: it reconnects to
+// that node only, and with no reconnect buffer, so a publish made while
+// disconnected fails at once (definitely not sent) instead of being queued.
+func connect(url, name string) (*nats.Conn, error) {
+	return nats.Connect(url,
+		nats.Name(name),
+		nats.DontRandomize(),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(100*time.Millisecond),
+		nats.ReconnectBufSize(-1),
+		nats.RetryOnFailedConnect(true),
+		nats.Timeout(2*time.Second),
+		nats.NoCallbacksAfterClientClose(),
+		// Don't learn other nodes' URLs from gossip: the client stays pinned.
+		nats.IgnoreDiscoveredServers(),
+	)
+}
+
+// Classify maps a publish error to its history outcome. Only errors that
+// prove the message was not stored are Fail; anything else (timeouts, a
+// connection lost after sending) is Info: it may have been stored.
+func Classify(err error) history.OpType {
+	if err == nil {
+		return history.OK
+	}
+	var apiErr *jetstream.APIError
+	switch {
+	case errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrNoResponders):
+		return history.Fail // no stream was listening: nothing stored
+	case errors.Is(err, nats.ErrReconnectBufExceeded), errors.Is(err, nats.ErrMaxPayload):
+		return history.Fail // rejected by the client before sending
+	case errors.As(err, &apiErr):
+		return history.Fail // the stream answered with an error
+	}
+	return history.Info
+}
