@@ -22,7 +22,13 @@ type Node interface {
 	Start(ctx context.Context) error // start (or restart with the same config and store); waits until it accepts clients
 	Kill() error                     // SIGKILL and wait for the exit
 	Stop(ctx context.Context) error  // SIGTERM, SIGKILL if it does not exit in time
-	Signal(sig syscall.Signal) error // e.g. SIGSTOP/SIGCONT
+	Signal(sig syscall.Signal) error // any signal
+	Pause() error                    // SIGSTOP
+	Resume() error                   // SIGCONT
+	Paused() bool
+	// SetSyncInterval changes the jetstream sync_interval for the node's
+	// next start (config value: "always", a quoted duration, "" = default).
+	SetSyncInterval(v string) error
 }
 
 // Cluster is a set of nodes routed to each other.
@@ -32,6 +38,9 @@ type Cluster interface {
 	// WaitHealthy returns when every node's /healthz reports JetStream
 	// current (meta group and all assets), or ctx ends.
 	WaitHealthy(ctx context.Context) error
+	// Recover undoes every fault: heal links, resume paused nodes, start
+	// stopped ones. It does not wait for health.
+	Recover(ctx context.Context) error
 	// Close kills everything the cluster started. Idempotent.
 	Close(ctx context.Context) error
 }
@@ -53,4 +62,10 @@ func ClientURLs(c Cluster) []string {
 		urls = append(urls, n.ClientURL())
 	}
 	return urls
+}
+
+// Network is a cluster whose route links jetstorm controls.
+type Network interface {
+	// Link is the proxy on the route link from -> to, nil when links are not proxied.
+	Link(from, to string) *Link
 }

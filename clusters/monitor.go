@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 
 	"github.com/nats-io/nats-server/v2/server"
 )
@@ -82,4 +83,22 @@ func StreamLeader(ctx context.Context, c Cluster, stream string) (string, error)
 		}
 	}
 	return "", fmt.Errorf("no node reports a leader for stream %s", stream)
+}
+
+// RoutedPeers lists the distinct peer names in a node's /routez.
+func RoutedPeers(ctx context.Context, n Node) ([]string, error) {
+	var rz server.Routez
+	if err := GetJSON(ctx, n, "/routez", &rz); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var peers []string
+	for _, r := range rz.Routes {
+		if !seen[r.RemoteName] {
+			seen[r.RemoteName] = true
+			peers = append(peers, r.RemoteName)
+		}
+	}
+	sort.Strings(peers)
+	return peers, nil
 }

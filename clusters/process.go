@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -28,12 +29,18 @@ type ProcessOptions struct {
 	Exe string
 	// StartTimeout bounds each node start (default 30s).
 	StartTimeout time.Duration
+	// LinkProxies puts a Link (a TCP proxy jetstorm owns) on every directed
+	// route link, for partitions and slow links. Off by default: the extra
+	// copy costs route latency.
+	LinkProxies bool
 }
 
 // ProcessCluster runs every node as a child process.
 type ProcessCluster struct {
 	opts  ProcessOptions
 	nodes []*ProcessNode
+	links map[[2]string]*Link // [from, to] -> proxy, when LinkProxies
+	sinks []*sink
 
 	closeOnce sync.Once
 }
@@ -61,32 +68,21 @@ func StartProcess(ctx context.Context, o ProcessOptions) (*ProcessCluster, error
 	if err != nil {
 		return nil, err
 	}
-	c := &ProcessCluster{opts: o}
-	var routes []string
-	for i := 0; i < o.Nodes; i++ {
-		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", ports[3*i+2]))
-	}
+	c := &ProcessCluster{opts: o, links: map[[2]string]*Link{}}
 	for i := 0; i < o.Nodes; i++ {
 		name := fmt.Sprintf("n%d", i+1)
 		dir, err := filepath.Abs(filepath.Join(o.Dir, name))
 		if err != nil {
 			return nil, err
 		}
-		n := &ProcessNode{
+		c.nodes = append(c.nodes, &ProcessNode{
 			name: name, dir: dir, exe: o.Exe, startTimeout: o.StartTimeout,
 			clientPort: ports[3*i], httpPort: ports[3*i+1], routePort: ports[3*i+2],
-		}
-		if err := os.MkdirAll(n.StoreDir(), 0o755); err != nil {
-			return nil, fmt.Errorf("node %s: %w", name, err)
-		}
-		conf := NodeConfig{
-			Name: name, Cluster: o.Name, ClientPort: n.clientPort, HTTPPort: n.httpPort,
-			RoutePort: n.routePort, StoreDir: n.StoreDir(), SyncInterval: o.SyncInterval, Routes: routes,
-		}
-		if err := os.WriteFile(n.ConfigPath(), []byte(conf.Render()), 0o644); err != nil {
-			return nil, fmt.Errorf("node %s: write config: %w", name, err)
-		}
-		c.nodes = append(c.nodes, n)
+		})
+	}
+	if err := c.configure(); err != nil {
+		c.Close(context.Background())
+		return nil, err
 	}
 	// Start all nodes at once: a node waits for its routes to form JetStream.
 	errs := make([]error, len(c.nodes))
@@ -104,6 +100,98 @@ func StartProcess(ctx context.Context, o ProcessOptions) (*ProcessCluster, error
 		return nil, err
 	}
 	return c, nil
+}
+
+// configure writes every node's config. With link proxies, node i reaches
+// node j only through the Link [i, j], and every node advertises a sink
+// address (a listener that closes whatever connects): nats-server gossips
+// each route's advertised address, and a node that learned a peer's real
+// address could open an implicit route around a cut. Gossip now leads to the
+// sink, so every route goes through the proxies (a test proves it).
+func (c *ProcessCluster) configure() error {
+	o := c.opts
+	for _, n := range c.nodes {
+		conf := NodeConfig{
+			Name: n.name, Cluster: o.Name, ClientPort: n.clientPort, HTTPPort: n.httpPort,
+			RoutePort: n.routePort, StoreDir: n.StoreDir(), SyncInterval: o.SyncInterval,
+		}
+		for _, peer := range c.nodes {
+			if !o.LinkProxies {
+				conf.Routes = append(conf.Routes, fmt.Sprintf("nats-route://127.0.0.1:%d", peer.routePort))
+				continue
+			}
+			if peer == n {
+				continue
+			}
+			l, err := NewLink(n.name, peer.name, fmt.Sprintf("127.0.0.1:%d", peer.routePort))
+			if err != nil {
+				return fmt.Errorf("link %s->%s: %w", n.name, peer.name, err)
+			}
+			c.links[[2]string{n.name, peer.name}] = l
+			conf.Routes = append(conf.Routes, "nats-route://"+l.Addr())
+		}
+		if o.LinkProxies {
+			sk, err := newSink()
+			if err != nil {
+				return err
+			}
+			c.sinks = append(c.sinks, sk)
+			conf.Advertise = sk.addr()
+			// Notice a cut route within seconds (default: minutes), so
+			// /routez shows the peer gone while the cut lasts.
+			conf.RoutePingInterval, conf.RoutePingMax = "1s", 3
+		}
+		if err := os.MkdirAll(n.StoreDir(), 0o755); err != nil {
+			return fmt.Errorf("node %s: %w", n.name, err)
+		}
+		n.conf = conf
+		if err := n.writeConfig(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Link is the proxy on the route link from -> to (nil without LinkProxies).
+func (c *ProcessCluster) Link(from, to string) *Link { return c.links[[2]string{from, to}] }
+
+// Links lists every link proxy.
+func (c *ProcessCluster) Links() []*Link {
+	var ls []*Link
+	for _, l := range c.links {
+		ls = append(ls, l)
+	}
+	return ls
+}
+
+// BypassAttempts counts connections that reached a sink: implicit routes a
+// node tried to open from gossip, which the proxies made fail.
+func (c *ProcessCluster) BypassAttempts() int64 {
+	var n int64
+	for _, s := range c.sinks {
+		n += s.accepted.Load()
+	}
+	return n
+}
+
+// Recover undoes every fault: heals every link, resumes paused nodes and
+// starts stopped ones.
+func (c *ProcessCluster) Recover(ctx context.Context) error {
+	for _, l := range c.links {
+		l.Heal()
+		l.SetDelay(0)
+		l.SetRate(0)
+	}
+	var errs []error
+	for _, n := range c.nodes {
+		if n.Paused() {
+			errs = append(errs, n.Resume())
+		}
+		if !n.Running() {
+			errs = append(errs, n.Start(ctx))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (c *ProcessCluster) Name() string { return c.opts.Name }
@@ -129,6 +217,12 @@ func (c *ProcessCluster) Close(ctx context.Context) error {
 		for _, n := range c.nodes {
 			errs = append(errs, n.Kill())
 		}
+		for _, l := range c.links {
+			l.Close()
+		}
+		for _, s := range c.sinks {
+			s.close()
+		}
 		err = errors.Join(errs...)
 	})
 	return err
@@ -141,6 +235,9 @@ type NodeConfig struct {
 	StoreDir                        string
 	SyncInterval                    string // "" = server default
 	Routes                          []string
+	Advertise                       string // cluster advertise address; "" = the listen address
+	RoutePingInterval               string // cluster ping_interval; "" = server default
+	RoutePingMax                    int
 }
 
 // Render writes the config in nats-server's format, so a real nats-server
@@ -156,7 +253,14 @@ func (nc NodeConfig) Render() string {
 		fmt.Fprintf(&b, "  sync_interval: %s\n", nc.SyncInterval)
 	}
 	fmt.Fprintf(&b, "}\n")
-	fmt.Fprintf(&b, "cluster {\n  name: %s\n  listen: 127.0.0.1:%d\n  routes: [\n", nc.Cluster, nc.RoutePort)
+	fmt.Fprintf(&b, "cluster {\n  name: %s\n  listen: 127.0.0.1:%d\n", nc.Cluster, nc.RoutePort)
+	if nc.Advertise != "" {
+		fmt.Fprintf(&b, "  advertise: %q\n", nc.Advertise)
+	}
+	if nc.RoutePingInterval != "" {
+		fmt.Fprintf(&b, "  ping_interval: %q\n  ping_max: %d\n", nc.RoutePingInterval, nc.RoutePingMax)
+	}
+	fmt.Fprintf(&b, "  routes: [\n")
 	for _, r := range nc.Routes {
 		fmt.Fprintf(&b, "    %s\n", r)
 	}
@@ -190,9 +294,55 @@ type ProcessNode struct {
 	clientPort, httpPort, routePort int
 	startTimeout                    time.Duration
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the current process has exited
+	mu     sync.Mutex
+	conf   NodeConfig
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when the current process has exited
+	paused bool
+}
+
+func (n *ProcessNode) writeConfig() error {
+	if err := os.WriteFile(n.ConfigPath(), []byte(n.conf.Render()), 0o644); err != nil {
+		return fmt.Errorf("node %s: write config: %w", n.name, err)
+	}
+	return nil
+}
+
+// SetSyncInterval rewrites the node's config with a new sync_interval
+// ("always", "\"2m\"", "" for the default). It takes effect at the next
+// start: sync_interval is not reloadable.
+func (n *ProcessNode) SetSyncInterval(v string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.conf.SyncInterval = v
+	return n.writeConfig()
+}
+
+// Pause stops the process (SIGSTOP); Resume continues it (SIGCONT).
+func (n *ProcessNode) Pause() error {
+	if err := n.Signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.paused = true
+	n.mu.Unlock()
+	return nil
+}
+
+func (n *ProcessNode) Resume() error {
+	n.mu.Lock()
+	n.paused = false
+	n.mu.Unlock()
+	if !n.Running() {
+		return nil
+	}
+	return n.Signal(syscall.SIGCONT)
+}
+
+func (n *ProcessNode) Paused() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.paused && n.runningLocked()
 }
 
 func (n *ProcessNode) Name() string       { return n.name }
@@ -261,7 +411,7 @@ func (n *ProcessNode) Start(ctx context.Context) error {
 		return fmt.Errorf("start %s: %w", n.name, err)
 	}
 	done := make(chan struct{})
-	n.cmd, n.done = cmd, done
+	n.cmd, n.done, n.paused = cmd, done, false
 	n.mu.Unlock()
 	go func() {
 		cmd.Wait()
@@ -338,13 +488,20 @@ func (n *ProcessNode) Signal(sig syscall.Signal) error {
 	return n.cmd.Process.Signal(sig)
 }
 
-// WaitHealthy polls every node's /healthz until all answer 200.
+// WaitHealthy polls every node until each answers /healthz with 200 and
+// has a route to every other node.
 func WaitHealthy(ctx context.Context, nodes []Node) error {
 	for {
 		var bad []string
 		for _, n := range nodes {
 			if err := healthz(ctx, n.MonitorURL()+"/healthz"); err != nil {
 				bad = append(bad, fmt.Sprintf("%s: %v", n.Name(), err))
+			} else if peers, err := RoutedPeers(ctx, n); err != nil {
+				bad = append(bad, fmt.Sprintf("%s: %v", n.Name(), err))
+			} else if len(peers) != len(nodes)-1 {
+				// /healthz can be 200 on a node whose routes are still down
+				// (e.g. just after a partition heals).
+				bad = append(bad, fmt.Sprintf("%s: routes to %v only", n.Name(), peers))
 			}
 		}
 		if len(bad) == 0 {
@@ -388,3 +545,31 @@ func lastLines(path string, k int) string {
 	}
 	return strings.Join(lines, " | ")
 }
+
+// sink accepts connections and closes them at once, counting them.
+type sink struct {
+	ln       net.Listener
+	accepted atomic.Int64
+}
+
+func newSink() (*sink, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("sink: %w", err)
+	}
+	s := &sink{ln: ln}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.accepted.Add(1)
+			c.Close()
+		}
+	}()
+	return s, nil
+}
+
+func (s *sink) addr() string { return s.ln.Addr().String() }
+func (s *sink) close()       { s.ln.Close() }

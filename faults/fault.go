@@ -4,10 +4,13 @@ package faults
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
+	"time"
 
 	"jetstorm/clusters"
 )
@@ -17,23 +20,44 @@ type Env struct {
 	Stream string // the stream under test, for stream-leader targets
 }
 
+// Spec says which fault to inject and how. Fields a kind does not use are empty.
+type Spec struct {
+	Kind         string        `json:"kind"`
+	Target       string        `json:"target,omitempty"`        // a TargetSpecs name or a node name
+	Shape        string        `json:"shape,omitempty"`         // partition: isolate, halves, bridge, links
+	Links        [][]string    `json:"links,omitempty"`         // partition shape links: node pairs to cut
+	Delay        time.Duration `json:"delay,omitempty"`         // slowlink: added one-way latency per link
+	Rate         int64         `json:"rate,omitempty"`          // slowlink: bytes/s per link direction
+	SyncInterval string        `json:"sync_interval,omitempty"` // sync-interval: "always" or a duration
+}
+
 // Injection is an injected fault: what it hit, and how to undo it.
 type Injection struct {
 	Targets []string       // node names
-	Params  map[string]any // fault parameters, for the history
+	Params  map[string]any // what exactly was done, for the history
 	Heal    func(ctx context.Context) error
 }
 
 // Fault is one kind of failure.
 type Fault interface {
 	Name() string
-	// Inject applies the fault to the nodes the target spec names now.
-	Inject(ctx context.Context, c clusters.Cluster, env Env, target string, rng *rand.Rand) (*Injection, error)
+	// Check validates a spec for a cluster of n nodes; the error names the
+	// spec field at fault (see FieldError).
+	Check(s Spec, nodes int) error
+	// NeedsLinks says whether the fault needs the cluster's link proxies.
+	NeedsLinks() bool
+	// Inject applies the fault now.
+	Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error)
 }
 
 // Registry lists every fault kind by name. Adding a fault = one file + one entry.
 var Registry = map[string]Fault{
-	"kill": Kill{},
+	"kill":          Kill{},
+	"restart":       Kill{Graceful: true},
+	"pause":         Pause{},
+	"partition":     Partition{},
+	"slowlink":      SlowLink{},
+	"sync-interval": SyncIntervalChange{},
 }
 
 // Kinds lists the registered fault kinds, sorted.
@@ -46,12 +70,54 @@ func Kinds() []string {
 	return ks
 }
 
-// TargetSpecs are the target names a fault accepts.
+// FieldError is a Check error about one Spec field ("target", "shape", ...).
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Check validates a spec: a known kind, then the kind's own checks.
+func Check(s Spec, nodes int) error {
+	f, ok := Registry[s.Kind]
+	if !ok {
+		return fieldErr("kind", "%q is not a known fault kind (known: %s)", s.Kind, strings.Join(Kinds(), ", "))
+	}
+	return f.Check(s, nodes)
+}
+
+// TargetSpecs are the target names a fault accepts besides node names.
 var TargetSpecs = []string{"one", "minority", "majority", "all", "stream-leader", "meta-leader"}
 
+// NodeNames are the names the process backend gives a cluster's nodes.
+func NodeNames(nodes int) []string {
+	var names []string
+	for i := 1; i <= nodes; i++ {
+		names = append(names, fmt.Sprintf("n%d", i))
+	}
+	return names
+}
+
+// checkTarget validates a target spec for a cluster of n nodes.
+func checkTarget(target string, nodes int) error {
+	if target == "" || slices.Contains(TargetSpecs, target) || slices.Contains(NodeNames(nodes), target) {
+		return nil
+	}
+	return fieldErr("target", "%q is not a target of this %d-node cluster (known: %s, or a node %s)",
+		target, nodes, strings.Join(TargetSpecs, ", "), strings.Join(NodeNames(nodes), ", "))
+}
+
 // ResolveTargets turns a target spec into node names, choosing with rng
-// among nodes in name order so a seed gives the same choice.
-func ResolveTargets(ctx context.Context, c clusters.Cluster, env Env, spec string, rng *rand.Rand) ([]string, error) {
+// among nodes in name order so a seed gives the same choice. "" means def.
+func ResolveTargets(ctx context.Context, c clusters.Cluster, env Env, spec, def string, rng *rand.Rand) ([]string, error) {
+	if spec == "" {
+		spec = def
+	}
 	var names []string
 	for _, n := range c.Nodes() {
 		names = append(names, n.Name())
@@ -89,7 +155,10 @@ func ResolveTargets(ctx context.Context, c clusters.Cluster, env Env, spec strin
 		}
 		return []string{l}, nil
 	}
-	return nil, fmt.Errorf("unknown fault target %q (known: %v)", spec, TargetSpecs)
+	if slices.Contains(names, spec) {
+		return []string{spec}, nil
+	}
+	return nil, fmt.Errorf("unknown fault target %q (known: %v, or a node name)", spec, TargetSpecs)
 }
 
 func nodesNamed(c clusters.Cluster, names []string) ([]clusters.Node, error) {
@@ -102,4 +171,39 @@ func nodesNamed(c clusters.Cluster, names []string) ([]clusters.Node, error) {
 		ns = append(ns, n)
 	}
 	return ns, nil
+}
+
+// specJSON shows durations as strings.
+type specJSON struct {
+	Kind         string     `json:"kind"`
+	Target       string     `json:"target,omitempty"`
+	Shape        string     `json:"shape,omitempty"`
+	Links        [][]string `json:"links,omitempty"`
+	Delay        string     `json:"delay,omitempty"`
+	Rate         int64      `json:"rate,omitempty"`
+	SyncInterval string     `json:"sync_interval,omitempty"`
+}
+
+func (s Spec) MarshalJSON() ([]byte, error) {
+	j := specJSON{Kind: s.Kind, Target: s.Target, Shape: s.Shape, Links: s.Links, Rate: s.Rate, SyncInterval: s.SyncInterval}
+	if s.Delay > 0 {
+		j.Delay = s.Delay.String()
+	}
+	return json.Marshal(j)
+}
+
+func (s *Spec) UnmarshalJSON(b []byte) error {
+	var j specJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = Spec{Kind: j.Kind, Target: j.Target, Shape: j.Shape, Links: j.Links, Rate: j.Rate, SyncInterval: j.SyncInterval}
+	if j.Delay != "" {
+		d, err := time.ParseDuration(j.Delay)
+		if err != nil {
+			return err
+		}
+		s.Delay = d
+	}
+	return nil
 }

@@ -8,14 +8,25 @@ import (
 	"jetstorm/clusters"
 )
 
-// Kill SIGKILLs the target nodes; healing restarts them on the same store.
-// The kernel page cache survives, so this loses no written data by itself.
-type Kill struct{}
+// Kill SIGKILLs the target nodes (default one); healing restarts them on
+// the same store. The kernel page cache survives, so this loses no written
+// data by itself. With Graceful (kind "restart") the nodes get SIGTERM and
+// shut down cleanly instead.
+type Kill struct{ Graceful bool }
 
-func (Kill) Name() string { return "kill" }
+func (k Kill) Name() string {
+	if k.Graceful {
+		return "restart"
+	}
+	return "kill"
+}
 
-func (Kill) Inject(ctx context.Context, c clusters.Cluster, env Env, target string, rng *rand.Rand) (*Injection, error) {
-	names, err := ResolveTargets(ctx, c, env, target, rng)
+func (Kill) NeedsLinks() bool { return false }
+
+func (Kill) Check(s Spec, nodes int) error { return checkTarget(s.Target, nodes) }
+
+func (k Kill) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error) {
+	names, err := ResolveTargets(ctx, c, env, s.Target, "one", rng)
 	if err != nil {
 		return nil, err
 	}
@@ -24,12 +35,18 @@ func (Kill) Inject(ctx context.Context, c clusters.Cluster, env Env, target stri
 		return nil, err
 	}
 	var errs []error
+	signal := "SIGKILL"
 	for _, n := range nodes {
-		errs = append(errs, n.Kill())
+		if k.Graceful {
+			signal = "SIGTERM"
+			errs = append(errs, n.Stop(ctx))
+		} else {
+			errs = append(errs, n.Kill())
+		}
 	}
 	return &Injection{
 		Targets: names,
-		Params:  map[string]any{"signal": "SIGKILL"},
+		Params:  map[string]any{"signal": signal},
 		Heal: func(ctx context.Context) error {
 			var errs []error
 			for _, n := range nodes {

@@ -17,27 +17,25 @@ import (
 const NemesisProcess = -2
 
 // Planned is one fault of a schedule. Everything random about it (kind,
-// target spec, and the seed that picks concrete nodes) is fixed at planning
-// time, so the same seed gives the same schedule.
+// target spec, parameters, and the seed that picks concrete nodes) is fixed
+// at planning time, so the same seed gives the same schedule.
 type Planned struct {
-	At     time.Duration // since the workload started
-	For    time.Duration // how long until healed
-	Kind   string
-	Target string
-	Seed   uint64 // picks the concrete nodes; < 2^53 so JSON keeps it exact
+	At   time.Duration // since the workload started
+	For  time.Duration // how long until healed
+	Spec               // what to inject
+	Seed uint64        // picks the concrete nodes; < 2^53 so JSON keeps it exact
 }
 
 // plannedJSON is Planned as results.json and the history show it.
 type plannedJSON struct {
-	At     string `json:"at"`
-	For    string `json:"for"`
-	Kind   string `json:"kind"`
-	Target string `json:"target"`
-	Seed   uint64 `json:"seed"`
+	At   string `json:"at"`
+	For  string `json:"for"`
+	Spec Spec   `json:"fault"`
+	Seed uint64 `json:"seed"`
 }
 
 func (p Planned) MarshalJSON() ([]byte, error) {
-	return json.Marshal(plannedJSON{p.At.String(), p.For.String(), p.Kind, p.Target, p.Seed})
+	return json.Marshal(plannedJSON{p.At.String(), p.For.String(), p.Spec, p.Seed})
 }
 
 func (p *Planned) UnmarshalJSON(b []byte) error {
@@ -53,27 +51,46 @@ func (p *Planned) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	*p = Planned{At: at, For: d, Kind: j.Kind, Target: j.Target, Seed: j.Seed}
+	*p = Planned{At: at, For: d, Spec: j.Spec, Seed: j.Seed}
 	return nil
 }
 
-// RandomPlan places a fault every interval (starting at one interval in),
-// each lasting downtime, as long as it heals before total ends.
-func RandomPlan(rng *rand.Rand, kinds, targets []string, interval, downtime, total time.Duration) []Planned {
-	var plan []Planned
-	if len(kinds) == 0 || interval <= 0 {
+// RandomOptions describe a random schedule.
+type RandomOptions struct {
+	Kinds         []string
+	Targets       []string // default [one]
+	Shapes        []string // partition shapes to choose from; default [isolate]
+	SyncIntervals []string // sync-interval values to choose from; default [always, 2m]
+	Delay         time.Duration
+	Rate          int64
+	Interval      time.Duration // between fault starts; the first starts one interval in
+	For           time.Duration // how long each fault lasts
+	Total         time.Duration // the workload's duration: every fault heals before it ends
+}
+
+// RandomPlan draws a schedule from rng.
+func RandomPlan(rng *rand.Rand, o RandomOptions) []Planned {
+	if len(o.Kinds) == 0 || o.Interval <= 0 {
 		return nil
 	}
-	if len(targets) == 0 {
-		targets = []string{"one"}
+	pick := func(xs []string, def ...string) string {
+		if len(xs) == 0 {
+			xs = def
+		}
+		return xs[rng.IntN(len(xs))]
 	}
-	for at := interval; at+downtime <= total; at += interval {
-		plan = append(plan, Planned{
-			At: at, For: downtime,
-			Kind:   kinds[rng.IntN(len(kinds))],
-			Target: targets[rng.IntN(len(targets))],
-			Seed:   rng.Uint64() >> 11,
-		})
+	var plan []Planned
+	for at := o.Interval; at+o.For <= o.Total; at += o.Interval {
+		sp := Spec{Kind: pick(o.Kinds), Target: pick(o.Targets, "one")}
+		switch sp.Kind {
+		case "partition":
+			sp.Shape = pick(o.Shapes, "isolate")
+		case "slowlink":
+			sp.Delay, sp.Rate = o.Delay, o.Rate
+		case "sync-interval":
+			sp.SyncInterval = pick(o.SyncIntervals, "always", "2m")
+		}
+		plan = append(plan, Planned{At: at, For: o.For, Spec: sp, Seed: rng.Uint64() >> 11})
 	}
 	return plan
 }
@@ -110,8 +127,8 @@ func inject(ctx context.Context, c clusters.Cluster, env Env, p Planned, rec *hi
 	if !ok {
 		return fmt.Errorf("unknown fault kind %q", p.Kind)
 	}
-	desc := map[string]any{"kind": p.Kind, "target": p.Target, "for": p.For.String()}
-	inj, err := f.Inject(ctx, c, env, p.Target, rand.New(rand.NewPCG(p.Seed, 0)))
+	desc := map[string]any{"kind": p.Kind, "spec": p.Spec, "for": p.For.String()}
+	inj, err := f.Inject(ctx, c, env, p.Spec, rand.New(rand.NewPCG(p.Seed, 0)))
 	if inj == nil {
 		rec.Record(history.Op{Process: NemesisProcess, Type: history.Fail, F: history.FFault, Value: desc, Err: err.Error()})
 		log.Warn("fault not injected", "kind", p.Kind, "target", p.Target, "err", err)

@@ -10,8 +10,9 @@ import (
 
 func TestRandomPlanIsSeeded(t *testing.T) {
 	plan := func(seed uint64) []Planned {
-		return RandomPlan(rand.New(rand.NewPCG(seed, 1)), []string{"kill"}, []string{"one", "majority", "stream-leader"},
-			10*time.Second, 5*time.Second, 60*time.Second)
+		return RandomPlan(rand.New(rand.NewPCG(seed, 1)), RandomOptions{
+			Kinds: []string{"kill", "partition", "pause"}, Targets: []string{"one", "majority", "stream-leader"},
+			Shapes: []string{"isolate", "halves", "bridge"}, Interval: 10 * time.Second, For: 5 * time.Second, Total: 60 * time.Second})
 	}
 	a, b, c := plan(1), plan(1), plan(2)
 	if !reflect.DeepEqual(a, b) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"jetstorm/faults"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -409,12 +410,68 @@ func (s *Scenario) fillDefaults() {
 	setDefault(s, &w.Payload, "workload.payload", 128)
 	setDefault(s, &w.Timeout, "workload.timeout", Duration(5*time.Second))
 	setDefault(s, &f.Interval, "faults.interval", Duration(10*time.Second))
+	if !s.given("faults.downtime") && s.given("faults.duration") {
+		f.Downtime = f.Duration // "duration" is another name for downtime
+	}
 	setDefault(s, &f.Downtime, "faults.downtime", Duration(5*time.Second))
+	setDefault(s, &f.Delay, "faults.delay", Duration(50*time.Millisecond))
+	for i := range s.Timeline {
+		setDefault(s, &s.Timeline[i].For, fmt.Sprintf("timeline[%d].for", i), Duration(5*time.Second))
+	}
+	if !s.given("cluster.link_proxies") {
+		c.LinkProxies = s.needsLinks()
+	}
 	if len(f.Kinds) > 0 && len(f.Targets) == 0 && !s.given("faults.targets") {
 		f.Targets = []string{"one"}
 	}
 	setDefault(s, &fin.Recover, "final.recover", Duration(20*time.Second))
 	setDefault(s, &fin.DrainTimeout, "final.drain_timeout", Duration(60*time.Second))
+}
+
+// spec is the fault a timeline step describes.
+func (st Step) spec() faults.Spec {
+	sp := faults.Spec{Kind: st.Fault, Target: st.Target, Shape: st.Shape, Links: st.Links,
+		Delay: st.Delay.D(), Rate: int64(st.Rate.Bytes())}
+	if !st.SyncInterval.IsZero() {
+		sp.SyncInterval = st.SyncInterval.String()
+	}
+	return sp
+}
+
+// needsLinks reports whether any scheduled fault needs link proxies.
+func (s *Scenario) needsLinks() bool {
+	kinds := slices.Clone(s.Faults.Kinds)
+	for _, st := range s.Timeline {
+		kinds = append(kinds, st.Fault)
+	}
+	for _, k := range kinds {
+		if f, ok := faults.Registry[k]; ok && f.NeedsLinks() {
+			return true
+		}
+	}
+	return false
+}
+
+// Plan is the fault schedule: the timeline as written, or a random schedule
+// drawn from rng.
+func (s *Scenario) Plan(rng *rand.Rand) []faults.Planned {
+	if len(s.Timeline) > 0 {
+		var plan []faults.Planned
+		for _, st := range s.Timeline {
+			plan = append(plan, faults.Planned{At: st.At.D(), For: st.For.D(), Spec: st.spec(), Seed: rng.Uint64() >> 11})
+		}
+		return plan
+	}
+	f := s.Faults
+	var syncs []string
+	for _, v := range f.SyncIntervals {
+		syncs = append(syncs, v.String())
+	}
+	return faults.RandomPlan(rng, faults.RandomOptions{
+		Kinds: f.Kinds, Targets: f.Targets, Shapes: f.Shapes, SyncIntervals: syncs,
+		Delay: f.Delay.D(), Rate: int64(f.Rate.Bytes()),
+		Interval: f.Interval.D(), For: f.Downtime.D(), Total: s.Workload.Duration.D(),
+	})
 }
 
 // validate reports every invalid value at once, each at its position.
@@ -439,12 +496,51 @@ func (s *Scenario) validate() error {
 	for i, k := range f.Kinds {
 		check(slices.Contains(faults.Kinds(), k), fmt.Sprintf("faults.kinds[%d]", i), "%q is not a known fault kind (known: %s)", k, strings.Join(faults.Kinds(), ", "))
 	}
+	// Fault parameters are checked by the faults themselves; a FieldError
+	// names the spec field, which maps to the scenario key here.
+	specErr := func(sp faults.Spec, key func(field string) string) {
+		var fe *faults.FieldError
+		if err := faults.Check(sp, c.Nodes); errors.As(err, &fe) {
+			k := key(fe.Field)
+			errs = append(errs, s.Errorf(k, "%s: %s", k, fe.Msg))
+		} else if err != nil {
+			errs = append(errs, s.Errorf(key(""), "%v", err))
+		}
+	}
 	for i, t := range f.Targets {
-		check(slices.Contains(faults.TargetSpecs, t), fmt.Sprintf("faults.targets[%d]", i), "%q is not a known target (known: %s)", t, strings.Join(faults.TargetSpecs, ", "))
+		specErr(faults.Spec{Kind: "kill", Target: t}, func(string) string { return fmt.Sprintf("faults.targets[%d]", i) })
+	}
+	for i, sh := range f.Shapes {
+		check(sh != "links", fmt.Sprintf("faults.shapes[%d]", i), "links: a shape with explicit links belongs in a timeline step")
+		specErr(faults.Spec{Kind: "partition", Shape: sh}, func(string) string { return fmt.Sprintf("faults.shapes[%d]", i) })
 	}
 	check(len(f.Kinds) == 0 || len(f.Targets) > 0, "faults.targets", "must not be empty when faults.kinds is set")
 	check(f.Interval > 0, "faults.interval", "must be positive")
 	check(f.Downtime > 0, "faults.downtime", "must be positive")
+	check(!s.given("faults.downtime") || !s.given("faults.duration"), "faults.duration", "give faults.duration or faults.downtime, not both")
+	check(f.Delay >= 0, "faults.delay", "must not be negative")
+	check(len(f.Kinds) == 0 || len(s.Timeline) == 0, "timeline", "give either faults.kinds (a random schedule) or a timeline, not both")
+	stepKey := map[string]string{"kind": "fault"} // spec field -> step key, where they differ
+	for i, st := range s.Timeline {
+		base := fmt.Sprintf("timeline[%d]", i)
+		check(st.At >= 0 && st.At < w.Duration, base+".at", "(%s) must be within workload.duration (%s)", st.At, w.Duration)
+		check(st.For > 0, base+".for", "must be positive")
+		specErr(st.spec(), func(field string) string {
+			if k, ok := stepKey[field]; ok {
+				field = k
+			}
+			if field == "" || !s.given(base+"."+field) {
+				return base
+			}
+			return base + "." + field
+		})
+	}
+	for i := 1; i < len(s.Timeline); i++ {
+		check(s.Timeline[i].At >= s.Timeline[i-1].At, fmt.Sprintf("timeline[%d].at", i), "steps must be in time order")
+	}
+	if !c.LinkProxies && s.needsLinks() {
+		check(false, "cluster.link_proxies", "is false, but partition and slowlink faults need link proxies")
+	}
 	check(fin.Recover > 0, "final.recover", "must be positive")
 	check(fin.DrainTimeout > 0, "final.drain_timeout", "must be positive")
 	return errors.Join(errs...)

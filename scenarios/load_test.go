@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"encoding/json"
+	"math/rand/v2"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -20,7 +22,7 @@ func TestLoadExample(t *testing.T) {
 		Cluster:  Cluster{Backend: "process", Nodes: 3, SyncInterval: SyncInterval{d: 2 * time.Minute}},
 		Stream:   Stream{Replicas: 3, Storage: "file"},
 		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second)},
-		Faults:   Faults{Kinds: []string{"kill"}, Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Targets: []string{"one"}},
+		Faults:   Faults{Kinds: []string{"kill"}, Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Targets: []string{"one"}, Delay: Duration(50 * time.Millisecond)},
 		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute)},
 		File:     "testdata/smoke.yaml",
 	}
@@ -59,7 +61,7 @@ func TestDefaults(t *testing.T) {
 		Cluster:  Cluster{Backend: "process", Nodes: 3},
 		Stream:   Stream{Replicas: 3, Storage: "file"},
 		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second)},
-		Faults:   Faults{Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second)}, // no kinds: no targets
+		Faults:   Faults{Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Delay: Duration(50 * time.Millisecond)}, // no kinds: no targets
 		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute)},
 		File:     "dir/minimal.yaml",
 	}
@@ -145,8 +147,8 @@ func TestErrors(t *testing.T) {
 		{"invalid yaml", "name: a\n  bad: [\n", nil, []string{"x.yaml:2:"}},
 		{"tab indent", "cluster:\n\tnodes: 3\n", nil, []string{"x.yaml:2:"}},
 
-		{"unknown top", "name: a\n\nbogus: 1\n", nil, []string{`x.yaml:3: unknown key "bogus" at top level (known keys: cluster, faults, final, name, seed, stream, workload)`}},
-		{"unknown nested", "name: a\ncluster:\n  nodes: 3\n  bogus: 1\n", nil, []string{`x.yaml:4: unknown key "bogus" in cluster (known keys: backend, nodes, sync_interval)`}},
+		{"unknown top", "name: a\n\nbogus: 1\n", nil, []string{`x.yaml:3: unknown key "bogus" at top level (known keys: cluster, faults, final, name, seed, stream, timeline, workload)`}},
+		{"unknown nested", "name: a\ncluster:\n  nodes: 3\n  bogus: 1\n", nil, []string{`x.yaml:4: unknown key "bogus" in cluster (known keys: backend, link_proxies, nodes, sync_interval)`}},
 		{"unknown flow", "name: a\nstream: {replicas: 1, sotrage: file}\n", nil, []string{`x.yaml:2: unknown key "sotrage" in stream`}},
 		{"hidden field", "File: a\n", nil, []string{`x.yaml:1: unknown key "File"`}},
 		{"duplicate", "cluster:\n  nodes: 3\n  nodes: 4\n", nil, []string{`x.yaml:3: duplicate key "nodes" in cluster (first at line 2)`}},
@@ -180,16 +182,28 @@ func TestErrors(t *testing.T) {
 		{"zero rate", "workload:\n  rate: 0\n", nil, []string{`x.yaml:2: workload.rate must be > 0`}},
 		{"zero duration", "workload:\n  duration: 0s\n", nil, []string{`x.yaml:2: workload.duration must be positive`}},
 		{"zero timeout", "workload:\n  timeout: 0s\n", nil, []string{`x.yaml:2: workload.timeout must be positive`}},
-		{"fault kind", "faults:\n  kinds:\n    - kill\n    - explode\n", nil, []string{`x.yaml:4: faults.kinds[1] "explode" is not a known fault kind (known: kill)`}},
-		{"fault target", "faults:\n  kinds: [kill]\n  targets: [one,\n    everyone]\n", nil, []string{`x.yaml:4: faults.targets[1] "everyone" is not a known target`}},
+		{"fault kind", "faults:\n  kinds:\n    - kill\n    - explode\n", nil, []string{`x.yaml:4: faults.kinds[1] "explode" is not a known fault kind (known: kill, partition`}},
+		{"fault target", "faults:\n  kinds: [kill]\n  targets: [one,\n    everyone]\n", nil, []string{`x.yaml:4: faults.targets[1]: "everyone" is not a target of this 3-node cluster`}},
 		{"no targets", "faults:\n  kinds: [kill]\n  targets: []\n", nil, []string{`x.yaml:3: faults.targets must not be empty`}},
 		{"zero downtime", "faults:\n  downtime: 0s\n", nil, []string{`x.yaml:2: faults.downtime must be positive`}},
 		{"zero interval", "faults:\n  interval: 0s\n", nil, []string{`x.yaml:2: faults.interval must be positive`}},
 		{"zero recover", "final:\n  recover: 0s\n", nil, []string{`x.yaml:2: final.recover must be positive`}},
 		{"zero drain", "final:\n  drain_timeout: 0s\n", nil, []string{`x.yaml:2: final.drain_timeout must be positive`}},
+		{"target node not in cluster", "faults:\n  kinds: [kill]\n  targets: [n2, n7]\n", nil, []string{`x.yaml:3: faults.targets[1]: "n7" is not a target of this 3-node cluster`}},
+		{"bad shape", "faults:\n  kinds: [partition]\n  shapes:\n    - halves\n    - triangle\n", nil, []string{`x.yaml:5: faults.shapes[1]: "triangle" is not a partition shape`}},
+		{"timeline bad shape", "timeline:\n  - {at: 1s, fault: partition, shape: halves}\n  - at: 2s\n    fault: partition\n    shape: square\n", nil, []string{`x.yaml:5: timeline[1].shape: "square" is not a partition shape`}},
+		{"timeline bad target", "timeline:\n  - at: 1s\n    fault: kill\n    target: n4\n", nil, []string{`x.yaml:4: timeline[0].target: "n4" is not a target of this 3-node cluster`}},
+		{"timeline bad link", "timeline:\n  - at: 1s\n    fault: partition\n    links: [[n1, n9]]\n", nil, []string{`x.yaml:4: timeline[0].links: "n9" is not a node`}},
+		{"timeline unknown fault", "timeline:\n  - at: 1s\n    fault: meteor\n", nil, []string{`x.yaml:3: timeline[0].fault: "meteor" is not a known fault kind`}},
+		{"timeline no sync value", "timeline:\n  - at: 1s\n    fault: sync-interval\n", nil, []string{`x.yaml:2: timeline[0]: sync_interval`}},
+		{"timeline late", "workload: {duration: 10s}\ntimeline:\n  - at: 11s\n    fault: kill\n", nil, []string{`x.yaml:3: timeline[0].at (11s) must be within workload.duration (10s)`}},
+		{"timeline unknown key", "timeline:\n  - at: 1s\n    fault: kill\n    shap: halves\n", nil, []string{`x.yaml:4: unknown key "shap" in timeline[0]`}},
+		{"kinds and timeline", "faults: {kinds: [kill]}\ntimeline:\n  - {at: 1s, fault: kill}\n", nil, []string{`x.yaml:2: timeline give either faults.kinds`}},
+		{"proxies off", "cluster:\n  link_proxies: false\nfaults: {kinds: [partition]}\n", nil, []string{`x.yaml:2: cluster.link_proxies is false, but partition`}},
+		{"duration and downtime", "faults:\n  downtime: 1s\n  duration: 2s\n", nil, []string{`x.yaml:3: faults.duration give faults.duration or faults.downtime`}},
 		{"several", "cluster:\n  nodes: 0\nstream:\n  storage: disk\n", nil, []string{"x.yaml:2: cluster.nodes", "x.yaml:4: stream.storage"}},
 
-		{"set unknown", "name: a\n", []string{"cluster.bogus=1"}, []string{`--set cluster.bogus=1: unknown key "bogus" in cluster (known keys: backend, nodes, sync_interval)`}},
+		{"set unknown", "name: a\n", []string{"cluster.bogus=1"}, []string{`--set cluster.bogus=1: unknown key "bogus" in cluster (known keys: backend, link_proxies, nodes, sync_interval)`}},
 		{"set unknown top", "name: a\n", []string{"clusters.nodes=1"}, []string{`--set clusters.nodes=1: unknown key "clusters" at top level`}},
 		{"set into value", "name: a\n", []string{"name.x=1"}, []string{`--set name.x=1: name is a value, not a section`}},
 		{"set no =", "name: a\n", []string{"cluster.nodes"}, []string{`--set cluster.nodes: want key=value`}},
@@ -304,6 +318,72 @@ func TestTypes(t *testing.T) {
 		back = doc{}
 		if err := yaml.Unmarshal(y, &back); err != nil || back != d {
 			t.Errorf("%s: yaml round trip via %q: %+v, %v", tc.in, y, back, err)
+		}
+	}
+}
+
+func TestTimelineAndPlan(t *testing.T) {
+	s, err := Parse([]byte(`
+workload: {duration: 60s}
+timeline:
+  - {at: 10s, fault: partition, shape: halves, for: 20s}
+  - {at: 35s, fault: kill, target: stream-leader, for: 5s}
+  - {at: 41s, fault: sync-interval, sync_interval: always}
+  - {at: 50s, fault: slowlink, delay: 5ms}
+`), "t.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Cluster.LinkProxies {
+		t.Error("a partition in the timeline must turn link proxies on")
+	}
+	plan := s.Plan(rand.New(rand.NewPCG(1, 2)))
+	if len(plan) != 4 || plan[0].At != 10*time.Second || plan[0].For != 20*time.Second || plan[0].Shape != "halves" ||
+		plan[1].Target != "stream-leader" || plan[2].SyncInterval != "always" || plan[2].For != 5*time.Second ||
+		plan[3].Delay != 5*time.Millisecond {
+		t.Errorf("plan: %+v", plan)
+	}
+	// duration is another name for downtime.
+	s, err = Parse([]byte("faults: {kinds: [pause], duration: 3s}\n"), "d.yaml", nil)
+	if err != nil || s.Faults.Downtime.D() != 3*time.Second || s.Cluster.LinkProxies {
+		t.Errorf("duration alias: %v %+v", err, s.Faults)
+	}
+}
+
+// The same seed gives the same fault schedule (as results.json lists it);
+// another seed gives another.
+func TestSameSeedSameSchedule(t *testing.T) {
+	s, err := Load("partition-kill.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := func(seed uint64) string {
+		b, err := json.Marshal(s.PlanFor(seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if a, b := js(5), js(5); a != b {
+		t.Errorf("same seed, different schedules:\n%s\n%s", a, b)
+	}
+	if js(5) == js(6) {
+		t.Error("different seeds, same schedule")
+	}
+	if n := len(s.PlanFor(5)); n != 7 {
+		t.Errorf("%d faults planned, want 7 (at 12s, 24s, ... 84s: each heals within the 100s)", n)
+	}
+}
+
+// Every shipped scenario loads.
+func TestShippedScenariosLoad(t *testing.T) {
+	files, _ := filepath.Glob("*.yaml")
+	if len(files) < 4 {
+		t.Fatalf("only %d scenarios found", len(files))
+	}
+	for _, f := range files {
+		if _, err := Load(f, nil); err != nil {
+			t.Errorf("%s: %v", f, err)
 		}
 	}
 }

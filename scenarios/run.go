@@ -86,6 +86,7 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	cluster, err := clusters.StartProcess(sctx, clusters.ProcessOptions{
 		Dir: filepath.Join(o.OutDir, "nodes"), Nodes: s.Cluster.Nodes,
 		SyncInterval: s.Cluster.SyncInterval.ConfString(), Exe: o.NodeExe,
+		LinkProxies: s.Cluster.LinkProxies,
 	})
 	cancel()
 	if err != nil {
@@ -108,9 +109,7 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 		Clients: s.Workload.Clients, Rate: s.Workload.Rate, Duration: s.Workload.Duration.D(),
 		Payload: s.Workload.Payload.Bytes(), Timeout: s.Workload.Timeout.D(),
 	})
-	rng := rand.New(rand.NewPCG(seed, 0x6a657473746f726d))
-	plan := faults.RandomPlan(rng, s.Faults.Kinds, s.Faults.Targets,
-		s.Faults.Interval.D(), s.Faults.Downtime.D(), s.Workload.Duration.D())
+	plan := s.PlanFor(seed)
 	meta := reports.Meta{
 		Scenario: s.Name, ScenarioFile: s.File, Seed: seed, ServerVersion: version,
 		SyncInterval: s.Cluster.SyncIntervalLabel(), Nodes: s.Cluster.Nodes,
@@ -183,19 +182,19 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	return &Outcome{Dir: o.OutDir, Results: res}, nil
 }
 
-// healAll restarts every node that is down and waits for the cluster to be
-// healthy within d.
+// PlanFor is the fault schedule a run with this seed uses.
+func (s *Scenario) PlanFor(seed uint64) []faults.Planned {
+	return s.Plan(rand.New(rand.NewPCG(seed, 0x6a657473746f726d)))
+}
+
+// healAll undoes every fault (heals links, resumes paused nodes, restarts
+// stopped ones) and waits for the cluster to be healthy within d.
 func healAll(ctx context.Context, c clusters.Cluster, d time.Duration, log *slog.Logger) error {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var errs []error
-	for _, n := range c.Nodes() {
-		if !n.Running() {
-			log.Info("restarting", "node", n.Name())
-			if err := n.Start(ctx); err != nil {
-				errs = append(errs, err)
-			}
-		}
+	if err := c.Recover(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.WaitHealthy(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("after healing, within final.recover=%s: %w", d, err))

@@ -10,6 +10,7 @@ type Scenario struct {
 	Stream   Stream   `yaml:"stream"`
 	Workload Workload `yaml:"workload"`
 	Faults   Faults   `yaml:"faults"`
+	Timeline []Step   `yaml:"timeline"` // faults at fixed times, instead of faults.kinds
 	Final    Final    `yaml:"final"`
 
 	// File is the path the scenario was loaded from ("" when built in code).
@@ -23,6 +24,10 @@ type Cluster struct {
 	Backend      string       `yaml:"backend"` // process (default)
 	Nodes        int          `yaml:"nodes"`   // default 3
 	SyncInterval SyncInterval `yaml:"sync_interval"`
+	// LinkProxies routes every node-to-node link through a proxy jetstorm
+	// owns (needed by partition and slowlink). Default: on when the
+	// scenario schedules such a fault.
+	LinkProxies bool `yaml:"link_proxies"`
 }
 
 type Stream struct {
@@ -39,11 +44,32 @@ type Workload struct {
 	Timeout  Duration `yaml:"timeout"`  // per-publish timeout; default 5s
 }
 
+// Faults is a random schedule: every interval, one fault drawn from kinds
+// (and its target and parameters from the lists) lasting downtime.
 type Faults struct {
-	Kinds    []string `yaml:"kinds"`    // e.g. [kill]; empty: no faults
+	Kinds    []string `yaml:"kinds"`    // kill, restart, pause, partition, slowlink, sync-interval; empty: no faults
 	Interval Duration `yaml:"interval"` // time between fault starts; default 10s
 	Downtime Duration `yaml:"downtime"` // how long a fault lasts; default 5s
-	Targets  []string `yaml:"targets"`  // one (default), minority, majority, all, stream-leader, meta-leader
+	Duration Duration `yaml:"duration"` // the same as downtime (give one of them)
+	Targets  []string `yaml:"targets"`  // one (default), minority, majority, all, stream-leader, meta-leader, or node names
+	Shapes   []string `yaml:"shapes"`   // partition shapes: isolate (default), halves, bridge
+	Delay    Duration `yaml:"delay"`    // slowlink: added one-way latency per link; default 50ms
+	Rate     Size     `yaml:"rate"`     // slowlink: bandwidth limit per link direction, bytes/s; default none
+	// SyncIntervals are the values a sync-interval fault chooses from; default [always, 2m].
+	SyncIntervals []SyncInterval `yaml:"sync_intervals"`
+}
+
+// Step is one fault of a timeline.
+type Step struct {
+	At           Duration     `yaml:"at"`     // since the workload started
+	Fault        string       `yaml:"fault"`  // a fault kind
+	For          Duration     `yaml:"for"`    // how long until healed; default 5s
+	Target       string       `yaml:"target"` // as in faults.targets
+	Shape        string       `yaml:"shape"`  // partition: isolate, halves, bridge, links
+	Links        [][]string   `yaml:"links"`  // partition: node pairs to cut, e.g. [[n1, n2]]
+	Delay        Duration     `yaml:"delay"`  // slowlink
+	Rate         Size         `yaml:"rate"`   // slowlink
+	SyncInterval SyncInterval `yaml:"sync_interval"`
 }
 
 type Final struct {

@@ -1,0 +1,392 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"jetstorm/clusters"
+	"jetstorm/history"
+)
+
+func TestMain(m *testing.M) {
+	clusters.RunNodeIfChild()
+	os.Exit(m.Run())
+}
+
+func startCluster(t *testing.T, proxies bool) (*clusters.ProcessCluster, context.Context) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a real 3-node cluster; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: t.TempDir(), Nodes: 3, LinkProxies: proxies})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	if err := c.WaitHealthy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return c, ctx
+}
+
+func healthy(t *testing.T, ctx context.Context, c clusters.Cluster) {
+	t.Helper()
+	hctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := c.WaitHealthy(hctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func injectNow(t *testing.T, ctx context.Context, c clusters.Cluster, s Spec) *Injection {
+	t.Helper()
+	if err := Check(s, 3); err != nil {
+		t.Fatal(err)
+	}
+	inj, err := Registry[s.Kind].Inject(ctx, c, Env{Stream: "T"}, s, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatalf("inject %+v: %v", s, err)
+	}
+	return inj
+}
+
+func connect(t *testing.T, n clusters.Node) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(n.ClientURL(), nats.IgnoreDiscoveredServers(), nats.MaxReconnects(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	return nc, js
+}
+
+func createStream(t *testing.T, ctx context.Context, js jetstream.JetStream) {
+	t.Helper()
+	for {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := js.CreateOrUpdateStream(actx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}, Replicas: 3})
+		cancel()
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// publishes counts publishes that were acknowledged out of k tries.
+func publishes(ctx context.Context, js jetstream.JetStream, k int, timeout time.Duration) int {
+	ok := 0
+	for i := 0; i < k; i++ {
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		if _, err := js.Publish(pctx, "t.x", []byte("x")); err == nil {
+			ok++
+		}
+		cancel()
+	}
+	return ok
+}
+
+// A partition cuts route traffic between the sides completely: no byte
+// crosses any cut link for the whole cut, /routez shows the peers gone and
+// never shows a route around the proxies, the majority keeps committing
+// and the isolated node cannot; healing brings the routes back.
+func TestPartition(t *testing.T) {
+	c, ctx := startCluster(t, true)
+	n1, n2 := c.Nodes()[0], c.Nodes()[1]
+	for _, n := range c.Nodes() {
+		if p, err := clusters.RoutedPeers(ctx, n); err != nil || len(p) != 2 {
+			t.Fatalf("%s routes before the cut: %v %v", n.Name(), p, err)
+		}
+	}
+	_, js2 := connect(t, n2)
+	createStream(t, ctx, js2)
+	_, js1 := connect(t, n1)
+
+	inj := injectNow(t, ctx, c, Spec{Kind: "partition", Shape: "isolate", Target: "n1"})
+	if !slices.Equal(inj.Targets, []string{"n1", "n2", "n3"}) {
+		t.Errorf("targets %v", inj.Targets)
+	}
+	var cut []*clusters.Link
+	for _, p := range [][2]string{{"n1", "n2"}, {"n2", "n1"}, {"n1", "n3"}, {"n3", "n1"}} {
+		cut = append(cut, c.Link(p[0], p[1]))
+	}
+	forwarded := func() (n int64) {
+		for _, l := range cut {
+			n += l.Stats().Forwarded
+		}
+		return n
+	}
+	before := forwarded()
+
+	// The cut routes are noticed (route ping_interval 1s) and dropped.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		p1, _ := clusters.RoutedPeers(ctx, n1)
+		p2, _ := clusters.RoutedPeers(ctx, n2)
+		if len(p1) == 0 && !slices.Contains(p2, "n1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("routes across the cut still up after 20s: n1 %v, n2 %v", p1, p2)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// The majority side still commits; the isolated node cannot.
+	okMajority := 0
+	for i := 0; i < 30 && okMajority == 0; i++ {
+		okMajority = publishes(ctx, js2, 1, 2*time.Second)
+	}
+	if okMajority == 0 {
+		t.Error("the majority side never committed a publish during the partition")
+	}
+	if n := publishes(ctx, js1, 5, time.Second); n != 0 {
+		t.Errorf("the isolated node committed %d publishes", n)
+	}
+	// For the whole cut: no route from n1 to anyone, not even an implicit
+	// one to a gossiped address, and no byte across the cut links.
+	for i := 0; i < 10; i++ {
+		if p, _ := clusters.RoutedPeers(ctx, n1); len(p) != 0 {
+			t.Fatalf("n1 has routes during the cut: %v", p)
+		}
+		if p, _ := clusters.RoutedPeers(ctx, c.Nodes()[2]); slices.Contains(p, "n1") {
+			t.Fatalf("n3 has a route to n1 during the cut: %v", p)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if after := forwarded(); after != before {
+		t.Errorf("%d bytes crossed the cut links during the cut", after-before)
+	}
+	var dropped int64
+	for _, l := range cut {
+		dropped += l.Stats().Dropped
+	}
+	if dropped == 0 {
+		t.Error("nothing was dropped on the cut links: were they used at all?")
+	}
+	t.Logf("during the cut: %d bytes dropped, %d implicit-route attempts stopped at the sinks", dropped, c.BypassAttempts())
+
+	if err := inj.Heal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	healStart := time.Now()
+	healthy(t, ctx, c) // includes every route being back
+	t.Logf("healthy with all routes %s after healing", time.Since(healStart).Round(time.Millisecond))
+	if forwarded() == before {
+		t.Error("no traffic on the healed links")
+	}
+	if publishes(ctx, js1, 3, 5*time.Second) == 0 {
+		t.Error("n1 cannot publish after healing")
+	}
+}
+
+// A bridge in a 3-node cluster cuts exactly one pair; halves cuts one node off.
+func TestPartitionShapes(t *testing.T) {
+	c, ctx := startCluster(t, true)
+	countCut := func() (n int) {
+		for _, l := range c.Links() {
+			if l.IsCut() {
+				n++
+			}
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		spec Spec
+		cut  int // directed links
+	}{
+		{Spec{Kind: "partition", Shape: "bridge"}, 2},
+		{Spec{Kind: "partition", Shape: "halves"}, 4},
+		{Spec{Kind: "partition", Links: [][]string{{"n1", "n2"}, {"n2", "n3"}}}, 4},
+		{Spec{Kind: "partition", Target: "majority"}, 4},
+	} {
+		inj := injectNow(t, ctx, c, tc.spec)
+		if got := countCut(); got != tc.cut {
+			t.Errorf("%+v: %d links cut, want %d (%v)", tc.spec, got, tc.cut, inj.Params)
+		}
+		inj.Heal(ctx)
+		if got := countCut(); got != 0 {
+			t.Errorf("%+v: %d links still cut after healing", tc.spec, got)
+		}
+	}
+}
+
+// A paused node stops answering, on its monitor port and to clients; it
+// answers again after healing.
+func TestPause(t *testing.T) {
+	c, ctx := startCluster(t, false)
+	n := c.Nodes()[1]
+	inj := injectNow(t, ctx, c, Spec{Kind: "pause", Target: n.Name()})
+	if !n.Paused() || !n.Running() {
+		t.Fatal("node not paused")
+	}
+	hc := &http.Client{Timeout: time.Second}
+	if resp, err := hc.Get(n.MonitorURL() + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a paused node answered /healthz: %s", resp.Status)
+	}
+	if nc, err := nats.Connect(n.ClientURL(), nats.Timeout(time.Second)); err == nil {
+		nc.Close()
+		t.Fatal("a paused node accepted a client")
+	}
+	if err := inj.Heal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := hc.Get(n.MonitorURL() + "/healthz")
+	if err != nil {
+		t.Fatalf("resumed node does not answer: %v", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	healthy(t, ctx, c)
+}
+
+// rtt is the median round trip of a request from a client on n1 to a
+// responder on n2: the message crosses the route link both ways.
+func rtt(t *testing.T, a, b *nats.Conn) time.Duration {
+	t.Helper()
+	var ds []time.Duration
+	for i := 0; i < 21; i++ {
+		start := time.Now()
+		if _, err := a.Request("rtt", nil, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		ds = append(ds, time.Since(start))
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+// A slow link adds its delay to a measured round trip across it (both ways).
+func TestSlowLink(t *testing.T) {
+	c, ctx := startCluster(t, true)
+	a, _ := connect(t, c.Nodes()[0])
+	b, _ := connect(t, c.Nodes()[1])
+	sub, err := b.Subscribe("rtt", func(m *nats.Msg) { m.Respond(nil) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	b.Flush()
+	// Interest propagates over the route asynchronously.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := a.Request("rtt", nil, time.Second); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no responder across the route")
+		}
+	}
+	base := rtt(t, a, b)
+	const delay = 20 * time.Millisecond
+	inj := injectNow(t, ctx, c, Spec{Kind: "slowlink", Target: "n2", Delay: delay})
+	slow := rtt(t, a, b)
+	inj.Heal(ctx)
+	healed := rtt(t, a, b)
+	t.Logf("round trip: %s before, %s with %s per direction, %s healed", base, slow, delay, healed)
+	if slow-base < 2*delay-2*time.Millisecond || slow-base > 2*delay+50*time.Millisecond {
+		t.Errorf("round trip grew by %s, want about %s", slow-base, 2*delay)
+	}
+	if healed > base+10*time.Millisecond {
+		t.Errorf("round trip after healing %s, before %s", healed, base)
+	}
+}
+
+// Kills by role hit the node /jsz names; a sync-interval change is a
+// rolling restart after which /jsz reports the new value on every node.
+func TestKillTargetsAndSyncInterval(t *testing.T) {
+	c, ctx := startCluster(t, false)
+	_, js := connect(t, c.Nodes()[0])
+	createStream(t, ctx, js)
+	healthy(t, ctx, c)
+
+	for _, role := range []string{"stream-leader", "meta-leader"} {
+		var want string
+		var err error
+		if role == "stream-leader" {
+			want, err = clusters.StreamLeader(ctx, c, "T")
+		} else {
+			want, err = clusters.MetaLeader(ctx, c)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		inj := injectNow(t, ctx, c, Spec{Kind: "kill", Target: role})
+		if !slices.Equal(inj.Targets, []string{want}) || clusters.NodeByName(c, want).Running() {
+			t.Errorf("kill %s: hit %v, leader was %s", role, inj.Targets, want)
+		}
+		if err := inj.Heal(ctx); err != nil {
+			t.Fatal(err)
+		}
+		healthy(t, ctx, c)
+	}
+
+	for _, n := range c.Nodes() {
+		info, err := clusters.Jsz(ctx, n)
+		if err != nil || info.Config.SyncAlways || info.Config.SyncInterval != 2*time.Minute {
+			t.Fatalf("%s before: %v %+v", n.Name(), err, info.Config)
+		}
+	}
+	injectNow(t, ctx, c, Spec{Kind: "sync-interval", SyncInterval: "always"})
+	for _, n := range c.Nodes() {
+		info, err := clusters.Jsz(ctx, n)
+		if err != nil || !info.Config.SyncAlways {
+			t.Errorf("%s after the change to always: %v sync_always=%v", n.Name(), err, info.Config.SyncAlways)
+		}
+	}
+	injectNow(t, ctx, c, Spec{Kind: "sync-interval", Target: "n2", SyncInterval: "1s"})
+	info, err := clusters.Jsz(ctx, c.Nodes()[1])
+	if err != nil || info.Config.SyncAlways || info.Config.SyncInterval != time.Second {
+		t.Errorf("n2 after the change to 1s: %v %+v", err, info.Config)
+	}
+}
+
+// RunPlan writes each fault's start and end into the history and leaves
+// the cluster healed.
+func TestRunPlanRecordsFaults(t *testing.T) {
+	c, ctx := startCluster(t, false)
+	rec := history.NewRecorder(io.Discard, true)
+	plan := []Planned{
+		{At: 0, For: time.Second, Spec: Spec{Kind: "kill", Target: "n3"}, Seed: 1},
+		{At: 2 * time.Second, For: time.Second, Spec: Spec{Kind: "pause", Target: "one"}, Seed: 2},
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := RunPlan(ctx, c, Env{Stream: "T"}, plan, rec, time.Now(), log); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, op := range rec.Ops() {
+		v := op.Value.(map[string]any)
+		got = append(got, fmt.Sprintf("%s %s %v", op.Type, v["kind"], v["nodes"]))
+	}
+	want := []string{"invoke kill [n3]", "ok kill [n3]"}
+	if len(got) != 4 || !slices.Equal(got[:2], want) || got[2][:12] != "invoke pause" || got[3][:8] != "ok pause" {
+		t.Errorf("history: %v", got)
+	}
+	for _, n := range c.Nodes() {
+		if !n.Running() || n.Paused() {
+			t.Errorf("%s not healed", n.Name())
+		}
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatal("timeout")
+	}
+}
