@@ -10,8 +10,22 @@ import (
 
 // Queue checks the queue workload against the final drain: every
 // acknowledged publish must be read, nothing may be read that was never
-// published, and a publish reported as failed must not be read. Duplicates
-// are reported but allowed: JetStream delivery is at-least-once.
+// published, a publish reported as failed must not be read, and the acked
+// writes of one process must be stored in the order it published them.
+// Duplicates are reported but allowed: JetStream delivery is at-least-once.
+//
+// Lost writes are broken down per writing process as Jepsen's NATS test
+// does. A process is the op's Process: a sequential run of publishes, each
+// invoked after the previous one completed (a client retires its process
+// after an indeterminate op and continues as a new one). Take the process's
+// published values in invoke order and the first and last of them that were
+// read, whatever their publish outcome (as in Jepsen: an indeterminate
+// publish that was read was stored after every earlier ack). A lost value
+// before the first is lost-prefix (the stream "started over"), after the
+// last is lost-postfix (possibly a slow or short reader; this includes every
+// lost value of a process none of whose values was read), and between them
+// lost-middle: a later write of the same process survived while this one
+// vanished, the worst kind.
 type Queue struct{}
 
 func (Queue) Name() string { return "queue" }
@@ -29,10 +43,19 @@ type QueueStats struct {
 	Indeterminate int `json:"indeterminate"`   // Info publishes (and invokes never completed)
 	Read          int `json:"read"`            // distinct values read
 	Lost          int `json:"lost"`            // acked, never read
+	LostPrefix    int `json:"lost_prefix"`     // lost, before its process's first read value
+	LostMiddle    int `json:"lost_middle"`     // lost, between its process's first and last read values
+	LostPostfix   int `json:"lost_postfix"`    // lost, after its process's last read value (or none was read)
 	Recovered     int `json:"recovered"`       // indeterminate, but read
 	Unexpected    int `json:"unexpected"`      // read, never attempted
 	Duplicated    int `json:"duplicated"`      // distinct values read more than once
 	FailedButRead int `json:"failed_but_read"` // a Fail publish whose value was read: the failure was a lie
+
+	// OrderViolations counts, per process, consecutive acked-and-read values
+	// (in publish order) whose read stream sequences do not increase. Each
+	// was acked before the next was invoked, so must be stored before it.
+	OrderViolations int      `json:"order_violations"`
+	OrderExamples   []string `json:"order_examples,omitempty"` // first 10, in publish order of the later value
 
 	LostValues          []string `json:"lost_values"`                      // first 100, in publish (history) order
 	UnexpectedValues    []string `json:"unexpected_values,omitempty"`      // first 100, in read order
@@ -60,12 +83,23 @@ const (
 	outOK
 )
 
-// valState is what the history says about one distinct value.
+// valState is what the history says about one distinct value. Fields are
+// sized and ordered to keep it at 40 bytes: there is one per value.
 type valState struct {
 	v     string
+	seq   uint64 // lowest stream sequence it was read at (0: unread or unknown)
+	proc  int32  // dense index of the process of its first publish invoke
+	reads int32
 	out   outcome
 	pub   bool // at least one publish invoke
-	reads int
+}
+
+// procState is one writing process's walk through its values, in publish
+// invoke order.
+type procState struct {
+	n, m        int32 // positions handed out in the first and second pass
+	first, last int32 // positions of its first and last read values; -1: none
+	prev        int32 // vals index of its last acked, read value with a known seq; -1: none
 }
 
 // AnalyzeQueue computes QueueStats in one pass over h, then passes over the
@@ -83,7 +117,9 @@ func AnalyzeQueue(h []history.Op) QueueStats {
 		val   int   // index into vals
 		index int64 // the invoke op, for messages
 	}
-	open := map[int]pending{} // process -> its outstanding publish
+	open := map[int]pending{}  // process -> its outstanding publish
+	procIdx := map[int]int32{} // process -> dense index into procIDs
+	var procIDs []int
 	idx := make(map[string]int, len(h)/3)
 	vals := make([]valState, 0, len(h)/3)
 	var pubOrder, readOrder []int // vals indices in first-publish / first-read order: deterministic lists
@@ -130,6 +166,13 @@ func AnalyzeQueue(h []history.Op) QueueStats {
 				if !vals[i].pub {
 					vals[i].pub = true
 					pubOrder = append(pubOrder, i)
+					pi, ok := procIdx[op.Process]
+					if !ok {
+						pi = int32(len(procIDs))
+						procIdx[op.Process] = pi
+						procIDs = append(procIDs, op.Process)
+					}
+					vals[i].proc = pi
 				}
 				open[op.Process] = pending{i, op.Index}
 				continue
@@ -154,6 +197,9 @@ func AnalyzeQueue(h []history.Op) QueueStats {
 				continue
 			}
 			i := lookup(v)
+			if op.Seq > 0 && (vals[i].seq == 0 || op.Seq < vals[i].seq) {
+				vals[i].seq = op.Seq // a duplicate's first copy is the one that was stored in order
+			}
 			switch vals[i].reads++; vals[i].reads {
 			case 1:
 				readOrder = append(readOrder, i)
@@ -174,12 +220,56 @@ func AnalyzeQueue(h []history.Op) QueueStats {
 	}
 
 	s.Read = len(readOrder)
+	// First pass over each process's values in publish order: where its
+	// read values start and end, and whether its acked ones were stored in
+	// order.
+	procs := make([]procState, len(procIDs))
+	for p := range procs {
+		procs[p] = procState{first: -1, last: -1, prev: -1}
+	}
 	for _, i := range pubOrder {
 		st := &vals[i]
+		ps := &procs[st.proc]
+		pos := ps.n
+		ps.n++
+		if st.reads == 0 {
+			continue
+		}
+		if ps.first < 0 {
+			ps.first = pos
+		}
+		ps.last = pos
+		if st.out != outOK || st.seq == 0 {
+			continue
+		}
+		if ps.prev >= 0 {
+			if prev := &vals[ps.prev]; st.seq <= prev.seq {
+				s.OrderViolations++
+				if len(s.OrderExamples) < 10 {
+					s.OrderExamples = append(s.OrderExamples, fmt.Sprintf("process %d: %s (seq %d) read before %s (seq %d)",
+						procIDs[st.proc], st.v, st.seq, prev.v, prev.seq))
+				}
+			}
+		}
+		ps.prev = int32(i)
+	}
+	for _, i := range pubOrder {
+		st := &vals[i]
+		ps := &procs[st.proc]
+		pos := ps.m
+		ps.m++
 		switch {
 		case st.out == outOK && st.reads == 0:
 			s.Lost++
 			s.LostValues = appendCapped(s.LostValues, st.v)
+			switch {
+			case pos < ps.first:
+				s.LostPrefix++
+			case ps.first < 0 || pos > ps.last:
+				s.LostPostfix++
+			default:
+				s.LostMiddle++
+			}
 		case st.out == outInfo && st.reads > 0:
 			s.Recovered++
 		case st.out == outFail && st.reads > 0:
@@ -231,7 +321,18 @@ func queueVerdict(s QueueStats) (Verdict, string) {
 
 	var problems []string
 	if s.DrainComplete && s.Lost > 0 {
-		problems = append(problems, fmt.Sprintf("LOST %d acknowledged writes (first: %s)", s.Lost, examples(s.LostValues, s.Lost)))
+		// The breakdown follows the list so the message still starts
+		// "LOST n acknowledged writes (first: ...)".
+		msg := fmt.Sprintf("LOST %d acknowledged writes (first: %s): prefix %d, middle %d, postfix %d",
+			s.Lost, examples(s.LostValues, s.Lost), s.LostPrefix, s.LostMiddle, s.LostPostfix)
+		if s.LostMiddle > 0 {
+			msg += " (middle: a later write of the same process was read)"
+		}
+		problems = append(problems, msg)
+	}
+	if s.OrderViolations > 0 {
+		problems = append(problems, fmt.Sprintf("%d ORDER violations: acked writes of one process stored out of publish order (first: %s)",
+			s.OrderViolations, strings.Join(s.OrderExamples[:min(len(s.OrderExamples), 3)], "; ")))
 	}
 	if s.Unexpected > 0 {
 		problems = append(problems, fmt.Sprintf("read %d UNEXPECTED values never published (first: %s)",

@@ -21,7 +21,7 @@ func TestQueueGolden(t *testing.T) {
 	}{
 		{"valid", Valid, QueueStats{Attempted: 6, Acked: 3, Failed: 1, Indeterminate: 2, Read: 3,
 			LostValues: []string{}, DrainComplete: true}, []string{"3 acked", "0 lost"}},
-		{"lost", Invalid, QueueStats{Attempted: 3, Acked: 3, Read: 2, Lost: 1,
+		{"lost", Invalid, QueueStats{Attempted: 3, Acked: 3, Read: 2, Lost: 1, LostPostfix: 1,
 			LostValues: []string{"1-1"}, DrainComplete: true}, []string{"LOST 1 acknowledged writes (first: 1-1)"}},
 		{"unexpected", Invalid, QueueStats{Attempted: 1, Acked: 1, Read: 2, Unexpected: 1,
 			LostValues: []string{}, UnexpectedValues: []string{"9-9"}, DrainComplete: true}, []string{"UNEXPECTED", "9-9"}},
@@ -32,12 +32,12 @@ func TestQueueGolden(t *testing.T) {
 		{"failed_but_read", Invalid, QueueStats{Attempted: 2, Acked: 1, Failed: 1, Read: 2, FailedButRead: 1,
 			LostValues: []string{}, FailedButReadValues: []string{"1-1"}, DrainComplete: true}, []string{"FAILED", "1-1"}},
 		// An acked value not read is not proven lost when the drain stopped early.
-		{"incomplete_drain", Unknown, QueueStats{Attempted: 2, Acked: 2, Read: 1, Lost: 1,
+		{"incomplete_drain", Unknown, QueueStats{Attempted: 2, Acked: 2, Read: 1, Lost: 1, LostPostfix: 1,
 			LostValues: []string{"0-2"}}, []string{"incomplete", "1 acked but unread"}},
-		{"no_drain", Unknown, QueueStats{Attempted: 1, Acked: 1, Lost: 1,
+		{"no_drain", Unknown, QueueStats{Attempted: 1, Acked: 1, Lost: 1, LostPostfix: 1,
 			LostValues: []string{"0-1"}}, []string{"incomplete"}},
 		// ...but an unexpected read is proven by any read.
-		{"incomplete_unexpected", Invalid, QueueStats{Attempted: 2, Acked: 2, Read: 2, Lost: 1, Unexpected: 1,
+		{"incomplete_unexpected", Invalid, QueueStats{Attempted: 2, Acked: 2, Read: 2, Lost: 1, LostPostfix: 1, Unexpected: 1,
 			LostValues: []string{"0-2"}, UnexpectedValues: []string{"7-7"}}, []string{"UNEXPECTED", "7-7"}},
 		{"malformed", Unknown, QueueStats{Attempted: 1, Acked: 1, Read: 2, Unexpected: 1,
 			LostValues: []string{}, UnexpectedValues: []string{"1-1"}, DrainComplete: true, Malformed: 1,
@@ -45,6 +45,26 @@ func TestQueueGolden(t *testing.T) {
 		// One value published three times: the OK ack wins, so reading it is fine.
 		{"retry", Valid, QueueStats{Attempted: 3, Acked: 1, Failed: 1, Indeterminate: 1, Read: 1,
 			LostValues: []string{}, DrainComplete: true}, nil},
+		// Lost values split per process by where they fall among its read
+		// values, in publish order.
+		{"lost_prefix", Invalid, QueueStats{Attempted: 6, Acked: 6, Read: 4, Lost: 2, LostPrefix: 2,
+			LostValues: []string{"0-0", "0-1"}, DrainComplete: true},
+			[]string{"LOST 2 acknowledged writes (first: 0-0, 0-1): prefix 2, middle 0, postfix 0"}},
+		// Process 0 lost 0-1 and 0-3 between read values; process 2 lost 2-1
+		// before its info publish 2-2, which was read (a value of any outcome
+		// that was read bounds the middle, as in Jepsen); process 1 lost its
+		// tail.
+		{"lost_middle", Invalid, QueueStats{Attempted: 11, Acked: 10, Indeterminate: 1, Read: 7, Lost: 4,
+			LostMiddle: 3, LostPostfix: 1, Recovered: 1, LostValues: []string{"0-1", "1-1", "2-1", "0-3"}, DrainComplete: true},
+			[]string{"LOST 4 acknowledged writes (first: 0-1, 1-1, 2-1, 0-3): prefix 0, middle 3, postfix 1", "later write of the same process was read"}},
+		// Process 0 lost its tail; nothing of process 1 was read, so all its
+		// lost values are postfix.
+		{"lost_postfix", Invalid, QueueStats{Attempted: 7, Acked: 6, Failed: 1, Read: 2, Lost: 4, LostPostfix: 4,
+			LostValues: []string{"1-0", "1-1", "0-2", "0-3"}, DrainComplete: true},
+			[]string{"prefix 0, middle 0, postfix 4"}},
+		{"order_violation", Invalid, QueueStats{Attempted: 5, Acked: 5, Read: 5, OrderViolations: 1,
+			OrderExamples: []string{"process 0: 0-2 (seq 3) read before 0-1 (seq 4)"}, LostValues: []string{}, DrainComplete: true},
+			[]string{"1 ORDER violations", "process 0: 0-2 (seq 3) read before 0-1 (seq 4)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -101,7 +121,7 @@ func TestQueueJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An empty history still says lost_values: [] rather than null.
-	if want := `{"attempted":0,"acked":0,"failed":0,"indeterminate":0,"read":0,"lost":0,"recovered":0,"unexpected":0,"duplicated":0,"failed_but_read":0,"lost_values":[],"drain_complete":false}`; string(b) != want {
+	if want := `{"attempted":0,"acked":0,"failed":0,"indeterminate":0,"read":0,"lost":0,"lost_prefix":0,"lost_middle":0,"lost_postfix":0,"recovered":0,"unexpected":0,"duplicated":0,"failed_but_read":0,"order_violations":0,"lost_values":[],"drain_complete":false}`; string(b) != want {
 		t.Fatalf("got  %s\nwant %s", b, want)
 	}
 }
@@ -198,5 +218,99 @@ func BenchmarkAnalyzeQueue(b *testing.B) {
 		if s := AnalyzeQueue(h); s.Lost != 0 || !s.DrainComplete || s.Recovered == 0 {
 			b.Fatalf("%+v", s)
 		}
+	}
+}
+
+// Order violations count inversions between consecutive acked, read values
+// of one process; unacked values and reads without a sequence are skipped,
+// a duplicate counts at its first (lowest) sequence, examples are capped at
+// 10, and any reads prove them, complete drain or not.
+func TestQueueOrderViolations(t *testing.T) {
+	var h []history.Op
+	pub := func(p int, v string, typ history.OpType) {
+		h = append(h, history.Op{Process: p, Type: history.Invoke, F: history.FPublish, Value: v},
+			history.Op{Process: p, Type: typ, F: history.FPublish, Value: v})
+	}
+	read := func(v string, seq uint64) {
+		h = append(h, history.Op{Process: -1, Type: history.OK, F: history.FRead, Value: v, Seq: seq})
+	}
+	// Process 0: seqs 10, 30, 20, 40 -> one inversion (30 > 20).
+	for _, v := range []string{"0-0", "0-1", "0-2", "0-3"} {
+		pub(0, v, history.OK)
+	}
+	// Process 1: 1-1 is info (skipped), 1-2 read twice (first copy at 6 counts).
+	pub(1, "1-0", history.OK)
+	pub(1, "1-1", history.Info)
+	pub(2, "2-0", history.OK) // read without a seq: skipped
+	pub(2, "2-1", history.OK)
+	pub(1, "1-2", history.OK)
+	pub(1, "1-3", history.OK) // at seq 8: after 1-2's first copy (6), not its second (60)
+	// Process 3: twelve values stored in reverse: eleven inversions.
+	for i := range 12 {
+		pub(3, fmt.Sprintf("3-%d", i), history.OK)
+	}
+	h = append(h, history.Op{Process: -1, Type: history.Invoke, F: history.FDrain})
+	read("0-0", 10)
+	read("0-1", 30)
+	read("0-2", 20)
+	read("0-3", 40)
+	read("1-0", 5)
+	read("1-1", 1) // info: not ordered
+	read("1-2", 60)
+	read("1-2", 6)
+	read("1-3", 8)
+	read("2-0", 0)
+	read("2-1", 7)
+	for i := range 12 {
+		read(fmt.Sprintf("3-%d", i), uint64(200-i))
+	}
+	s := AnalyzeQueue(h)
+	if s.OrderViolations != 12 || len(s.OrderExamples) != 10 {
+		t.Fatalf("violations=%d examples=%q", s.OrderViolations, s.OrderExamples)
+	}
+	if want := []string{"process 0: 0-2 (seq 20) read before 0-1 (seq 30)", "process 3: 3-1 (seq 199) read before 3-0 (seq 200)"}; !reflect.DeepEqual(s.OrderExamples[:2], want) {
+		t.Fatalf("examples %q, want prefix %q", s.OrderExamples, want)
+	}
+	r := Queue{}.Check(context.Background(), h) // drain never completed
+	if r.Verdict != Invalid || !strings.Contains(r.Message, "12 ORDER violations") {
+		t.Fatalf("%s: %s", r.Verdict, r.Message)
+	}
+	if s.Lost != 0 || s.LostPrefix+s.LostMiddle+s.LostPostfix != 0 {
+		t.Fatalf("%+v", s)
+	}
+}
+
+// The breakdown always adds up to Lost, and follows each process's own
+// publish order however processes interleave.
+func TestQueueLostBreakdownInterleaved(t *testing.T) {
+	var h []history.Op
+	const procs, per = 5, 40
+	for c := range per {
+		for p := range procs {
+			v := fmt.Sprintf("%d-%d", p, c)
+			h = append(h, history.Op{Process: p, Type: history.Invoke, F: history.FPublish, Value: v},
+				history.Op{Process: p, Type: history.OK, F: history.FPublish, Value: v})
+		}
+	}
+	h = append(h, history.Op{Process: -1, Type: history.Invoke, F: history.FDrain})
+	seq := uint64(0)
+	// Process p keeps counters [10, 30) except every 5th; process 4 keeps nothing.
+	for c := range per {
+		for p := range procs - 1 {
+			if c >= 10 && c < 30 && c%5 != 0 {
+				seq++
+				h = append(h, history.Op{Process: -1, Type: history.OK, F: history.FRead, Value: fmt.Sprintf("%d-%d", p, c), Seq: seq})
+			}
+		}
+	}
+	h = append(h, history.Op{Process: -1, Type: history.OK, F: history.FDrain})
+	s := AnalyzeQueue(h)
+	// Per kept process: read 11..29 minus 15, 20, 25 -> first 11, last 29.
+	// Prefix 0..10 = 11, middle 15, 20, 25 = 3, postfix 30..39 = 10.
+	want := QueueStats{Lost: procs*per - 4*16, LostPrefix: 4 * 11, LostMiddle: 4 * 3, LostPostfix: 4*10 + per}
+	if s.Lost != want.Lost || s.LostPrefix != want.LostPrefix || s.LostMiddle != want.LostMiddle || s.LostPostfix != want.LostPostfix ||
+		s.OrderViolations != 0 {
+		t.Fatalf("got lost %d = %d+%d+%d, order %d; want %d = %d+%d+%d", s.Lost, s.LostPrefix, s.LostMiddle, s.LostPostfix,
+			s.OrderViolations, want.Lost, want.LostPrefix, want.LostMiddle, want.LostPostfix)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -268,8 +269,12 @@ func (nc NodeConfig) Render() string {
 	return b.String()
 }
 
-// FreePorts returns n distinct free TCP ports on 127.0.0.1.
+// FreePorts returns n distinct free TCP ports on 127.0.0.1, chosen below
+// the kernel's ephemeral range: a port the kernel handed out as free (":0")
+// can be taken as the source port of any outgoing connection before the node
+// binds it, which made nodes fail with "address already in use".
 func FreePorts(n int) ([]int, error) {
+	lo, hi := portRange()
 	var ls []net.Listener
 	defer func() {
 		for _, l := range ls {
@@ -277,15 +282,34 @@ func FreePorts(n int) ([]int, error) {
 		}
 	}()
 	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
+	start := lo + rand.IntN(hi-lo)
+	for p := start; len(ports) < n; {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err == nil {
+			ls = append(ls, l)
+			ports = append(ports, p)
 		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		if p++; p >= hi {
+			p = lo
+		}
+		if p == start {
+			return nil, fmt.Errorf("no %d free ports in 127.0.0.1:%d-%d", n, lo, hi)
+		}
 	}
 	return ports, nil
+}
+
+// portRange is where FreePorts looks: from 10000 up to the start of the
+// ephemeral range (/proc/sys/net/ipv4/ip_local_port_range).
+func portRange() (lo, hi int) {
+	lo, hi = 10000, 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var a, z int
+		if _, err := fmt.Sscan(string(b), &a, &z); err == nil && a > lo+1000 {
+			hi = a
+		}
+	}
+	return lo, hi
 }
 
 // ProcessNode is one node of a ProcessCluster.

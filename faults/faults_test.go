@@ -192,7 +192,14 @@ func TestPartition(t *testing.T) {
 	if forwarded() == before {
 		t.Error("no traffic on the healed links")
 	}
-	if publishes(ctx, js1, 3, 5*time.Second) == 0 {
+	// Interest in the stream's subject reaches n1 again over the new routes.
+	okAfter := 0
+	for i := 0; i < 20 && okAfter == 0; i++ {
+		if okAfter = publishes(ctx, js1, 1, 2*time.Second); okAfter == 0 {
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	if okAfter == 0 {
 		t.Error("n1 cannot publish after healing")
 	}
 }

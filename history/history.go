@@ -49,6 +49,9 @@ const (
 	FRead    = "read"    // final drain read; Value is the string read, Seq its stream sequence
 	FDrain   = "drain"   // final drain: invoke, then ok (complete) or fail/info (incomplete)
 	FFault   = "fault"   // fault start (invoke) and end (ok/info); Value describes it
+
+	FNodeRead  = "node-read"  // per-node read: ok; Node, Value (the string read from that node's copy), Seq
+	FNodeDrain = "node-drain" // per-node drain of Node: invoke, then ok (complete) or fail/info (incomplete)
 )
 
 // ValueString returns Value as a string ("" when it is not one).

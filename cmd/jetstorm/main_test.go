@@ -46,6 +46,10 @@ func TestUsageErrorsExit3(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("name: x\ncluster:\n  nodes: 3\n  bogus: 1\n"), 0o644)
+	badShape := filepath.Join(dir, "shape.yaml")
+	os.WriteFile(badShape, []byte("name: x\nfaults:\n  kinds: [partition]\n  shapes: [halves, square]\n"), 0o644)
+	badTarget := filepath.Join(dir, "target.yaml")
+	os.WriteFile(badTarget, []byte("name: x\ntimeline:\n  - at: 1s\n    fault: kill\n    target: n5\n"), 0o644)
 	badSet := filepath.Join(dir, "ok.yaml")
 	os.WriteFile(badSet, []byte("name: x\n"), 0o644)
 	for _, tc := range []struct {
@@ -54,6 +58,8 @@ func TestUsageErrorsExit3(t *testing.T) {
 		want []string
 	}{
 		{"unknown key", []string{"run", bad}, []string{bad + ":4:", `"bogus"`}},
+		{"unknown partition shape", []string{"run", badShape}, []string{badShape + ":4:", `"square"`}},
+		{"target not in cluster", []string{"run", badTarget}, []string{badTarget + ":5:", `"n5"`}},
 		{"missing file", []string{"run", filepath.Join(dir, "nope.yaml")}, []string{"nope.yaml"}},
 		{"bad --set", []string{"run", badSet, "--set", "cluster.sync_interval=sometimes"}, []string{"--set cluster.sync_interval=sometimes"}},
 		{"bad --seed", []string{"run", badSet, "--seed", "abc"}, []string{"--seed"}},
