@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"jetstorm/powerfs"
 )
 
 // ChildEnv marks a process started by the process backend as a node. A test
@@ -17,6 +19,10 @@ const ChildEnv = "JETSTORM_NODE_CHILD"
 
 // RunNodeIfChild runs a node and exits when this process was started as one.
 func RunNodeIfChild() {
+	if os.Getenv(keeperEnv) == "1" {
+		// argv: <exe> powerfs --backing DIR --mount DIR ...
+		os.Exit(powerfs.KeeperMain(os.Args[2:]))
+	}
 	if os.Getenv(ChildEnv) != "1" {
 		return
 	}

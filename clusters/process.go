@@ -34,6 +34,11 @@ type ProcessOptions struct {
 	// route link, for partitions and slow links. Off by default: the extra
 	// copy costs route latency.
 	LinkProxies bool
+	// PowerLossFS serves each node's store dir through powerfs (in a keeper
+	// child process), so unsynced writes can be lost (PowerLoss). Writeback
+	// is its emulated kernel writeback (0: unsynced data never reaches disk).
+	PowerLossFS bool
+	Writeback   time.Duration
 }
 
 // ProcessCluster runs every node as a child process.
@@ -79,6 +84,7 @@ func StartProcess(ctx context.Context, o ProcessOptions) (*ProcessCluster, error
 		c.nodes = append(c.nodes, &ProcessNode{
 			name: name, dir: dir, exe: o.Exe, startTimeout: o.StartTimeout,
 			clientPort: ports[3*i], httpPort: ports[3*i+1], routePort: ports[3*i+2],
+			powerFS: o.PowerLossFS, writeback: o.Writeback,
 		})
 	}
 	if err := c.configure(); err != nil {
@@ -218,6 +224,9 @@ func (c *ProcessCluster) Close(ctx context.Context) error {
 		for _, n := range c.nodes {
 			errs = append(errs, n.Kill())
 		}
+		for _, n := range c.nodes {
+			errs = append(errs, n.stopKeeper())
+		}
 		for _, l := range c.links {
 			l.Close()
 		}
@@ -317,12 +326,62 @@ type ProcessNode struct {
 	name, dir, exe                  string
 	clientPort, httpPort, routePort int
 	startTimeout                    time.Duration
+	powerFS                         bool
+	writeback                       time.Duration
 
 	mu     sync.Mutex
 	conf   NodeConfig
 	cmd    *exec.Cmd
 	done   chan struct{} // closed when the current process has exited
 	paused bool
+	keeper *keeper // powerfs keeper serving StoreDir, when powerFS
+}
+
+// BackingDir is where a powerfs node's store really is on disk.
+func (n *ProcessNode) BackingDir() string { return filepath.Join(n.dir, "store.disk") }
+
+// PowerLoss cuts the node's power: SIGKILL the node, then its powerfs
+// keeper, so every write the node had not fsynced is gone. It returns the
+// bytes of unsynced data thrown away. Start brings the node back.
+func (n *ProcessNode) PowerLoss() (int64, error) {
+	if !n.powerFS {
+		return 0, fmt.Errorf("power loss of %s: the cluster runs without powerloss_fs", n.name)
+	}
+	if err := n.Kill(); err != nil {
+		return 0, err
+	}
+	n.mu.Lock()
+	k := n.keeper
+	n.keeper = nil
+	n.mu.Unlock()
+	if k == nil {
+		return 0, nil
+	}
+	st, _ := k.stats()
+	return st.PendingBytes, k.kill(n.StoreDir())
+}
+
+// UnsyncedBytes is how much written data the node has not fsynced yet.
+func (n *ProcessNode) UnsyncedBytes() (int64, error) {
+	n.mu.Lock()
+	k := n.keeper
+	n.mu.Unlock()
+	if k == nil {
+		return 0, fmt.Errorf("%s has no powerfs keeper", n.name)
+	}
+	st, err := k.stats()
+	return st.PendingBytes, err
+}
+
+func (n *ProcessNode) stopKeeper() error {
+	n.mu.Lock()
+	k := n.keeper
+	n.keeper = nil
+	n.mu.Unlock()
+	if k == nil {
+		return nil
+	}
+	return k.stop(n.StoreDir())
 }
 
 func (n *ProcessNode) writeConfig() error {
@@ -417,6 +476,15 @@ func (n *ProcessNode) Start(ctx context.Context) error {
 	if err != nil {
 		n.mu.Unlock()
 		return fmt.Errorf("start %s: %w", n.name, err)
+	}
+	if n.powerFS && (n.keeper == nil || !n.keeper.running()) {
+		k, err := startKeeper(ctx, n.exe, n.BackingDir(), n.StoreDir(), n.writeback, logf)
+		if err != nil {
+			logf.Close()
+			n.mu.Unlock()
+			return fmt.Errorf("start %s: %w", n.name, err)
+		}
+		n.keeper = k
 	}
 	fmt.Fprintf(logf, "=== jetstorm: starting %s at %s\n", n.name, time.Now().UTC().Format(time.RFC3339Nano))
 	cmd := exec.Command(n.exe, "node", "--config", n.ConfigPath())

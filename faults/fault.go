@@ -5,6 +5,7 @@ package faults
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -44,10 +45,16 @@ type Fault interface {
 	// Check validates a spec for a cluster of n nodes; the error names the
 	// spec field at fault (see FieldError).
 	Check(s Spec, nodes int) error
-	// NeedsLinks says whether the fault needs the cluster's link proxies.
-	NeedsLinks() bool
+	// Needs says what the cluster must provide for this fault.
+	Needs() Needs
 	// Inject applies the fault now.
 	Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error)
+}
+
+// Needs are cluster features a fault depends on.
+type Needs struct {
+	Links   bool // link proxies on every route link (partition, slowlink)
+	PowerFS bool // powerfs under every store dir (powerloss)
 }
 
 // Registry lists every fault kind by name. Adding a fault = one file + one entry.
@@ -58,6 +65,7 @@ var Registry = map[string]Fault{
 	"partition":     Partition{},
 	"slowlink":      SlowLink{},
 	"sync-interval": SyncIntervalChange{},
+	"powerloss":     PowerLoss{},
 }
 
 // Kinds lists the registered fault kinds, sorted.
@@ -159,6 +167,30 @@ func ResolveTargets(ctx context.Context, c clusters.Cluster, env Env, spec, def 
 		return []string{spec}, nil
 	}
 	return nil, fmt.Errorf("unknown fault target %q (known: %v, or a node name)", spec, TargetSpecs)
+}
+
+// targetNodes resolves a target spec (default def) to names and nodes.
+func targetNodes(ctx context.Context, c clusters.Cluster, env Env, spec, def string, rng *rand.Rand) ([]string, []clusters.Node, error) {
+	names, err := ResolveTargets(ctx, c, env, spec, def, rng)
+	if err != nil {
+		return nil, nil, err
+	}
+	nodes, err := nodesNamed(c, names)
+	return names, nodes, err
+}
+
+// startStopped is the heal of faults that take nodes down: start every one
+// of them that is not running.
+func startStopped(nodes []clusters.Node) func(context.Context) error {
+	return func(ctx context.Context) error {
+		var errs []error
+		for _, n := range nodes {
+			if !n.Running() {
+				errs = append(errs, n.Start(ctx))
+			}
+		}
+		return errors.Join(errs...)
+	}
 }
 
 func nodesNamed(c clusters.Cluster, names []string) ([]clusters.Node, error) {

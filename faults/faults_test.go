@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"jetstorm/clusters"
 	"jetstorm/history"
+	"jetstorm/powerfs"
 )
 
 func TestMain(m *testing.M) {
@@ -395,5 +397,69 @@ func TestRunPlanRecordsFaults(t *testing.T) {
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Fatal("timeout")
+	}
+}
+
+// A power loss really drops what a node wrote without fsync and keeps what
+// it fsynced; the node restarts on what reached the disk.
+func TestPowerLoss(t *testing.T) {
+	if err := powerfs.Available(); err != nil {
+		t.Skipf("powerloss needs the power-loss filesystem: %v", err)
+	}
+	if testing.Short() {
+		t.Skip("starts a real 3-node cluster; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: t.TempDir(), Nodes: 3, PowerLossFS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	healthy(t, ctx, c)
+	n := c.Nodes()[0].(*clusters.ProcessNode)
+	synced, unsynced := filepath.Join(n.StoreDir(), "synced"), filepath.Join(n.StoreDir(), "unsynced")
+	f, err := os.Create(synced)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("durable")
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.WriteFile(unsynced, []byte("volatile"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(unsynced); string(b) != "volatile" {
+		t.Fatalf("read-your-writes before the power loss: %q", b)
+	}
+	if pending, err := n.UnsyncedBytes(); err != nil || pending == 0 {
+		t.Fatalf("unsynced bytes %d, %v; want > 0", pending, err)
+	}
+	inj := injectNow(t, ctx, c, Spec{Kind: "powerloss", Target: n.Name()})
+	if n.Running() {
+		t.Fatal("node still running after power loss")
+	}
+	lost := inj.Params["unsynced_bytes_lost"].(map[string]int64)[n.Name()]
+	if lost == 0 {
+		t.Error("power loss reports no unsynced bytes lost")
+	}
+	if err := inj.Heal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	healthy(t, ctx, c)
+	if b, _ := os.ReadFile(synced); string(b) != "durable" {
+		t.Errorf("fsynced file after power loss: %q", b)
+	}
+	if b, _ := os.ReadFile(unsynced); len(b) != 0 {
+		t.Errorf("unsynced file after power loss: %q, want it empty", b)
+	}
+	t.Logf("power loss dropped %d unsynced bytes on %s", lost, n.Name())
+	if err := c.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := powerfs.IsMounted(n.StoreDir()); m {
+		t.Error("store still mounted after Close")
 	}
 }

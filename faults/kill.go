@@ -21,16 +21,12 @@ func (k Kill) Name() string {
 	return "kill"
 }
 
-func (Kill) NeedsLinks() bool { return false }
+func (Kill) Needs() Needs { return Needs{} }
 
 func (Kill) Check(s Spec, nodes int) error { return checkTarget(s.Target, nodes) }
 
 func (k Kill) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error) {
-	names, err := ResolveTargets(ctx, c, env, s.Target, "one", rng)
-	if err != nil {
-		return nil, err
-	}
-	nodes, err := nodesNamed(c, names)
+	names, nodes, err := targetNodes(ctx, c, env, s.Target, "one", rng)
 	if err != nil {
 		return nil, err
 	}
@@ -47,14 +43,6 @@ func (k Kill) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, r
 	return &Injection{
 		Targets: names,
 		Params:  map[string]any{"signal": signal},
-		Heal: func(ctx context.Context) error {
-			var errs []error
-			for _, n := range nodes {
-				if !n.Running() {
-					errs = append(errs, n.Start(ctx))
-				}
-			}
-			return errors.Join(errs...)
-		},
+		Heal:    startStopped(nodes),
 	}, errors.Join(errs...)
 }

@@ -24,8 +24,8 @@ type Partition struct{}
 
 var PartitionShapes = []string{"isolate", "halves", "bridge", "links"}
 
-func (Partition) Name() string     { return "partition" }
-func (Partition) NeedsLinks() bool { return true }
+func (Partition) Name() string { return "partition" }
+func (Partition) Needs() Needs { return Needs{Links: true} }
 
 func (Partition) Check(s Spec, nodes int) error {
 	if err := checkTarget(s.Target, nodes); err != nil {

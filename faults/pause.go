@@ -14,15 +14,11 @@ import (
 type Pause struct{}
 
 func (Pause) Name() string                  { return "pause" }
-func (Pause) NeedsLinks() bool              { return false }
+func (Pause) Needs() Needs                  { return Needs{} }
 func (Pause) Check(s Spec, nodes int) error { return checkTarget(s.Target, nodes) }
 
 func (Pause) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error) {
-	names, err := ResolveTargets(ctx, c, env, s.Target, "one", rng)
-	if err != nil {
-		return nil, err
-	}
-	nodes, err := nodesNamed(c, names)
+	names, nodes, err := targetNodes(ctx, c, env, s.Target, "one", rng)
 	if err != nil {
 		return nil, err
 	}

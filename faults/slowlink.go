@@ -13,8 +13,8 @@ import (
 // target nodes (default all: every link). Healing removes both.
 type SlowLink struct{}
 
-func (SlowLink) Name() string     { return "slowlink" }
-func (SlowLink) NeedsLinks() bool { return true }
+func (SlowLink) Name() string { return "slowlink" }
+func (SlowLink) Needs() Needs { return Needs{Links: true} }
 
 func (SlowLink) Check(s Spec, nodes int) error {
 	if err := checkTarget(s.Target, nodes); err != nil {

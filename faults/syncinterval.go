@@ -17,8 +17,8 @@ import (
 // change lasts for the rest of the run: healing does nothing.
 type SyncIntervalChange struct{}
 
-func (SyncIntervalChange) Name() string     { return "sync-interval" }
-func (SyncIntervalChange) NeedsLinks() bool { return false }
+func (SyncIntervalChange) Name() string { return "sync-interval" }
+func (SyncIntervalChange) Needs() Needs { return Needs{} }
 
 func (SyncIntervalChange) Check(s Spec, nodes int) error {
 	if err := checkTarget(s.Target, nodes); err != nil {
@@ -56,11 +56,7 @@ func (SyncIntervalChange) Inject(ctx context.Context, c clusters.Cluster, env En
 	if err != nil {
 		return nil, err
 	}
-	names, err := ResolveTargets(ctx, c, env, s.Target, "all", rng)
-	if err != nil {
-		return nil, err
-	}
-	nodes, err := nodesNamed(c, names)
+	names, nodes, err := targetNodes(ctx, c, env, s.Target, "all", rng)
 	if err != nil {
 		return nil, err
 	}

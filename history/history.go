@@ -49,6 +49,7 @@ const (
 	FRead    = "read"    // final drain read; Value is the string read, Seq its stream sequence
 	FDrain   = "drain"   // final drain: invoke, then ok (complete) or fail/info (incomplete)
 	FFault   = "fault"   // fault start (invoke) and end (ok/info); Value describes it
+	FNote    = "note"    // a remark for people reading the history; checkers ignore it
 
 	FNodeRead  = "node-read"  // per-node read: ok; Node, Value (the string read from that node's copy), Seq
 	FNodeDrain = "node-drain" // per-node drain of Node: invoke, then ok (complete) or fail/info (incomplete)

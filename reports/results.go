@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -61,19 +62,21 @@ type Latency struct {
 
 // Results is results.json.
 type Results struct {
-	Verdict             checker.Verdict     `json:"verdict"`
-	Seed                uint64              `json:"seed"`
-	Scenario            string              `json:"scenario"`
-	ServerVersion       string              `json:"server_version"`
-	SyncInterval        string              `json:"sync_interval"`
-	Checks              []checker.Result    `json:"checks"`
-	Queue               *checker.QueueStats `json:"queue,omitempty"`
-	ThroughputAckedPerS float64             `json:"throughput_acked_per_s"`
-	PublishLatencyMs    Latency             `json:"publish_latency_ms"`
-	Faults              any                 `json:"faults"`
-	FaultsInjected      int                 `json:"faults_injected"`
-	Meta                Meta                `json:"meta"`
-	Errors              []string            `json:"errors,omitempty"`
+	Verdict             checker.Verdict              `json:"verdict"`
+	Seed                uint64                       `json:"seed"`
+	Scenario            string                       `json:"scenario"`
+	ServerVersion       string                       `json:"server_version"`
+	SyncInterval        string                       `json:"sync_interval"`
+	Checks              []checker.Result             `json:"checks"`
+	Queue               *checker.QueueStats          `json:"queue,omitempty"`
+	PerNode             map[string]checker.NodeStats `json:"per_node,omitempty"`
+	Disagreements       []string                     `json:"disagreements,omitempty"` // per-node: how replicas differ
+	ThroughputAckedPerS float64                      `json:"throughput_acked_per_s"`
+	PublishLatencyMs    Latency                      `json:"publish_latency_ms"`
+	Faults              any                          `json:"faults"`
+	FaultsInjected      int                          `json:"faults_injected"`
+	Meta                Meta                         `json:"meta"`
+	Errors              []string                     `json:"errors,omitempty"`
 }
 
 // Build assembles results from a history and the checkers' output.
@@ -87,6 +90,9 @@ func Build(h []history.Op, meta Meta, verdict checker.Verdict, checks []checker.
 	for _, c := range checks {
 		if qs, ok := c.Details.(checker.QueueStats); ok {
 			r.Queue = &qs
+		}
+		if ps, ok := c.Details.(checker.PerNodeStats); ok {
+			r.PerNode, r.Disagreements = ps.Nodes, ps.Disagreements
 		}
 	}
 	lat, span := PublishLatency(h)
@@ -160,7 +166,17 @@ func (r *Results) Summary(w io.Writer) {
 		r.ServerVersion, r.SyncInterval, r.Seed, r.FaultsInjected)
 	if q := r.Queue; q != nil {
 		fmt.Fprintf(w, "  publishes: %d attempted, %d acked, %d failed, %d unknown\n", q.Attempted, q.Acked, q.Failed, q.Indeterminate)
-		fmt.Fprintf(w, "  read back: %d; lost %d, recovered %d, unexpected %d, duplicated %d\n", q.Read, q.Lost, q.Recovered, q.Unexpected, q.Duplicated)
+		fmt.Fprintf(w, "  read back: %d; lost %d (prefix %d, middle %d, postfix %d), recovered %d, unexpected %d, duplicated %d\n",
+			q.Read, q.Lost, q.LostPrefix, q.LostMiddle, q.LostPostfix, q.Recovered, q.Unexpected, q.Duplicated)
+	}
+	var names []string
+	for n := range r.PerNode {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		s := r.PerNode[n]
+		fmt.Fprintf(w, "  node %s: read %d, lost %d, unexpected %d, complete %v\n", n, s.Read, s.Lost, s.Unexpected, s.Complete)
 	}
 	l := r.PublishLatencyMs
 	fmt.Fprintf(w, "  throughput %.0f acked/s; publish latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f\n",

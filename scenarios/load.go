@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"jetstorm/faults"
+	"jetstorm/powerfs"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -419,7 +420,14 @@ func (s *Scenario) fillDefaults() {
 		setDefault(s, &s.Timeline[i].For, fmt.Sprintf("timeline[%d].for", i), Duration(5*time.Second))
 	}
 	if !s.given("cluster.link_proxies") {
-		c.LinkProxies = s.needsLinks()
+		c.LinkProxies = s.needs().Links
+	}
+	if !s.given("cluster.powerloss_fs") {
+		c.PowerLossFS = s.needs().PowerFS
+	}
+	setDefault(s, &c.Writeback, "cluster.writeback", Duration(30*time.Second))
+	if !s.given("final.per_node") {
+		s.Final.PerNode = st.Replicas > 1
 	}
 	if len(f.Kinds) > 0 && len(f.Targets) == 0 && !s.given("faults.targets") {
 		f.Targets = []string{"one"}
@@ -438,18 +446,20 @@ func (st Step) spec() faults.Spec {
 	return sp
 }
 
-// needsLinks reports whether any scheduled fault needs link proxies.
-func (s *Scenario) needsLinks() bool {
+// needs is what the scheduled faults need from the cluster.
+func (s *Scenario) needs() faults.Needs {
 	kinds := slices.Clone(s.Faults.Kinds)
 	for _, st := range s.Timeline {
 		kinds = append(kinds, st.Fault)
 	}
+	var n faults.Needs
 	for _, k := range kinds {
-		if f, ok := faults.Registry[k]; ok && f.NeedsLinks() {
-			return true
+		if f, ok := faults.Registry[k]; ok {
+			n.Links = n.Links || f.Needs().Links
+			n.PowerFS = n.PowerFS || f.Needs().PowerFS
 		}
 	}
-	return false
+	return n
 }
 
 // Plan is the fault schedule: the timeline as written, or a random schedule
@@ -538,8 +548,20 @@ func (s *Scenario) validate() error {
 	for i := 1; i < len(s.Timeline); i++ {
 		check(s.Timeline[i].At >= s.Timeline[i-1].At, fmt.Sprintf("timeline[%d].at", i), "steps must be in time order")
 	}
-	if !c.LinkProxies && s.needsLinks() {
-		check(false, "cluster.link_proxies", "is false, but partition and slowlink faults need link proxies")
+	check(c.LinkProxies || !s.needs().Links, "cluster.link_proxies", "is false, but partition and slowlink faults need link proxies")
+	check(c.PowerLossFS || !s.needs().PowerFS, "cluster.powerloss_fs", "is false, but powerloss faults need it")
+	check(c.Writeback >= 0, "cluster.writeback", "must not be negative")
+	if c.PowerLossFS {
+		if err := powerfs.Available(); err != nil {
+			key := "cluster.powerloss_fs"
+			if !s.given(key) {
+				key = "faults" // turned on by a powerloss fault
+				if len(s.Timeline) > 0 {
+					key = "timeline"
+				}
+			}
+			check(false, key, "needs the power-loss filesystem, which cannot run here: %v", err)
+		}
 	}
 	check(fin.Recover > 0, "final.recover", "must be positive")
 	check(fin.DrainTimeout > 0, "final.drain_timeout", "must be positive")

@@ -19,11 +19,11 @@ func TestLoadExample(t *testing.T) {
 	}
 	want := Scenario{
 		Name:     "smoke",
-		Cluster:  Cluster{Backend: "process", Nodes: 3, SyncInterval: SyncInterval{d: 2 * time.Minute}},
+		Cluster:  Cluster{Backend: "process", Nodes: 3, SyncInterval: SyncInterval{d: 2 * time.Minute}, Writeback: Duration(30 * time.Second)},
 		Stream:   Stream{Replicas: 3, Storage: "file"},
 		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second)},
 		Faults:   Faults{Kinds: []string{"kill"}, Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Targets: []string{"one"}, Delay: Duration(50 * time.Millisecond)},
-		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute)},
+		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute), PerNode: true},
 		File:     "testdata/smoke.yaml",
 	}
 	if s.Seed == nil || *s.Seed != 1 {
@@ -58,11 +58,11 @@ func TestDefaults(t *testing.T) {
 	}
 	want := Scenario{
 		Name:     "minimal",
-		Cluster:  Cluster{Backend: "process", Nodes: 3},
+		Cluster:  Cluster{Backend: "process", Nodes: 3, Writeback: Duration(30 * time.Second)},
 		Stream:   Stream{Replicas: 3, Storage: "file"},
 		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second)},
 		Faults:   Faults{Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Delay: Duration(50 * time.Millisecond)}, // no kinds: no targets
-		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute)},
+		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute), PerNode: true},
 		File:     "dir/minimal.yaml",
 	}
 	got := *s
@@ -148,7 +148,7 @@ func TestErrors(t *testing.T) {
 		{"tab indent", "cluster:\n\tnodes: 3\n", nil, []string{"x.yaml:2:"}},
 
 		{"unknown top", "name: a\n\nbogus: 1\n", nil, []string{`x.yaml:3: unknown key "bogus" at top level (known keys: cluster, faults, final, name, seed, stream, timeline, workload)`}},
-		{"unknown nested", "name: a\ncluster:\n  nodes: 3\n  bogus: 1\n", nil, []string{`x.yaml:4: unknown key "bogus" in cluster (known keys: backend, link_proxies, nodes, sync_interval)`}},
+		{"unknown nested", "name: a\ncluster:\n  nodes: 3\n  bogus: 1\n", nil, []string{`x.yaml:4: unknown key "bogus" in cluster (known keys: backend, link_proxies, nodes, powerloss_fs, sync_interval, writeback)`}},
 		{"unknown flow", "name: a\nstream: {replicas: 1, sotrage: file}\n", nil, []string{`x.yaml:2: unknown key "sotrage" in stream`}},
 		{"hidden field", "File: a\n", nil, []string{`x.yaml:1: unknown key "File"`}},
 		{"duplicate", "cluster:\n  nodes: 3\n  nodes: 4\n", nil, []string{`x.yaml:3: duplicate key "nodes" in cluster (first at line 2)`}},
@@ -203,7 +203,7 @@ func TestErrors(t *testing.T) {
 		{"duration and downtime", "faults:\n  downtime: 1s\n  duration: 2s\n", nil, []string{`x.yaml:3: faults.duration give faults.duration or faults.downtime`}},
 		{"several", "cluster:\n  nodes: 0\nstream:\n  storage: disk\n", nil, []string{"x.yaml:2: cluster.nodes", "x.yaml:4: stream.storage"}},
 
-		{"set unknown", "name: a\n", []string{"cluster.bogus=1"}, []string{`--set cluster.bogus=1: unknown key "bogus" in cluster (known keys: backend, link_proxies, nodes, sync_interval)`}},
+		{"set unknown", "name: a\n", []string{"cluster.bogus=1"}, []string{`--set cluster.bogus=1: unknown key "bogus" in cluster (known keys: backend, link_proxies, nodes, powerloss_fs, sync_interval, writeback)`}},
 		{"set unknown top", "name: a\n", []string{"clusters.nodes=1"}, []string{`--set clusters.nodes=1: unknown key "clusters" at top level`}},
 		{"set into value", "name: a\n", []string{"name.x=1"}, []string{`--set name.x=1: name is a value, not a section`}},
 		{"set no =", "name: a\n", []string{"cluster.nodes"}, []string{`--set cluster.nodes: want key=value`}},

@@ -87,6 +87,7 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 		Dir: filepath.Join(o.OutDir, "nodes"), Nodes: s.Cluster.Nodes,
 		SyncInterval: s.Cluster.SyncInterval.ConfString(), Exe: o.NodeExe,
 		LinkProxies: s.Cluster.LinkProxies,
+		PowerLossFS: s.Cluster.PowerLossFS, Writeback: s.Cluster.Writeback.D(),
 	})
 	cancel()
 	if err != nil {
@@ -157,6 +158,14 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 			runErrs = append(runErrs, err.Error())
 		}
 		cancel()
+		if s.Final.PerNode {
+			log.Info("per-node drain: reading every replica's own copy")
+			dctx, cancel := context.WithTimeout(ctx, s.Final.DrainTimeout.D())
+			if err := wl.DrainNodes(dctx, cluster, rec); err != nil {
+				runErrs = append(runErrs, err.Error())
+			}
+			cancel()
+		}
 	}
 	cluster.Close(context.Background())
 	if err := rec.Err(); err != nil {
@@ -164,7 +173,7 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	}
 
 	h := rec.Ops()
-	verdict, checks := checker.Run(context.Background(), h, checker.Queue{})
+	verdict, checks := checker.Run(context.Background(), h, Checkers(h)...)
 	res := reports.Build(h, meta, verdict, checks, runErrs)
 	if err := res.WriteJSON(o.OutDir); err != nil {
 		return nil, err
@@ -173,6 +182,7 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 		// Nothing to inspect: drop the stores, keep configs and logs.
 		for _, n := range cluster.Nodes() {
 			os.RemoveAll(filepath.Join(n.Dir(), "store"))
+			os.RemoveAll(filepath.Join(n.Dir(), "store.disk"))
 		}
 	}
 	if o.Summary != nil {
@@ -180,6 +190,18 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 		fmt.Fprintf(o.Summary, "  report: %s\n", o.OutDir)
 	}
 	return &Outcome{Dir: o.OutDir, Results: res}, nil
+}
+
+// Checkers are the checks a history gets: the queue check, and the
+// per-node check when the history has per-node reads.
+func Checkers(h []history.Op) []checker.Checker {
+	cs := []checker.Checker{checker.Queue{}}
+	for _, op := range h {
+		if op.F == history.FNodeDrain {
+			return append(cs, checker.PerNode{})
+		}
+	}
+	return cs
 }
 
 // PlanFor is the fault schedule a run with this seed uses.

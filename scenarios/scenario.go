@@ -28,6 +28,14 @@ type Cluster struct {
 	// owns (needed by partition and slowlink). Default: on when the
 	// scenario schedules such a fault.
 	LinkProxies bool `yaml:"link_proxies"`
+	// PowerLossFS serves every store dir through powerfs, which holds
+	// unsynced writes in memory so a powerloss fault can drop them. Default:
+	// on when the scenario schedules a powerloss. Needs root and /dev/fuse.
+	PowerLossFS bool `yaml:"powerloss_fs"`
+	// Writeback emulates the kernel writing dirty pages back on its own
+	// after this long (Linux: 30s); 0s: never (nothing unsynced survives a
+	// power loss, the LazyFS worst case). Default 30s.
+	Writeback Duration `yaml:"writeback"`
 }
 
 type Stream struct {
@@ -75,4 +83,7 @@ type Step struct {
 type Final struct {
 	Recover      Duration `yaml:"recover"`       // time allowed for the healed cluster to become healthy; default 20s
 	DrainTimeout Duration `yaml:"drain_timeout"` // time allowed for the final read; default 60s
+	// PerNode also reads every replica's own copy and checks each one
+	// (split brain). Default: on when stream.replicas > 1.
+	PerNode bool `yaml:"per_node"`
 }

@@ -197,6 +197,7 @@ func (q *Queue) drain(ctx context.Context, c clusters.Cluster, rec *history.Reco
 	read := 0
 	var nextSeq uint64 = 1 // resume point if a consumer fails midway
 	var lastErr error
+	gone := 0
 	for {
 		if ctx.Err() != nil {
 			return read, fmt.Errorf("drain: read %d messages, stopped at stream sequence %d: %w (last error: %v)", read, nextSeq, ctx.Err(), lastErr)
@@ -207,6 +208,16 @@ func (q *Queue) drain(ctx context.Context, c clusters.Cluster, rec *history.Reco
 			return read, nil
 		}
 		lastErr = err
+		// On a healthy cluster, a stream that stays "not found" is gone with
+		// everything in it (e.g. after a power loss took its metadata): the
+		// drain is complete, and every acked write in it is lost.
+		if gone++; !errors.Is(err, jetstream.ErrStreamNotFound) {
+			gone = 0
+		} else if gone >= 5 {
+			rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FNote,
+				Err: fmt.Sprintf("stream %s not found on the healed cluster: nothing left to read", q.o.Stream)})
+			return read, nil
+		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(500 * time.Millisecond):

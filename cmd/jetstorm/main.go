@@ -18,6 +18,7 @@ import (
 	"jetstorm/checker"
 	"jetstorm/clusters"
 	"jetstorm/history"
+	"jetstorm/powerfs"
 	"jetstorm/reports"
 	"jetstorm/scenarios"
 )
@@ -83,7 +84,7 @@ the cluster never healed, the drain timed out, or the run was interrupted),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newCheckCmd(), newNodeCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newCheckCmd(), newNodeCmd(), newPowerFSCmd(), newVersionCmd())
 	return root
 }
 
@@ -154,7 +155,7 @@ func newCheckCmd() *cobra.Command {
 			if err != nil {
 				return usageErr(fmt.Errorf("%s: %w", filepath.Join(dir, "history.jsonl"), err))
 			}
-			verdict, checks := checker.Run(cmd.Context(), h, checker.Queue{})
+			verdict, checks := checker.Run(cmd.Context(), h, scenarios.Checkers(h)...)
 			res := reports.Build(h, meta, verdict, checks, nil)
 			if err := res.WriteJSON(dir); err != nil {
 				return &exitError{exitUnknown, err}
@@ -185,6 +186,25 @@ until SIGTERM or SIGINT. The process backend starts one of these per node.`,
 	}
 	cmd.Flags().StringVar(&config, "config", "", "nats-server config file")
 	return cmd
+}
+
+func newPowerFSCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "powerfs --backing DIR --mount DIR [--writeback 30s]",
+		Short: "Serve a store dir through the power-loss filesystem (started by the process backend)",
+		Long: `Mount the power-loss filesystem (FUSE) at --mount, passing through to --backing
+but keeping written-and-not-fsynced data in this process's memory. Prints
+"ready", then reads commands (stats, sync, drop) on stdin; stdin EOF or
+SIGTERM syncs and unmounts. SIGKILL is a power cut. Needs root and /dev/fuse.`,
+		Hidden:             true,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if code := powerfs.KeeperMain(args); code != 0 {
+				return &exitError{code: code}
+			}
+			return nil
+		},
+	}
 }
 
 func newVersionCmd() *cobra.Command {

@@ -14,6 +14,7 @@ import (
 
 	"jetstorm/clusters"
 	"jetstorm/history"
+	"jetstorm/powerfs"
 )
 
 // The test binary doubles as jetstorm (and, through main, as its nodes).
@@ -144,15 +145,21 @@ workload: {clients: 3, rate: 100, duration: 60s}
 faults: {kinds: [kill], interval: 20s, downtime: 5s}
 `
 
+const powerRun = `name: interrupt-powerfs
+seed: 3
+cluster: {nodes: 3, powerloss_fs: true}
+workload: {clients: 3, rate: 100, duration: 60s}
+`
+
 // startRun starts `jetstorm run` and waits until its workload is publishing.
-func startRun(t *testing.T) (*exec.Cmd, string) {
+func startRun(t *testing.T, scenario string) (*exec.Cmd, string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs a real 3-node cluster; skipped with -short")
 	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "s.yaml")
-	os.WriteFile(file, []byte(shortRun), 0o644)
+	os.WriteFile(file, []byte(scenario), 0o644)
 	out := filepath.Join(dir, "out")
 	cmd := jetstorm("run", file, "--out", out, "-q")
 	if err := cmd.Start(); err != nil {
@@ -170,16 +177,32 @@ func startRun(t *testing.T) (*exec.Cmd, string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if n := len(clusters.ProcessesMentioning(filepath.Join(out, "nodes"))); n != 3 {
-		t.Fatalf("%d node processes running, want 3", n)
+	nodes := 0
+	for _, p := range clusters.ProcessesMentioning(filepath.Join(out, "nodes")) {
+		if strings.Contains(p, ".conf") { // not the powerfs keepers
+			nodes++
+		}
+	}
+	if nodes != 3 {
+		t.Fatalf("%d node processes running, want 3", nodes)
 	}
 	return cmd, out
 }
 
 // Ctrl-C mid-run: clean stop, exit 2 (unknown), results.json written, no
-// node left running.
+// node left running, no mount left behind.
 func TestInterruptLeavesNoProcess(t *testing.T) {
-	cmd, out := startRun(t)
+	t.Run("plain", func(t *testing.T) { testInterrupt(t, shortRun) })
+	t.Run("powerfs", func(t *testing.T) {
+		if err := powerfs.Available(); err != nil {
+			t.Skipf("no power-loss filesystem here: %v", err)
+		}
+		testInterrupt(t, powerRun)
+	})
+}
+
+func testInterrupt(t *testing.T, scenario string) {
+	cmd, out := startRun(t, scenario)
 	time.Sleep(2 * time.Second)
 	cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
@@ -195,6 +218,9 @@ func TestInterruptLeavesNoProcess(t *testing.T) {
 	if left := clusters.ProcessesMentioning(filepath.Join(out, "nodes")); len(left) > 0 {
 		t.Errorf("left running: %v", left)
 	}
+	if m := mountsUnder(out); len(m) > 0 {
+		t.Errorf("left mounted: %v", m)
+	}
 	b, err := os.ReadFile(filepath.Join(out, "results.json"))
 	if err != nil || !bytes.Contains(b, []byte(`"verdict": "unknown"`)) {
 		t.Errorf("results.json after interrupt: %v %s", err, b)
@@ -204,13 +230,24 @@ func TestInterruptLeavesNoProcess(t *testing.T) {
 // Even when jetstorm itself dies without cleaning up (SIGKILL, or a panic in
 // any goroutine), its nodes die with it.
 func TestParentKillLeavesNoProcess(t *testing.T) {
-	cmd, out := startRun(t)
+	t.Run("plain", func(t *testing.T) { testParentKill(t, shortRun) })
+	t.Run("powerfs", func(t *testing.T) {
+		if err := powerfs.Available(); err != nil {
+			t.Skipf("no power-loss filesystem here: %v", err)
+		}
+		testParentKill(t, powerRun)
+	})
+}
+
+func testParentKill(t *testing.T, scenario string) {
+	cmd, out := startRun(t, scenario)
 	cmd.Process.Kill()
 	cmd.Wait()
 	deadline := time.Now().Add(10 * time.Second)
-	for len(clusters.ProcessesMentioning(filepath.Join(out, "nodes"))) > 0 {
+	for len(clusters.ProcessesMentioning(filepath.Join(out, "nodes"))) > 0 || len(mountsUnder(out)) > 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("left running after jetstorm was SIGKILLed: %v", clusters.ProcessesMentioning(filepath.Join(out, "nodes")))
+			t.Fatalf("left after jetstorm was SIGKILLed: processes %v, mounts %v",
+				clusters.ProcessesMentioning(filepath.Join(out, "nodes")), mountsUnder(out))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -218,4 +255,17 @@ func TestParentKillLeavesNoProcess(t *testing.T) {
 	if _, err := history.ReadFile(filepath.Join(out, "history.jsonl")); err != nil && !strings.Contains(err.Error(), "truncated") {
 		t.Errorf("history after SIGKILL: %v", err)
 	}
+}
+
+// mountsUnder lists mount points below dir (from /proc/self/mountinfo).
+func mountsUnder(dir string) []string {
+	b, _ := os.ReadFile("/proc/self/mountinfo")
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && strings.HasPrefix(f[4], dir) {
+			out = append(out, f[4])
+		}
+	}
+	return out
 }
