@@ -582,7 +582,12 @@ func (n *ProcessNode) Signal(sig syscall.Signal) error {
 
 // WaitHealthy polls every node until each answers /healthz with 200 and
 // has a route to every other node.
+//
+// It must hold for HealthyFor in a row: right after a restart /healthz can
+// answer 200 for a moment while a replica is still catching up, then fail
+// again (seen after a whole-cluster power loss).
 func WaitHealthy(ctx context.Context, nodes []Node) error {
+	var since time.Time // first poll of the current all-healthy streak
 	for {
 		var bad []string
 		for _, n := range nodes {
@@ -596,16 +601,28 @@ func WaitHealthy(ctx context.Context, nodes []Node) error {
 				bad = append(bad, fmt.Sprintf("%s: routes to %v only", n.Name(), peers))
 			}
 		}
-		if len(bad) == 0 {
+		switch {
+		case len(bad) > 0:
+			since = time.Time{}
+		case since.IsZero():
+			since = time.Now()
+		}
+		if len(bad) == 0 && time.Since(since) >= HealthyFor {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
+			if len(bad) == 0 {
+				return fmt.Errorf("cluster healthy for only %s, not %s", time.Since(since).Round(time.Millisecond), HealthyFor)
+			}
 			return fmt.Errorf("cluster not healthy: %s", strings.Join(bad, "; "))
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
 }
+
+// HealthyFor is how long every node must stay healthy for WaitHealthy.
+var HealthyFor = time.Second
 
 var httpClient = &http.Client{Timeout: 2 * time.Second}
 

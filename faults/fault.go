@@ -30,6 +30,8 @@ type Spec struct {
 	Delay        time.Duration `json:"delay,omitempty"`         // slowlink: added one-way latency per link
 	Rate         int64         `json:"rate,omitempty"`          // slowlink: bytes/s per link direction
 	SyncInterval string        `json:"sync_interval,omitempty"` // sync-interval: "always" or a duration
+	Count        int           `json:"count,omitempty"`         // bitflip: bits per file; truncate: bytes; rollback: chunks
+	Files        []string      `json:"files,omitempty"`         // corruption: only store files whose path contains one of these
 }
 
 // Injection is an injected fault: what it hit, and how to undo it.
@@ -66,6 +68,9 @@ var Registry = map[string]Fault{
 	"slowlink":      SlowLink{},
 	"sync-interval": SyncIntervalChange{},
 	"powerloss":     PowerLoss{},
+	"bitflip":       BitFlip{},
+	"truncate":      Truncate{},
+	"rollback":      Rollback{},
 }
 
 // Kinds lists the registered fault kinds, sorted.
@@ -214,10 +219,12 @@ type specJSON struct {
 	Delay        string     `json:"delay,omitempty"`
 	Rate         int64      `json:"rate,omitempty"`
 	SyncInterval string     `json:"sync_interval,omitempty"`
+	Count        int        `json:"count,omitempty"`
+	Files        []string   `json:"files,omitempty"`
 }
 
 func (s Spec) MarshalJSON() ([]byte, error) {
-	j := specJSON{Kind: s.Kind, Target: s.Target, Shape: s.Shape, Links: s.Links, Rate: s.Rate, SyncInterval: s.SyncInterval}
+	j := specJSON{Kind: s.Kind, Target: s.Target, Shape: s.Shape, Links: s.Links, Rate: s.Rate, SyncInterval: s.SyncInterval, Count: s.Count, Files: s.Files}
 	if s.Delay > 0 {
 		j.Delay = s.Delay.String()
 	}
@@ -229,7 +236,7 @@ func (s *Spec) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*s = Spec{Kind: j.Kind, Target: j.Target, Shape: j.Shape, Links: j.Links, Rate: j.Rate, SyncInterval: j.SyncInterval}
+	*s = Spec{Kind: j.Kind, Target: j.Target, Shape: j.Shape, Links: j.Links, Rate: j.Rate, SyncInterval: j.SyncInterval, Count: j.Count, Files: j.Files}
 	if j.Delay != "" {
 		d, err := time.ParseDuration(j.Delay)
 		if err != nil {

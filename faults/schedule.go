@@ -63,6 +63,8 @@ type RandomOptions struct {
 	SyncIntervals []string // sync-interval values to choose from; default [always, 2m]
 	Delay         time.Duration
 	Rate          int64
+	Count         int           // corruption faults
+	Files         []string      // corruption faults
 	Interval      time.Duration // between fault starts; the first starts one interval in
 	For           time.Duration // how long each fault lasts
 	Total         time.Duration // the workload's duration: every fault heals before it ends
@@ -89,6 +91,8 @@ func RandomPlan(rng *rand.Rand, o RandomOptions) []Planned {
 			sp.Delay, sp.Rate = o.Delay, o.Rate
 		case "sync-interval":
 			sp.SyncInterval = pick(o.SyncIntervals, "always", "2m")
+		case "bitflip", "truncate", "rollback":
+			sp.Count, sp.Files = o.Count, o.Files
 		}
 		plan = append(plan, Planned{At: at, For: o.For, Spec: sp, Seed: rng.Uint64() >> 11})
 	}

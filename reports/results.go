@@ -16,6 +16,7 @@ import (
 
 	"jetstorm/checker"
 	"jetstorm/history"
+	"jetstorm/workloads"
 )
 
 // Meta describes the run; it is the first op of every history (F "meta"),
@@ -75,8 +76,20 @@ type Results struct {
 	PublishLatencyMs    Latency                      `json:"publish_latency_ms"`
 	Faults              any                          `json:"faults"`
 	FaultsInjected      int                          `json:"faults_injected"`
+	Bench               *BenchSummary                `json:"bench,omitempty"`
 	Meta                Meta                         `json:"meta"`
 	Errors              []string                     `json:"errors,omitempty"`
+}
+
+// BenchSummary is results.json's bench section (bench.json has the
+// per-second windows).
+type BenchSummary struct {
+	Offered          int64                       `json:"offered"`
+	Acked            int64                       `json:"acked"`
+	Consumed         int64                       `json:"consumed"`
+	Errors           int64                       `json:"errors"`
+	Steps            []workloads.BenchStepResult `json:"steps"`
+	CapacityBestRate float64                     `json:"capacity_best_rate,omitempty"`
 }
 
 // Build assembles results from a history and the checkers' output.

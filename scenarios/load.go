@@ -410,6 +410,26 @@ func (s *Scenario) fillDefaults() {
 	setDefault(s, &w.Duration, "workload.duration", Duration(60*time.Second))
 	setDefault(s, &w.Payload, "workload.payload", 128)
 	setDefault(s, &w.Timeout, "workload.timeout", Duration(5*time.Second))
+	setDefault(s, &w.Keys, "workload.keys", 5)
+	if w.Type == "bench" {
+		setDefault(s, &w.Publishers, "workload.publishers", 4)
+		if w.Consumers == nil {
+			one := 1
+			w.Consumers = &one
+		}
+		setDefault(s, &w.Subjects, "workload.subjects", 1)
+		setDefault(s, &w.Window, "workload.window", 256)
+		if len(w.Steps) == 0 && !s.given("workload.steps") {
+			w.Steps = []BenchStep{{Rate: w.Rate, Duration: w.Duration}}
+		}
+		if cp := s.Capacity; cp != nil {
+			setDefault(s, &cp.Start, "capacity.start", 1000)
+			setDefault(s, &cp.Factor, "capacity.factor", 1.5)
+			setDefault(s, &cp.Step, "capacity.step", Duration(10*time.Second))
+			setDefault(s, &cp.MaxSteps, "capacity.max_steps", 15)
+		}
+	}
+	setDefault(s, &s.Check.Timeout, "check.timeout", Duration(60*time.Second))
 	setDefault(s, &f.Interval, "faults.interval", Duration(10*time.Second))
 	if !s.given("faults.downtime") && s.given("faults.duration") {
 		f.Downtime = f.Duration // "duration" is another name for downtime
@@ -439,7 +459,7 @@ func (s *Scenario) fillDefaults() {
 // spec is the fault a timeline step describes.
 func (st Step) spec() faults.Spec {
 	sp := faults.Spec{Kind: st.Fault, Target: st.Target, Shape: st.Shape, Links: st.Links,
-		Delay: st.Delay.D(), Rate: int64(st.Rate.Bytes())}
+		Delay: st.Delay.D(), Rate: int64(st.Rate.Bytes()), Count: st.Count, Files: st.Files}
 	if !st.SyncInterval.IsZero() {
 		sp.SyncInterval = st.SyncInterval.String()
 	}
@@ -479,7 +499,7 @@ func (s *Scenario) Plan(rng *rand.Rand) []faults.Planned {
 	}
 	return faults.RandomPlan(rng, faults.RandomOptions{
 		Kinds: f.Kinds, Targets: f.Targets, Shapes: f.Shapes, SyncIntervals: syncs,
-		Delay: f.Delay.D(), Rate: int64(f.Rate.Bytes()),
+		Delay: f.Delay.D(), Rate: int64(f.Rate.Bytes()), Count: f.Count, Files: f.Files,
 		Interval: f.Interval.D(), For: f.Downtime.D(), Total: s.Workload.Duration.D(),
 	})
 }
@@ -498,7 +518,35 @@ func (s *Scenario) validate() error {
 	check(st.Replicas >= 1 && st.Replicas <= 5, "stream.replicas", "must be 1..5, got %d", st.Replicas)
 	check(st.Replicas <= c.Nodes || c.Nodes < 1 || c.Nodes > 9, "stream.replicas", "(%d) must not exceed cluster.nodes (%d)", st.Replicas, c.Nodes)
 	check(st.Storage == "file" || st.Storage == "memory", "stream.storage", "must be file or memory, got %q", st.Storage)
-	check(w.Type == "queue", "workload.type", "%q is not supported (supported: queue)", w.Type)
+	check(w.Type == "queue" || w.Type == "kv" || w.Type == "bench", "workload.type", "%q is not supported (supported: queue, kv, bench)", w.Type)
+	if w.Type == "bench" {
+		check(w.Publishers >= 1 && w.Publishers <= 1000, "workload.publishers", "must be 1..1000, got %d", w.Publishers)
+		check(*w.Consumers >= 0 && *w.Consumers <= 1000, "workload.consumers", "must be 0..1000, got %d", *w.Consumers)
+		check(w.Subjects >= 1, "workload.subjects", "must be at least 1")
+		check(w.Window >= 1, "workload.window", "must be at least 1")
+		check(w.Payload >= 16, "workload.payload", "must be at least 16B for the bench workload (it carries the send time)")
+		check(len(w.Steps) > 0, "workload.steps", "must not be empty")
+		for i, st := range w.Steps {
+			k := fmt.Sprintf("workload.steps[%d]", i)
+			check(st.Rate > 0 && st.Rate <= 1e7, k, "rate must be > 0 and <= 10000000, got %v", st.Rate)
+			check(st.Duration > 0, k, "duration must be positive")
+		}
+		if cp := s.Capacity; cp != nil {
+			check(cp.SLOP99 > 0, "capacity.slo_p99", "must be positive (e.g. 20ms)")
+			check(cp.Start > 0, "capacity.start", "must be positive")
+			check(cp.Factor > 1, "capacity.factor", "must be > 1")
+			check(cp.Step > 0, "capacity.step", "must be positive")
+			check(cp.MaxSteps >= 1 && cp.MaxSteps <= 100, "capacity.max_steps", "must be 1..100")
+		}
+	} else {
+		check(s.Capacity == nil, "capacity", "is for the bench workload only")
+	}
+	for k, vs := range s.Sweep {
+		check(len(vs) > 0, "sweep", "%s: give at least one value", k)
+	}
+	check(len(s.Sweep) <= 1, "sweep", "sweep one key at a time (got %d)", len(s.Sweep))
+	check(w.Keys >= 1 && w.Keys <= 1000, "workload.keys", "must be 1..1000, got %d", w.Keys)
+	check(s.Check.Timeout > 0, "check.timeout", "must be positive")
 	check(w.Clients >= 1, "workload.clients", "must be at least 1, got %d", w.Clients)
 	check(w.Rate > 0 && w.Rate <= 1e6, "workload.rate", "must be > 0 and <= 1000000 ops/s, got %v", w.Rate)
 	check(w.Duration > 0, "workload.duration", "must be positive")

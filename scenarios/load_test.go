@@ -21,9 +21,10 @@ func TestLoadExample(t *testing.T) {
 		Name:     "smoke",
 		Cluster:  Cluster{Backend: "process", Nodes: 3, SyncInterval: SyncInterval{d: 2 * time.Minute}, Writeback: Duration(30 * time.Second)},
 		Stream:   Stream{Replicas: 3, Storage: "file"},
-		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second)},
+		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second), Keys: 5},
 		Faults:   Faults{Kinds: []string{"kill"}, Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Targets: []string{"one"}, Delay: Duration(50 * time.Millisecond)},
 		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute), PerNode: true},
+		Check:    Check{Timeout: Duration(time.Minute)},
 		File:     "testdata/smoke.yaml",
 	}
 	if s.Seed == nil || *s.Seed != 1 {
@@ -60,9 +61,10 @@ func TestDefaults(t *testing.T) {
 		Name:     "minimal",
 		Cluster:  Cluster{Backend: "process", Nodes: 3, Writeback: Duration(30 * time.Second)},
 		Stream:   Stream{Replicas: 3, Storage: "file"},
-		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second)},
+		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second), Keys: 5},
 		Faults:   Faults{Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Delay: Duration(50 * time.Millisecond)}, // no kinds: no targets
 		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute), PerNode: true},
+		Check:    Check{Timeout: Duration(time.Minute)},
 		File:     "dir/minimal.yaml",
 	}
 	got := *s
@@ -147,7 +149,7 @@ func TestErrors(t *testing.T) {
 		{"invalid yaml", "name: a\n  bad: [\n", nil, []string{"x.yaml:2:"}},
 		{"tab indent", "cluster:\n\tnodes: 3\n", nil, []string{"x.yaml:2:"}},
 
-		{"unknown top", "name: a\n\nbogus: 1\n", nil, []string{`x.yaml:3: unknown key "bogus" at top level (known keys: cluster, faults, final, name, seed, stream, timeline, workload)`}},
+		{"unknown top", "name: a\n\nbogus: 1\n", nil, []string{`x.yaml:3: unknown key "bogus" at top level (known keys: capacity, check, cluster, faults, final, name, seed, stream, sweep, timeline, workload)`}},
 		{"unknown nested", "name: a\ncluster:\n  nodes: 3\n  bogus: 1\n", nil, []string{`x.yaml:4: unknown key "bogus" in cluster (known keys: backend, link_proxies, nodes, powerloss_fs, sync_interval, writeback)`}},
 		{"unknown flow", "name: a\nstream: {replicas: 1, sotrage: file}\n", nil, []string{`x.yaml:2: unknown key "sotrage" in stream`}},
 		{"hidden field", "File: a\n", nil, []string{`x.yaml:1: unknown key "File"`}},
@@ -176,13 +178,13 @@ func TestErrors(t *testing.T) {
 		{"replicas range", "stream:\n  replicas: 6\ncluster: {nodes: 9}\n", nil, []string{`x.yaml:2: stream.replicas must be 1..5`}},
 		{"replicas > nodes", "cluster: {nodes: 3}\nstream:\n  replicas: 5\n", nil, []string{`x.yaml:3: stream.replicas (5) must not exceed cluster.nodes (3)`}},
 		{"storage", "stream:\n  storage: disk\n", nil, []string{`x.yaml:2: stream.storage must be file or memory, got "disk"`}},
-		{"workload type", "workload: {type: kv}\n", nil, []string{`x.yaml:1: workload.type "kv" is not supported`}},
+		{"workload type", "workload: {type: bogus}\n", nil, []string{`x.yaml:1: workload.type "bogus" is not supported`}},
 		{"clients", "workload:\n  clients: 0\n", nil, []string{`x.yaml:2: workload.clients must be at least 1`}},
 		{"rate", "workload:\n  rate: 2e6\n", nil, []string{`x.yaml:2: workload.rate must be > 0`}},
 		{"zero rate", "workload:\n  rate: 0\n", nil, []string{`x.yaml:2: workload.rate must be > 0`}},
 		{"zero duration", "workload:\n  duration: 0s\n", nil, []string{`x.yaml:2: workload.duration must be positive`}},
 		{"zero timeout", "workload:\n  timeout: 0s\n", nil, []string{`x.yaml:2: workload.timeout must be positive`}},
-		{"fault kind", "faults:\n  kinds:\n    - kill\n    - explode\n", nil, []string{`x.yaml:4: faults.kinds[1] "explode" is not a known fault kind (known: kill, partition`}},
+		{"fault kind", "faults:\n  kinds:\n    - kill\n    - explode\n", nil, []string{`x.yaml:4: faults.kinds[1] "explode" is not a known fault kind (known: bitflip, kill, partition`}},
 		{"fault target", "faults:\n  kinds: [kill]\n  targets: [one,\n    everyone]\n", nil, []string{`x.yaml:4: faults.targets[1]: "everyone" is not a target of this 3-node cluster`}},
 		{"no targets", "faults:\n  kinds: [kill]\n  targets: []\n", nil, []string{`x.yaml:3: faults.targets must not be empty`}},
 		{"zero downtime", "faults:\n  downtime: 0s\n", nil, []string{`x.yaml:2: faults.downtime must be positive`}},

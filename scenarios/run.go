@@ -30,6 +30,8 @@ type RunOptions struct {
 	Log     *slog.Logger // progress log; default: discard
 	Summary io.Writer    // where the summary goes; nil: nowhere
 	NodeExe string       // node executable; default: this executable
+	// KVWrap wraps every KV client (tests that misbehave on purpose).
+	KVWrap func(workloads.KVClient) workloads.KVClient
 }
 
 // Outcome is what a run produced.
@@ -105,11 +107,7 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 		return nil, fmt.Errorf("server version: %w", err)
 	}
 
-	wl := workloads.NewQueue(workloads.QueueOptions{
-		Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
-		Clients: s.Workload.Clients, Rate: s.Workload.Rate, Duration: s.Workload.Duration.D(),
-		Payload: s.Workload.Payload.Bytes(), Timeout: s.Workload.Timeout.D(),
-	})
+	wl := s.workload(o.KVWrap)
 	plan := s.PlanFor(seed)
 	meta := reports.Meta{
 		Scenario: s.Name, ScenarioFile: s.File, Seed: seed, ServerVersion: version,
@@ -158,10 +156,10 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 			runErrs = append(runErrs, err.Error())
 		}
 		cancel()
-		if s.Final.PerNode {
+		if nd, ok := wl.(workloads.NodeDrainer); ok && s.Final.PerNode {
 			log.Info("per-node drain: reading every replica's own copy")
 			dctx, cancel := context.WithTimeout(ctx, s.Final.DrainTimeout.D())
-			if err := wl.DrainNodes(dctx, cluster, rec); err != nil {
+			if err := nd.DrainNodes(dctx, cluster, rec); err != nil {
 				runErrs = append(runErrs, err.Error())
 			}
 			cancel()
@@ -173,8 +171,14 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	}
 
 	h := rec.Ops()
-	verdict, checks := checker.Run(context.Background(), h, Checkers(h)...)
-	res := reports.Build(h, meta, verdict, checks, runErrs)
+	var res *reports.Results
+	if bw, ok := wl.(*workloads.BenchWorkload); ok {
+		res = benchResults(h, meta, bw, runErrs, rec.Start(), o.OutDir)
+	} else {
+		verdict, checks := checker.Run(context.Background(), h, Checkers(h, meta.Workload, o.OutDir, s.Check.Timeout.D())...)
+		res = reports.Build(h, meta, verdict, checks, runErrs)
+	}
+	verdict := res.Verdict
 	if err := res.WriteJSON(o.OutDir); err != nil {
 		return nil, err
 	}
@@ -192,9 +196,13 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	return &Outcome{Dir: o.OutDir, Results: res}, nil
 }
 
-// Checkers are the checks a history gets: the queue check, and the
-// per-node check when the history has per-node reads.
-func Checkers(h []history.Op) []checker.Checker {
+// Checkers are the checks a history of workload gets: queue (and per-node
+// when the history has per-node reads), or linearizable for kv, which
+// writes porcupine's timeline to dir/history.html.
+func Checkers(h []history.Op, workload, dir string, timeout time.Duration) []checker.Checker {
+	if workload == "kv" {
+		return []checker.Checker{checker.Linearizable{Timeout: timeout, HTMLPath: filepath.Join(dir, "history.html")}}
+	}
 	cs := []checker.Checker{checker.Queue{}}
 	for _, op := range h {
 		if op.F == history.FNodeDrain {
@@ -202,6 +210,39 @@ func Checkers(h []history.Op) []checker.Checker {
 		}
 	}
 	return cs
+}
+
+// workload builds the scenario's workload.
+func (s *Scenario) workload(wrap func(workloads.KVClient) workloads.KVClient) workloads.Workload {
+	w := s.Workload
+	if w.Type == "bench" {
+		var steps []workloads.BenchStep
+		for _, st := range w.Steps {
+			steps = append(steps, workloads.BenchStep{Rate: st.Rate, Duration: st.Duration.D()})
+		}
+		bw := &workloads.BenchWorkload{B: workloads.NewBench(workloads.BenchOptions{
+			Subjects: w.Subjects, Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
+			Publishers: w.Publishers, Consumers: *w.Consumers, Payload: w.Payload.Bytes(),
+			Steps: steps, Window: w.Window, Timeout: w.Timeout.D(),
+		})}
+		if cp := s.Capacity; cp != nil {
+			bw.Capacity = &workloads.CapacityOptions{SLOP99: cp.SLOP99.D(), Start: cp.Start, Factor: cp.Factor,
+				Step: cp.Step.D(), MaxSteps: cp.MaxSteps}
+		}
+		return bw
+	}
+	if w.Type == "kv" {
+		return workloads.NewKV(workloads.KVOptions{
+			Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory", Keys: w.Keys,
+			Clients: w.Clients, Rate: w.Rate, Duration: w.Duration.D(), Timeout: w.Timeout.D(),
+			DirectReads: w.DirectReads, Wrap: wrap,
+		})
+	}
+	return workloads.NewQueue(workloads.QueueOptions{
+		Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
+		Clients: w.Clients, Rate: w.Rate, Duration: w.Duration.D(),
+		Payload: w.Payload.Bytes(), Timeout: w.Timeout.D(),
+	})
 }
 
 // PlanFor is the fault schedule a run with this seed uses.

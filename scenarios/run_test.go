@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"jetstorm/clusters"
 	"jetstorm/history"
 	"jetstorm/reports"
+	"jetstorm/workloads"
 )
 
 func TestMain(m *testing.M) {
@@ -113,5 +115,80 @@ final: {recover: 30s, drain_timeout: 15s}
 	// Stores are kept for inspection when the run is invalid.
 	if _, err := os.Stat(filepath.Join(o.Dir, "nodes", "n1", "store")); err != nil {
 		t.Errorf("store dir not kept: %v", err)
+	}
+}
+
+const kvScenario = `
+name: kv
+seed: 9
+cluster: {nodes: 3, sync_interval: always}
+stream: {replicas: 3}
+workload: {type: kv, clients: 4, rate: 120, duration: 8s, keys: 3}
+final: {recover: 30s, drain_timeout: 30s}
+check: {timeout: 30s}
+`
+
+// staleKV serves stale reads on purpose: after a few reads of a key it keeps
+// answering with the first value it saw for it.
+type staleKV struct {
+	workloads.KVClient
+	mu    sync.Mutex
+	first map[string][2]any
+	reads map[string]int
+}
+
+func (s *staleKV) Get(ctx context.Context, key string) (string, uint64, error) {
+	v, rev, err := s.KVClient.Get(ctx, key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil || v == "" {
+		return v, rev, err
+	}
+	if _, ok := s.first[key]; !ok {
+		s.first[key] = [2]any{v, rev}
+	}
+	if s.reads[key]++; s.reads[key] > 3 {
+		f := s.first[key]
+		return f[0].(string), f[1].(uint64), nil
+	}
+	return v, rev, nil
+}
+
+func runKV(t *testing.T, wrap func(workloads.KVClient) workloads.KVClient) *Outcome {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs a real 3-node cluster; skipped with -short")
+	}
+	s, err := Parse([]byte(kvScenario), "kv.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	o, err := Run(ctx, s, RunOptions{OutDir: t.TempDir(), KVWrap: wrap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(o.Dir, "history.html")); err != nil || len(b) == 0 {
+		t.Errorf("history.html: %v", err)
+	}
+	return o
+}
+
+// A KV CAS workload on a healthy R3 cluster is linearizable.
+func TestKVLinearizable(t *testing.T) {
+	o := runKV(t, nil)
+	if o.Results.Verdict != checker.Valid {
+		t.Fatalf("verdict %s: %+v", o.Results.Verdict, o.Results.Checks)
+	}
+}
+
+// The check fails end to end when the client serves stale reads.
+func TestKVStaleReadsAreCaught(t *testing.T) {
+	o := runKV(t, func(c workloads.KVClient) workloads.KVClient {
+		return &staleKV{KVClient: c, first: map[string][2]any{}, reads: map[string]int{}}
+	})
+	if o.Results.Verdict != checker.Invalid {
+		t.Fatalf("stale reads not caught: verdict %s: %+v", o.Results.Verdict, o.Results.Checks)
 	}
 }

@@ -4,14 +4,19 @@ package scenarios
 
 // Scenario is one scenario file. Zero values are filled with defaults by Load.
 type Scenario struct {
-	Name     string   `yaml:"name"`
-	Seed     *uint64  `yaml:"seed"` // nil: random, printed and recorded
-	Cluster  Cluster  `yaml:"cluster"`
-	Stream   Stream   `yaml:"stream"`
-	Workload Workload `yaml:"workload"`
-	Faults   Faults   `yaml:"faults"`
-	Timeline []Step   `yaml:"timeline"` // faults at fixed times, instead of faults.kinds
-	Final    Final    `yaml:"final"`
+	Name     string    `yaml:"name"`
+	Seed     *uint64   `yaml:"seed"` // nil: random, printed and recorded
+	Cluster  Cluster   `yaml:"cluster"`
+	Stream   Stream    `yaml:"stream"`
+	Workload Workload  `yaml:"workload"`
+	Faults   Faults    `yaml:"faults"`
+	Timeline []Step    `yaml:"timeline"` // faults at fixed times, instead of faults.kinds
+	Final    Final     `yaml:"final"`
+	Check    Check     `yaml:"check"`
+	Capacity *Capacity `yaml:"capacity"` // bench only
+	// Sweep runs the whole scenario once per value of a key, each on a
+	// fresh cluster, and writes one table: {cluster.sync_interval: [always, 1s, 2m]}.
+	Sweep map[string][]string `yaml:"sweep"`
 
 	// File is the path the scenario was loaded from ("" when built in code).
 	File string `yaml:"-"`
@@ -44,12 +49,46 @@ type Stream struct {
 }
 
 type Workload struct {
-	Type     string   `yaml:"type"`     // queue (default)
+	Type     string   `yaml:"type"`     // queue (default) | kv | bench
 	Clients  int      `yaml:"clients"`  // default 6
 	Rate     float64  `yaml:"rate"`     // total ops/s over all clients; default 500
 	Duration Duration `yaml:"duration"` // default 60s
 	Payload  Size     `yaml:"payload"`  // default 128B
-	Timeout  Duration `yaml:"timeout"`  // per-publish timeout; default 5s
+	Timeout  Duration `yaml:"timeout"`  // per-op timeout; default 5s
+	Keys     int      `yaml:"keys"`     // kv: number of keys; default 5
+	// DirectReads (kv) keeps the bucket's direct gets, which any replica
+	// may answer: not linearizable by design. Default: leader reads.
+	DirectReads bool `yaml:"direct_reads"`
+
+	// bench: P publishers and C consumers on one stream, open loop at rate
+	// for duration, or through steps; async publishes, at most window in
+	// flight per publisher.
+	Publishers int         `yaml:"publishers"` // default 4
+	Consumers  *int        `yaml:"consumers"`  // default 1; 0: publish only
+	Subjects   int         `yaml:"subjects"`   // default 1
+	Window     int         `yaml:"window"`     // default 256
+	Steps      []BenchStep `yaml:"steps"`      // default: one step of rate for duration
+}
+
+// BenchStep is one offered rate held for a while.
+type BenchStep struct {
+	Rate     float64  `yaml:"rate"`
+	Duration Duration `yaml:"duration"`
+}
+
+// Capacity is a capacity search (bench workload): raise the offered rate
+// from start by factor, step by step, until publish p99 breaks slo_p99 or
+// the acks fall below 95 % of offered; report the highest rate that held.
+type Capacity struct {
+	SLOP99   Duration `yaml:"slo_p99"`   // e.g. 20ms
+	Start    float64  `yaml:"start"`     // first rate; default 1000
+	Factor   float64  `yaml:"factor"`    // default 1.5
+	Step     Duration `yaml:"step"`      // each step's length; default 10s
+	MaxSteps int      `yaml:"max_steps"` // default 15
+}
+
+type Check struct {
+	Timeout Duration `yaml:"timeout"` // linearizability search limit; default 60s (then: unknown)
 }
 
 // Faults is a random schedule: every interval, one fault drawn from kinds
@@ -65,6 +104,8 @@ type Faults struct {
 	Rate     Size     `yaml:"rate"`     // slowlink: bandwidth limit per link direction, bytes/s; default none
 	// SyncIntervals are the values a sync-interval fault chooses from; default [always, 2m].
 	SyncIntervals []SyncInterval `yaml:"sync_intervals"`
+	Count         int            `yaml:"count"` // bitflip: bits per file (3); truncate: bytes (random); rollback: 4 KiB chunks (4)
+	Files         []string       `yaml:"files"` // corruption faults: only store files whose path contains one of these (e.g. [.blk])
 }
 
 // Step is one fault of a timeline.
@@ -78,6 +119,8 @@ type Step struct {
 	Delay        Duration     `yaml:"delay"`  // slowlink
 	Rate         Size         `yaml:"rate"`   // slowlink
 	SyncInterval SyncInterval `yaml:"sync_interval"`
+	Count        int          `yaml:"count"` // bitflip, truncate, rollback
+	Files        []string     `yaml:"files"` // bitflip, truncate, rollback
 }
 
 type Final struct {

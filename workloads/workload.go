@@ -24,6 +24,13 @@ type Workload interface {
 	Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error
 	// Drain reads back what the cluster holds after faults are healed.
 	Drain(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error
+	// Stream is the stream under test (for stream-leader fault targets).
+	Stream() string
+}
+
+// NodeDrainer is a workload that can read every replica's own copy.
+type NodeDrainer interface {
+	DrainNodes(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error
 }
 
 // connect opens a client connection pinned to one node: it reconnects to

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -84,15 +85,80 @@ the cluster never healed, the drain timed out, or the run was interrupted),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newCheckCmd(), newNodeCmd(), newPowerFSCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newBenchCmd(), newCheckCmd(), newNodeCmd(), newPowerFSCmd(), newVersionCmd())
 	return root
 }
 
+// runFlags are the flags run and bench share.
+type runFlags struct {
+	out, seed string
+	sets      []string
+	quiet     bool
+}
+
+func (f *runFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.out, "out", "", "run directory (default results/<name>/<UTC timestamp>)")
+	cmd.Flags().StringVar(&f.seed, "seed", "", "seed for every random choice (default: the scenario's, else random; printed)")
+	cmd.Flags().StringArrayVar(&f.sets, "set", nil, "override a scenario key, e.g. --set cluster.sync_interval=always (repeatable)")
+	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "log warnings only")
+}
+
+// runScenario loads FILE and runs it (once, or once per value of its sweep).
+// bench requires the bench workload and prints its step table.
+func (f *runFlags) runScenario(file string, bench bool) error {
+	s, err := scenarios.Load(file, f.sets)
+	if err != nil {
+		return usageErr(err)
+	}
+	if bench && s.Workload.Type != "bench" {
+		return usageErr(fmt.Errorf("%s: jetstorm bench needs workload.type bench (got %q); use jetstorm run", s.Pos("workload.type"), s.Workload.Type))
+	}
+	if f.seed != "" {
+		n, err := strconv.ParseUint(f.seed, 10, 64)
+		if err != nil {
+			return usageErr(fmt.Errorf("--seed %q: not a non-negative integer", f.seed))
+		}
+		s.Seed = &n
+	}
+	if s.Seed == nil {
+		n := scenarios.RandomSeed()
+		s.Seed = &n
+	}
+	sweep, err := scenarios.PlanSweep(file, f.sets, s)
+	if err != nil {
+		return usageErr(err)
+	}
+	ctx, stop := interruptible()
+	defer stop()
+	level := slog.LevelInfo
+	if f.quiet {
+		level = slog.LevelWarn
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	out := f.out
+	if out == "" {
+		out = scenarios.DefaultOutDir(s.Name)
+	}
+	if sweep != nil {
+		_, verdict, err := sweep.Run(ctx, out, scenarios.RunOptions{Log: log, Summary: os.Stdout}, os.Stdout)
+		fmt.Printf("sweep table: %s\n", filepath.Join(out, "sweep.json"))
+		if err != nil {
+			return &exitError{exitUnknown, err}
+		}
+		return verdictErr(checker.ExitCode(verdict))
+	}
+	o, err := scenarios.Run(ctx, s, scenarios.RunOptions{OutDir: out, Log: log, Summary: os.Stdout})
+	if err != nil {
+		return &exitError{exitUnknown, err}
+	}
+	if b := o.Results.Bench; b != nil {
+		scenarios.PrintBench(os.Stdout, o.Results)
+	}
+	return verdictErr(o.ExitCode())
+}
+
 func newRunCmd() *cobra.Command {
-	var out string
-	var seed string
-	var sets []string
-	var quiet bool
+	var f runFlags
 	cmd := &cobra.Command{
 		Use:   "run FILE",
 		Short: "Run a scenario: cluster, workload, faults, final drain, check",
@@ -101,47 +167,46 @@ with history.jsonl (every operation, written as the run goes), results.json,
 scenario.yaml (the resolved scenario, seed included) and nodes/ (configs and
 logs; store dirs are kept when the verdict is not valid).
 
+A scenario with a sweep ({cluster.sync_interval: [always, 1s, 2m]}) runs once
+per value, each on a fresh cluster with the same seed, into DIR/<key>=<value>/,
+and prints one table (DIR/sweep.json).
+
 Ctrl-C stops the run cleanly: the load stops, every node is killed, and what
 was recorded is checked (verdict unknown: no final drain ran). A second
 Ctrl-C exits at once (nodes die with jetstorm).`,
 		Example: `  jetstorm run scenarios/smoke.yaml
   jetstorm run scenarios/smoke.yaml --seed 7 --set cluster.sync_interval=always --out /tmp/run1`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := scenarios.Load(args[0], sets)
-			if err != nil {
-				return usageErr(err)
-			}
-			if seed != "" {
-				n, err := strconv.ParseUint(seed, 10, 64)
-				if err != nil {
-					return usageErr(fmt.Errorf("--seed %q: not a non-negative integer", seed))
-				}
-				s.Seed = &n
-			}
-			ctx, stop := interruptible()
-			defer stop()
-			level := slog.LevelInfo
-			if quiet {
-				level = slog.LevelWarn
-			}
-			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-			o, err := scenarios.Run(ctx, s, scenarios.RunOptions{OutDir: out, Log: log, Summary: os.Stdout})
-			if err != nil {
-				return &exitError{exitUnknown, err}
-			}
-			return verdictErr(o.ExitCode())
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return f.runScenario(args[0], false) },
 	}
-	cmd.Flags().StringVar(&out, "out", "", "run directory (default results/<name>/<UTC timestamp>)")
-	cmd.Flags().StringVar(&seed, "seed", "", "seed for every random choice (default: the scenario's, else random; printed)")
-	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a scenario key, e.g. --set cluster.sync_interval=always (repeatable)")
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "log warnings only")
+	f.add(cmd)
+	return cmd
+}
+
+func newBenchCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "bench FILE",
+		Short: "Run a benchmark scenario (workload.type bench): steps, capacity search or sweep",
+		Long: `Run the bench scenario in FILE: P publishers and C consumers, open loop at each
+step's rate, every latency measured from the message's intended send time
+(publish→ack, and end to end through the header Jetstorm-Sent), in one
+HdrHistogram per second. Faults are allowed. Writes bench.json (per-second
+windows and per-step summaries), bench.csv, results.json, and capacity.json
+for a capacity search; prints a table per step.`,
+		Example: `  jetstorm bench scenarios/bench.yaml
+  jetstorm bench scenarios/capacity.yaml
+  jetstorm bench scenarios/fsync-sweep.yaml`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return f.runScenario(args[0], true) },
+	}
+	f.add(cmd)
 	return cmd
 }
 
 func newCheckCmd() *cobra.Command {
-	return &cobra.Command{
+	var checkTimeout time.Duration
+	cmd := &cobra.Command{
 		Use:   "check DIR",
 		Short: "Re-check a saved run directory's history.jsonl and rewrite its results.json",
 		Args:  cobra.ExactArgs(1),
@@ -155,7 +220,7 @@ func newCheckCmd() *cobra.Command {
 			if err != nil {
 				return usageErr(fmt.Errorf("%s: %w", filepath.Join(dir, "history.jsonl"), err))
 			}
-			verdict, checks := checker.Run(cmd.Context(), h, scenarios.Checkers(h)...)
+			verdict, checks := checker.Run(cmd.Context(), h, scenarios.Checkers(h, meta.Workload, dir, checkTimeout)...)
 			res := reports.Build(h, meta, verdict, checks, nil)
 			if err := res.WriteJSON(dir); err != nil {
 				return &exitError{exitUnknown, err}
@@ -164,6 +229,8 @@ func newCheckCmd() *cobra.Command {
 			return verdictErr(checker.ExitCode(verdict))
 		},
 	}
+	cmd.Flags().DurationVar(&checkTimeout, "timeout", 60*time.Second, "linearizability search limit (kv runs); past it the verdict is unknown")
+	return cmd
 }
 
 func newNodeCmd() *cobra.Command {

@@ -1,0 +1,179 @@
+package reports
+
+import (
+	"fmt"
+	"io/fs"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"jetstorm/workloads"
+)
+
+// runFigures are the numbers Compare compares for one run directory.
+type runFigures struct {
+	Verdict          string
+	Throughput       float64 // acked per second
+	P50, P99, P999   float64 // publish → ack, ms
+	Lost             int
+	HasLost, HasLat  bool
+	ThroughputSource string
+}
+
+// figuresOf reads dir/results.json and, if present, dir/bench.json. With
+// bench.json, throughput is the acked throughput over all steps (each
+// step's ack_throughput weighted by its duration) and each latency
+// percentile is the highest of the steps' publish → ack percentiles (the
+// worst step: percentiles of different steps cannot be merged exactly).
+// Without it they come from results.json. A directory needs at least one
+// of the two files.
+func figuresOf(dir string) (runFigures, error) {
+	var f runFigures
+	var res *Results
+	var bench *workloads.BenchResult
+	if err := readOptional(filepath.Join(dir, "results.json"), &res); err != nil {
+		return f, err
+	}
+	if err := readOptional(filepath.Join(dir, BenchFile), &bench); err != nil {
+		return f, err
+	}
+	if res == nil && bench == nil {
+		return f, fmt.Errorf("compare: %s: %w", filepath.Join(dir, "results.json"), fs.ErrNotExist)
+	}
+	if res != nil {
+		f.Verdict = string(res.Verdict)
+		f.Throughput, f.ThroughputSource = res.ThroughputAckedPerS, "results.json"
+		l := res.PublishLatencyMs
+		f.P50, f.P99, f.P999, f.HasLat = l.P50, l.P99, l.P999, l.Count > 0
+		if res.Queue != nil {
+			f.Lost, f.HasLost = res.Queue.Lost, true
+		}
+	}
+	if bench != nil {
+		f.ThroughputSource = BenchFile
+		var acked, secs float64
+		f.P50, f.P99, f.P999, f.HasLat = 0, 0, 0, false
+		for _, s := range bench.Steps {
+			d := s.Duration.Seconds()
+			acked += s.AckThroughput * d
+			secs += d
+			if s.PubAck.Count > 0 {
+				f.HasLat = true
+				f.P50, f.P99, f.P999 = math.Max(f.P50, s.PubAck.P50), math.Max(f.P99, s.PubAck.P99), math.Max(f.P999, s.PubAck.P999)
+			}
+		}
+		f.Throughput = 0
+		if secs > 0 {
+			f.Throughput = acked / secs
+		}
+	}
+	return f, nil
+}
+
+// Compare compares the candidate run directory cand against the baseline
+// base. It returns a printable side-by-side table (verdict, throughput,
+// publish → ack p50/p99/p99.9, lost; deltas in %) and whether the
+// candidate regressed: its verdict differs from the baseline's, or its
+// throughput is lower by more than maxThroughputDrop (a fraction: 0.10 is
+// 10 %), or its p99 is higher by more than maxP99Rise (a fraction). A
+// negative limit disables that test; a baseline figure of 0 cannot be
+// compared and never regresses. The table ends with one line per reason.
+func Compare(base, cand string, maxThroughputDrop, maxP99Rise float64) (table string, regressed bool, err error) {
+	b, err := figuresOf(base)
+	if err != nil {
+		return "", false, err
+	}
+	c, err := figuresOf(cand)
+	if err != nil {
+		return "", false, err
+	}
+	var rows [][]string
+	dash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	}
+	verdictDelta := ""
+	if b.Verdict != c.Verdict {
+		verdictDelta = "CHANGED"
+	}
+	rows = append(rows, []string{"", "base", "candidate", "delta"},
+		[]string{"verdict", dash(b.Verdict), dash(c.Verdict), verdictDelta})
+	row := func(name string, bv, cv float64, prec int, ok bool) {
+		if !ok {
+			rows = append(rows, []string{name, "-", "-", ""})
+			return
+		}
+		rows = append(rows, []string{name, fmtF(bv, prec), fmtF(cv, prec), pctDelta(bv, cv)})
+	}
+	row("throughput acked/s", b.Throughput, c.Throughput, 1, true)
+	row("p50 ms", b.P50, c.P50, 3, b.HasLat || c.HasLat)
+	row("p99 ms", b.P99, c.P99, 3, b.HasLat || c.HasLat)
+	row("p99.9 ms", b.P999, c.P999, 3, b.HasLat || c.HasLat)
+	if b.HasLost || c.HasLost {
+		rows = append(rows, []string{"lost", strconv.Itoa(b.Lost), strconv.Itoa(c.Lost), fmt.Sprintf("%+d", c.Lost-b.Lost)})
+	}
+	var sb strings.Builder
+	writeTable(&sb, rows)
+
+	var reasons []string
+	if b.Verdict != c.Verdict {
+		reasons = append(reasons, fmt.Sprintf("verdict changed from %s to %s", dash(b.Verdict), dash(c.Verdict)))
+	}
+	if maxThroughputDrop >= 0 && b.Throughput > 0 {
+		if drop := (b.Throughput - c.Throughput) / b.Throughput; drop > maxThroughputDrop {
+			reasons = append(reasons, fmt.Sprintf("throughput dropped %.1f%% (limit %.1f%%)", drop*100, maxThroughputDrop*100))
+		}
+	}
+	if maxP99Rise >= 0 && b.P99 > 0 && c.HasLat {
+		if rise := (c.P99 - b.P99) / b.P99; rise > maxP99Rise {
+			reasons = append(reasons, fmt.Sprintf("p99 rose %.1f%% (limit %.1f%%)", rise*100, maxP99Rise*100))
+		}
+	}
+	for _, r := range reasons {
+		sb.WriteString("REGRESSION: " + r + "\n")
+	}
+	if len(reasons) == 0 {
+		sb.WriteString("no regression\n")
+	}
+	return sb.String(), len(reasons) > 0, nil
+}
+
+// writeTable writes rows with the first column left-aligned and the others
+// right-aligned, two spaces apart.
+func writeTable(sb *strings.Builder, rows [][]string) {
+	var w []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(w) {
+				w = append(w, 0)
+			}
+			w[i] = max(w[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, r := range rows {
+		var line strings.Builder
+		for i, c := range r {
+			pad := strings.Repeat(" ", w[i]-utf8.RuneCountInString(c))
+			if i == 0 {
+				line.WriteString(c + pad)
+			} else {
+				line.WriteString("  " + pad + c)
+			}
+		}
+		sb.WriteString(strings.TrimRight(line.String(), " ") + "\n")
+	}
+}
+
+func pctDelta(b, c float64) string {
+	switch {
+	case b == c:
+		return "+0.0%"
+	case b == 0:
+		return "n/a"
+	}
+	return fmt.Sprintf("%+.1f%%", (c-b)/b*100)
+}

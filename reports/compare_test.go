@@ -1,0 +1,114 @@
+package reports
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// copyRunDir copies dir's results.json and history.jsonl, letting edit
+// change the results first.
+func copyRunDir(t *testing.T, dir string, edit func(*Results)) string {
+	t.Helper()
+	var r Results
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(&r)
+	}
+	cp := t.TempDir()
+	if err := r.WriteJSON(cp); err != nil {
+		t.Fatal(err)
+	}
+	h, err := os.ReadFile(filepath.Join(dir, "history.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cp, "history.jsonl"), h, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cp
+}
+
+func TestCompareIdentical(t *testing.T) {
+	base := writeRunDir(t, synthHistory(false))
+	cand := copyRunDir(t, base, nil)
+	table, regressed, err := Compare(base, cand, 0.10, 0.20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if regressed {
+		t.Errorf("identical runs regressed:\n%s", table)
+	}
+	for _, want := range []string{"verdict", "throughput acked/s", "p50 ms", "p99 ms", "p99.9 ms", "lost", "+0.0%", "no regression"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+}
+
+func TestCompareThroughputDrop(t *testing.T) {
+	base := writeRunDir(t, synthHistory(false))
+	cand := copyRunDir(t, base, func(r *Results) { r.ThroughputAckedPerS *= 0.7 })
+	table, regressed, err := Compare(base, cand, 0.10, 0.20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regressed || !strings.Contains(table, "-30.0%") || !strings.Contains(table, "REGRESSION: throughput dropped 30.0%") {
+		t.Errorf("30%% throughput drop: regressed %v\n%s", regressed, table)
+	}
+	// Within a looser limit it is not a regression.
+	if _, regressed, _ := Compare(base, cand, 0.50, 0.20); regressed {
+		t.Error("30% drop regressed with a 50% limit")
+	}
+}
+
+func TestCompareP99AndVerdict(t *testing.T) {
+	base := writeRunDir(t, synthHistory(false))
+	slow := copyRunDir(t, base, func(r *Results) { r.PublishLatencyMs.P99 *= 1.5 })
+	if table, regressed, _ := Compare(base, slow, 0.10, 0.20); !regressed || !strings.Contains(table, "p99 rose 50.0%") {
+		t.Errorf("p99 +50%%: regressed %v\n%s", regressed, table)
+	}
+	if _, regressed, _ := Compare(base, slow, 0.10, -1); regressed {
+		t.Error("p99 check disabled, still regressed")
+	}
+	lossy := writeRunDir(t, synthHistory(true))
+	table, regressed, err := Compare(base, lossy, 1, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regressed || !strings.Contains(table, "verdict changed from valid to invalid") || !strings.Contains(table, "CHANGED") {
+		t.Errorf("verdict change: regressed %v\n%s", regressed, table)
+	}
+}
+
+func TestCompareBench(t *testing.T) {
+	base := benchDir(t, 1, 1)
+	same := benchDir(t, 1, 1)
+	if table, regressed, err := Compare(base, same, 0.10, 0.20); err != nil || regressed {
+		t.Errorf("same bench: %v %v\n%s", regressed, err, table)
+	}
+	slower := benchDir(t, 0.7, 1)
+	table, regressed, err := Compare(base, slower, 0.10, 0.20)
+	if err != nil || !regressed || !strings.Contains(table, "throughput dropped") {
+		t.Errorf("bench throughput -30%%: %v %v\n%s", regressed, err, table)
+	}
+	laggy := benchDir(t, 1, 2)
+	table, regressed, err = Compare(base, laggy, 0.10, 0.20)
+	if err != nil || !regressed || !strings.Contains(table, "p99 rose 100.0%") {
+		t.Errorf("bench p99 x2: %v %v\n%s", regressed, err, table)
+	}
+}
+
+func TestCompareMissingDir(t *testing.T) {
+	if _, _, err := Compare(t.TempDir(), t.TempDir(), 0.1, 0.1); err == nil {
+		t.Error("no results.json: want an error")
+	}
+}

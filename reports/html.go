@@ -1,0 +1,403 @@
+package reports
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"jetstorm/checker"
+	"jetstorm/workloads"
+)
+
+// index.html is self-contained (inline CSS, no scripts, no external fonts)
+// and links only to files in the run directory, by relative paths, so it
+// works opened from disk or from a copy of the directory.
+
+type kv struct{ K, V string }
+
+type link struct{ Href, Text string }
+
+type plannedRow struct{ At, For, Fault, Seed string }
+
+type faultRow struct {
+	Start, End, Duration, Label, Status, Params, Err string
+}
+
+type nodeRow struct {
+	Node                                    string
+	Complete                                bool
+	Read, Lost, Unexpected, MissingVsOthers int
+	LostValues                              string
+}
+
+type stepRow struct {
+	Rate, Duration, Offered, Acked, AckThroughput, Consumed, Errors string
+	P50, P99, P999, E2EP99                                          string
+}
+
+type sweepRow struct {
+	Value, Throughput, P50, P99, P999, E2EP99, Errors, Verdict, Message string
+}
+
+type htmlData struct {
+	Scenario, Verdict, VerdictMsg string
+	Summary                       []kv
+	Checks                        []checker.Result
+	Queue                         []kv
+	LostValues                    string
+	Perf                          []kv
+	PerNode                       []nodeRow
+	Disagreements                 []string
+	Planned                       []plannedRow
+	PlannedRaw                    string
+	Injected, NotInjected         []faultRow
+	Errors                        []string
+	Figures                       []figureFile
+	BenchSteps                    []stepRow
+	BenchErrors                   string
+	Capacity                      []kv
+	CapacitySteps                 []stepRow
+	SweepKey                      string
+	Sweep                         []sweepRow
+	Links, NodeLogs               []link
+}
+
+func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
+	res := r.res
+	d := htmlData{
+		Scenario: res.Scenario, Verdict: string(res.Verdict),
+		Checks: res.Checks, Disagreements: res.Disagreements, Errors: res.Errors, Figures: figs,
+	}
+	if d.Verdict == "" {
+		d.Verdict = string(checker.Unknown)
+	}
+	switch res.Verdict {
+	case checker.Valid:
+		d.VerdictMsg = "no anomaly found"
+	case checker.Invalid:
+		d.VerdictMsg = "an anomaly was proven"
+	default:
+		d.VerdictMsg = "the history can prove neither validity nor an anomaly"
+	}
+	m := res.Meta
+	d.Summary = []kv{
+		{"scenario", res.Scenario}, {"scenario file", m.ScenarioFile},
+		{"seed", strconv.FormatUint(res.Seed, 10)},
+		{"nats-server", res.ServerVersion}, {"sync_interval", res.SyncInterval},
+		{"nodes", itoaNZ(m.Nodes)}, {"replicas", itoaNZ(m.Replicas)},
+		{"storage", m.Storage}, {"workload", m.Workload}, {"started at", m.StartedAt},
+		{"faults injected", strconv.Itoa(res.FaultsInjected)},
+		{"history", fmt.Sprintf("%d ops over %s", len(r.ops), fmtSeconds(r.end))},
+	}
+	d.Summary = dropEmpty(d.Summary)
+	if q := res.Queue; q != nil {
+		lostWord := "lost (acked, never read)"
+		if !q.DrainComplete {
+			lostWord = "acked but unread (drain incomplete)"
+		}
+		d.Queue = []kv{
+			{"attempted", itoa(q.Attempted)}, {"acked", itoa(q.Acked)}, {"failed", itoa(q.Failed)},
+			{"indeterminate", itoa(q.Indeterminate)}, {"read", itoa(q.Read)},
+			{lostWord, itoa(q.Lost)}, {"lost prefix", itoa(q.LostPrefix)}, {"lost middle", itoa(q.LostMiddle)},
+			{"lost postfix", itoa(q.LostPostfix)}, {"recovered", itoa(q.Recovered)},
+			{"unexpected", itoa(q.Unexpected)}, {"duplicated", itoa(q.Duplicated)},
+			{"failed but read", itoa(q.FailedButRead)}, {"order violations", itoa(q.OrderViolations)},
+			{"drain complete", strconv.FormatBool(q.DrainComplete)},
+		}
+		if q.Malformed > 0 {
+			d.Queue = append(d.Queue, kv{"malformed ops", itoa(q.Malformed)})
+		}
+		d.LostValues = examplesList(q.LostValues, q.Lost)
+	}
+	l := res.PublishLatencyMs
+	d.Perf = []kv{
+		{"throughput (acked/s)", fmtF(res.ThroughputAckedPerS, 1)},
+		{"publish latency count", strconv.FormatInt(l.Count, 10)},
+		{"p50 ms", fmtF(l.P50, 3)}, {"p90 ms", fmtF(l.P90, 3)}, {"p99 ms", fmtF(l.P99, 3)},
+		{"p99.9 ms", fmtF(l.P999, 3)}, {"max ms", fmtF(l.Max, 3)},
+	}
+	for _, n := range sortedKeys(res.PerNode) {
+		s := res.PerNode[n]
+		d.PerNode = append(d.PerNode, nodeRow{Node: n, Complete: s.Complete, Read: s.Read, Lost: s.Lost,
+			Unexpected: s.Unexpected, MissingVsOthers: s.MissingVsOthers, LostValues: examplesList(s.LostValues, s.Lost)})
+	}
+	d.Planned, d.PlannedRaw = plannedRows(res.Faults)
+	for _, f := range r.faults {
+		d.Injected = append(d.Injected, faultRowOf(f))
+	}
+	for _, f := range r.notFaults {
+		d.NotInjected = append(d.NotInjected, faultRowOf(f))
+	}
+	if b := r.bench; b != nil {
+		for _, s := range b.Steps {
+			d.BenchSteps = append(d.BenchSteps, stepRowOf(s))
+		}
+		if len(b.Windows) > 0 {
+			off, ack, con, errs := b.Totals()
+			d.BenchErrors = fmt.Sprintf("%d offered, %d acked, %d consumed, %d errors over %d windows", off, ack, con, errs, len(b.Windows))
+		}
+	}
+	if c := r.capacity; c != nil {
+		d.Capacity = []kv{{"SLO p99 (ms)", fmtF(c.SLOP99Ms, 3)}, {"best rate within SLO (msgs/s)", fmtF(c.BestRate, 1)}}
+		for _, s := range c.Steps {
+			d.CapacitySteps = append(d.CapacitySteps, stepRowOf(s))
+		}
+	}
+	if s := r.sweep; s != nil {
+		d.SweepKey = s.Key
+		for _, row := range s.Rows {
+			d.Sweep = append(d.Sweep, sweepRow{Value: row.Value, Throughput: fmtF(row.Throughput, 1),
+				P50: fmtF(row.PubAck.P50, 3), P99: fmtF(row.PubAck.P99, 3), P999: fmtF(row.PubAck.P999, 3),
+				E2EP99: fmtF(row.E2E.P99, 3), Errors: strconv.FormatInt(row.Errors, 10),
+				Verdict: string(row.Verdict), Message: row.Message})
+		}
+	}
+	for _, f := range []struct{ name, text string }{
+		{"history.jsonl", "history.jsonl (every operation)"},
+		{"results.json", "results.json (verdict and counts)"},
+		{JUnitFile, "junit.xml"},
+		{HistoryHTML, "history.html (linearizability timeline)"},
+		{BenchFile, "bench.json (per-window results)"},
+		{BenchCSVFile, "bench.csv"},
+		{SweepFile, "sweep.json"},
+		{CapacityFile, "capacity.json"},
+	} {
+		if f.name == JUnitFile || exists(filepath.Join(r.dir, f.name)) {
+			d.Links = append(d.Links, link{f.name, f.text})
+		}
+	}
+	logs, _ := filepath.Glob(filepath.Join(r.dir, "nodes", "*", "n*.log"))
+	for _, p := range logs { // Glob sorts
+		rel, err := filepath.Rel(r.dir, p)
+		if err == nil {
+			d.NodeLogs = append(d.NodeLogs, link{filepath.ToSlash(rel), filepath.ToSlash(rel)})
+		}
+	}
+	return indexTmpl.Execute(w, d)
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func itoaNZ(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+func fmtF(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
+
+func fmtSeconds(d time.Duration) string { return fmtF(d.Seconds(), 3) + " s" }
+
+func dropEmpty(kvs []kv) []kv {
+	out := kvs[:0]
+	for _, e := range kvs {
+		if e.V != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func examplesList(vs []string, total int) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	s := strings.Join(vs, ", ")
+	if total > len(vs) {
+		s += fmt.Sprintf(", … (%d in all)", total)
+	}
+	return s
+}
+
+func faultRowOf(f faultWindow) faultRow {
+	return faultRow{Start: fmtSeconds(f.Start), End: fmtSeconds(f.End), Duration: fmtSeconds(f.End - f.Start),
+		Label: f.Label(), Status: f.Status, Params: f.Params, Err: f.Err}
+}
+
+func stepRowOf(s workloads.BenchStepResult) stepRow {
+	return stepRow{Rate: fmtF(s.Rate, 1), Duration: s.Duration.String(), Offered: fmtF(s.OfferedRate, 1),
+		Acked: fmtF(s.AckedRate, 1), AckThroughput: fmtF(s.AckThroughput, 1), Consumed: fmtF(s.ConsumedRate, 1),
+		Errors: strconv.FormatInt(s.Errors, 10), P50: fmtF(s.PubAck.P50, 3), P99: fmtF(s.PubAck.P99, 3),
+		P999: fmtF(s.PubAck.P999, 3), E2EP99: fmtF(s.E2E.P99, 3)}
+}
+
+// plannedRows renders results.faults: a list of {at, for, seed, and the
+// fault (nested as "fault" or flattened)}. Anything else is shown raw.
+func plannedRows(v any) ([]plannedRow, string) {
+	if v == nil {
+		return nil, ""
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, compact(v)
+	}
+	var rows []plannedRow
+	for _, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			rows = append(rows, plannedRow{Fault: compact(e)})
+			continue
+		}
+		row := plannedRow{At: compact(m["at"]), For: compact(m["for"]), Seed: compact(m["seed"])}
+		var parts []string
+		if f, ok := m["fault"]; ok {
+			parts = append(parts, faultDesc(f))
+		}
+		rest := map[string]any{}
+		for k, x := range m {
+			switch k {
+			case "at", "for", "seed", "fault":
+			default:
+				rest[k] = x
+			}
+		}
+		if len(rest) > 0 {
+			parts = append(parts, faultDesc(rest))
+		}
+		row.Fault = strings.Join(parts, " ")
+		rows = append(rows, row)
+	}
+	return rows, ""
+}
+
+// faultDesc renders a fault spec as "kind k=v ...".
+func faultDesc(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return compact(v)
+	}
+	kind, _ := m["kind"].(string)
+	rest := map[string]any{}
+	for k, x := range m {
+		if k != "kind" {
+			rest[k] = x
+		}
+	}
+	return strings.TrimSpace(kind + " " + compact(rest))
+}
+
+var indexTmpl = template.Must(template.New("index").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{{.Scenario}} — {{.Verdict}}</title>
+<style>
+body { font-family: sans-serif; margin: 1.5em auto; max-width: 1250px; padding: 0 1em; color: #222; }
+.verdict { font-size: 2.4em; font-weight: bold; padding: .4em .7em; border-radius: .2em; color: #fff; margin: 0 0 .3em 0; }
+.verdict small { font-size: .45em; font-weight: normal; display: block; }
+.valid { background: #2ca02c; } .invalid { background: #d62728; } .unknown { background: #d58a00; }
+td.valid, td.invalid, td.unknown { color: #fff; font-weight: bold; }
+table { border-collapse: collapse; margin: .5em 0 1.2em 0; }
+th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; font-size: .92em; }
+th { background: #f0f0f0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.grid { display: flex; flex-wrap: wrap; gap: 2em; }
+figure { margin: 1em 0 2em 0; }
+figure img { max-width: 100%; border: 1px solid #ddd; }
+figcaption { font-weight: bold; margin-bottom: .3em; }
+.msg { font-family: monospace; white-space: pre-wrap; word-break: break-word; }
+.vals { font-family: monospace; font-size: .85em; word-break: break-all; }
+</style>
+</head>
+<body>
+<div class="verdict {{.Verdict}}">{{.Scenario}}: {{.Verdict}}<small>{{.VerdictMsg}}</small></div>
+
+<h2>Checks</h2>
+<table>
+<tr><th>check</th><th>verdict</th><th>message</th></tr>
+{{range .Checks}}<tr><td>{{.Name}}</td><td class="{{.Verdict}}">{{.Verdict}}</td><td class="msg">{{.Message}}</td></tr>
+{{else}}<tr><td colspan="3">no checks ran</td></tr>
+{{end}}</table>
+{{if .Errors}}<h3>Run errors</h3><ul>{{range .Errors}}<li class="msg">{{.}}</li>{{end}}</ul>{{end}}
+
+<h2>Summary</h2>
+<div class="grid">
+<table>
+<tr><th colspan="2">run</th></tr>
+{{range .Summary}}<tr><td>{{.K}}</td><td>{{.V}}</td></tr>
+{{end}}</table>
+{{if .Queue}}<table>
+<tr><th colspan="2">queue</th></tr>
+{{range .Queue}}<tr><td>{{.K}}</td><td class="num">{{.V}}</td></tr>
+{{end}}</table>{{end}}
+<table>
+<tr><th colspan="2">throughput and publish latency</th></tr>
+{{range .Perf}}<tr><td>{{.K}}</td><td class="num">{{.V}}</td></tr>
+{{end}}</table>
+</div>
+{{if .LostValues}}<p>Lost values (first): <span class="vals">{{.LostValues}}</span></p>{{end}}
+
+{{if .PerNode}}<h2>Per node</h2>
+<table>
+<tr><th>node</th><th>drain complete</th><th>read</th><th>lost</th><th>unexpected</th><th>missing vs others</th><th>lost values (first)</th></tr>
+{{range .PerNode}}<tr><td>{{.Node}}</td><td>{{.Complete}}</td><td class="num">{{.Read}}</td><td class="num">{{.Lost}}</td><td class="num">{{.Unexpected}}</td><td class="num">{{.MissingVsOthers}}</td><td class="vals">{{.LostValues}}</td></tr>
+{{end}}</table>
+{{if .Disagreements}}<ul>{{range .Disagreements}}<li class="msg">{{.}}</li>{{end}}</ul>{{end}}
+{{end}}
+
+<h2>Faults</h2>
+{{if .Injected}}<table>
+<tr><th>start</th><th>end</th><th>duration</th><th>fault</th><th>status</th><th>parameters</th><th>error</th></tr>
+{{range .Injected}}<tr><td class="num">{{.Start}}</td><td class="num">{{.End}}</td><td class="num">{{.Duration}}</td><td>{{.Label}}</td><td>{{.Status}}</td><td class="msg">{{.Params}}</td><td class="msg">{{.Err}}</td></tr>
+{{end}}</table>{{else}}<p>No fault was injected.</p>{{end}}
+{{if .NotInjected}}<h3>Faults that could not be injected</h3>
+<table>
+<tr><th>at</th><th>fault</th><th>parameters</th><th>error</th></tr>
+{{range .NotInjected}}<tr><td class="num">{{.Start}}</td><td>{{.Label}}</td><td class="msg">{{.Params}}</td><td class="msg">{{.Err}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Planned}}<h3>Planned schedule</h3>
+<table>
+<tr><th>at</th><th>for</th><th>fault</th><th>seed</th></tr>
+{{range .Planned}}<tr><td class="num">{{.At}}</td><td class="num">{{.For}}</td><td>{{.Fault}}</td><td class="num">{{.Seed}}</td></tr>
+{{end}}</table>{{else if .PlannedRaw}}<h3>Planned schedule</h3><p class="msg">{{.PlannedRaw}}</p>{{end}}
+
+{{if .BenchSteps}}<h2>Bench steps</h2>
+{{if .BenchErrors}}<p>{{.BenchErrors}}</p>{{end}}
+<table>
+<tr><th>rate</th><th>duration</th><th>offered/s</th><th>acked/s</th><th>ack throughput/s</th><th>consumed/s</th><th>errors</th><th>pub-ack p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>e2e p99 ms</th></tr>
+{{range .BenchSteps}}<tr><td class="num">{{.Rate}}</td><td class="num">{{.Duration}}</td><td class="num">{{.Offered}}</td><td class="num">{{.Acked}}</td><td class="num">{{.AckThroughput}}</td><td class="num">{{.Consumed}}</td><td class="num">{{.Errors}}</td><td class="num">{{.P50}}</td><td class="num">{{.P99}}</td><td class="num">{{.P999}}</td><td class="num">{{.E2EP99}}</td></tr>
+{{end}}</table>{{end}}
+
+{{if .Capacity}}<h2>Capacity</h2>
+<table>{{range .Capacity}}<tr><td>{{.K}}</td><td class="num">{{.V}}</td></tr>
+{{end}}</table>
+<table>
+<tr><th>rate</th><th>duration</th><th>offered/s</th><th>acked/s</th><th>ack throughput/s</th><th>consumed/s</th><th>errors</th><th>pub-ack p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>e2e p99 ms</th></tr>
+{{range .CapacitySteps}}<tr><td class="num">{{.Rate}}</td><td class="num">{{.Duration}}</td><td class="num">{{.Offered}}</td><td class="num">{{.Acked}}</td><td class="num">{{.AckThroughput}}</td><td class="num">{{.Consumed}}</td><td class="num">{{.Errors}}</td><td class="num">{{.P50}}</td><td class="num">{{.P99}}</td><td class="num">{{.P999}}</td><td class="num">{{.E2EP99}}</td></tr>
+{{end}}</table>{{end}}
+
+{{if .Sweep}}<h2>Sweep of {{.SweepKey}}</h2>
+<table>
+<tr><th>{{.SweepKey}}</th><th>throughput/s</th><th>pub-ack p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>e2e p99 ms</th><th>errors</th><th>verdict</th><th>message</th></tr>
+{{range .Sweep}}<tr><td>{{.Value}}</td><td class="num">{{.Throughput}}</td><td class="num">{{.P50}}</td><td class="num">{{.P99}}</td><td class="num">{{.P999}}</td><td class="num">{{.E2EP99}}</td><td class="num">{{.Errors}}</td><td class="{{.Verdict}}">{{.Verdict}}</td><td class="msg">{{.Message}}</td></tr>
+{{end}}</table>{{end}}
+
+{{if .Figures}}<h2>Plots</h2>
+{{range .Figures}}<figure>
+<figcaption>{{.Title}} (<a href="{{.SVG}}">SVG</a>)</figcaption>
+<a href="{{.PNG}}"><img src="{{.PNG}}" alt="{{.Title}}" width="960"></a>
+</figure>
+{{end}}{{end}}
+
+<h2>Files</h2>
+<ul>
+{{range .Links}}<li><a href="{{.Href}}">{{.Text}}</a></li>
+{{end}}</ul>
+{{if .NodeLogs}}<h3>Node logs</h3>
+<ul>
+{{range .NodeLogs}}<li><a href="{{.Href}}">{{.Text}}</a></li>
+{{end}}</ul>{{end}}
+</body>
+</html>
+`))

@@ -1,0 +1,348 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"jetstorm/checker"
+	"jetstorm/history"
+	"jetstorm/workloads"
+)
+
+// Files of a run directory that Write reads (besides results.json and
+// history.jsonl) when they are present.
+const (
+	BenchFile    = "bench.json"    // workloads.BenchResult as JSON
+	BenchCSVFile = "bench.csv"     // BenchResult.WriteCSV (only linked)
+	SweepFile    = "sweep.json"    // Sweep
+	CapacityFile = "capacity.json" // Capacity
+	HistoryHTML  = "history.html"  // porcupine's timeline (only linked)
+	IndexFile    = "index.html"
+	JUnitFile    = "junit.xml"
+)
+
+// Sweep is sweep.json: one benchmark per value of one setting (e.g. the
+// fsync interval), each row a separate run. Example:
+//
+//	{"key": "sync_interval",
+//	 "rows": [{"value": "always", "throughput": 812.5,
+//	           "pub_ack": {"count": 40000, "p50": 2.1, "p90": 3.0, "p99": 7.9, "p999": 12.4, "max": 30.2},
+//	           "e2e": {...}, "errors": 0, "verdict": "valid", "message": ""}]}
+//
+// Throughput is acknowledged publishes per second; latencies are in
+// milliseconds (workloads.Latency). Verdict and Message are optional: a row
+// with verdict "invalid" is a failed junit testcase, "unknown" an errored one.
+type Sweep struct {
+	Key  string     `json:"key"`
+	Rows []SweepRow `json:"rows"`
+}
+
+// SweepRow is one value of the swept setting.
+type SweepRow struct {
+	Value      string            `json:"value"`
+	Throughput float64           `json:"throughput"`
+	PubAck     workloads.Latency `json:"pub_ack"`
+	E2E        workloads.Latency `json:"e2e"`
+	Errors     int64             `json:"errors,omitempty"`
+	Verdict    checker.Verdict   `json:"verdict,omitempty"`
+	Acked      int               `json:"acked,omitempty"` // queue runs: acknowledged publishes
+	Lost       int               `json:"lost,omitempty"`  // queue runs: of which lost
+	Message    string            `json:"message,omitempty"`
+}
+
+// Capacity is capacity.json: a stepped bench run searching for the highest
+// offered rate whose publish→ack p99 stays within the SLO. Example:
+//
+//	{"slo_p99_ms": 50, "best_rate": 12000,
+//	 "steps": [{"rate": 1000, "duration": 10000000000, "offered_rate": 1000,
+//	            "acked_rate": 1000, "ack_throughput": 998, "consumed_rate": 0,
+//	            "errors": 0, "pub_ack": {...}, "e2e": {...}}, ...]}
+//
+// Steps are workloads.BenchStepResult (duration in nanoseconds); BestRate
+// is the highest step rate that met the SLO (0: none did).
+type Capacity struct {
+	SLOP99Ms float64                     `json:"slo_p99_ms"`
+	Steps    []workloads.BenchStepResult `json:"steps"`
+	BestRate float64                     `json:"best_rate"`
+}
+
+// run is everything Write reads from a run directory.
+type run struct {
+	dir      string
+	res      *Results
+	ops      []history.Op
+	bench    *workloads.BenchResult
+	sweep    *Sweep
+	capacity *Capacity
+
+	faults    []faultWindow
+	notFaults []faultWindow // fault ops that failed to inject (Fail)
+	end       time.Duration // latest op time in the history
+	span      time.Duration // end of the time plots' axis: the workload and faults, not the drain
+}
+
+// faultWindow is one injected fault, from its invoke to its end op.
+type faultWindow struct {
+	Start, End time.Duration
+	Kind       string
+	Nodes      []string
+	Status     string // "healed", "heal failed" (info), "not healed" (no end op), "not injected"
+	Err        string
+	Params     string // the rest of the op's value, for the HTML table
+}
+
+func (f faultWindow) Label() string {
+	if len(f.Nodes) == 0 {
+		return f.Kind
+	}
+	return f.Kind + " " + strings.Join(f.Nodes, ",")
+}
+
+// Write renders the report of the run in dir from its files: plots (PNG
+// and SVG), index.html and junit.xml, all written into dir. It needs
+// results.json and history.jsonl; bench.json, sweep.json and capacity.json
+// are used when present. The output depends only on those files, so running
+// it again (or on a copy of the directory) gives the same bytes.
+func Write(dir string) error {
+	r, err := load(dir)
+	if err != nil {
+		return err
+	}
+	figs, err := r.figures()
+	if err != nil {
+		return err
+	}
+	var made []figureFile
+	for _, f := range figs {
+		ff, err := f.save(dir)
+		if err != nil {
+			return fmt.Errorf("report: plot %s: %w", f.name, err)
+		}
+		made = append(made, ff)
+	}
+	var buf bytes.Buffer
+	if err := r.writeHTML(&buf, made); err != nil {
+		return fmt.Errorf("report: index.html: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, IndexFile), buf.Bytes()); err != nil {
+		return err
+	}
+	buf.Reset()
+	if err := r.writeJUnit(&buf); err != nil {
+		return fmt.Errorf("report: junit.xml: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dir, JUnitFile), buf.Bytes())
+}
+
+func load(dir string) (*run, error) {
+	r := &run{dir: dir, res: &Results{}}
+	if err := readJSON(filepath.Join(dir, "results.json"), r.res); err != nil {
+		return nil, err
+	}
+	ops, err := history.ReadFile(filepath.Join(dir, "history.jsonl"))
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	r.ops = ops
+	if err := readOptional(filepath.Join(dir, BenchFile), &r.bench); err != nil {
+		return nil, err
+	}
+	if err := readOptional(filepath.Join(dir, SweepFile), &r.sweep); err != nil {
+		return nil, err
+	}
+	if err := readOptional(filepath.Join(dir, CapacityFile), &r.capacity); err != nil {
+		return nil, err
+	}
+	for _, op := range ops {
+		r.end = max(r.end, op.Time)
+	}
+	r.faults, r.notFaults = faultWindows(ops, r.end)
+	for _, op := range ops {
+		if isClientOp(op) {
+			r.span = max(r.span, op.Time)
+		}
+	}
+	for _, f := range r.faults {
+		r.span = max(r.span, f.End)
+	}
+	if r.bench != nil {
+		ws := r.bench.Windows
+		for i := range ws {
+			mid, l := windowSpan(ws, i)
+			r.span = max(r.span, time.Duration((mid+l/2)*float64(time.Second)))
+		}
+	}
+	return r, nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("report: %s: %w", path, err)
+	}
+	return nil
+}
+
+// readOptional decodes path into a new *T stored in *dst; a missing file
+// leaves *dst nil.
+func readOptional[T any](path string, dst **T) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	v := new(T)
+	if err := readJSON(path, v); err != nil {
+		return err
+	}
+	*dst = v
+	return nil
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// faultWindows pairs each fault invoke with the next fault end (ok or
+// info) in history order (faults run one after another). A fault that never
+// ended lasts until end. Fail ops (a fault that could not be injected) are
+// returned separately.
+func faultWindows(ops []history.Op, end time.Duration) (wins, failed []faultWindow) {
+	var open []int // indices into wins, oldest first
+	for _, op := range ops {
+		if op.F != history.FFault {
+			continue
+		}
+		switch op.Type {
+		case history.Invoke:
+			w := describeFault(op.Value)
+			w.Start, w.End, w.Status, w.Err = op.Time, end, "not healed", op.Err
+			wins = append(wins, w)
+			open = append(open, len(wins)-1)
+		case history.Fail:
+			w := describeFault(op.Value)
+			w.Start, w.End, w.Status, w.Err = op.Time, op.Time, "not injected", op.Err
+			failed = append(failed, w)
+		default:
+			if len(open) == 0 {
+				continue
+			}
+			w := &wins[open[0]]
+			open = open[1:]
+			w.End = max(op.Time, w.Start)
+			w.Status = "healed"
+			if op.Type == history.Info {
+				w.Status = "heal failed"
+				w.Err = op.Err
+			}
+		}
+	}
+	return wins, failed
+}
+
+// describeFault reads kind and nodes from a fault op's value and renders
+// the other fields as "k=v" pairs in key order.
+func describeFault(v any) faultWindow {
+	var w faultWindow
+	m, ok := v.(map[string]any)
+	if !ok {
+		if v != nil {
+			w.Kind = fmt.Sprint(v)
+		}
+		return w
+	}
+	w.Kind, _ = m["kind"].(string)
+	switch ns := m["nodes"].(type) {
+	case []any:
+		for _, n := range ns {
+			w.Nodes = append(w.Nodes, fmt.Sprint(n))
+		}
+	case []string:
+		w.Nodes = append(w.Nodes, ns...)
+	case string:
+		w.Nodes = []string{ns}
+	}
+	var rest []string
+	for _, k := range sortedKeys(m) {
+		if k == "kind" || k == "nodes" {
+			continue
+		}
+		if s := compact(m[k]); s != "" {
+			rest = append(rest, k+"="+s)
+		}
+	}
+	w.Params = strings.Join(rest, " ")
+	return w
+}
+
+// compact renders a JSON-ish value on one line; empty maps and nulls are "".
+func compact(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case map[string]any:
+		var parts []string
+		for _, k := range sortedKeys(x) {
+			if s := compact(x[k]); s != "" {
+				parts = append(parts, k+"="+s)
+			}
+		}
+		return strings.Join(parts, " ")
+	}
+	b, err := json.Marshal(v) // maps inside marshal with sorted keys
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// isClientOp reports whether op is a workload operation whose invoke and
+// completion measure the system (not metadata, faults or the final drain).
+func isClientOp(op history.Op) bool {
+	if op.Process < 0 {
+		return false
+	}
+	switch op.F {
+	case history.FMeta, history.FFault, history.FNote, history.FDrain, history.FRead,
+		history.FNodeRead, history.FNodeDrain:
+		return false
+	}
+	return true
+}
+
+// hasPublishes reports whether the history is a queue workload's.
+func (r *run) hasPublishes() bool {
+	for _, op := range r.ops {
+		if op.F == history.FPublish {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,106 @@
+package scenarios
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"text/tabwriter"
+
+	"jetstorm/checker"
+	"jetstorm/reports"
+	"jetstorm/workloads"
+)
+
+// SweepPlan is a scenario file run once per value of one key.
+type SweepPlan struct {
+	Key       string
+	Values    []string
+	Scenarios []*Scenario // one per value, loaded with --set key=value
+}
+
+// PlanSweep loads the scenario once per value of its sweep key, so a bad
+// value fails before anything runs (the error names the --set). It returns
+// nil when the scenario has no sweep.
+func PlanSweep(file string, sets []string, s *Scenario) (*SweepPlan, error) {
+	if len(s.Sweep) == 0 {
+		return nil, nil
+	}
+	p := &SweepPlan{}
+	for k, vs := range s.Sweep {
+		p.Key, p.Values = k, vs
+	}
+	var errs []error
+	for _, v := range p.Values {
+		si, err := Load(file, append(append([]string(nil), sets...), p.Key+"="+v))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sweep %s=%s: %w", p.Key, v, err))
+			continue
+		}
+		si.Sweep, si.Seed = nil, s.Seed // every value: the same seed, so the same schedule
+		p.Scenarios = append(p.Scenarios, si)
+	}
+	return p, errors.Join(errs...)
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._=-]+`)
+
+// Run runs every value on a fresh cluster into dir/<key>=<value>/ and
+// writes dir/sweep.json and the table. The verdict is every run's combined.
+func (p *SweepPlan) Run(ctx context.Context, dir string, o RunOptions, table io.Writer) (*reports.Sweep, checker.Verdict, error) {
+	sw := &reports.Sweep{Key: p.Key}
+	var verdicts []checker.Verdict
+	for i, si := range p.Scenarios {
+		if ctx.Err() != nil {
+			break
+		}
+		oi := o
+		oi.OutDir = filepath.Join(dir, unsafeName.ReplaceAllString(p.Key+"="+p.Values[i], "_"))
+		out, err := Run(ctx, si, oi)
+		if err != nil {
+			return sw, checker.Unknown, fmt.Errorf("sweep %s=%s: %w", p.Key, p.Values[i], err)
+		}
+		r := out.Results
+		row := reports.SweepRow{Value: p.Values[i], Throughput: r.ThroughputAckedPerS, Verdict: r.Verdict,
+			PubAck: workloads.Latency(r.PublishLatencyMs)}
+		if r.Queue != nil {
+			row.Acked, row.Lost = r.Queue.Acked, r.Queue.Lost
+		}
+		if b := r.Bench; b != nil {
+			row.Errors = b.Errors
+			if n := len(b.Steps); n > 0 {
+				row.E2E = b.Steps[n-1].E2E
+			}
+		}
+		if len(r.Checks) > 0 {
+			row.Message = r.Checks[0].Message
+		}
+		sw.Rows = append(sw.Rows, row)
+		verdicts = append(verdicts, r.Verdict)
+		if b, err := json.MarshalIndent(sw, "", "  "); err == nil {
+			os.WriteFile(filepath.Join(dir, "sweep.json"), append(b, '\n'), 0o644) // after every value: nothing lost on Ctrl-C
+		}
+	}
+	if table != nil {
+		PrintSweep(table, sw)
+	}
+	if len(verdicts) < len(p.Scenarios) {
+		verdicts = append(verdicts, checker.Unknown) // interrupted
+	}
+	return sw, checker.Combine(verdicts...), nil
+}
+
+// PrintSweep prints one row per value.
+func PrintSweep(w io.Writer, sw *reports.Sweep) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%s\tverdict\tacked/s\tp50 ms\tp99 ms\tp99.9 ms\te2e p99 ms\tacked\tlost\t\n", sw.Key)
+	for _, r := range sw.Rows {
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%d\t\n", r.Value, r.Verdict, r.Throughput,
+			r.PubAck.P50, r.PubAck.P99, r.PubAck.P999, r.E2E.P99, r.Acked, r.Lost)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,104 @@
+package workloads
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"jetstorm/clusters"
+	"jetstorm/history"
+)
+
+// CapacityOptions configure a capacity search: raise the offered rate by
+// Factor from Start, one Step-long step at a time, until publish p99 breaks
+// the SLO or the acks that arrive fall below 95 % of the offered rate.
+type CapacityOptions struct {
+	SLOP99   time.Duration
+	Start    float64
+	Factor   float64
+	Step     time.Duration
+	MaxSteps int
+}
+
+// CapacityResult is capacity.json.
+type CapacityResult struct {
+	SLOP99Ms float64           `json:"slo_p99_ms"`
+	Steps    []BenchStepResult `json:"steps"`
+	Held     []bool            `json:"held"`      // per step: within the SLO and >= 95 % acked
+	BestRate float64           `json:"best_rate"` // highest offered rate that held (0: none did)
+	Stopped  string            `json:"stopped"`   // why the search ended
+}
+
+// BenchWorkload runs a Bench (its steps, or a capacity search) as a
+// Workload, so it gets the same cluster, faults and run directory as any
+// other. It records no per-message history (a benchmark sends far too many
+// messages); its results are the per-second windows.
+type BenchWorkload struct {
+	B        *Bench
+	Capacity *CapacityOptions // nil: run B's steps
+
+	Result    *BenchResult    // after Run
+	CapResult *CapacityResult // after Run, with Capacity
+	Started   time.Time       // when the schedule started
+}
+
+func (w *BenchWorkload) Name() string   { return "bench" }
+func (w *BenchWorkload) Stream() string { return w.B.o.Stream }
+
+func (w *BenchWorkload) Setup(ctx context.Context, c clusters.Cluster) error {
+	return retry(ctx, "bench setup", func(ctx context.Context) error { return w.B.Setup(ctx, clusters.ClientURLs(c)) })
+}
+
+func (w *BenchWorkload) Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
+	urls := clusters.ClientURLs(c)
+	w.Started = time.Now()
+	if w.Capacity == nil {
+		r, err := w.B.Run(ctx, urls, w.Started)
+		w.Result = r
+		return err
+	}
+	co := *w.Capacity
+	cr := &CapacityResult{SLOP99Ms: float64(co.SLOP99) / float64(time.Millisecond), Stopped: "max_steps reached"}
+	w.CapResult = cr
+	all := &BenchResult{}
+	rate := co.Start
+	for i := 0; i < co.MaxSteps; i++ {
+		b := NewBench(w.B.o)
+		b.o.Steps = []BenchStep{{Rate: rate, Duration: co.Step}}
+		start := time.Now()
+		r, err := b.Run(ctx, urls, start)
+		if r != nil {
+			off := start.Sub(w.Started)
+			for _, win := range r.Windows {
+				win.Start += off
+				win.Step = i
+				all.Windows = append(all.Windows, win)
+			}
+			all.Steps = append(all.Steps, r.Steps...)
+		}
+		if err != nil {
+			w.Result = all
+			cr.Stopped = "error: " + err.Error()
+			return err
+		}
+		st := r.Steps[0]
+		held := st.PubAck.P99 <= cr.SLOP99Ms && st.AckThroughput >= 0.95*st.OfferedRate && st.Errors == 0
+		cr.Steps, cr.Held = append(cr.Steps, st), append(cr.Held, held)
+		rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FNote, Value: map[string]any{
+			"capacity_step": i, "rate": rate, "p99_ms": st.PubAck.P99, "ack_throughput": st.AckThroughput, "held": held}})
+		if !held {
+			cr.Stopped = fmt.Sprintf("at %.0f msgs/s: p99 %.2f ms (SLO %.2f ms), %.0f acks/s for %.0f offered, %d errors",
+				rate, st.PubAck.P99, cr.SLOP99Ms, st.AckThroughput, st.OfferedRate, st.Errors)
+			break
+		}
+		cr.BestRate = rate
+		rate *= co.Factor
+	}
+	w.Result = all
+	return nil
+}
+
+// Drain has nothing to read back: a benchmark checks no history.
+func (w *BenchWorkload) Drain(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
+	return nil
+}

@@ -1,0 +1,301 @@
+package workloads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"jetstorm/clusters"
+	"jetstorm/history"
+)
+
+// History function names of the KV workload (see checker.Linearizable).
+const (
+	FKVPut = "kv-put"
+	FKVGet = "kv-get"
+	FKVCas = "kv-cas"
+)
+
+// KVClient is what the KV workload does against a bucket. Tests wrap it to
+// misbehave on purpose (e.g. serve stale reads) and see the check fail.
+type KVClient interface {
+	Get(ctx context.Context, key string) (value string, rev uint64, err error) // "", 0, nil when the key has no value
+	Put(ctx context.Context, key, value string) (rev uint64, err error)
+	Update(ctx context.Context, key, value string, expectRev uint64) (rev uint64, err error)
+}
+
+// KVOptions configures the KV workload.
+type KVOptions struct {
+	Bucket   string // default "jetstorm"
+	Replicas int
+	Memory   bool
+	Keys     int // number of keys (default 5)
+	Clients  int
+	Rate     float64 // total ops/s
+	Duration time.Duration
+	Timeout  time.Duration
+	// DirectReads keeps the bucket's direct gets, which any replica may
+	// answer (not linearizable by design). Default: reads go to the leader.
+	DirectReads bool
+	// Wrap, if set, wraps every client (tests).
+	Wrap func(KVClient) KVClient
+}
+
+// KV is a compare-and-set register workload on a JetStream KV bucket:
+// clients pinned to nodes do get, put and update-with-expected-revision on
+// a few keys, open loop, every op recorded for the linearizability check.
+type KV struct{ o KVOptions }
+
+func NewKV(o KVOptions) *KV {
+	if o.Bucket == "" {
+		o.Bucket = "jetstorm"
+	}
+	if o.Keys <= 0 {
+		o.Keys = 5
+	}
+	return &KV{o: o}
+}
+
+func (w *KV) Name() string   { return "kv" }
+func (w *KV) Stream() string { return "KV_" + w.o.Bucket }
+
+func (w *KV) Setup(ctx context.Context, c clusters.Cluster) error {
+	nc, err := nats.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("kv setup: connect: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	storage := jetstream.FileStorage
+	if w.o.Memory {
+		storage = jetstream.MemoryStorage
+	}
+	return retry(ctx, "kv setup", func(ctx context.Context) error {
+		if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: w.o.Bucket, Replicas: w.o.Replicas, Storage: storage, History: 1,
+		}); err != nil {
+			return err
+		}
+		if w.o.DirectReads {
+			return nil
+		}
+		// KV buckets always allow direct gets, answered by any replica:
+		// turn them off so reads come from the leader.
+		st, err := js.Stream(ctx, w.Stream())
+		if err != nil {
+			return err
+		}
+		cfg := st.CachedInfo().Config
+		if !cfg.AllowDirect {
+			return nil
+		}
+		cfg.AllowDirect = false
+		_, err = js.UpdateStream(ctx, cfg)
+		return err
+	})
+}
+
+// retry runs f with a 5 s deadline per attempt until it succeeds or ctx ends.
+func retry(ctx context.Context, what string, f func(context.Context) error) error {
+	for {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := f(actx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+type natsKV struct{ kv jetstream.KeyValue }
+
+func (k natsKV) Get(ctx context.Context, key string) (string, uint64, error) {
+	e, err := k.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return "", 0, nil
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	return string(e.Value()), e.Revision(), nil
+}
+
+func (k natsKV) Put(ctx context.Context, key, value string) (uint64, error) {
+	return k.kv.PutString(ctx, key, value)
+}
+
+func (k natsKV) Update(ctx context.Context, key, value string, rev uint64) (uint64, error) {
+	return k.kv.Update(ctx, key, []byte(value), rev)
+}
+
+// Run starts Clients clients, client i pinned to node i mod N. As in the
+// queue workload, a client is a sequence of processes: after an op with an
+// unknown outcome its process is retired (porcupine needs that op open
+// forever) and it continues as process p+Clients.
+func (w *KV) Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
+	nodes := c.Nodes()
+	interval := time.Duration(float64(time.Second) * float64(w.o.Clients) / w.o.Rate)
+	start := time.Now().Add(100 * time.Millisecond)
+	end := start.Add(w.o.Duration)
+	var wg sync.WaitGroup
+	errs := make([]error, w.o.Clients)
+	for i := 0; i < w.o.Clients; i++ {
+		node := nodes[i%len(nodes)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first := start.Add(time.Duration(i) * interval / time.Duration(w.o.Clients))
+			errs[i] = w.client(ctx, rec, node, i, first, end, interval)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (w *KV) client(ctx context.Context, rec *history.Recorder, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
+	nc, err := connect(node.ClientURL(), fmt.Sprintf("jetstorm-kv-%d", id))
+	if err != nil {
+		return fmt.Errorf("kv client %d: connect %s: %w", id, node.Name(), err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	var kvc KVClient
+	if err := retry(ctx, "kv bind", func(ctx context.Context) error {
+		kv, err := js.KeyValue(ctx, w.o.Bucket)
+		kvc = natsKV{kv}
+		return err
+	}); err != nil {
+		return err
+	}
+	if w.o.Wrap != nil {
+		kvc = w.o.Wrap(kvc)
+	}
+	rng := rand.New(rand.NewPCG(uint64(id), uint64(time.Now().UnixNano())))
+	process, counter := id, 0
+	lastRev := map[string]uint64{} // revision this client last read, per key: what its CAS expects
+	for ; next.Before(end); next = next.Add(interval) {
+		if d := time.Until(next); d > 0 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(d):
+			}
+		} else if ctx.Err() != nil {
+			return nil
+		}
+		key := fmt.Sprintf("k%d", rng.IntN(w.o.Keys))
+		value := fmt.Sprintf("%d-%d", process, counter)
+		counter++
+		f := FKVGet
+		switch r := rng.IntN(10); {
+		case r < 3:
+			f = FKVPut
+		case r < 6:
+			if _, ok := lastRev[key]; ok {
+				f = FKVCas
+			}
+		}
+		in := map[string]any{"key": key}
+		if f != FKVGet {
+			in["value"] = value
+		}
+		if f == FKVCas {
+			in["expect_rev"] = lastRev[key]
+		}
+		rec.Record(history.Op{Process: process, Type: history.Invoke, F: f, Value: in, Node: node.Name(), Time: next.Sub(rec.Start())})
+		octx, cancel := context.WithTimeout(context.Background(), w.o.Timeout)
+		out := map[string]any{"key": key}
+		var rev uint64
+		switch f {
+		case FKVGet:
+			var v string
+			v, rev, err = kvc.Get(octx, key)
+			out["value"] = v
+		case FKVPut:
+			rev, err = kvc.Put(octx, key, value)
+			out["value"] = value
+		case FKVCas:
+			rev, err = kvc.Update(octx, key, value, lastRev[key])
+			out["value"] = value
+		}
+		cancel()
+		op := history.Op{Process: process, Type: Classify(err), F: f, Value: out, Node: node.Name()}
+		if f == FKVGet && op.Type == history.Fail {
+			op.Type = history.Info // a failed read is simply no information
+		}
+		if err != nil {
+			op.Err = err.Error()
+			op.Value = in
+			delete(lastRev, key) // re-read before the next CAS
+		} else {
+			out["rev"] = rev
+			lastRev[key] = rev
+		}
+		rec.Record(op)
+		if op.Type == history.Info {
+			process += w.o.Clients
+			counter = 0
+		}
+	}
+	return nil
+}
+
+// Drain reads every key once more after healing (recorded as gets, so the
+// check sees the final state).
+func (w *KV) Drain(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
+	nc, err := nats.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("kv drain: connect: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	var kv jetstream.KeyValue
+	if err := retry(ctx, "kv drain bind", func(ctx context.Context) error {
+		kv, err = js.KeyValue(ctx, w.o.Bucket)
+		return err
+	}); err != nil {
+		return err
+	}
+	kvc := KVClient(natsKV{kv})
+	rec.Record(history.Op{Process: -1, Type: history.Invoke, F: history.FDrain})
+	for i := 0; i < w.o.Keys; i++ {
+		key := fmt.Sprintf("k%d", i)
+		p := -1000 - i // one process per final read
+		rec.Record(history.Op{Process: p, Type: history.Invoke, F: FKVGet, Value: map[string]any{"key": key}})
+		var v string
+		var rev uint64
+		err := retry(ctx, "kv final read", func(ctx context.Context) error {
+			v, rev, err = kvc.Get(ctx, key)
+			return err
+		})
+		if err != nil {
+			rec.Record(history.Op{Process: p, Type: history.Info, F: FKVGet, Value: map[string]any{"key": key}, Err: err.Error()})
+			rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FDrain, Err: err.Error()})
+			return err
+		}
+		rec.Record(history.Op{Process: p, Type: history.OK, F: FKVGet, Value: map[string]any{"key": key, "value": v, "rev": rev}})
+	}
+	rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FDrain})
+	return nil
+}
