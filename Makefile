@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/jetstorm
 SCENARIO ?= scenarios/smoke.yaml
 
-.PHONY: build run test test-short bench vet clean
+.PHONY: build run test test-short bench bench-go vet clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/jetstorm
@@ -25,9 +25,14 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 
-# Benchmarks (speed and memory targets live here, not in timed tests).
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./checker/
+# The default benchmark: 3 nodes, R3 file stream, open-loop steps; prints a
+# table (about a minute). Results: docs/benchmarks.md.
+bench: build
+	./$(BIN) bench scenarios/bench.yaml -q
+
+# Micro-benchmarks of the checkers and the power-loss filesystem.
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./checker/ ./powerfs/
 
 clean:
 	rm -rf bin

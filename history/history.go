@@ -74,6 +74,7 @@ type Recorder struct {
 	err   error
 	ops   []Op // kept in memory too, so the run can check without re-reading
 	keep  bool
+	count map[[2]string]int64 // ops recorded per (F, Type), for progress
 }
 
 // Create opens path for writing (truncating it) and returns a Recorder whose
@@ -114,7 +115,18 @@ func (r *Recorder) Record(op Op) Op {
 	if r.keep {
 		r.ops = append(r.ops, op)
 	}
+	if r.count == nil {
+		r.count = map[[2]string]int64{}
+	}
+	r.count[[2]string{op.F, string(op.Type)}]++
 	return op
+}
+
+// Count is how many ops of function f and type t were recorded so far.
+func (r *Recorder) Count(f string, t OpType) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.count[[2]string{f, string(t)}]
 }
 
 // Ops returns a copy of the ops recorded so far (only with keep=true).

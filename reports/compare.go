@@ -23,7 +23,7 @@ type runFigures struct {
 }
 
 // figuresOf reads dir/results.json and, if present, dir/bench.json. With
-// bench.json, throughput is the acked throughput over all steps (each
+// bench.json (or else results.json's bench.steps), throughput is the acked throughput over all steps (each
 // step's ack_throughput weighted by its duration) and each latency
 // percentile is the highest of the steps' publish → ack percentiles (the
 // worst step: percentiles of different steps cannot be merged exactly).
@@ -51,11 +51,17 @@ func figuresOf(dir string) (runFigures, error) {
 			f.Lost, f.HasLost = res.Queue.Lost, true
 		}
 	}
-	if bench != nil {
-		f.ThroughputSource = BenchFile
+	var steps []workloads.BenchStepResult
+	switch {
+	case bench != nil:
+		steps, f.ThroughputSource = bench.Steps, BenchFile
+	case res != nil && res.Bench != nil && len(res.Bench.Steps) > 0:
+		steps, f.ThroughputSource = res.Bench.Steps, "results.json bench"
+	}
+	if steps != nil {
 		var acked, secs float64
 		f.P50, f.P99, f.P999, f.HasLat = 0, 0, 0, false
-		for _, s := range bench.Steps {
+		for _, s := range steps {
 			d := s.Duration.Seconds()
 			acked += s.AckThroughput * d
 			secs += d

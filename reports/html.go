@@ -38,10 +38,11 @@ type nodeRow struct {
 type stepRow struct {
 	Rate, Duration, Offered, Acked, AckThroughput, Consumed, Errors string
 	P50, P99, P999, E2EP99                                          string
+	Held                                                            string // capacity: met the SLO ("" unknown)
 }
 
 type sweepRow struct {
-	Value, Throughput, P50, P99, P999, E2EP99, Errors, Verdict, Message string
+	Value, Throughput, P50, P99, P999, E2EP99, Errors, Acked, Lost, Verdict, Message string
 }
 
 type htmlData struct {
@@ -64,7 +65,7 @@ type htmlData struct {
 	CapacitySteps                 []stepRow
 	SweepKey                      string
 	Sweep                         []sweepRow
-	Links, NodeLogs               []link
+	Links, NodeLogs, SubRuns      []link
 }
 
 func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
@@ -92,7 +93,9 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 		{"nodes", itoaNZ(m.Nodes)}, {"replicas", itoaNZ(m.Replicas)},
 		{"storage", m.Storage}, {"workload", m.Workload}, {"started at", m.StartedAt},
 		{"faults injected", strconv.Itoa(res.FaultsInjected)},
-		{"history", fmt.Sprintf("%d ops over %s", len(r.ops), fmtSeconds(r.end))},
+	}
+	if len(r.ops) > 0 {
+		d.Summary = append(d.Summary, kv{"history", fmt.Sprintf("%d ops over %s", len(r.ops), fmtSeconds(r.end))})
 	}
 	d.Summary = dropEmpty(d.Summary)
 	if q := res.Queue; q != nil {
@@ -143,9 +146,17 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 		}
 	}
 	if c := r.capacity; c != nil {
-		d.Capacity = []kv{{"SLO p99 (ms)", fmtF(c.SLOP99Ms, 3)}, {"best rate within SLO (msgs/s)", fmtF(c.BestRate, 1)}}
-		for _, s := range c.Steps {
-			d.CapacitySteps = append(d.CapacitySteps, stepRowOf(s))
+		d.Capacity = dropEmpty([]kv{{"SLO p99 (ms)", fmtF(c.SLOP99Ms, 3)}, {"best rate within SLO (msgs/s)", fmtF(c.BestRate, 1)},
+			{"search stopped", c.Stopped}})
+		for i, s := range c.Steps {
+			row := stepRowOf(s)
+			if i < len(c.Held) {
+				row.Held = "no"
+				if c.Held[i] {
+					row.Held = "yes"
+				}
+			}
+			d.CapacitySteps = append(d.CapacitySteps, row)
 		}
 	}
 	if s := r.sweep; s != nil {
@@ -154,6 +165,7 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 			d.Sweep = append(d.Sweep, sweepRow{Value: row.Value, Throughput: fmtF(row.Throughput, 1),
 				P50: fmtF(row.PubAck.P50, 3), P99: fmtF(row.PubAck.P99, 3), P999: fmtF(row.PubAck.P999, 3),
 				E2EP99: fmtF(row.E2E.P99, 3), Errors: strconv.FormatInt(row.Errors, 10),
+				Acked: strconv.Itoa(row.Acked), Lost: strconv.Itoa(row.Lost),
 				Verdict: string(row.Verdict), Message: row.Message})
 		}
 	}
@@ -170,6 +182,16 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 		if f.name == JUnitFile || exists(filepath.Join(r.dir, f.name)) {
 			d.Links = append(d.Links, link{f.name, f.text})
 		}
+	}
+	// A sweep's (or any parent's) run directories, one level down.
+	subs, _ := filepath.Glob(filepath.Join(r.dir, "*", "results.json"))
+	for _, p := range subs {
+		sub := filepath.Base(filepath.Dir(p))
+		target := sub + "/results.json"
+		if exists(filepath.Join(r.dir, sub, IndexFile)) {
+			target = sub + "/" + IndexFile
+		}
+		d.SubRuns = append(d.SubRuns, link{target, sub})
 	}
 	logs, _ := filepath.Glob(filepath.Join(r.dir, "nodes", "*", "n*.log"))
 	for _, p := range logs { // Glob sorts
@@ -306,6 +328,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1em 0 2em 0; }
 figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { font-weight: bold; margin-bottom: .3em; }
+tr.missed td { background: #fbe3e3; }
 .msg { font-family: monospace; white-space: pre-wrap; word-break: break-word; }
 .vals { font-family: monospace; font-size: .85em; word-break: break-all; }
 </style>
@@ -373,14 +396,14 @@ figcaption { font-weight: bold; margin-bottom: .3em; }
 <table>{{range .Capacity}}<tr><td>{{.K}}</td><td class="num">{{.V}}</td></tr>
 {{end}}</table>
 <table>
-<tr><th>rate</th><th>duration</th><th>offered/s</th><th>acked/s</th><th>ack throughput/s</th><th>consumed/s</th><th>errors</th><th>pub-ack p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>e2e p99 ms</th></tr>
-{{range .CapacitySteps}}<tr><td class="num">{{.Rate}}</td><td class="num">{{.Duration}}</td><td class="num">{{.Offered}}</td><td class="num">{{.Acked}}</td><td class="num">{{.AckThroughput}}</td><td class="num">{{.Consumed}}</td><td class="num">{{.Errors}}</td><td class="num">{{.P50}}</td><td class="num">{{.P99}}</td><td class="num">{{.P999}}</td><td class="num">{{.E2EP99}}</td></tr>
+<tr><th>rate</th><th>duration</th><th>offered/s</th><th>acked/s</th><th>ack throughput/s</th><th>consumed/s</th><th>errors</th><th>pub-ack p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>e2e p99 ms</th><th>held SLO</th></tr>
+{{range .CapacitySteps}}<tr{{if eq .Held "no"}} class="missed"{{end}}><td class="num">{{.Rate}}</td><td class="num">{{.Duration}}</td><td class="num">{{.Offered}}</td><td class="num">{{.Acked}}</td><td class="num">{{.AckThroughput}}</td><td class="num">{{.Consumed}}</td><td class="num">{{.Errors}}</td><td class="num">{{.P50}}</td><td class="num">{{.P99}}</td><td class="num">{{.P999}}</td><td class="num">{{.E2EP99}}</td><td>{{.Held}}</td></tr>
 {{end}}</table>{{end}}
 
 {{if .Sweep}}<h2>Sweep of {{.SweepKey}}</h2>
 <table>
-<tr><th>{{.SweepKey}}</th><th>throughput/s</th><th>pub-ack p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>e2e p99 ms</th><th>errors</th><th>verdict</th><th>message</th></tr>
-{{range .Sweep}}<tr><td>{{.Value}}</td><td class="num">{{.Throughput}}</td><td class="num">{{.P50}}</td><td class="num">{{.P99}}</td><td class="num">{{.P999}}</td><td class="num">{{.E2EP99}}</td><td class="num">{{.Errors}}</td><td class="{{.Verdict}}">{{.Verdict}}</td><td class="msg">{{.Message}}</td></tr>
+<tr><th>{{.SweepKey}}</th><th>throughput/s</th><th>pub-ack p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>e2e p99 ms</th><th>errors</th><th>acked</th><th>lost</th><th>verdict</th><th>message</th></tr>
+{{range .Sweep}}<tr><td>{{.Value}}</td><td class="num">{{.Throughput}}</td><td class="num">{{.P50}}</td><td class="num">{{.P99}}</td><td class="num">{{.P999}}</td><td class="num">{{.E2EP99}}</td><td class="num">{{.Errors}}</td><td class="num">{{.Acked}}</td><td class="num">{{.Lost}}</td><td class="{{.Verdict}}">{{.Verdict}}</td><td class="msg">{{.Message}}</td></tr>
 {{end}}</table>{{end}}
 
 {{if .Figures}}<h2>Plots</h2>
@@ -389,6 +412,11 @@ figcaption { font-weight: bold; margin-bottom: .3em; }
 <a href="{{.PNG}}"><img src="{{.PNG}}" alt="{{.Title}}" width="960"></a>
 </figure>
 {{end}}{{end}}
+
+{{if .SubRuns}}<h2>Runs</h2>
+<ul>
+{{range .SubRuns}}<li><a href="{{.Href}}">{{.Text}}</a></li>
+{{end}}</ul>{{end}}
 
 <h2>Files</h2>
 <ul>

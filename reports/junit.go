@@ -105,8 +105,8 @@ func (r *run) writeJUnit(w io.Writer) error {
 	}
 	if sw := r.sweep; sw != nil {
 		for _, row := range sw.Rows {
-			out := fmt.Sprintf("throughput %.1f/s; pub-ack ms p50 %.3f p99 %.3f p99.9 %.3f; e2e p99 %.3f ms; %d errors",
-				row.Throughput, row.PubAck.P50, row.PubAck.P99, row.PubAck.P999, row.E2E.P99, row.Errors)
+			out := fmt.Sprintf("throughput %.1f/s; pub-ack ms p50 %.3f p99 %.3f p99.9 %.3f; e2e p99 %.3f ms; %d errors; %d acked, %d lost",
+				row.Throughput, row.PubAck.P50, row.PubAck.P99, row.PubAck.P999, row.E2E.P99, row.Errors, row.Acked, row.Lost)
 			msg := row.Message
 			if msg == "" {
 				msg = out

@@ -471,7 +471,7 @@ func yRange(series ...plotter.XYs) (lo, hi float64) {
 }
 
 func (r *run) latencyPlot(title string, keep func(history.Op) bool) *plot.Plot {
-	p50, p99, p999 := latencyPerSecond(r.ops, keep)
+	p50, p99, p999 := latencyPerSecond(r.workload(), keep)
 	if len(p50) == 0 {
 		return nil
 	}
@@ -504,7 +504,7 @@ func (r *run) percentilePlot(title string, p50, p99, p999 plotter.XYs) *plot.Plo
 func (r *run) throughputPlot(keep func(history.Op) bool) *plot.Plot {
 	var offered, acked, errs map[int64]float64 = map[int64]float64{}, map[int64]float64{}, map[int64]float64{}
 	first, last := int64(math.MaxInt64), int64(-1)
-	for _, op := range r.ops {
+	for _, op := range r.workload() {
 		if !keep(op) || op.Time < 0 {
 			continue
 		}

@@ -67,11 +67,15 @@ type SweepRow struct {
 //	            "errors": 0, "pub_ack": {...}, "e2e": {...}}, ...]}
 //
 // Steps are workloads.BenchStepResult (duration in nanoseconds); BestRate
-// is the highest step rate that met the SLO (0: none did).
+// is the highest step rate that met the SLO (0: none did). Held (per step:
+// whether it met the SLO) and Stopped (why the search ended) are optional;
+// the fields are those of workloads.CapacityResult, so either decodes.
 type Capacity struct {
 	SLOP99Ms float64                     `json:"slo_p99_ms"`
 	Steps    []workloads.BenchStepResult `json:"steps"`
+	Held     []bool                      `json:"held,omitempty"`
 	BestRate float64                     `json:"best_rate"`
+	Stopped  string                      `json:"stopped,omitempty"`
 }
 
 // run is everything Write reads from a run directory.
@@ -109,8 +113,11 @@ func (f faultWindow) Label() string {
 // Write renders the report of the run in dir from its files: plots (PNG
 // and SVG), index.html and junit.xml, all written into dir. It needs
 // results.json and history.jsonl; bench.json, sweep.json and capacity.json
-// are used when present. The output depends only on those files, so running
-// it again (or on a copy of the directory) gives the same bytes.
+// are used when present. A sweep's own directory, which has sweep.json and
+// one run directory per value but no results.json, is reported from
+// sweep.json alone (verdict: the rows' combined). The output depends only
+// on those files, so running it again (or on a copy of the directory) gives
+// the same bytes.
 func Write(dir string) error {
 	r, err := load(dir)
 	if err != nil {
@@ -143,33 +150,39 @@ func Write(dir string) error {
 }
 
 func load(dir string) (*run, error) {
-	r := &run{dir: dir, res: &Results{}}
-	if err := readJSON(filepath.Join(dir, "results.json"), r.res); err != nil {
-		return nil, err
-	}
-	ops, err := history.ReadFile(filepath.Join(dir, "history.jsonl"))
-	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
-	}
-	r.ops = ops
-	if err := readOptional(filepath.Join(dir, BenchFile), &r.bench); err != nil {
-		return nil, err
-	}
+	r := &run{dir: dir}
 	if err := readOptional(filepath.Join(dir, SweepFile), &r.sweep); err != nil {
+		return nil, err
+	}
+	resPath, histPath := filepath.Join(dir, "results.json"), filepath.Join(dir, "history.jsonl")
+	if r.sweep != nil && !exists(resPath) && !exists(histPath) {
+		r.res = sweepResults(r.sweep)
+	} else {
+		r.res = &Results{}
+		if err := readJSON(resPath, r.res); err != nil {
+			return nil, err
+		}
+		ops, err := history.ReadFile(histPath)
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		r.ops = ops
+	}
+	if err := readOptional(filepath.Join(dir, BenchFile), &r.bench); err != nil {
 		return nil, err
 	}
 	if err := readOptional(filepath.Join(dir, CapacityFile), &r.capacity); err != nil {
 		return nil, err
 	}
-	for _, op := range ops {
+	for _, op := range r.ops {
 		r.end = max(r.end, op.Time)
 	}
-	r.faults, r.notFaults = faultWindows(ops, r.end)
-	for _, op := range ops {
+	for _, op := range r.workload() {
 		if isClientOp(op) {
 			r.span = max(r.span, op.Time)
 		}
 	}
+	r.faults, r.notFaults = faultWindows(r.ops, r.end)
 	for _, f := range r.faults {
 		r.span = max(r.span, f.End)
 	}
@@ -181,6 +194,17 @@ func load(dir string) (*run, error) {
 		}
 	}
 	return r, nil
+}
+
+// sweepResults stands in for results.json in a sweep's directory.
+func sweepResults(s *Sweep) *Results {
+	var vs []checker.Verdict
+	for _, row := range s.Rows {
+		if row.Verdict != "" {
+			vs = append(vs, row.Verdict)
+		}
+	}
+	return &Results{Scenario: "sweep of " + s.Key, Verdict: checker.Combine(vs...)}
 }
 
 func readJSON(path string, v any) error {
@@ -335,6 +359,17 @@ func isClientOp(op history.Op) bool {
 		return false
 	}
 	return true
+}
+
+// workload is the history up to the final drain: the drain's own client
+// ops (a KV drain reads with workload processes) are not load.
+func (r *run) workload() []history.Op {
+	for i, op := range r.ops {
+		if op.F == history.FDrain {
+			return r.ops[:i]
+		}
+	}
+	return r.ops
 }
 
 // hasPublishes reports whether the history is a queue workload's.

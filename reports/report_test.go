@@ -192,6 +192,7 @@ func countColor(img image.Image, c [3]uint32) int {
 var lostRGB = [3]uint32{uint32(colLost.R), uint32(colLost.G), uint32(colLost.B)}
 
 func TestWriteReport(t *testing.T) {
+	t.Parallel()
 	dir := writeRunDir(t, synthHistory(true))
 	// A node log, to be linked.
 	if err := os.MkdirAll(filepath.Join(dir, "nodes", "n1"), 0o755); err != nil {
@@ -332,6 +333,7 @@ func readJUnit(t *testing.T, dir string) junitSuites {
 }
 
 func TestWriteNoLossHasNoRed(t *testing.T) {
+	t.Parallel()
 	dir := writeRunDir(t, synthHistory(false))
 	if err := Write(dir); err != nil {
 		t.Fatal(err)
@@ -348,6 +350,7 @@ func TestWriteNoLossHasNoRed(t *testing.T) {
 }
 
 func TestWriteDeterministic(t *testing.T) {
+	t.Parallel()
 	dir := writeRunDir(t, synthHistory(true))
 	if err := Write(dir); err != nil {
 		t.Fatal(err)
@@ -486,7 +489,7 @@ func benchDir(t *testing.T, rateScale, latScale float64) string {
 		{Value: "1s", Throughput: 5000, PubAck: lat(1), E2E: lat(2), Verdict: checker.Invalid, Message: "LOST 3 <acked> writes"},
 		{Value: "2m", Throughput: 6000, PubAck: lat(0.8), E2E: lat(1.5)},
 	}})
-	cap := Capacity{SLOP99Ms: 10, BestRate: 4000}
+	cap := Capacity{SLOP99Ms: 10, BestRate: 4000, Held: []bool{true, true, true, false}, Stopped: "p99 over the SLO"}
 	for i, r := range []float64{1000, 2000, 4000, 8000} {
 		cap.Steps = append(cap.Steps, workloads.BenchStepResult{Rate: r, Duration: 5 * time.Second, OfferedRate: r,
 			AckedRate: r, AckThroughput: min(r, 5000), PubAck: lat(float64(i*i) + 0.5)})
@@ -499,6 +502,7 @@ func benchDir(t *testing.T, rateScale, latScale float64) string {
 }
 
 func TestWriteBench(t *testing.T) {
+	t.Parallel()
 	dir := benchDir(t, 1, 1)
 	if err := Write(dir); err != nil {
 		t.Fatal(err)
@@ -531,7 +535,8 @@ func TestWriteBench(t *testing.T) {
 		}
 	}
 	html, _ := os.ReadFile(filepath.Join(dir, "index.html"))
-	for _, want := range []string{"slowlink n1,n2", "heal failed", "Sweep of sync_interval", "best rate", "LOST 3 &lt;acked&gt; writes"} {
+	for _, want := range []string{"slowlink n1,n2", "heal failed", "Sweep of sync_interval", "best rate", "LOST 3 &lt;acked&gt; writes",
+		`class="missed"`, "p99 over the SLO"} {
 		if !bytes.Contains(html, []byte(want)) {
 			t.Errorf("index.html lacks %q", want)
 		}
@@ -553,5 +558,48 @@ func TestFaultWindows(t *testing.T) {
 	if len(wins) != 2 || wins[0].End != 3*time.Second || wins[0].Status != "healed" ||
 		wins[1].End != 9*time.Second || wins[1].Status != "not healed" || wins[1].Label() != "pause n2,n3" || wins[1].Params != "for=1s" {
 		t.Errorf("windows %+v", wins)
+	}
+}
+
+// A sweep's directory has sweep.json and one run directory per value, but
+// no results.json or history.jsonl of its own.
+func TestWriteSweepDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeJSONFile(t, filepath.Join(dir, SweepFile), Sweep{Key: "sync_interval", Rows: []SweepRow{
+		{Value: "always", Throughput: 800, PubAck: lat(3), Verdict: checker.Valid, Acked: 100},
+		{Value: "2m", Throughput: 6000, PubAck: lat(0.8), Verdict: checker.Invalid, Acked: 100, Lost: 4, Message: "LOST 4"},
+	}})
+	for _, sub := range []string{"sync_interval=always", "sync_interval=2m"} {
+		src := writeRunDir(t, synthHistory(sub == "sync_interval=2m"))
+		if err := os.Rename(src, filepath.Join(dir, sub)); err != nil {
+			// t.TempDir()s may be on different devices in theory; copy instead.
+			t.Skipf("rename: %v", err)
+		}
+	}
+	if err := Write(filepath.Join(dir, "sync_interval=always")); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	rs := refs(t, dir)
+	for _, want := range []string{"sweep.png", "sweep.json", "sync_interval=always/index.html", "sync_interval=2m/results.json"} {
+		if !contains(rs, want) {
+			t.Errorf("index.html does not refer to %s; refs %v", want, rs)
+		}
+	}
+	for _, ref := range rs {
+		if _, err := os.Stat(filepath.Join(dir, ref)); err != nil {
+			t.Errorf("missing: %v", err)
+		}
+	}
+	s := readJUnit(t, dir).Suites[0]
+	if s.Name != "sweep of sync_interval" || s.Tests != 2 || s.Fails != 1 {
+		t.Errorf("junit %s: tests %d fails %d", s.Name, s.Tests, s.Fails)
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, "index.html"))
+	if !bytes.Contains(html, []byte(`class="verdict invalid"`)) {
+		t.Error("the sweep's verdict is not the rows' combined (invalid)")
 	}
 }

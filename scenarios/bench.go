@@ -90,7 +90,9 @@ func PrintBench(w io.Writer, r *reports.Results) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "  (latencies in ms, from each message's intended send time)")
-	if b.CapacityBestRate > 0 || len(r.Checks) > 0 && strings.Contains(r.Checks[0].Message, "capacity") {
-		fmt.Fprintf(w, "  capacity: %s\n", r.Checks[0].Message)
+	if len(r.Checks) > 0 {
+		if i := strings.Index(r.Checks[0].Message, "capacity: "); i >= 0 {
+			fmt.Fprintf(w, "  %s\n", r.Checks[0].Message[i:])
+		}
 	}
 }

@@ -400,6 +400,9 @@ func (s *Scenario) fillDefaults() {
 	}
 	c, st, w, f, fin := &s.Cluster, &s.Stream, &s.Workload, &s.Faults, &s.Final
 	setDefault(s, &c.Backend, "cluster.backend", "process")
+	if c.Backend == "external" && !s.given("cluster.nodes") {
+		c.Nodes = len(c.URLs)
+	}
 	setDefault(s, &c.Nodes, "cluster.nodes", 3)
 	// max(…, 1) keeps an invalid nodes from also producing a replicas error.
 	setDefault(s, &st.Replicas, "stream.replicas", min(3, max(c.Nodes, 1)))
@@ -513,7 +516,14 @@ func (s *Scenario) validate() error {
 		}
 	}
 	c, st, w, f, fin := s.Cluster, s.Stream, s.Workload, s.Faults, s.Final
-	check(c.Backend == "process", "cluster.backend", "%q is not supported yet (supported: process)", c.Backend)
+	check(c.Backend == "process" || c.Backend == "external", "cluster.backend", "%q is not supported yet (supported: process, external)", c.Backend)
+	if c.Backend == "external" {
+		check(len(c.URLs) > 0, "cluster.urls", "the external backend needs the cluster's client URLs")
+		check(len(c.MonitorURLs) == 0 || len(c.MonitorURLs) == len(c.URLs), "cluster.monitor_urls", "give one per client URL, in the same order")
+		check(len(f.Kinds) == 0 && len(s.Timeline) == 0, "cluster.backend", "external clusters cannot take faults (jetstorm does not control their nodes)")
+	} else {
+		check(len(c.URLs) == 0 && len(c.MonitorURLs) == 0, "cluster.urls", "urls are for the external backend")
+	}
 	check(c.Nodes >= 1 && c.Nodes <= 9, "cluster.nodes", "must be 1..9, got %d", c.Nodes)
 	check(st.Replicas >= 1 && st.Replicas <= 5, "stream.replicas", "must be 1..5, got %d", st.Replicas)
 	check(st.Replicas <= c.Nodes || c.Nodes < 1 || c.Nodes > 9, "stream.replicas", "(%d) must not exceed cluster.nodes (%d)", st.Replicas, c.Nodes)

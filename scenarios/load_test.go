@@ -150,7 +150,7 @@ func TestErrors(t *testing.T) {
 		{"tab indent", "cluster:\n\tnodes: 3\n", nil, []string{"x.yaml:2:"}},
 
 		{"unknown top", "name: a\n\nbogus: 1\n", nil, []string{`x.yaml:3: unknown key "bogus" at top level (known keys: capacity, check, cluster, faults, final, name, seed, stream, sweep, timeline, workload)`}},
-		{"unknown nested", "name: a\ncluster:\n  nodes: 3\n  bogus: 1\n", nil, []string{`x.yaml:4: unknown key "bogus" in cluster (known keys: backend, link_proxies, nodes, powerloss_fs, sync_interval, writeback)`}},
+		{"unknown nested", "name: a\ncluster:\n  nodes: 3\n  bogus: 1\n", nil, []string{`x.yaml:4: unknown key "bogus" in cluster (known keys: backend, link_proxies, monitor_urls, nodes,`}},
 		{"unknown flow", "name: a\nstream: {replicas: 1, sotrage: file}\n", nil, []string{`x.yaml:2: unknown key "sotrage" in stream`}},
 		{"hidden field", "File: a\n", nil, []string{`x.yaml:1: unknown key "File"`}},
 		{"duplicate", "cluster:\n  nodes: 3\n  nodes: 4\n", nil, []string{`x.yaml:3: duplicate key "nodes" in cluster (first at line 2)`}},
@@ -205,7 +205,7 @@ func TestErrors(t *testing.T) {
 		{"duration and downtime", "faults:\n  downtime: 1s\n  duration: 2s\n", nil, []string{`x.yaml:3: faults.duration give faults.duration or faults.downtime`}},
 		{"several", "cluster:\n  nodes: 0\nstream:\n  storage: disk\n", nil, []string{"x.yaml:2: cluster.nodes", "x.yaml:4: stream.storage"}},
 
-		{"set unknown", "name: a\n", []string{"cluster.bogus=1"}, []string{`--set cluster.bogus=1: unknown key "bogus" in cluster (known keys: backend, link_proxies, nodes, powerloss_fs, sync_interval, writeback)`}},
+		{"set unknown", "name: a\n", []string{"cluster.bogus=1"}, []string{`--set cluster.bogus=1: unknown key "bogus" in cluster (known keys: backend, link_proxies, monitor_urls, nodes,`}},
 		{"set unknown top", "name: a\n", []string{"clusters.nodes=1"}, []string{`--set clusters.nodes=1: unknown key "clusters" at top level`}},
 		{"set into value", "name: a\n", []string{"name.x=1"}, []string{`--set name.x=1: name is a value, not a section`}},
 		{"set no =", "name: a\n", []string{"cluster.nodes"}, []string{`--set cluster.nodes: want key=value`}},

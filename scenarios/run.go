@@ -30,6 +30,9 @@ type RunOptions struct {
 	Log     *slog.Logger // progress log; default: discard
 	Summary io.Writer    // where the summary goes; nil: nowhere
 	NodeExe string       // node executable; default: this executable
+	// Progress, if set, shows the run's progress there (a bar on a
+	// terminal, a log line every 10 s otherwise).
+	Progress io.Writer
 	// KVWrap wraps every KV client (tests that misbehave on purpose).
 	KVWrap func(workloads.KVClient) workloads.KVClient
 }
@@ -85,12 +88,7 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 
 	log.Info("starting cluster", "nodes", s.Cluster.Nodes, "sync_interval", s.Cluster.SyncIntervalLabel())
 	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	cluster, err := clusters.StartProcess(sctx, clusters.ProcessOptions{
-		Dir: filepath.Join(o.OutDir, "nodes"), Nodes: s.Cluster.Nodes,
-		SyncInterval: s.Cluster.SyncInterval.ConfString(), Exe: o.NodeExe,
-		LinkProxies: s.Cluster.LinkProxies,
-		PowerLossFS: s.Cluster.PowerLossFS, Writeback: s.Cluster.Writeback.D(),
-	})
+	cluster, err := s.startCluster(sctx, filepath.Join(o.OutDir, "nodes"), o.NodeExe)
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("start cluster: %w", err)
@@ -128,6 +126,10 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	log.Info("workload", "type", wl.Name(), "rate", s.Workload.Rate, "clients", s.Workload.Clients,
 		"duration", s.Workload.Duration.D(), "faults", len(plan))
 	start := time.Now()
+	stopProgress := func() {}
+	if o.Progress != nil {
+		stopProgress = progress(ctx, s.loadDuration(), rec, o.Progress, log)
+	}
 	var wg sync.WaitGroup
 	var wlErr, faultErr error
 	wg.Add(2)
@@ -137,6 +139,7 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 		faultErr = faults.RunPlan(ctx, cluster, faults.Env{Stream: wl.Stream()}, plan, rec, start, log)
 	}()
 	wg.Wait()
+	stopProgress()
 	for _, e := range []error{wlErr, faultErr} {
 		if e != nil {
 			runErrs = append(runErrs, e.Error())
@@ -181,6 +184,10 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	verdict := res.Verdict
 	if err := res.WriteJSON(o.OutDir); err != nil {
 		return nil, err
+	}
+	rec.Close() // the report reads history.jsonl
+	if err := reports.Write(o.OutDir); err != nil {
+		log.Warn("report", "err", err) // the verdict stands without the plots
 	}
 	if verdict == checker.Valid {
 		// Nothing to inspect: drop the stores, keep configs and logs.
@@ -242,6 +249,34 @@ func (s *Scenario) workload(wrap func(workloads.KVClient) workloads.KVClient) wo
 		Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
 		Clients: w.Clients, Rate: w.Rate, Duration: w.Duration.D(),
 		Payload: w.Payload.Bytes(), Timeout: w.Timeout.D(),
+	})
+}
+
+// loadDuration is how long the workload is scheduled to run.
+func (s *Scenario) loadDuration() time.Duration {
+	w := s.Workload
+	if w.Type != "bench" {
+		return w.Duration.D()
+	}
+	if cp := s.Capacity; cp != nil {
+		return time.Duration(cp.MaxSteps) * cp.Step.D()
+	}
+	var d time.Duration
+	for _, st := range w.Steps {
+		d += st.Duration.D()
+	}
+	return d
+}
+
+// startCluster starts (or, for the external backend, describes) the cluster.
+func (s *Scenario) startCluster(ctx context.Context, dir, exe string) (clusters.Cluster, error) {
+	c := s.Cluster
+	if c.Backend == "external" {
+		return clusters.NewExternal(c.URLs, c.MonitorURLs)
+	}
+	return clusters.StartProcess(ctx, clusters.ProcessOptions{
+		Dir: dir, Nodes: c.Nodes, SyncInterval: c.SyncInterval.ConfString(), Exe: exe,
+		LinkProxies: c.LinkProxies, PowerLossFS: c.PowerLossFS, Writeback: c.Writeback.D(),
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -191,4 +192,78 @@ func TestKVStaleReadsAreCaught(t *testing.T) {
 	if o.Results.Verdict != checker.Invalid {
 		t.Fatalf("stale reads not caught: verdict %s: %+v", o.Results.Verdict, o.Results.Checks)
 	}
+}
+
+// Latency numbers reflect reality: a slowlink adding 5 ms on every route
+// link raises the publish→ack p50 of an R3 stream by at least 4 ms.
+func TestSlowLinkRaisesPublishLatency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real 3-node cluster; skipped with -short")
+	}
+	s, err := Parse([]byte(`
+name: slowlink-latency
+seed: 5
+cluster: {nodes: 3}
+stream: {replicas: 3}
+workload: {type: bench, publishers: 2, consumers: 0, steps: [{rate: 200, duration: 16s}]}
+timeline:
+  - {at: 8s, fault: slowlink, delay: 5ms, for: 8s}
+`), "slow.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	o, err := Run(ctx, s, RunOptions{OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := history.ReadFile(filepath.Join(o.Dir, "history.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var from, to time.Duration
+	for _, op := range h {
+		if op.F == history.FFault && op.Type == history.Invoke {
+			from = op.Time
+		}
+		if op.F == history.FFault && op.Type == history.OK {
+			to = op.Time
+		}
+	}
+	if from == 0 || to == 0 {
+		t.Fatal("no slowlink in the history")
+	}
+	var br workloads.BenchResult
+	b, err := os.ReadFile(filepath.Join(o.Dir, "bench.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &br)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, during []float64
+	for _, w := range br.Windows {
+		switch {
+		case w.PubAck.Count == 0 || w.Step < 0:
+		case w.Start+time.Second <= from-500*time.Millisecond && w.Start >= br.Windows[0].Start+2*time.Second:
+			before = append(before, w.PubAck.P50)
+		case w.Start >= from+time.Second && w.Start+time.Second <= to:
+			during = append(during, w.PubAck.P50)
+		}
+	}
+	if len(before) < 2 || len(during) < 2 {
+		t.Fatalf("too few windows: %d before, %d during", len(before), len(during))
+	}
+	mb, md := median(before), median(during)
+	t.Logf("publish p50: %.2f ms before, %.2f ms with 5 ms on every link (windows %v / %v)", mb, md, before, during)
+	if md-mb < 4 {
+		t.Errorf("p50 grew by %.2f ms, want >= 4 ms", md-mb)
+	}
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
 }

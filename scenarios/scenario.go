@@ -26,8 +26,12 @@ type Scenario struct {
 }
 
 type Cluster struct {
-	Backend      string       `yaml:"backend"` // process (default)
-	Nodes        int          `yaml:"nodes"`   // default 3
+	Backend string `yaml:"backend"` // process (default) | external
+	// external: a running cluster (e.g. from `jetstorm cluster`): its
+	// client URLs and, optionally, monitor URLs (same order) for health.
+	URLs         []string     `yaml:"urls"`
+	MonitorURLs  []string     `yaml:"monitor_urls"`
+	Nodes        int          `yaml:"nodes"` // default 3
 	SyncInterval SyncInterval `yaml:"sync_interval"`
 	// LinkProxies routes every node-to-node link through a proxy jetstorm
 	// owns (needed by partition and slowlink). Default: on when the

@@ -88,6 +88,9 @@ func (p *SweepPlan) Run(ctx context.Context, dir string, o RunOptions, table io.
 	if table != nil {
 		PrintSweep(table, sw)
 	}
+	if err := reports.Write(dir); err != nil && o.Log != nil {
+		o.Log.Warn("sweep report", "err", err)
+	}
 	if len(verdicts) < len(p.Scenarios) {
 		verdicts = append(verdicts, checker.Unknown) // interrupted
 	}

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 
 	"jetstorm/checker"
 	"jetstorm/clusters"
+	"jetstorm/faults"
 	"jetstorm/history"
 	"jetstorm/powerfs"
 	"jetstorm/reports"
@@ -85,7 +87,7 @@ the cluster never healed, the drain timed out, or the run was interrupted),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newBenchCmd(), newCheckCmd(), newNodeCmd(), newPowerFSCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newBenchCmd(), newCheckCmd(), newReportCmd(), newCompareCmd(), newClusterCmd(), newNodeCmd(), newPowerFSCmd(), newVersionCmd())
 	return root
 }
 
@@ -140,14 +142,14 @@ func (f *runFlags) runScenario(file string, bench bool) error {
 		out = scenarios.DefaultOutDir(s.Name)
 	}
 	if sweep != nil {
-		_, verdict, err := sweep.Run(ctx, out, scenarios.RunOptions{Log: log, Summary: os.Stdout}, os.Stdout)
+		_, verdict, err := sweep.Run(ctx, out, scenarios.RunOptions{Log: log, Summary: os.Stdout, Progress: os.Stderr}, os.Stdout)
 		fmt.Printf("sweep table: %s\n", filepath.Join(out, "sweep.json"))
 		if err != nil {
 			return &exitError{exitUnknown, err}
 		}
 		return verdictErr(checker.ExitCode(verdict))
 	}
-	o, err := scenarios.Run(ctx, s, scenarios.RunOptions{OutDir: out, Log: log, Summary: os.Stdout})
+	o, err := scenarios.Run(ctx, s, scenarios.RunOptions{OutDir: out, Log: log, Summary: os.Stdout, Progress: os.Stderr})
 	if err != nil {
 		return &exitError{exitUnknown, err}
 	}
@@ -225,6 +227,9 @@ func newCheckCmd() *cobra.Command {
 			if err := res.WriteJSON(dir); err != nil {
 				return &exitError{exitUnknown, err}
 			}
+			if err := reports.Write(dir); err != nil {
+				fmt.Fprintln(os.Stderr, "jetstorm: report:", err)
+			}
 			res.Summary(os.Stdout)
 			return verdictErr(checker.ExitCode(verdict))
 		},
@@ -252,6 +257,128 @@ until SIGTERM or SIGINT. The process backend starts one of these per node.`,
 		},
 	}
 	cmd.Flags().StringVar(&config, "config", "", "nats-server config file")
+	return cmd
+}
+
+func newReportCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "report DIR",
+		Short: "Rebuild the plots, index.html and junit.xml of a saved run directory",
+		Long: `Rebuild the plots (PNG and SVG), index.html and junit.xml of a run directory
+from its results.json, history.jsonl and (bench runs) bench.json; a sweep's
+directory gets its table and plot. Works on a copied directory.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := reports.Write(args[0]); err != nil {
+				return usageErr(err)
+			}
+			fmt.Println(filepath.Join(args[0], "index.html"))
+			return nil
+		},
+	}
+}
+
+func newCompareCmd() *cobra.Command {
+	var drop, rise string
+	cmd := &cobra.Command{
+		Use:   "compare BASE CAND",
+		Short: "Compare two run directories; exit 1 on a regression or a verdict change",
+		Long: `Print BASE and CAND side by side (verdict, throughput, publish latency
+percentiles, lost writes) and exit 1 when the verdict changed, throughput
+dropped by more than --max-throughput-drop, or p99 rose by more than
+--max-p99-rise: the CI gate for upgrades. Limits are percentages ("10%") or
+fractions ("0.1"); a negative limit turns that check off.`,
+		Example: `  jetstorm compare results/bench/base results/bench/cand --max-throughput-drop 10% --max-p99-rise 20%`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, err := fraction(drop)
+			if err != nil {
+				return usageErr(fmt.Errorf("--max-throughput-drop: %w", err))
+			}
+			r, err := fraction(rise)
+			if err != nil {
+				return usageErr(fmt.Errorf("--max-p99-rise: %w", err))
+			}
+			table, regressed, err := reports.Compare(args[0], args[1], d, r)
+			if err != nil {
+				return usageErr(err)
+			}
+			fmt.Print(table)
+			if regressed {
+				return &exitError{code: exitInvalid}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&drop, "max-throughput-drop", "10%", "largest allowed throughput drop")
+	cmd.Flags().StringVar(&rise, "max-p99-rise", "20%", "largest allowed publish p99 rise")
+	return cmd
+}
+
+// fraction reads "10%" or "0.1".
+func fraction(s string) (float64, error) {
+	pct := strings.HasSuffix(s, "%")
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a percentage or fraction", s)
+	}
+	if pct {
+		v /= 100
+	}
+	return v, nil
+}
+
+func newClusterCmd() *cobra.Command {
+	var nodes int
+	var dir, syncInterval string
+	var proxies bool
+	cmd := &cobra.Command{
+		Use:   "cluster",
+		Short: "Start a local cluster (process backend) and keep it up until Ctrl-C",
+		Long: `Start N nats-server nodes as child processes on 127.0.0.1, print their client
+and monitor URLs, and keep them running until Ctrl-C (then kill them all).
+Point other tools at it, or a scenario with
+  cluster: {backend: external, urls: [...], monitor_urls: [...]}`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if nodes < 1 || nodes > 9 {
+				return usageErr(fmt.Errorf("--nodes must be 1..9, got %d", nodes))
+			}
+			conf := ""
+			if syncInterval != "" {
+				if _, _, err := faults.ParseSyncInterval(syncInterval); err != nil {
+					return usageErr(fmt.Errorf("--sync-interval: %w", err))
+				}
+				conf = faults.SyncIntervalConf(syncInterval)
+			}
+			if dir == "" {
+				dir = filepath.Join("results", "cluster", time.Now().UTC().Format("20060102T150405Z"))
+			}
+			ctx, stop := interruptible()
+			defer stop()
+			c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: dir, Nodes: nodes, SyncInterval: conf, LinkProxies: proxies})
+			if err != nil {
+				return &exitError{exitUnknown, err}
+			}
+			defer c.Close(context.Background())
+			if err := c.WaitHealthy(ctx); err != nil {
+				return &exitError{exitUnknown, err}
+			}
+			var mon []string
+			for _, n := range c.Nodes() {
+				mon = append(mon, n.MonitorURL())
+			}
+			fmt.Printf("cluster up (nats-server %s, %d nodes, dir %s)\n", clusters.ServerVersion, nodes, dir)
+			fmt.Printf("urls: [%s]\nmonitor_urls: [%s]\n", strings.Join(clusters.ClientURLs(c), ", "), strings.Join(mon, ", "))
+			fmt.Printf("NATS_URL=%s\nCtrl-C to stop.\n", strings.Join(clusters.ClientURLs(c), ","))
+			<-ctx.Done()
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&nodes, "nodes", 3, "number of nodes")
+	cmd.Flags().StringVar(&dir, "dir", "", "directory for configs, logs and stores (default results/cluster/<UTC timestamp>)")
+	cmd.Flags().StringVar(&syncInterval, "sync-interval", "", "jetstream sync_interval: always or a duration (default: the server's, 2m)")
+	cmd.Flags().BoolVar(&proxies, "link-proxies", false, "route links through jetstorm's proxies")
 	return cmd
 }
 
