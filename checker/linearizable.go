@@ -449,19 +449,25 @@ func revMismatches(calls []*kvCall, st *LinearizableStats) {
 }
 
 // casFailIsPrecondition reports whether a failed cas's error is the
-// server's "wrong last sequence" answer (or absent), so the key's revision
-// was not the expected one.
+// server's answer that the key's revision was not the expected one:
+// err_code 10071, "wrong last sequence: N" (or no error at all).
+//
+// err_code 10164, "wrong last sequence" without a number, is NOT one: the
+// server returns it when another write to the same subject is still in
+// flight, without looking at the stored revision (nats-server
+// jetstream_batching.go, expectedPerSubjectInProcess / inflight). The cas
+// was not applied, but it says nothing about the key's state, so it is
+// dropped like any other definite failure. Counting it as a precondition
+// failure made correct histories look non-linearizable.
 func casFailIsPrecondition(err string) bool {
 	if err == "" {
 		return true
 	}
 	e := strings.ToLower(err)
-	for _, s := range []string{"wrong last sequence", "err_code=10071", "err_code=10164", "revision mismatch"} {
-		if strings.Contains(e, s) {
-			return true
-		}
+	if strings.Contains(e, "err_code=10164") {
+		return false
 	}
-	return false
+	return strings.Contains(e, "err_code=10071") || strings.Contains(e, "wrong last sequence:") || strings.Contains(e, "revision mismatch")
 }
 
 // buildKVOps turns calls into porcupine operations (see the file comment)

@@ -693,3 +693,27 @@ func TestLinearizableLargeValid(t *testing.T) {
 		t.Fatalf("took %v", d)
 	}
 }
+
+// err_code 10164 ("wrong last sequence", no number) is the server refusing a
+// cas because another write to the subject is in flight: not applied, but
+// no statement about the revision. It must not make a history invalid;
+// 10071 ("wrong last sequence: N") in the same place must.
+func TestLinearizableInFlightConflictIsNoPrecondition(t *testing.T) {
+	h := func(err string) []history.Op {
+		var ops []history.Op
+		ops = append(ops, kvOp(0, FKVPut, 10, 20, kvv("x", "v1", 0), history.OK, kvv("x", "v1", 1), "")...)
+		ops = append(ops, kvOp(1, FKVGet, 25, 30, kvv("x", "", 0), history.OK, kvv("x", "v1", 1), "")...)
+		// The revision is 1 for the whole cas: a precondition failure is a lie.
+		ops = append(ops, kvOp(1, FKVCas, 40, 50, kvcas("x", "v3", 1), history.Fail, nil, err)...)
+		ops = append(ops, kvOp(2, FKVGet, 60, 70, kvv("x", "", 0), history.OK, kvv("x", "v1", 1), "")...)
+		return index(ops)
+	}
+	conflict := "nats: nats: API error: code=400 err_code=10164 description=wrong last sequence"
+	if r := (Linearizable{}).Check(context.Background(), h(conflict)); r.Verdict != Valid {
+		t.Errorf("in-flight conflict (10164): %s: %s", r.Verdict, r.Message)
+	}
+	precondition := "nats: nats: API error: code=400 err_code=10071 description=wrong last sequence: 1"
+	if r := (Linearizable{}).Check(context.Background(), h(precondition)); r.Verdict != Invalid {
+		t.Errorf("precondition failure (10071) while the revision matched: %s: %s", r.Verdict, r.Message)
+	}
+}

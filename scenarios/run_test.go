@@ -3,9 +3,13 @@ package scenarios
 import (
 	"context"
 	"encoding/json"
+	"html"
+	"image/png"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,6 +60,7 @@ func runScenario(t *testing.T, text string) (*Outcome, []history.Op) {
 	if res.Verdict != o.Results.Verdict || res.Queue == nil || res.Queue.Acked != o.Results.Queue.Acked {
 		t.Errorf("results.json does not match the run: %+v", res)
 	}
+	checkReport(t, dir)
 	return o, h
 }
 
@@ -266,4 +271,43 @@ func median(xs []float64) float64 {
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
 	return s[len(s)/2]
+}
+
+var refRE = regexp.MustCompile(`(?:src|href)="([^"#]+)"`)
+
+// checkReport: every run writes index.html, junit.xml and the plots; every
+// image and link the page references exists, and every PNG decodes.
+func checkReport(t *testing.T, dir string) {
+	t.Helper()
+	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "junit.xml")); err != nil {
+		t.Error(err)
+	}
+	pngs := 0
+	for _, m := range refRE.FindAllStringSubmatch(string(page), -1) {
+		ref := html.UnescapeString(m[1])
+		if strings.Contains(ref, "://") {
+			t.Errorf("index.html references %s: it must work offline", ref)
+			continue
+		}
+		path := filepath.Join(dir, filepath.FromSlash(ref))
+		f, err := os.Open(path)
+		if err != nil {
+			t.Errorf("index.html references %s: %v", ref, err)
+			continue
+		}
+		if strings.HasSuffix(ref, ".png") {
+			if _, err := png.Decode(f); err != nil {
+				t.Errorf("%s does not decode: %v", ref, err)
+			}
+			pngs++
+		}
+		f.Close()
+	}
+	if pngs < 3 {
+		t.Errorf("index.html shows %d PNG plots, want at least 3 (latency, throughput, loss)", pngs)
+	}
 }

@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"jetstorm/checker"
 	"jetstorm/clusters"
 	"jetstorm/history"
 	"jetstorm/powerfs"
+	"jetstorm/reports"
 )
 
 // The test binary doubles as jetstorm (and, through main, as its nodes).
@@ -268,4 +270,33 @@ func mountsUnder(dir string) []string {
 		}
 	}
 	return out
+}
+
+// compare is the CI gate: identical runs pass, a 30 % throughput drop fails.
+func TestCompareExitCodes(t *testing.T) {
+	write := func(dir string, throughput float64) string {
+		os.MkdirAll(dir, 0o755)
+		r := reports.Results{Verdict: checker.Valid, Scenario: "x", ThroughputAckedPerS: throughput,
+			PublishLatencyMs: reports.Latency{Count: 10, P50: 1, P90: 2, P99: 3, P999: 4, Max: 5}}
+		if err := r.WriteJSON(dir); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	base := write(filepath.Join(t.TempDir(), "base"), 1000)
+	same := write(filepath.Join(t.TempDir(), "same"), 1000)
+	slow := write(filepath.Join(t.TempDir(), "slow"), 700)
+	if out, err := jetstorm("compare", base, same).CombinedOutput(); exitCode(t, err) != 0 {
+		t.Errorf("identical runs: exit %d\n%s", exitCode(t, err), out)
+	}
+	out, err := jetstorm("compare", base, slow, "--max-throughput-drop", "10%").CombinedOutput()
+	if exitCode(t, err) != 1 || !strings.Contains(string(out), "REGRESSION") {
+		t.Errorf("30%% throughput drop: exit %d\n%s", exitCode(t, err), out)
+	}
+	if _, err := jetstorm("compare", base, slow, "--max-throughput-drop", "40%").CombinedOutput(); exitCode(t, err) != 0 {
+		t.Errorf("30%% drop within a 40%% limit: exit %d", exitCode(t, err))
+	}
+	if _, err := jetstorm("compare", base, slow, "--max-throughput-drop", "lots").CombinedOutput(); exitCode(t, err) != 3 {
+		t.Errorf("bad limit: exit %d, want 3", exitCode(t, err))
+	}
 }
