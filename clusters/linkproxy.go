@@ -21,14 +21,15 @@ type Link struct {
 	ctx    context.Context // cancelled by Close, aborts pending dials
 	cancel context.CancelFunc
 
-	// state is a cut generation: odd = cut. Cut and Heal each bump it, so a
-	// chunk queued before a Cut never matches again, even after a quick Heal.
-	state atomic.Uint64
-	delay atomic.Int64 // time.Duration
-	rate  atomic.Int64 // bytes per second, 0 = unlimited
+	// cut pauses the link; resume is closed by Heal (a new one per cut).
+	cutMu  sync.Mutex
+	cut    bool
+	resume chan struct{}
+	delay  atomic.Int64 // time.Duration
+	rate   atomic.Int64 // bytes per second, 0 = unlimited
 
-	accepted, forwarded, dropped atomic.Int64
-	open                         atomic.Int64
+	accepted, forwarded, held atomic.Int64
+	open                      atomic.Int64
 
 	mu     sync.Mutex
 	closed bool
@@ -41,7 +42,7 @@ type LinkStats struct {
 	Accepted  int64 // connections accepted, ever
 	Open      int   // connections currently open
 	Forwarded int64 // bytes delivered to the other side, both directions, ever
-	Dropped   int64 // bytes read and thrown away while cut, both directions, ever
+	Held      int64 // bytes read while cut and delivered only after the heal, both directions, ever
 }
 
 // linkPair is one proxied connection: the accepted side and the dialled side.
@@ -66,7 +67,6 @@ type chunk struct {
 	b     []byte
 	at    time.Time     // read time
 	delay time.Duration // delay in force when read
-	state uint64        // cut generation when read
 }
 
 // NewLink listens on 127.0.0.1:0 and forwards each accepted connection to
@@ -90,30 +90,56 @@ func (l *Link) Addr() string { return l.ln.Addr().String() }
 // Port is the port the link listens on.
 func (l *Link) Port() int { return l.ln.Addr().(*net.TCPAddr).Port }
 
-// Cut drops every byte silently in both directions, on existing and new
-// connections, including bytes already queued. Connections stay open: like a
-// pulled cable, no RST and no FIN.
+// Cut stops every byte in both directions, on existing and new connections
+// (new ones are still accepted and dialled). Connections stay open: no RST,
+// no FIN. The proxy stops reading, so bytes wait in the kernel's socket
+// buffers and the senders' windows fill, as when a cable is pulled and TCP
+// keeps retransmitting. Nothing is dropped from the middle of a stream: a
+// connection that survives the cut resumes intact on Heal (real TCP never
+// delivers a stream with a hole; an earlier version that threw the bytes
+// away made routes fail with parse errors after healing). A connection an
+// endpoint gave up on during the cut (ping timeout) ends after Heal.
 func (l *Link) Cut() {
-	for {
-		s := l.state.Load()
-		if s&1 == 1 || l.state.CompareAndSwap(s, s+1) {
-			return
-		}
+	l.cutMu.Lock()
+	defer l.cutMu.Unlock()
+	if !l.cut {
+		l.cut, l.resume = true, make(chan struct{})
 	}
 }
 
-// Heal forwards again; connections that survived the cut resume.
+// Heal lets bytes through again.
 func (l *Link) Heal() {
-	for {
-		s := l.state.Load()
-		if s&1 == 0 || l.state.CompareAndSwap(s, s+1) {
-			return
-		}
+	l.cutMu.Lock()
+	defer l.cutMu.Unlock()
+	if l.cut {
+		l.cut = false
+		close(l.resume)
 	}
 }
 
 // IsCut reports whether the link is cut.
-func (l *Link) IsCut() bool { return l.state.Load()&1 == 1 }
+func (l *Link) IsCut() bool {
+	l.cutMu.Lock()
+	defer l.cutMu.Unlock()
+	return l.cut
+}
+
+// waitHealed blocks while the link is cut; false if the pair closed first.
+func (l *Link) waitHealed(p *linkPair) bool {
+	for {
+		l.cutMu.Lock()
+		cut, resume := l.cut, l.resume
+		l.cutMu.Unlock()
+		if !cut {
+			return true
+		}
+		select {
+		case <-resume:
+		case <-p.done:
+			return false
+		}
+	}
+}
 
 // SetDelay sets the added one-way latency per direction (0 = none), for
 // bytes read from now on.
@@ -125,7 +151,7 @@ func (l *Link) SetRate(bytesPerSec int64) { l.rate.Store(max(bytesPerSec, 0)) }
 // Stats returns a snapshot of the counters.
 func (l *Link) Stats() LinkStats {
 	return LinkStats{Accepted: l.accepted.Load(), Open: int(l.open.Load()),
-		Forwarded: l.forwarded.Load(), Dropped: l.dropped.Load()}
+		Forwarded: l.forwarded.Load(), Held: l.held.Load()}
 }
 
 // Close stops listening, closes every connection and waits for all
@@ -202,24 +228,25 @@ func (l *Link) handle(a net.Conn) {
 	l.mu.Unlock()
 }
 
-// read keeps reading even while cut, so senders never see a full window
-// and the bytes vanish instead.
+// read forwards what src sends into q; while the link is cut it does not
+// read at all (bytes stay in the kernel, the sender's window fills).
 func (l *Link) read(p *linkPair, src net.Conn, q chan<- chunk) {
 	defer close(q) // lets the writer flush what is queued, then close the pair
 	buf := make([]byte, 32<<10)
 	for {
+		if !l.waitHealed(p) {
+			return
+		}
 		n, err := src.Read(buf)
 		if n > 0 {
-			now, s := time.Now(), l.state.Load()
-			if s&1 == 1 {
-				l.dropped.Add(int64(n))
-			} else {
-				c := chunk{b: bytes.Clone(buf[:n]), at: now, delay: time.Duration(l.delay.Load()), state: s}
-				select {
-				case q <- c:
-				case <-p.done:
-					return
-				}
+			if l.IsCut() { // the read was under way when the cut came
+				l.held.Add(int64(n))
+			}
+			c := chunk{b: bytes.Clone(buf[:n]), at: time.Now(), delay: time.Duration(l.delay.Load())}
+			select {
+			case q <- c:
+			case <-p.done:
+				return
 			}
 		}
 		if err != nil {
@@ -229,8 +256,7 @@ func (l *Link) read(p *linkPair, src net.Conn, q chan<- chunk) {
 }
 
 // write delivers chunks in order at readTime+delay, paced by the rate limit
-// (serialise first, then propagate), and drops them if a cut happened since
-// they were read.
+// (serialise first, then propagate), holding them while the link is cut.
 func (l *Link) write(p *linkPair, dst net.Conn, q <-chan chunk) {
 	defer p.close()    // either side ending ends the whole connection
 	var free time.Time // when this direction's "wire" is free again
@@ -261,9 +287,8 @@ func (l *Link) write(p *linkPair, dst net.Conn, q <-chan chunk) {
 				return
 			}
 		}
-		if l.state.Load() != c.state { // cut now, or cut (and maybe healed) since read
-			l.dropped.Add(int64(len(c.b)))
-			continue
+		if !l.waitHealed(p) { // a cut holds back what was already read, too
+			return
 		}
 		n, err := dst.Write(c.b)
 		l.forwarded.Add(int64(n))

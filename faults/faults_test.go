@@ -176,14 +176,7 @@ func TestPartition(t *testing.T) {
 	if after := forwarded(); after != before {
 		t.Errorf("%d bytes crossed the cut links during the cut", after-before)
 	}
-	var dropped int64
-	for _, l := range cut {
-		dropped += l.Stats().Dropped
-	}
-	if dropped == 0 {
-		t.Error("nothing was dropped on the cut links: were they used at all?")
-	}
-	t.Logf("during the cut: %d bytes dropped, %d implicit-route attempts stopped at the sinks", dropped, c.BypassAttempts())
+	t.Logf("during the cut: %d implicit-route attempts stopped at the sinks", c.BypassAttempts())
 
 	if err := inj.Heal(ctx); err != nil {
 		t.Fatal(err)
