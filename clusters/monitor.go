@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 )
 
 // GetJSON fetches a monitor endpoint (e.g. "/jsz?streams=true") of a node.
@@ -41,6 +43,15 @@ func Jsz(ctx context.Context, n Node) (*server.JSInfo, error) {
 func Version(ctx context.Context, c Cluster) (string, error) {
 	var last error
 	for _, n := range c.Nodes() {
+		if n.MonitorURL() == "" { // an external cluster without monitor URLs: ask a client connection
+			nc, err := nats.Connect(n.ClientURL(), nats.Timeout(5*time.Second))
+			if last = err; err == nil {
+				v := nc.ConnectedServerVersion()
+				nc.Close()
+				return v, nil
+			}
+			continue
+		}
 		var v struct {
 			Version string `json:"version"`
 		}

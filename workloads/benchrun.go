@@ -46,7 +46,7 @@ func (w *BenchWorkload) Name() string   { return "bench" }
 func (w *BenchWorkload) Stream() string { return w.B.o.Stream }
 
 func (w *BenchWorkload) Setup(ctx context.Context, c clusters.Cluster) error {
-	return retry(ctx, "bench setup", func(ctx context.Context) error { return w.B.Setup(ctx, clusters.ClientURLs(c)) })
+	return w.B.Setup(ctx, clusters.ClientURLs(c))
 }
 
 func (w *BenchWorkload) Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {

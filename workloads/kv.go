@@ -114,6 +114,10 @@ func retry(ctx context.Context, what string, f func(context.Context) error) erro
 		if err == nil {
 			return nil
 		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.Code == 400 {
+			return fmt.Errorf("%s: %w", what, err) // a bad request stays bad: do not retry
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)

@@ -192,7 +192,7 @@ func newBenchCmd() *cobra.Command {
 		Short: "Run a benchmark scenario (workload.type bench): steps, capacity search or sweep",
 		Long: `Run the bench scenario in FILE: P publishers and C consumers, open loop at each
 step's rate, every latency measured from the message's intended send time
-(publish→ack, and end to end through the header Jetstorm-Sent), in one
+(publish→ack, and end to end: the send time rides in the payload), in one
 HdrHistogram per second. Faults are allowed. Writes bench.json (per-second
 windows and per-step summaries), bench.csv, results.json, and capacity.json
 for a capacity search; prints a table per step.`,
