@@ -51,15 +51,8 @@ func MetaOf(h []history.Op) (Meta, error) {
 	return Meta{}, fmt.Errorf("history has no %q op", history.FMeta)
 }
 
-// Latency percentiles in milliseconds.
-type Latency struct {
-	Count int64   `json:"count"`
-	P50   float64 `json:"p50"`
-	P90   float64 `json:"p90"`
-	P99   float64 `json:"p99"`
-	P999  float64 `json:"p999"`
-	Max   float64 `json:"max"`
-}
+// Latency percentiles in milliseconds (the same shape as the bench's).
+type Latency = workloads.Latency
 
 // Results is results.json.
 type Results struct {

@@ -69,7 +69,7 @@ func benchResults(h []history.Op, meta reports.Meta, bw *workloads.BenchWorkload
 	}
 	if n := len(r.Steps); n > 0 {
 		l := r.Steps[n-1].PubAck // the last (usually the highest) step
-		res.PublishLatencyMs = reports.Latency{Count: l.Count, P50: l.P50, P90: l.P90, P99: l.P99, P999: l.P999, Max: l.Max}
+		res.PublishLatencyMs = l
 	}
 	res.Bench = &reports.BenchSummary{Offered: offered, Acked: acked, Consumed: consumed, Errors: errs, Steps: r.Steps}
 	if bw.CapResult != nil {

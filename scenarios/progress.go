@@ -57,7 +57,8 @@ func progress(ctx context.Context, total time.Duration, rec *history.Recorder, w
 				bar.Finish()
 				return
 			case <-t.C:
-				bar.Describe(status())
+				el := min(time.Since(start), total).Round(time.Second)
+				bar.Describe(fmt.Sprintf("%s/%s, %s", el, total, status()))
 				bar.Set64(min(int64(time.Since(start)/time.Second), int64(total/time.Second)))
 			}
 		}

@@ -13,7 +13,6 @@ import (
 
 	"jetstorm/checker"
 	"jetstorm/reports"
-	"jetstorm/workloads"
 )
 
 // SweepPlan is a scenario file run once per value of one key.
@@ -66,7 +65,7 @@ func (p *SweepPlan) Run(ctx context.Context, dir string, o RunOptions, table io.
 		}
 		r := out.Results
 		row := reports.SweepRow{Value: p.Values[i], Throughput: r.ThroughputAckedPerS, Verdict: r.Verdict,
-			PubAck: workloads.Latency(r.PublishLatencyMs)}
+			PubAck: r.PublishLatencyMs}
 		if r.Queue != nil {
 			row.Acked, row.Lost = r.Queue.Acked, r.Queue.Lost
 		}

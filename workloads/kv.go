@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -152,23 +151,9 @@ func (k natsKV) Update(ctx context.Context, key, value string, rev uint64) (uint
 // unknown outcome its process is retired (porcupine needs that op open
 // forever) and it continues as process p+Clients.
 func (w *KV) Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
-	nodes := c.Nodes()
-	interval := time.Duration(float64(time.Second) * float64(w.o.Clients) / w.o.Rate)
-	start := time.Now().Add(100 * time.Millisecond)
-	end := start.Add(w.o.Duration)
-	var wg sync.WaitGroup
-	errs := make([]error, w.o.Clients)
-	for i := 0; i < w.o.Clients; i++ {
-		node := nodes[i%len(nodes)]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			first := start.Add(time.Duration(i) * interval / time.Duration(w.o.Clients))
-			errs[i] = w.client(ctx, rec, node, i, first, end, interval)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return runPinned(ctx, c, w.o.Clients, w.o.Rate, w.o.Duration, func(ctx context.Context, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
+		return w.client(ctx, rec, node, id, next, end, interval)
+	})
 }
 
 func (w *KV) client(ctx context.Context, rec *history.Recorder, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
@@ -196,13 +181,7 @@ func (w *KV) client(ctx context.Context, rec *history.Recorder, node clusters.No
 	process, counter := id, 0
 	lastRev := map[string]uint64{} // revision this client last read, per key: what its CAS expects
 	for ; next.Before(end); next = next.Add(interval) {
-		if d := time.Until(next); d > 0 {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(d):
-			}
-		} else if ctx.Err() != nil {
+		if !waitDue(ctx, next) {
 			return nil
 		}
 		key := fmt.Sprintf("k%d", rng.IntN(w.o.Keys))

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -87,24 +86,9 @@ func (q *Queue) Setup(ctx context.Context, c clusters.Cluster) error {
 // op with an unknown outcome, is retired and continues as p+Clients (as
 // Jepsen does), so one process never has two ops in flight.
 func (q *Queue) Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
-	nodes := c.Nodes()
-	interval := time.Duration(float64(time.Second) * float64(q.o.Clients) / q.o.Rate)
-	start := time.Now().Add(100 * time.Millisecond)
-	end := start.Add(q.o.Duration)
-	var wg sync.WaitGroup
-	errs := make([]error, q.o.Clients)
-	for i := 0; i < q.o.Clients; i++ {
-		node := nodes[i%len(nodes)]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Stagger clients evenly across one interval.
-			first := start.Add(time.Duration(i) * interval / time.Duration(q.o.Clients))
-			errs[i] = q.client(ctx, rec, node, i, first, end, interval)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return runPinned(ctx, c, q.o.Clients, q.o.Rate, q.o.Duration, func(ctx context.Context, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
+		return q.client(ctx, rec, node, id, next, end, interval)
+	})
 }
 
 func (q *Queue) client(ctx context.Context, rec *history.Recorder, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
@@ -123,13 +107,7 @@ func (q *Queue) client(ctx context.Context, rec *history.Recorder, node clusters
 		// Open loop: wait for the intended start; when behind, go at once.
 		// The invoke is recorded at the intended time, so latency includes
 		// any queueing behind a slow op.
-		if d := time.Until(next); d > 0 {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(d):
-			}
-		} else if ctx.Err() != nil {
+		if !waitDue(ctx, next) {
 			return nil
 		}
 		value := fmt.Sprintf("%d-%d", process, counter)

@@ -5,6 +5,7 @@ package workloads
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -68,4 +69,44 @@ func Classify(err error) history.OpType {
 		return history.Fail // the stream answered with an error
 	}
 	return history.Info
+}
+
+// clientFunc runs one pinned client: its first op is due at next, then one
+// every interval until end.
+type clientFunc func(ctx context.Context, node clusters.Node, id int, next, end time.Time, interval time.Duration) error
+
+// runPinned starts n clients, client i pinned to node i mod N, sharing the
+// total rate open loop (each at rate/n, staggered across one interval), and
+// waits for all of them.
+func runPinned(ctx context.Context, c clusters.Cluster, n int, rate float64, d time.Duration, client clientFunc) error {
+	nodes := c.Nodes()
+	interval := time.Duration(float64(time.Second) * float64(n) / rate)
+	start := time.Now().Add(100 * time.Millisecond)
+	end := start.Add(d)
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first := start.Add(time.Duration(i) * interval / time.Duration(n))
+			errs[i] = client(ctx, nodes[i%len(nodes)], i, first, end, interval)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// waitDue waits until an op's intended start; when behind schedule it goes
+// at once. False when ctx ended.
+func waitDue(ctx context.Context, due time.Time) bool {
+	if d := time.Until(due); d > 0 {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(d):
+			return true
+		}
+	}
+	return ctx.Err() == nil
 }
