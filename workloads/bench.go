@@ -181,7 +181,7 @@ func NewBench(o BenchOptions) *Bench {
 	}
 	b := &Bench{o: o, payload: payload, backlogCap: defaultBacklogCap}
 	b.newPub = func(i int, url string, done func(sent int64, err error)) (asyncPublisher, error) {
-		return newJSPublisher(i, url, b.o.Window, b.o.Timeout, done)
+		return newRawPublisher(i, url, b.o.Window, b.o.Timeout, done)
 	}
 	return b
 }
@@ -249,64 +249,13 @@ func (b *Bench) setup(ctx context.Context, js jetstream.JetStream) error {
 // or the error (including the ack timeout).
 type asyncPublisher interface {
 	// publish sends data to subject with the intended send time sent
-	// (unix nanoseconds) in the Jetstorm-Sent header.
+	// (unix nanoseconds) in the payload's first 8 bytes.
 	publish(subject string, data []byte, sent int64) error
 	close()
 }
 
 type publisherFactory func(i int, url string, done func(sent int64, err error)) (asyncPublisher, error)
 
-// jsPublisher publishes with nats.go jetstream's PublishMsgAsync. Acks and
-// errors arrive through the JetStream context's ack and error handlers
-// (no goroutine, channel or future per message); the intended send time is
-// read back from the message's header.
-type jsPublisher struct {
-	nc *nats.Conn
-	js jetstream.JetStream
-}
-
-func newJSPublisher(i int, url string, window int, timeout time.Duration, done func(sent int64, err error)) (asyncPublisher, error) {
-	nc, err := connect(url, fmt.Sprintf("jetstorm-bench-pub-%d", i))
-	if err != nil {
-		return nil, err
-	}
-	js, err := jetstream.New(nc,
-		// Our own window bounds the publishes in flight; the library's
-		// limit (default 4000) must not be lower, or it would stall and
-		// then fail publishes after 200 ms.
-		jetstream.WithPublishAsyncMaxPending(window),
-		// The library's per-message timer reports ErrAsyncPublishTimeout
-		// through the error handler and frees the publish.
-		jetstream.WithPublishAsyncTimeout(timeout),
-		jetstream.WithPublishAsyncAckHandler(func(_ jetstream.JetStream, m *nats.Msg, _ *jetstream.PubAck) {
-			done(sentOf(m.Data), nil)
-		}),
-		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
-			done(sentOf(m.Data), err)
-		}),
-	)
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
-	return &jsPublisher{nc: nc, js: js}, nil
-}
-
-func (p *jsPublisher) publish(subject string, data []byte, sent int64) error {
-	// The intended send time rides in the payload's first 8 bytes rather
-	// than a header: encoding a header per message cost ~25 % of the
-	// generator's throughput (measured against an R1 memory stream).
-	d := make([]byte, len(data))
-	copy(d, data)
-	binary.BigEndian.PutUint64(d, uint64(sent))
-	m := &nats.Msg{Subject: subject, Data: d}
-	_, err := p.js.PublishMsgAsync(m)
-	return err
-}
-
-func (p *jsPublisher) close() { p.nc.Close() }
-
-// sentOf reads the intended send time from a header (0 if absent).
 // sentOf reads the intended send time (unix nanoseconds) from the first 8
 // bytes of a bench payload (0 if it is too short).
 func sentOf(data []byte) int64 {

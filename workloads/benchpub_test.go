@@ -1,0 +1,86 @@
+package workloads
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The raw publisher reports every publish exactly once: acked, no stream
+// (no responders), an error answer from the stream, or no ack in time.
+func TestRawPublisherOutcomes(t *testing.T) {
+	url := runBenchServer(t)
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Storage: jetstream.MemoryStorage, MaxMsgSize: 100}); err != nil {
+		t.Fatal(err)
+	}
+	// A subscriber that never answers: the publish times out.
+	if _, err := nc.Subscribe("silent", func(*nats.Msg) {}); err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+
+	var mu sync.Mutex
+	got := map[int64]error{}
+	calls := 0
+	p, err := newRawPublisher(0, url, 8, 300*time.Millisecond, func(sent int64, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		got[sent] = err
+		calls++
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	small, big := make([]byte, 32), make([]byte, 200)
+	for i, c := range []struct {
+		subj string
+		data []byte
+	}{{"s.a", small}, {"s.b", small}, {"nostream", small}, {"s.c", big}, {"silent", small}} {
+		if err := p.publish(c.subj, c.data, int64(i+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		mu.Lock()
+		n := calls
+		mu.Unlock()
+		if n >= 5 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(400 * time.Millisecond) // no second completion may follow
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 5 {
+		t.Fatalf("%d completions for 5 publishes: %v", calls, got)
+	}
+	if got[1] != nil || got[2] != nil {
+		t.Errorf("acked publishes reported %v, %v", got[1], got[2])
+	}
+	if !errors.Is(got[3], nats.ErrNoResponders) {
+		t.Errorf("publish with no stream: %v, want no responders", got[3])
+	}
+	if got[4] == nil || !strings.Contains(got[4].Error(), "API error") {
+		t.Errorf("message over the stream's limit: %v, want the stream's error", got[4])
+	}
+	if !errors.Is(got[5], errAckTimeout) {
+		t.Errorf("publish nobody acks: %v, want the ack timeout", got[5])
+	}
+}
