@@ -430,6 +430,7 @@ func (s *Scenario) fillDefaults() {
 			setDefault(s, &cp.Factor, "capacity.factor", 1.5)
 			setDefault(s, &cp.Step, "capacity.step", Duration(10*time.Second))
 			setDefault(s, &cp.MaxSteps, "capacity.max_steps", 15)
+			setDefault(s, &cp.Warmup, "capacity.warmup", Duration(5*time.Second))
 		}
 	}
 	setDefault(s, &s.Check.Timeout, "check.timeout", Duration(60*time.Second))
@@ -547,6 +548,7 @@ func (s *Scenario) validate() error {
 			check(cp.Factor > 1, "capacity.factor", "must be > 1")
 			check(cp.Step > 0, "capacity.step", "must be positive")
 			check(cp.MaxSteps >= 1 && cp.MaxSteps <= 100, "capacity.max_steps", "must be 1..100")
+			check(cp.Warmup >= 0, "capacity.warmup", "must not be negative")
 		}
 	} else {
 		check(s.Capacity == nil, "capacity", "is for the bench workload only")

@@ -234,7 +234,7 @@ func (s *Scenario) workload(wrap func(workloads.KVClient) workloads.KVClient) wo
 		})}
 		if cp := s.Capacity; cp != nil {
 			bw.Capacity = &workloads.CapacityOptions{SLOP99: cp.SLOP99.D(), Start: cp.Start, Factor: cp.Factor,
-				Step: cp.Step.D(), MaxSteps: cp.MaxSteps}
+				Step: cp.Step.D(), MaxSteps: cp.MaxSteps, Warmup: cp.Warmup.D()}
 		}
 		return bw
 	}
@@ -259,7 +259,7 @@ func (s *Scenario) loadDuration() time.Duration {
 		return w.Duration.D()
 	}
 	if cp := s.Capacity; cp != nil {
-		return time.Duration(cp.MaxSteps) * cp.Step.D()
+		return cp.Warmup.D() + time.Duration(cp.MaxSteps)*cp.Step.D()
 	}
 	var d time.Duration
 	for _, st := range w.Steps {

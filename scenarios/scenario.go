@@ -89,6 +89,7 @@ type Capacity struct {
 	Factor   float64  `yaml:"factor"`    // default 1.5
 	Step     Duration `yaml:"step"`      // each step's length; default 10s
 	MaxSteps int      `yaml:"max_steps"` // default 15
+	Warmup   Duration `yaml:"warmup"`    // unjudged run at start first; default 5s
 }
 
 type Check struct {

@@ -18,6 +18,10 @@ type CapacityOptions struct {
 	Factor   float64
 	Step     time.Duration
 	MaxSteps int
+	// Warmup runs at Start for this long first, unjudged: the first
+	// seconds on a fresh cluster are slower (connections, caches, Raft
+	// settling) and would end the search at its first step.
+	Warmup time.Duration
 }
 
 // CapacityResult is capacity.json.
@@ -61,6 +65,15 @@ func (w *BenchWorkload) Run(ctx context.Context, c clusters.Cluster, rec *histor
 	cr := &CapacityResult{SLOP99Ms: float64(co.SLOP99) / float64(time.Millisecond), Stopped: "max_steps reached"}
 	w.CapResult = cr
 	all := &BenchResult{}
+	if co.Warmup > 0 {
+		b := NewBench(w.B.o)
+		b.o.Steps = []BenchStep{{Rate: co.Start, Duration: co.Warmup}}
+		if _, err := b.Run(ctx, urls, time.Now()); err != nil {
+			cr.Stopped = "warm-up: " + err.Error()
+			w.Result = all
+			return err
+		}
+	}
 	rate := co.Start
 	for i := 0; i < co.MaxSteps; i++ {
 		b := NewBench(w.B.o)
