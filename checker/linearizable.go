@@ -90,13 +90,6 @@ import (
 	"jetstorm/history"
 )
 
-// History function names of the KV workload (workloads.FKVPut etc.).
-const (
-	FKVPut = "kv-put"
-	FKVGet = "kv-get"
-	FKVCas = "kv-cas"
-)
-
 // DefaultLinearizableTimeout bounds porcupine's search when
 // Linearizable.Timeout is zero.
 const DefaultLinearizableTimeout = 60 * time.Second
@@ -323,7 +316,7 @@ func parseKV(h []history.Op, st *LinearizableStats) ([]*kvCall, []porcupine.Anno
 	for _, op := range h {
 		maxTime = max(maxTime, int64(op.Time))
 		switch op.F {
-		case FKVPut, FKVGet, FKVCas:
+		case history.FKVPut, history.FKVGet, history.FKVCas:
 		case history.FFault:
 			desc, details := describeFault(op.Value)
 			switch op.Type {
@@ -365,10 +358,10 @@ func parseKV(h []history.Op, st *LinearizableStats) ([]*kvCall, []porcupine.Anno
 				continue
 			}
 			c := &kvCall{f: op.F, process: op.Process, index: op.Index, node: op.Node, key: key, call: int64(op.Time), typ: history.Info, ret: math.MaxInt64, done: -1}
-			if op.F != FKVGet {
+			if op.F != history.FKVGet {
 				c.value, _ = kvString(m["value"])
 			}
-			if op.F == FKVCas {
+			if op.F == history.FKVCas {
 				c.expectRev, c.hasExpect = kvUint(m["expect_rev"])
 			}
 			calls = append(calls, c)
@@ -386,7 +379,7 @@ func parseKV(h []history.Op, st *LinearizableStats) ([]*kvCall, []porcupine.Anno
 			c.node = op.Node
 		}
 		if op.Type == history.OK {
-			if op.F == FKVGet {
+			if op.F == history.FKVGet {
 				c.outValue, _ = kvString(m["value"])
 			}
 			c.rev, _ = kvUint(m["rev"])
@@ -413,7 +406,7 @@ func revMismatches(calls []*kvCall, st *LinearizableStats) {
 	writeAt := map[uint64]*kvCall{}
 	writtenRev := map[string]uint64{}
 	for _, c := range calls {
-		if c.f == FKVGet || c.typ != history.OK || c.rev == 0 {
+		if c.f == history.FKVGet || c.typ != history.OK || c.rev == 0 {
 			continue
 		}
 		if w := writeAt[c.rev]; w != nil {
@@ -425,7 +418,7 @@ func revMismatches(calls []*kvCall, st *LinearizableStats) {
 	}
 	readAt := map[uint64]*kvCall{}
 	for _, c := range calls {
-		if c.f != FKVGet || c.typ != history.OK || c.rev == 0 {
+		if c.f != history.FKVGet || c.typ != history.OK || c.rev == 0 {
 			continue
 		}
 		if w := writeAt[c.rev]; w != nil {
@@ -477,14 +470,14 @@ func buildKVOps(calls []*kvCall, st *LinearizableStats) ([]porcupine.Operation, 
 	// reported; the first claim wins).
 	revValue := map[uint64]string{0: ""}
 	for _, c := range calls {
-		if c.typ == history.OK && c.f != FKVGet && c.rev != 0 {
+		if c.typ == history.OK && c.f != history.FKVGet && c.rev != 0 {
 			if _, ok := revValue[c.rev]; !ok {
 				revValue[c.rev] = c.value
 			}
 		}
 	}
 	for _, c := range calls {
-		if c.typ == history.OK && c.f == FKVGet && c.rev != 0 {
+		if c.typ == history.OK && c.f == history.FKVGet && c.rev != 0 {
 			if _, ok := revValue[c.rev]; !ok {
 				revValue[c.rev] = c.outValue
 			}
@@ -504,10 +497,10 @@ func buildKVOps(calls []*kvCall, st *LinearizableStats) ([]porcupine.Operation, 
 	lastCasFail := map[string]int64{}
 	for _, c := range calls {
 		switch {
-		case c.f == FKVGet && c.typ == history.OK:
+		case c.f == history.FKVGet && c.typ == history.OK:
 			observed[c.outValue] = true
 			need(c.outValue, c.ret)
-		case c.f == FKVCas && c.hasExpect:
+		case c.f == history.FKVCas && c.hasExpect:
 			e, ok := revValue[c.expectRev]
 			if !ok {
 				continue
@@ -528,7 +521,7 @@ func buildKVOps(calls []*kvCall, st *LinearizableStats) ([]porcupine.Operation, 
 	// its definite write.
 	writtenBy := map[string]int64{}
 	for _, c := range calls {
-		if c.f == FKVGet || !observed[c.value] {
+		if c.f == history.FKVGet || !observed[c.value] {
 			continue
 		}
 		if c.typ == history.OK {
@@ -551,7 +544,7 @@ func buildKVOps(calls []*kvCall, st *LinearizableStats) ([]porcupine.Operation, 
 		out := &kvOutput{key: c.key, rev: c.rev}
 		ret := c.ret
 		switch c.f {
-		case FKVGet:
+		case history.FKVGet:
 			st.Gets++
 			if c.typ != history.OK {
 				st.Dropped++
@@ -559,8 +552,8 @@ func buildKVOps(calls []*kvCall, st *LinearizableStats) ([]porcupine.Operation, 
 			}
 			in.kind, in.value, in.shown = kvGet, "", ""
 			out.value = c.outValue
-		case FKVPut, FKVCas:
-			if c.f == FKVPut {
+		case history.FKVPut, history.FKVCas:
+			if c.f == history.FKVPut {
 				st.Puts++
 				in.kind = kvPut
 			} else {
@@ -597,8 +590,8 @@ func buildKVOps(calls []*kvCall, st *LinearizableStats) ([]porcupine.Operation, 
 						continue
 					}
 					// A token at its invoke: it may be applied from then on.
-					in.kind, in.cas, ret = kvToken, c.f == FKVCas, c.call
-					if c.f == FKVCas && in.resolved {
+					in.kind, in.cas, ret = kvToken, c.f == history.FKVCas, c.call
+					if c.f == history.FKVCas && in.resolved {
 						// Usable only when the key holds the expected value,
 						// which the model can tell only if that value cannot be
 						// written after the token (else: unconditional, weaker).

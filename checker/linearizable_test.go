@@ -88,11 +88,11 @@ func TestLinearizableRevMismatchStats(t *testing.T) {
 	// Other disagreements: a value read at the wrong rev, two writes on one
 	// rev, two reads of one unwritten rev.
 	var ops []history.Op
-	ops = append(ops, kvOp(0, FKVPut, 0, 1, kvv("x", "v1", 0), history.OK, kvv("x", "v1", 1), "")...)
-	ops = append(ops, kvOp(0, FKVPut, 2, 3, kvv("y", "w1", 0), history.OK, kvv("y", "w1", 1), "")...)
-	ops = append(ops, kvOp(1, FKVGet, 4, 5, kvv("x", "", 0), history.OK, kvv("x", "v1", 7), "")...)
-	ops = append(ops, kvOp(1, FKVGet, 6, 7, kvv("z", "", 0), history.OK, kvv("z", "u1", 9), "")...)
-	ops = append(ops, kvOp(1, FKVGet, 8, 9, kvv("z", "", 0), history.OK, kvv("z", "u2", 9), "")...)
+	ops = append(ops, kvOp(0, history.FKVPut, 0, 1, kvv("x", "v1", 0), history.OK, kvv("x", "v1", 1), "")...)
+	ops = append(ops, kvOp(0, history.FKVPut, 2, 3, kvv("y", "w1", 0), history.OK, kvv("y", "w1", 1), "")...)
+	ops = append(ops, kvOp(1, history.FKVGet, 4, 5, kvv("x", "", 0), history.OK, kvv("x", "v1", 7), "")...)
+	ops = append(ops, kvOp(1, history.FKVGet, 6, 7, kvv("z", "", 0), history.OK, kvv("z", "u1", 9), "")...)
+	ops = append(ops, kvOp(1, history.FKVGet, 8, 9, kvv("z", "", 0), history.OK, kvv("z", "u2", 9), "")...)
 	r := Linearizable{}.Check(context.Background(), index(ops))
 	st = linStats(t, r)
 	if r.Verdict != Invalid || st.RevMismatchCount != 3 {
@@ -146,10 +146,10 @@ func index(ops []history.Op) []history.Op {
 func TestLinearizableUnreadInfoExplainsFailedCas(t *testing.T) {
 	base := func(infoAt time.Duration) []history.Op {
 		var ops []history.Op
-		ops = append(ops, kvOp(0, FKVPut, 10, 20, kvv("x", "v1", 0), history.OK, kvv("x", "v1", 1), "")...)
-		ops = append(ops, kvOp(1, FKVGet, 25, 30, kvv("x", "", 0), history.OK, kvv("x", "v1", 1), "")...)
-		ops = append(ops, kvOp(2, FKVPut, infoAt, infoAt+100, kvv("x", "v2", 0), history.Info, nil, "timeout")...)
-		ops = append(ops, kvOp(1, FKVCas, 40, 50, kvcas("x", "v3", 1), history.Fail, nil, wrongLastSeq)...)
+		ops = append(ops, kvOp(0, history.FKVPut, 10, 20, kvv("x", "v1", 0), history.OK, kvv("x", "v1", 1), "")...)
+		ops = append(ops, kvOp(1, history.FKVGet, 25, 30, kvv("x", "", 0), history.OK, kvv("x", "v1", 1), "")...)
+		ops = append(ops, kvOp(2, history.FKVPut, infoAt, infoAt+100, kvv("x", "v2", 0), history.Info, nil, "timeout")...)
+		ops = append(ops, kvOp(1, history.FKVCas, 40, 50, kvcas("x", "v3", 1), history.Fail, nil, wrongLastSeq)...)
 		return index(ops)
 	}
 	r := Linearizable{}.Check(context.Background(), base(22))
@@ -168,14 +168,14 @@ func TestLinearizableUnreadInfoExplainsFailedCas(t *testing.T) {
 	}
 	// A never-completed put counts as indeterminate too.
 	ops := base(22)
-	ops = slices_delete(ops, func(o history.Op) bool { return o.F == FKVPut && o.Type == history.Info })
+	ops = slices_delete(ops, func(o history.Op) bool { return o.F == history.FKVPut && o.Type == history.Info })
 	if r := (Linearizable{}).Check(context.Background(), ops); r.Verdict != Valid {
 		t.Fatalf("pending put before the cas: %s: %s", r.Verdict, r.Message)
 	}
 	// A cas failing for another reason says nothing about the revision.
 	ops = base(60)
 	for i := range ops {
-		if ops[i].F == FKVCas && ops[i].Type == history.Fail {
+		if ops[i].F == history.FKVCas && ops[i].Type == history.Fail {
 			ops[i].Err = "nats: no responders available for request"
 		}
 	}
@@ -199,16 +199,16 @@ func slices_delete(ops []history.Op, drop func(history.Op) bool) []history.Op {
 func TestLinearizableUnreadInfoCasCondition(t *testing.T) {
 	h := func(infoF string, expect uint64) []history.Op {
 		var ops []history.Op
-		ops = append(ops, kvOp(0, FKVPut, 10, 20, kvv("x", "v1", 0), history.OK, kvv("x", "v1", 1), "")...)
-		ops = append(ops, kvOp(1, FKVGet, 21, 22, kvv("x", "", 0), history.OK, kvv("x", "v1", 1), "")...)
-		ops = append(ops, kvOp(0, FKVPut, 25, 30, kvv("x", "v2", 0), history.OK, kvv("x", "v2", 2), "")...)
-		ops = append(ops, kvOp(1, FKVGet, 31, 32, kvv("x", "", 0), history.OK, kvv("x", "v2", 2), "")...)
+		ops = append(ops, kvOp(0, history.FKVPut, 10, 20, kvv("x", "v1", 0), history.OK, kvv("x", "v1", 1), "")...)
+		ops = append(ops, kvOp(1, history.FKVGet, 21, 22, kvv("x", "", 0), history.OK, kvv("x", "v1", 1), "")...)
+		ops = append(ops, kvOp(0, history.FKVPut, 25, 30, kvv("x", "v2", 0), history.OK, kvv("x", "v2", 2), "")...)
+		ops = append(ops, kvOp(1, history.FKVGet, 31, 32, kvv("x", "", 0), history.OK, kvv("x", "v2", 2), "")...)
 		in := kvcas("x", "v3", expect)
-		if infoF == FKVPut {
+		if infoF == history.FKVPut {
 			in = kvv("x", "v3", 0)
 		}
 		ops = append(ops, kvOp(2, infoF, 35, 200, in, history.Info, nil, "timeout")...)
-		ops = append(ops, kvOp(1, FKVCas, 40, 50, kvcas("x", "v4", 2), history.Fail, nil, wrongLastSeq)...)
+		ops = append(ops, kvOp(1, history.FKVCas, 40, 50, kvcas("x", "v4", 2), history.Fail, nil, wrongLastSeq)...)
 		return index(ops)
 	}
 	for _, tt := range []struct {
@@ -217,10 +217,10 @@ func TestLinearizableUnreadInfoCasCondition(t *testing.T) {
 		expect uint64
 		want   Verdict
 	}{
-		{"stale cas", FKVCas, 1, Invalid},     // expected v1, long gone: it cannot have changed v2
-		{"current cas", FKVCas, 2, Valid},     // expected v2: it may have replaced it
-		{"unresolved cas", FKVCas, 77, Valid}, // unknown expectation: may have applied
-		{"put", FKVPut, 0, Valid},             // a put always may have
+		{"stale cas", history.FKVCas, 1, Invalid},     // expected v1, long gone: it cannot have changed v2
+		{"current cas", history.FKVCas, 2, Valid},     // expected v2: it may have replaced it
+		{"unresolved cas", history.FKVCas, 77, Valid}, // unknown expectation: may have applied
+		{"put", history.FKVPut, 0, Valid},             // a put always may have
 	} {
 		if r := (Linearizable{}).Check(context.Background(), h(tt.f, tt.expect)); r.Verdict != tt.want {
 			t.Errorf("%s: %s, want %s: %s", tt.name, r.Verdict, tt.want, r.Message)
@@ -231,28 +231,28 @@ func TestLinearizableUnreadInfoCasCondition(t *testing.T) {
 // An indeterminate put whose value is read was applied before the read.
 func TestLinearizableObservedInfo(t *testing.T) {
 	var ops []history.Op
-	ops = append(ops, kvOp(0, FKVPut, 10, 20, kvv("x", "v1", 0), history.OK, kvv("x", "v1", 1), "")...)
-	ops = append(ops, kvOp(1, FKVPut, 22, 100, kvv("x", "v2", 0), history.Info, nil, "timeout")...)
-	ops = append(ops, kvOp(2, FKVGet, 30, 40, kvv("x", "", 0), history.OK, kvv("x", "v2", 2), "")...)
+	ops = append(ops, kvOp(0, history.FKVPut, 10, 20, kvv("x", "v1", 0), history.OK, kvv("x", "v1", 1), "")...)
+	ops = append(ops, kvOp(1, history.FKVPut, 22, 100, kvv("x", "v2", 0), history.Info, nil, "timeout")...)
+	ops = append(ops, kvOp(2, history.FKVGet, 30, 40, kvv("x", "", 0), history.OK, kvv("x", "v2", 2), "")...)
 	// After reading v2, reading v1 again is stale: the info put cannot be
 	// "not applied" any more.
-	ops = append(ops, kvOp(2, FKVGet, 50, 60, kvv("x", "", 0), history.OK, kvv("x", "v1", 1), "")...)
+	ops = append(ops, kvOp(2, history.FKVGet, 50, 60, kvv("x", "", 0), history.OK, kvv("x", "v1", 1), "")...)
 	r := Linearizable{}.Check(context.Background(), index(ops))
 	if r.Verdict != Invalid {
 		t.Fatalf("%s: %s", r.Verdict, r.Message)
 	}
 	// Reading a value before its write was invoked is invalid too.
 	ops = nil
-	ops = append(ops, kvOp(2, FKVGet, 5, 8, kvv("x", "", 0), history.OK, kvv("x", "v2", 2), "")...)
-	ops = append(ops, kvOp(1, FKVPut, 22, 100, kvv("x", "v2", 0), history.Info, nil, "timeout")...)
+	ops = append(ops, kvOp(2, history.FKVGet, 5, 8, kvv("x", "", 0), history.OK, kvv("x", "v2", 2), "")...)
+	ops = append(ops, kvOp(1, history.FKVPut, 22, 100, kvv("x", "v2", 0), history.Info, nil, "timeout")...)
 	if r := (Linearizable{}).Check(context.Background(), index(ops)); r.Verdict != Invalid {
 		t.Fatalf("read from the future: %s: %s", r.Verdict, r.Message)
 	}
 }
 
 func TestLinearizableMalformedAndEmpty(t *testing.T) {
-	ops := index(kvOp(0, FKVPut, 10, 20, kvv("x", "v1", 0), history.OK, kvv("x", "v1", 1), ""))
-	ops = append(ops, history.Op{Index: 2, Process: 3, Type: history.OK, F: FKVGet, Value: kvv("x", "v9", 5), Time: 30})
+	ops := index(kvOp(0, history.FKVPut, 10, 20, kvv("x", "v1", 0), history.OK, kvv("x", "v1", 1), ""))
+	ops = append(ops, history.Op{Index: 2, Process: 3, Type: history.OK, F: history.FKVGet, Value: kvv("x", "v9", 5), Time: 30})
 	r := Linearizable{}.Check(context.Background(), ops)
 	if st := linStats(t, r); r.Verdict != Unknown || st.Malformed != 1 || !strings.Contains(r.Message, "malformed") {
 		t.Fatalf("%s %+v: %s", r.Verdict, st, r.Message)
@@ -317,14 +317,14 @@ func hardKV() []history.Op {
 		if i%2 == 0 {
 			typ, out = history.Info, nil
 		}
-		ops = append(ops, kvOp(i, FKVPut, time.Duration(i), time.Duration(1000+i), kvv("x", v, 0), typ, out, "")...)
+		ops = append(ops, kvOp(i, history.FKVPut, time.Duration(i), time.Duration(1000+i), kvv("x", v, 0), typ, out, "")...)
 		r := (i*7 + 3) % n
-		ops = append(ops, kvOp(n+i, FKVGet, time.Duration(2*i), time.Duration(1000+2*i),
+		ops = append(ops, kvOp(n+i, history.FKVGet, time.Duration(2*i), time.Duration(1000+2*i),
 			kvv("x", "", 0), history.OK, kvv("x", fmt.Sprintf("v%d", r), rev(r)), "")...)
-		ops = append(ops, kvOp(2*n+i, FKVCas, time.Duration(3*i), time.Duration(1000+3*i),
+		ops = append(ops, kvOp(2*n+i, history.FKVCas, time.Duration(3*i), time.Duration(1000+3*i),
 			kvcas("x", fmt.Sprintf("c%d", i), rev((i+5)%n)), history.Fail, nil, wrongLastSeq)...)
 	}
-	ops = append(ops, kvOp(3*n, FKVGet, 5000, 5010, kvv("x", "", 0), history.OK, kvv("x", "never", 999), "")...)
+	ops = append(ops, kvOp(3*n, history.FKVGet, 5000, 5010, kvv("x", "", 0), history.OK, kvv("x", "never", 999), "")...)
 	return index(ops)
 }
 
@@ -428,12 +428,12 @@ func (s *kvSim) start(c int, t int64) {
 	op := &simOp{client: c, process: s.process[c], key: fmt.Sprintf("k%d", s.rng.IntN(s.keys)), start: t}
 	op.value = fmt.Sprintf("%d-%d", op.process, s.counter[c])
 	s.counter[c]++
-	op.f = FKVGet
+	op.f = history.FKVGet
 	switch r := s.rng.IntN(10); {
 	case r < 3:
-		op.f = FKVPut
+		op.f = history.FKVPut
 	case r < 7:
-		op.f = FKVCas
+		op.f = history.FKVCas
 		op.expect = s.lastRev[c][op.key] // 0 (absent) when not known
 		if s.unresolved && s.rng.IntN(20) == 0 {
 			op.expect = 1_000_000 + uint64(s.rng.IntN(1000))
@@ -451,10 +451,10 @@ func (s *kvSim) start(c int, t int64) {
 		op.typ, op.err = history.Fail, "nats: no responders available for request"
 	}
 	in := map[string]any{"key": op.key}
-	if op.f != FKVGet {
+	if op.f != history.FKVGet {
 		in["value"] = op.value
 	}
-	if op.f == FKVCas {
+	if op.f == history.FKVCas {
 		in["expect_rev"] = op.expect
 	}
 	s.record(history.Op{Process: op.process, Type: history.Invoke, F: op.f, Value: in, Time: time.Duration(t)})
@@ -467,10 +467,10 @@ func (s *kvSim) start(c int, t int64) {
 // effect applies op at its linearization point.
 func (s *kvSim) effect(op *simOp) {
 	switch op.f {
-	case FKVGet:
+	case history.FKVGet:
 		op.outValue, op.outRev = s.state[op.key], s.stateRev[op.key]
 		return
-	case FKVCas:
+	case history.FKVCas:
 		if s.stateRev[op.key] != op.expect {
 			if op.typ == history.OK {
 				op.typ, op.err = history.Fail, wrongLastSeq
@@ -494,7 +494,7 @@ func (s *kvSim) complete(op *simOp) {
 	} else {
 		delete(s.lastRev[c], op.key)
 	}
-	if op.f == FKVGet && op.typ != history.OK {
+	if op.f == history.FKVGet && op.typ != history.OK {
 		h.Type = history.Info
 	}
 	s.record(h)
@@ -538,7 +538,7 @@ func referenceResult(h []history.Op) porcupine.CheckResult {
 	for _, c := range calls {
 		if c.typ == history.OK && c.rev != 0 {
 			v := c.value
-			if c.f == FKVGet {
+			if c.f == history.FKVGet {
 				v = c.outValue
 			}
 			if _, ok := revValue[c.rev]; !ok {
@@ -552,24 +552,24 @@ func referenceResult(h []history.Op) porcupine.CheckResult {
 		out := &kvOutput{key: c.key, value: c.outValue}
 		ret := c.ret
 		switch c.f {
-		case FKVGet:
+		case history.FKVGet:
 			if c.typ != history.OK {
 				continue
 			}
 			in.kind = kvGet
-		case FKVPut:
+		case history.FKVPut:
 			in.kind = kvPut
-		case FKVCas:
+		case history.FKVCas:
 			in.kind = kvCas
 			if c.hasExpect {
 				in.expect, in.resolved = revValue[c.expectRev]
 			}
 		}
-		if c.f != FKVGet {
+		if c.f != history.FKVGet {
 			switch c.typ {
 			case history.OK:
 			case history.Fail:
-				if c.f != FKVCas || !in.resolved || !casFailIsPrecondition(c.err) {
+				if c.f != history.FKVCas || !in.resolved || !casFailIsPrecondition(c.err) {
 					continue
 				}
 				out.failed = true
@@ -588,10 +588,10 @@ func mutateKV(h []history.Op, rng *rand.Rand) []history.Op {
 	var gets []int
 	for i, op := range h {
 		m, _ := op.Value.(map[string]any)
-		if op.Type == history.Invoke && op.F != FKVGet {
+		if op.Type == history.Invoke && op.F != history.FKVGet {
 			written[m["key"].(string)] = append(written[m["key"].(string)], m["value"].(string))
 		}
-		if op.Type == history.OK && op.F == FKVGet {
+		if op.Type == history.OK && op.F == history.FKVGet {
 			gets = append(gets, i)
 		}
 	}
@@ -673,7 +673,7 @@ func TestLinearizableLargeValid(t *testing.T) {
 		if op.Type != history.OK || m["key"] != "k0" {
 			continue
 		}
-		if op.F == FKVGet {
+		if op.F == history.FKVGet {
 			last = i
 		} else if first == "" {
 			first = m["value"].(string)
@@ -701,11 +701,11 @@ func TestLinearizableLargeValid(t *testing.T) {
 func TestLinearizableInFlightConflictIsNoPrecondition(t *testing.T) {
 	h := func(err string) []history.Op {
 		var ops []history.Op
-		ops = append(ops, kvOp(0, FKVPut, 10, 20, kvv("x", "v1", 0), history.OK, kvv("x", "v1", 1), "")...)
-		ops = append(ops, kvOp(1, FKVGet, 25, 30, kvv("x", "", 0), history.OK, kvv("x", "v1", 1), "")...)
+		ops = append(ops, kvOp(0, history.FKVPut, 10, 20, kvv("x", "v1", 0), history.OK, kvv("x", "v1", 1), "")...)
+		ops = append(ops, kvOp(1, history.FKVGet, 25, 30, kvv("x", "", 0), history.OK, kvv("x", "v1", 1), "")...)
 		// The revision is 1 for the whole cas: a precondition failure is a lie.
-		ops = append(ops, kvOp(1, FKVCas, 40, 50, kvcas("x", "v3", 1), history.Fail, nil, err)...)
-		ops = append(ops, kvOp(2, FKVGet, 60, 70, kvv("x", "", 0), history.OK, kvv("x", "v1", 1), "")...)
+		ops = append(ops, kvOp(1, history.FKVCas, 40, 50, kvcas("x", "v3", 1), history.Fail, nil, err)...)
+		ops = append(ops, kvOp(2, history.FKVGet, 60, 70, kvv("x", "", 0), history.OK, kvv("x", "v1", 1), "")...)
 		return index(ops)
 	}
 	conflict := "nats: nats: API error: code=400 err_code=10164 description=wrong last sequence"

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"jetstorm/clusters"
 )
 
 // Corruption faults really change store files of a stopped node, and the
@@ -106,7 +104,6 @@ func TestCorruption(t *testing.T) {
 			t.Errorf("no chunk rolled back: %v", inj.Params["chunks"])
 		}
 	})
-	_ = clusters.ServerVersion
 }
 
 func bitsSet(b byte) (n int) {

@@ -10,9 +10,9 @@ import (
 	"jetstorm/clusters"
 )
 
-// Partition cuts route links between nodes: every byte on a cut link is
-// dropped silently by jetstorm's link proxies (no reset, like a pulled
-// cable); healing restores every cut link. Shapes:
+// Partition cuts route links between nodes: jetstorm's link proxies stop
+// passing bytes on a cut link, silently (no reset, like a pulled cable;
+// see clusters.Link.Cut); healing restores every cut link. Shapes:
 //   - isolate: the target nodes (default one) from the rest
 //   - halves:  a random minority | majority split
 //   - bridge:  two sides that share one node, which still sees both

@@ -51,6 +51,10 @@ const (
 	FFault   = "fault"   // fault start (invoke) and end (ok/info); Value describes it
 	FNote    = "note"    // a remark for people reading the history; checkers ignore it
 
+	FKVPut = "kv-put" // kv workload: put; Value {key, value}, ok adds rev
+	FKVGet = "kv-get" // kv workload: get; ok Value {key, value, rev}
+	FKVCas = "kv-cas" // kv workload: update with expect_rev
+
 	FNodeRead  = "node-read"  // per-node read: ok; Node, Value (the string read from that node's copy), Seq
 	FNodeDrain = "node-drain" // per-node drain of Node: invoke, then ok (complete) or fail/info (incomplete)
 )

@@ -22,7 +22,7 @@ func progress(ctx context.Context, total time.Duration, rec *history.Recorder, w
 	done := make(chan struct{})
 	status := func() string {
 		acked := rec.Count(history.FPublish, history.OK)
-		for _, f := range []string{"kv-put", "kv-get", "kv-cas"} {
+		for _, f := range []string{history.FKVPut, history.FKVGet, history.FKVCas} {
 			acked += rec.Count(f, history.OK)
 		}
 		active := rec.Count(history.FFault, history.Invoke) - rec.Count(history.FFault, history.OK) - rec.Count(history.FFault, history.Info)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"jetstorm/faults"
 )
 
 // The value types below parse themselves from YAML scalars. Their YAML
@@ -120,10 +122,10 @@ func (s SyncInterval) String() string {
 // config file, or "" when unset. Durations are quoted: the config lexer
 // reads a bare "1m" as the size 1000000 and rejects a bare "1.5s".
 func (s SyncInterval) ConfString() string {
-	if s.d > 0 {
-		return strconv.Quote(s.String())
+	if s.IsZero() {
+		return ""
 	}
-	return s.String()
+	return faults.SyncIntervalConf(s.String())
 }
 
 func parseSyncInterval(s string) (SyncInterval, error) {

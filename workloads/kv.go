@@ -5,21 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"jetstorm/clusters"
 	"jetstorm/history"
-)
-
-// History function names of the KV workload (see checker.Linearizable).
-const (
-	FKVPut = "kv-put"
-	FKVGet = "kv-get"
-	FKVCas = "kv-cas"
 )
 
 // KVClient is what the KV workload does against a bucket. Tests wrap it to
@@ -66,15 +57,11 @@ func (w *KV) Name() string   { return "kv" }
 func (w *KV) Stream() string { return "KV_" + w.o.Bucket }
 
 func (w *KV) Setup(ctx context.Context, c clusters.Cluster) error {
-	nc, err := nats.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.MaxReconnects(-1))
-	if err != nil {
-		return fmt.Errorf("kv setup: connect: %w", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	nc, js, err := connectAll(c, "kv setup")
 	if err != nil {
 		return err
 	}
+	defer nc.Close()
 	storage := jetstream.FileStorage
 	if w.o.Memory {
 		storage = jetstream.MemoryStorage
@@ -102,27 +89,6 @@ func (w *KV) Setup(ctx context.Context, c clusters.Cluster) error {
 		_, err = js.UpdateStream(ctx, cfg)
 		return err
 	})
-}
-
-// retry runs f with a 5 s deadline per attempt until it succeeds or ctx ends.
-func retry(ctx context.Context, what string, f func(context.Context) error) error {
-	for {
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := f(actx)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.Code == 400 {
-			return fmt.Errorf("%s: %w", what, err) // a bad request stays bad: do not retry
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
 }
 
 type natsKV struct{ kv jetstream.KeyValue }
@@ -157,15 +123,11 @@ func (w *KV) Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder)
 }
 
 func (w *KV) client(ctx context.Context, rec *history.Recorder, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
-	nc, err := connect(node.ClientURL(), fmt.Sprintf("jetstorm-kv-%d", id))
-	if err != nil {
-		return fmt.Errorf("kv client %d: connect %s: %w", id, node.Name(), err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	nc, js, err := connectPinned(node, fmt.Sprintf("jetstorm-kv-%d", id))
 	if err != nil {
 		return err
 	}
+	defer nc.Close()
 	var kvc KVClient
 	if err := retry(ctx, "kv bind", func(ctx context.Context) error {
 		kv, err := js.KeyValue(ctx, w.o.Bucket)
@@ -187,20 +149,20 @@ func (w *KV) client(ctx context.Context, rec *history.Recorder, node clusters.No
 		key := fmt.Sprintf("k%d", rng.IntN(w.o.Keys))
 		value := fmt.Sprintf("%d-%d", process, counter)
 		counter++
-		f := FKVGet
+		f := history.FKVGet
 		switch r := rng.IntN(10); {
 		case r < 3:
-			f = FKVPut
+			f = history.FKVPut
 		case r < 6:
 			if _, ok := lastRev[key]; ok {
-				f = FKVCas
+				f = history.FKVCas
 			}
 		}
 		in := map[string]any{"key": key}
-		if f != FKVGet {
+		if f != history.FKVGet {
 			in["value"] = value
 		}
-		if f == FKVCas {
+		if f == history.FKVCas {
 			in["expect_rev"] = lastRev[key]
 		}
 		// Unlike the queue workload, the invoke is stamped when the op is
@@ -212,20 +174,20 @@ func (w *KV) client(ctx context.Context, rec *history.Recorder, node clusters.No
 		out := map[string]any{"key": key}
 		var rev uint64
 		switch f {
-		case FKVGet:
+		case history.FKVGet:
 			var v string
 			v, rev, err = kvc.Get(octx, key)
 			out["value"] = v
-		case FKVPut:
+		case history.FKVPut:
 			rev, err = kvc.Put(octx, key, value)
 			out["value"] = value
-		case FKVCas:
+		case history.FKVCas:
 			rev, err = kvc.Update(octx, key, value, lastRev[key])
 			out["value"] = value
 		}
 		cancel()
 		op := history.Op{Process: process, Type: Classify(err), F: f, Value: out, Node: node.Name()}
-		if f == FKVGet && op.Type == history.Fail {
+		if f == history.FKVGet && op.Type == history.Fail {
 			op.Type = history.Info // a failed read is simply no information
 		}
 		if err != nil {
@@ -248,15 +210,11 @@ func (w *KV) client(ctx context.Context, rec *history.Recorder, node clusters.No
 // Drain reads every key once more after healing (recorded as gets, so the
 // check sees the final state).
 func (w *KV) Drain(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
-	nc, err := nats.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.MaxReconnects(-1))
-	if err != nil {
-		return fmt.Errorf("kv drain: connect: %w", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	nc, js, err := connectAll(c, "kv drain")
 	if err != nil {
 		return err
 	}
+	defer nc.Close()
 	var kv jetstream.KeyValue
 	if err := retry(ctx, "kv drain bind", func(ctx context.Context) error {
 		kv, err = js.KeyValue(ctx, w.o.Bucket)
@@ -269,7 +227,7 @@ func (w *KV) Drain(ctx context.Context, c clusters.Cluster, rec *history.Recorde
 	for i := 0; i < w.o.Keys; i++ {
 		key := fmt.Sprintf("k%d", i)
 		p := -1000 - i // one process per final read
-		rec.Record(history.Op{Process: p, Type: history.Invoke, F: FKVGet, Value: map[string]any{"key": key}})
+		rec.Record(history.Op{Process: p, Type: history.Invoke, F: history.FKVGet, Value: map[string]any{"key": key}})
 		var v string
 		var rev uint64
 		err := retry(ctx, "kv final read", func(ctx context.Context) error {
@@ -277,11 +235,11 @@ func (w *KV) Drain(ctx context.Context, c clusters.Cluster, rec *history.Recorde
 			return err
 		})
 		if err != nil {
-			rec.Record(history.Op{Process: p, Type: history.Info, F: FKVGet, Value: map[string]any{"key": key}, Err: err.Error()})
+			rec.Record(history.Op{Process: p, Type: history.Info, F: history.FKVGet, Value: map[string]any{"key": key}, Err: err.Error()})
 			rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FDrain, Err: err.Error()})
 			return err
 		}
-		rec.Record(history.Op{Process: p, Type: history.OK, F: FKVGet, Value: map[string]any{"key": key, "value": v, "rev": rev}})
+		rec.Record(history.Op{Process: p, Type: history.OK, F: history.FKVGet, Value: map[string]any{"key": key, "value": v, "rev": rev}})
 	}
 	rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FDrain})
 	return nil

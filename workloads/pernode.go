@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -24,15 +23,11 @@ import (
 // store. Each node's read is bracketed by node-drain ops; it is incomplete
 // (info) if the node could not lead or leadership moved during the read.
 func (q *Queue) DrainNodes(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
-	nc, err := nats.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
-	if err != nil {
-		return fmt.Errorf("per-node drain: connect: %w", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	nc, js, err := connectAll(c, "per-node drain")
 	if err != nil {
 		return err
 	}
+	defer nc.Close()
 	info, err := q.info(ctx, js)
 	if err != nil {
 		return fmt.Errorf("per-node drain: %w", err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -44,15 +43,11 @@ func (q *Queue) Stream() string  { return q.o.Stream }
 func (q *Queue) subject() string { return q.o.Stream + ".queue" }
 
 func (q *Queue) Setup(ctx context.Context, c clusters.Cluster) error {
-	nc, err := nats.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.MaxReconnects(-1))
-	if err != nil {
-		return fmt.Errorf("queue setup: connect: %w", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	nc, js, err := connectAll(c, "queue setup")
 	if err != nil {
 		return err
 	}
+	defer nc.Close()
 	storage := jetstream.FileStorage
 	if q.o.Memory {
 		storage = jetstream.MemoryStorage
@@ -92,15 +87,11 @@ func (q *Queue) Run(ctx context.Context, c clusters.Cluster, rec *history.Record
 }
 
 func (q *Queue) client(ctx context.Context, rec *history.Recorder, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
-	nc, err := connect(node.ClientURL(), fmt.Sprintf("jetstorm-queue-%d", id))
-	if err != nil {
-		return fmt.Errorf("client %d: connect %s: %w", id, node.Name(), err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	nc, js, err := connectPinned(node, fmt.Sprintf("jetstorm-queue-%d", id))
 	if err != nil {
 		return err
 	}
+	defer nc.Close()
 	process, counter := id, 0
 	var pad []byte
 	for ; next.Before(end); next = next.Add(interval) {
@@ -163,15 +154,11 @@ func (q *Queue) Drain(ctx context.Context, c clusters.Cluster, rec *history.Reco
 }
 
 func (q *Queue) drain(ctx context.Context, c clusters.Cluster, rec *history.Recorder) (int, error) {
-	nc, err := nats.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
-	if err != nil {
-		return 0, fmt.Errorf("drain: connect: %w", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	nc, js, err := connectAll(c, "drain")
 	if err != nil {
 		return 0, err
 	}
+	defer nc.Close()
 	read := 0
 	var nextSeq uint64 = 1 // resume point if a consumer fails midway
 	var lastErr error

@@ -5,6 +5,8 @@ package workloads
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -109,4 +111,54 @@ func waitDue(ctx context.Context, due time.Time) bool {
 		}
 	}
 	return ctx.Err() == nil
+}
+
+// retry runs f with a 5 s deadline per attempt until it succeeds or ctx ends.
+func retry(ctx context.Context, what string, f func(context.Context) error) error {
+	for {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := f(actx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.Code == 400 {
+			return fmt.Errorf("%s: %w", what, err) // a bad request stays bad: do not retry
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// connectAll opens a client connection that may use any node (setup and
+// drains, not the pinned clients).
+func connectAll(c clusters.Cluster, what string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := nats.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: connect: %w", what, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, js, nil
+}
+
+// connectPinned opens a pinned client's connection (see connect).
+func connectPinned(node clusters.Node, name string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := connect(node.ClientURL(), name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: connect %s: %w", name, node.Name(), err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, js, nil
 }
