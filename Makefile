@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/jetstorm
 SCENARIO ?= scenarios/smoke.yaml
 
-.PHONY: build run test test-short bench bench-go vet clean
+.PHONY: build run test test-short bench bench-go bench-vs-nats vet clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/jetstorm
@@ -33,6 +33,13 @@ bench: build
 # Micro-benchmarks of the checkers and the power-loss filesystem.
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./checker/ ./powerfs/
+
+# jetstorm's generator against `nats bench js pub async` on the same cluster.
+# NATS is a natscli binary you built yourself; ARGS = NODES REPLICAS STORAGE
+# ROUNDS (default 1 1 memory 5: the generator's ceiling).
+bench-vs-nats: build
+	@test -n "$(NATS)" || { echo "usage: make bench-vs-nats NATS=/path/to/nats [ARGS='3 3 file 5']"; exit 3; }
+	scripts/vs-nats-bench.sh $(NATS) $(ARGS)
 
 clean:
 	rm -rf bin

@@ -122,7 +122,14 @@ func (c *ProcessCluster) configure() error {
 			Name: n.name, Cluster: o.Name, ClientPort: n.clientPort, HTTPPort: n.httpPort,
 			RoutePort: n.routePort, StoreDir: n.StoreDir(), SyncInterval: o.SyncInterval,
 		}
+		// A single node runs standalone JetStream: a cluster block whose
+		// only route is the node itself leaves the meta layer "recovering"
+		// for ever.
 		for _, peer := range c.nodes {
+			if len(c.nodes) == 1 {
+				conf.Cluster = ""
+				break
+			}
 			if !o.LinkProxies {
 				conf.Routes = append(conf.Routes, fmt.Sprintf("nats-route://127.0.0.1:%d", peer.routePort))
 				continue
@@ -137,7 +144,7 @@ func (c *ProcessCluster) configure() error {
 			c.links[[2]string{n.name, peer.name}] = l
 			conf.Routes = append(conf.Routes, "nats-route://"+l.Addr())
 		}
-		if o.LinkProxies {
+		if o.LinkProxies && conf.Cluster != "" {
 			sk, err := newSink()
 			if err != nil {
 				return err
@@ -240,7 +247,7 @@ func (c *ProcessCluster) Close(ctx context.Context) error {
 
 // NodeConfig is what a node's nats-server config file says.
 type NodeConfig struct {
-	Name, Cluster                   string
+	Name, Cluster                   string // Cluster "" = standalone (no cluster block)
 	ClientPort, HTTPPort, RoutePort int
 	StoreDir                        string
 	SyncInterval                    string // "" = server default
@@ -263,6 +270,9 @@ func (nc NodeConfig) Render() string {
 		fmt.Fprintf(&b, "  sync_interval: %s\n", nc.SyncInterval)
 	}
 	fmt.Fprintf(&b, "}\n")
+	if nc.Cluster == "" {
+		return b.String() // standalone
+	}
 	fmt.Fprintf(&b, "cluster {\n  name: %s\n  listen: 127.0.0.1:%d\n", nc.Cluster, nc.RoutePort)
 	if nc.Advertise != "" {
 		fmt.Fprintf(&b, "  advertise: %q\n", nc.Advertise)

@@ -7,6 +7,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestMain(m *testing.M) {
@@ -85,4 +88,40 @@ func alive(pid int) bool {
 		return false
 	}
 	return syscall.Kill(pid, 0) == nil
+}
+
+// One node is a standalone JetStream server (no cluster block): it becomes
+// healthy and takes an R1 stream.
+func TestProcessClusterSingleNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real node; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := StartProcess(ctx, ProcessOptions{Dir: t.TempDir(), Nodes: 1, LinkProxies: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	if err := c.WaitHealthy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(c.Nodes()[0].(*ProcessNode).conf.Render(), "cluster {") {
+		t.Fatal("a single node must run without a cluster block")
+	}
+	nc, err := nats.Connect(c.Nodes()[0].ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "s", Subjects: []string{"s"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "s", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
 }

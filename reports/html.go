@@ -165,7 +165,7 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 			d.Sweep = append(d.Sweep, sweepRow{Value: row.Value, Throughput: fmtF(row.Throughput, 1),
 				P50: fmtF(row.PubAck.P50, 3), P99: fmtF(row.PubAck.P99, 3), P999: fmtF(row.PubAck.P999, 3),
 				E2EP99: fmtF(row.E2E.P99, 3), Errors: strconv.FormatInt(row.Errors, 10),
-				Acked: strconv.Itoa(row.Acked), Lost: strconv.Itoa(row.Lost),
+				Acked: strconv.FormatInt(row.Acked, 10), Lost: row.LostText(),
 				Verdict: string(row.Verdict), Message: row.Message})
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,9 +54,17 @@ type SweepRow struct {
 	E2E        workloads.Latency `json:"e2e"`
 	Errors     int64             `json:"errors,omitempty"`
 	Verdict    checker.Verdict   `json:"verdict,omitempty"`
-	Acked      int               `json:"acked,omitempty"` // queue runs: acknowledged publishes
-	Lost       int               `json:"lost,omitempty"`  // queue runs: of which lost
+	Acked      int64             `json:"acked"`          // acknowledged publishes
+	Lost       *int              `json:"lost,omitempty"` // of which lost; nil: no lost-write check (bench)
 	Message    string            `json:"message,omitempty"`
+}
+
+// LostText is the lost count, or "-" for a run without a lost-write check.
+func (r SweepRow) LostText() string {
+	if r.Lost == nil {
+		return "-"
+	}
+	return strconv.Itoa(*r.Lost)
 }
 
 // Capacity is capacity.json: a stepped bench run searching for the highest

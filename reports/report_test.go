@@ -566,9 +566,10 @@ func TestFaultWindows(t *testing.T) {
 func TestWriteSweepDir(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	four := 4
 	writeJSONFile(t, filepath.Join(dir, SweepFile), Sweep{Key: "sync_interval", Rows: []SweepRow{
 		{Value: "always", Throughput: 800, PubAck: lat(3), Verdict: checker.Valid, Acked: 100},
-		{Value: "2m", Throughput: 6000, PubAck: lat(0.8), Verdict: checker.Invalid, Acked: 100, Lost: 4, Message: "LOST 4"},
+		{Value: "2m", Throughput: 6000, PubAck: lat(0.8), Verdict: checker.Invalid, Acked: 100, Lost: &four, Message: "LOST 4"},
 	}})
 	for _, sub := range []string{"sync_interval=always", "sync_interval=2m"} {
 		src := writeRunDir(t, synthHistory(sub == "sync_interval=2m"))

@@ -67,10 +67,10 @@ func (p *SweepPlan) Run(ctx context.Context, dir string, o RunOptions, table io.
 		row := reports.SweepRow{Value: p.Values[i], Throughput: r.ThroughputAckedPerS, Verdict: r.Verdict,
 			PubAck: r.PublishLatencyMs}
 		if r.Queue != nil {
-			row.Acked, row.Lost = r.Queue.Acked, r.Queue.Lost
+			row.Acked, row.Lost = int64(r.Queue.Acked), &r.Queue.Lost
 		}
 		if b := r.Bench; b != nil {
-			row.Errors = b.Errors
+			row.Acked, row.Errors = b.Acked, b.Errors
 			if n := len(b.Steps); n > 0 {
 				row.E2E = b.Steps[n-1].E2E
 			}
@@ -101,8 +101,8 @@ func PrintSweep(w io.Writer, sw *reports.Sweep) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "%s\tverdict\tacked/s\tp50 ms\tp99 ms\tp99.9 ms\te2e p99 ms\tacked\tlost\t\n", sw.Key)
 	for _, r := range sw.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%d\t\n", r.Value, r.Verdict, r.Throughput,
-			r.PubAck.P50, r.PubAck.P99, r.PubAck.P999, r.E2E.P99, r.Acked, r.Lost)
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%s\t\n", r.Value, r.Verdict, r.Throughput,
+			r.PubAck.P50, r.PubAck.P99, r.PubAck.P999, r.E2E.P99, r.Acked, r.LostText())
 	}
 	tw.Flush()
 }

@@ -27,6 +27,8 @@ type rawPublisher struct {
 	done    func(sent int64, err error)
 	timeout time.Duration
 
+	buf []byte // the payload being sent; publish is called by one goroutine
+
 	mu    sync.Mutex
 	slots []rawSlot
 	free  []int
@@ -37,6 +39,7 @@ type rawPublisher struct {
 type rawSlot struct {
 	busy  bool
 	gen   uint64
+	reply string    // "<inbox>.<slot>.<gen>", built again only when gen changes
 	sent  int64     // intended send time, for the latency
 	since time.Time // actual send, for the ack timeout
 }
@@ -73,34 +76,49 @@ func (p *rawPublisher) publish(subject string, data []byte, sent int64) error {
 	s := p.free[len(p.free)-1]
 	p.free = p.free[:len(p.free)-1]
 	sl := &p.slots[s]
-	sl.gen++
+	if sl.reply == "" {
+		sl.reply = p.prefix + strconv.Itoa(s) + "." + strconv.FormatUint(sl.gen, 10)
+	}
 	sl.busy, sl.sent, sl.since = true, sent, time.Now()
-	gen := sl.gen
+	gen, reply := sl.gen, sl.reply
 	p.mu.Unlock()
 
-	d := make([]byte, len(data)) // the send time rides in the first 8 bytes
-	copy(d, data)
-	binary.BigEndian.PutUint64(d, uint64(sent))
-	reply := p.prefix + strconv.Itoa(s) + "." + strconv.FormatUint(gen, 10)
-	if err := p.nc.PublishRequest(subject, reply, d); err != nil {
-		p.release(s, gen)
+	// The client copies the payload into its write buffer before Publish
+	// returns, so one buffer serves every message.
+	p.buf = append(p.buf[:0], data...)
+	binary.BigEndian.PutUint64(p.buf, uint64(sent)) // the send time rides in the first 8 bytes
+	if err := p.nc.PublishRequest(subject, reply, p.buf); err != nil {
+		p.release(s, gen, true)
 		return err
 	}
 	return nil
 }
 
 // release frees slot s if it still holds generation gen; it returns the
-// slot's send time and whether it did.
-func (p *rawPublisher) release(s int, gen uint64) (int64, bool) {
+// slot's send time and whether it did. A slot released without its ack
+// (timeout, failed send) moves to the next generation, so a late ack for
+// the old message cannot complete the slot's next one; a slot released by
+// its ack keeps its generation (one ack per publish) and its reply subject.
+func (p *rawPublisher) release(s int, gen uint64, unacked bool) (int64, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	sl := &p.slots[s]
 	if !sl.busy || sl.gen != gen {
 		return 0, false // a late ack for a publish already timed out
 	}
-	sl.busy = false
-	p.free = append(p.free, s)
+	p.free1(s, unacked)
 	return sl.sent, true
+}
+
+// free1 frees slot s; p.mu is held.
+func (p *rawPublisher) free1(s int, unacked bool) {
+	sl := &p.slots[s]
+	sl.busy = false
+	if unacked {
+		sl.gen++
+		sl.reply = ""
+	}
+	p.free = append(p.free, s)
 }
 
 // ack handles one PubAck (or a no-responders status) on the reply inbox.
@@ -115,7 +133,7 @@ func (p *rawPublisher) ack(m *nats.Msg) {
 	if err1 != nil || err2 != nil || s < 0 || s >= len(p.slots) {
 		return
 	}
-	sent, ok := p.release(s, gen)
+	sent, ok := p.release(s, gen, false)
 	if !ok {
 		return
 	}
@@ -158,9 +176,8 @@ func (p *rawPublisher) sweep() {
 			p.mu.Lock()
 			for s := range p.slots {
 				if sl := &p.slots[s]; sl.busy && now.Sub(sl.since) > p.timeout {
-					sl.busy = false
-					p.free = append(p.free, s)
 					late = append(late, sl.sent)
+					p.free1(s, true)
 				}
 			}
 			p.mu.Unlock()

@@ -84,3 +84,43 @@ func TestRawPublisherOutcomes(t *testing.T) {
 		t.Errorf("publish nobody acks: %v, want the ack timeout", got[5])
 	}
 }
+
+// An ack that comes after its publish timed out must not complete the next
+// publish that reuses the slot.
+func TestRawPublisherLateAck(t *testing.T) {
+	url := runBenchServer(t)
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.Subscribe("slow", func(m *nats.Msg) {
+		go func() { time.Sleep(300 * time.Millisecond); m.Respond([]byte(`{"stream":"S","seq":1}`)) }()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nc.Subscribe("silent", func(*nats.Msg) {}); err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+	res := make(chan error, 4)
+	p, err := newRawPublisher(0, url, 1, 150*time.Millisecond, func(sent int64, err error) { res <- err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	if err := p.publish("slow", make([]byte, 16), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-res; !errors.Is(err, errAckTimeout) {
+		t.Fatalf("first publish: %v, want the ack timeout", err)
+	}
+	// The window is 1: this publish gets the timed-out publish's slot back
+	// (the slot list is a stack) while that publish's ack is still coming.
+	if err := p.publish("silent", make([]byte, 16), 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-res; !errors.Is(err, errAckTimeout) {
+		t.Fatalf("second publish: %v, want the ack timeout (the late ack of the first completed it)", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -86,6 +87,30 @@ the cluster never healed, the drain timed out, or the run was interrupted),
 3 usage or configuration error.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	// --cpuprofile is for jetstorm's developers: where does the generator
+	// spend its CPU (docs/benchmarks.md).
+	var cpuprofile string
+	root.PersistentFlags().StringVar(&cpuprofile, "cpuprofile", "", "write a Go CPU profile of this process to `FILE`")
+	_ = root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if cpuprofile == "" {
+			return nil
+		}
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return usageErr(fmt.Errorf("--cpuprofile: %w", err))
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return usageErr(fmt.Errorf("--cpuprofile: %w", err))
+		}
+		return nil
+	}
+	root.PersistentPostRun = func(*cobra.Command, []string) {
+		if cpuprofile != "" {
+			pprof.StopCPUProfile()
+		}
 	}
 	root.AddCommand(newRunCmd(), newBenchCmd(), newCheckCmd(), newReportCmd(), newCompareCmd(), newClusterCmd(), newNodeCmd(), newPowerFSCmd(), newVersionCmd())
 	return root
@@ -368,7 +393,11 @@ Point other tools at it, or a scenario with
 			for _, n := range c.Nodes() {
 				mon = append(mon, n.MonitorURL())
 			}
-			fmt.Printf("cluster up (nats-server %s, %d nodes, dir %s)\n", clusters.ServerVersion, nodes, dir)
+			plural := "s"
+			if nodes == 1 {
+				plural = ""
+			}
+			fmt.Printf("cluster up (nats-server %s, %d node%s, dir %s)\n", clusters.ServerVersion, nodes, plural, dir)
 			fmt.Printf("urls: [%s]\nmonitor_urls: [%s]\n", strings.Join(clusters.ClientURLs(c), ", "), strings.Join(mon, ", "))
 			fmt.Printf("NATS_URL=%s\nCtrl-C to stop.\n", strings.Join(clusters.ClientURLs(c), ","))
 			<-ctx.Done()

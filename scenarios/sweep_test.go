@@ -1,0 +1,31 @@
+package scenarios
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"jetstorm/checker"
+	"jetstorm/reports"
+)
+
+// A queue row shows its lost count; a bench row, which has no lost-write
+// check, shows "-" rather than a zero nobody measured.
+func TestPrintSweepLost(t *testing.T) {
+	lost := 59
+	var b bytes.Buffer
+	PrintSweep(&b, &reports.Sweep{Key: "cluster.sync_interval", Rows: []reports.SweepRow{
+		{Value: "1s", Verdict: checker.Invalid, Acked: 16313, Lost: &lost},
+		{Value: "2m", Verdict: checker.Valid, Acked: 120000},
+	}})
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want a header and 2 rows:\n%s", b.String())
+	}
+	if f := strings.Fields(lines[1]); f[len(f)-2] != "16313" || f[len(f)-1] != "59" {
+		t.Errorf("queue row: %q", lines[1])
+	}
+	if f := strings.Fields(lines[2]); f[len(f)-2] != "120000" || f[len(f)-1] != "-" {
+		t.Errorf("bench row: %q", lines[2])
+	}
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Publish throughput of jetstorm's bench generator against `nats bench js pub
+# async` on the same cluster, same payload (128 B), 4 publishers, 256 publishes
+# in flight each, taking turns, ROUNDS rounds each. Prints every round, the
+# CPU each client used per message, the medians and their ratio.
+#
+#   scripts/vs-nats-bench.sh NATS_BIN [NODES REPLICAS STORAGE ROUNDS]
+#   e.g. scripts/vs-nats-bench.sh ~/natscli/nats 1 1 memory 5
+#
+# NATS_BIN is a natscli binary you built yourself (natscli is not part of
+# jetstorm). Needs bin/jetstorm (make build). Starts its own cluster with
+# `jetstorm cluster` and stops it (by pid) on exit.
+set -euo pipefail
+NATS=${1:?usage: $0 NATS_BIN [NODES REPLICAS STORAGE ROUNDS]}
+NODES=${2:-1} R=${3:-1} S=${4:-memory} ROUNDS=${5:-5}
+MSGS=${MSGS:-800000}    # per nats bench round (all clients)
+RATE=${RATE:-250000}    # jetstorm's offered rate: far above what the cluster takes
+SECS=${SECS:-8}         # jetstorm's step length
+JS=$(cd "$(dirname "$0")/.." && pwd)/bin/jetstorm
+[[ -x $NATS ]] || { echo "$0: $NATS: not an executable" >&2; exit 3; }
+[[ -x $JS ]] || { echo "$0: $JS missing: run make build" >&2; exit 3; }
+work=$(mktemp -d)
+cpid=
+cleanup() { [[ -n $cpid ]] && kill -INT "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+"$JS" cluster --nodes "$NODES" --dir "$work/cluster" >"$work/cluster.log" 2>&1 &
+cpid=$!
+for _ in $(seq 120); do grep -q '^NATS_URL=' "$work/cluster.log" && break; sleep 0.5; done
+export NATS_URL=$(sed -n 's/^NATS_URL=//p' "$work/cluster.log")
+[[ -n $NATS_URL ]] || { cat "$work/cluster.log" >&2; exit 2; }
+urls=$(sed -n 's/^urls: //p' "$work/cluster.log")
+nodepids=$(pgrep -f -- "node --config $work/cluster/" | tr '\n' ' ')
+cat >"$work/vs.yaml" <<EOY
+name: vs-nats-bench
+cluster: {backend: external, urls: $urls}
+stream: {replicas: $R, storage: $S}
+workload: {type: bench, publishers: 4, consumers: 0, payload: 128B, window: 256, steps: [{rate: $RATE, duration: ${SECS}s}]}
+EOY
+
+ticks() { local t=0 u s; for p in $nodepids; do read -r u s < <(cut -d' ' -f14,15 "/proc/$p/stat"); t=$((t+u+s)); done; echo "$t"; }
+# run LABEL CMD...: runs CMD, prints "CLIENT_CPU_S SERVER_CPU_S".
+run() {
+	local label=$1; shift
+	local s0 s1 c
+	s0=$(ticks)
+	c=$( { TIMEFORMAT='%U %S'; time "$@" >"$work/$label.out" 2>&1; } 2>&1 ) || { cat "$work/$label.out" >&2; exit 2; }
+	s1=$(ticks)
+	echo "$c" | awk -v s=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" '{printf "%.2f %.2f\n", $1 + $2, s / hz}'
+}
+
+echo "cluster: $NODES node(s), stream R$R $S, 4 publishers, 128 B, window 256, $ROUNDS rounds each; $($JS version 2>/dev/null | head -1)"
+echo "(CPU per message: the client's own, then the cluster's while that client ran)"
+printf '%-6s %12s %12s %12s %12s %12s %12s\n' round "nats msgs/s" "client µs" "server µs" "jetstorm/s" "client µs" "server µs"
+nb=() js=()
+for i in $(seq "$ROUNDS"); do
+	"$NATS" stream rm bench -f >/dev/null 2>&1 || true
+	read -r ncpu nsrv < <(run nb "$NATS" bench js pub async bench.nb --clients 4 --msgs "$MSGS" --size 128B --batch 256 --create --replicas "$R" --storage "$S" --purge --no-progress)
+	n=$(grep -o 'aggregated stats: [0-9,]*' "$work/nb.out" | grep -o '[0-9,]*$' | tr -d ,)
+	"$NATS" stream rm benchstream -f >/dev/null 2>&1 || true
+	read -r jcpu jsrv < <(run js "$JS" bench "$work/vs.yaml" -q --out "$work/run$i")
+	j=$(awk '/^ *step/{getline; print $4}' "$work/js.out")
+	# jetstorm sends every offered message (late ones from its backlog,
+	# unless more than 10 s late): per-message costs divide by that.
+	jsent=$(awk '/^ *step/{getline; print $3 * '"$SECS"'}' "$work/js.out")
+	nb+=("$n") js+=("$j")
+	us() { echo "$1 * 1000000 / $2" | bc -l; }
+	printf '%-6s %12s %12.2f %12.2f %12s %12.2f %12.2f\n' "$i" "$n" "$(us "$ncpu" "$MSGS")" "$(us "$nsrv" "$MSGS")" \
+		"$j" "$(us "$jcpu" "$jsent")" "$(us "$jsrv" "$jsent")"
+done
+med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+mn=$(med "${nb[@]}") mj=$(med "${js[@]}")
+printf 'median: nats bench %s msgs/s, jetstorm %s acks/s, ratio %.2f\n' "$mn" "$mj" "$(echo "$mj / $mn" | bc -l)"
