@@ -28,6 +28,10 @@ type ProcessOptions struct {
 	SyncInterval string
 	// Exe runs as "Exe node --config FILE"; default: this executable.
 	Exe string
+	// ServerBinary, when set, is the nats-server executable every node runs
+	// (`BINARY -c CONFIG`; see ServerBinary); "" runs the embedded server
+	// (`Exe node --config CONFIG`).
+	ServerBinary string
 	// StartTimeout bounds each node start (default 30s).
 	StartTimeout time.Duration
 	// LinkProxies puts a Link (a TCP proxy jetstorm owns) on every directed
@@ -82,7 +86,7 @@ func StartProcess(ctx context.Context, o ProcessOptions) (*ProcessCluster, error
 			return nil, err
 		}
 		c.nodes = append(c.nodes, &ProcessNode{
-			name: name, dir: dir, exe: o.Exe, startTimeout: o.StartTimeout,
+			name: name, dir: dir, exe: o.Exe, serverBin: o.ServerBinary, startTimeout: o.StartTimeout,
 			clientPort: ports[3*i], httpPort: ports[3*i+1], routePort: ports[3*i+2],
 			powerFS: o.PowerLossFS, writeback: o.Writeback,
 		})
@@ -334,6 +338,7 @@ func portRange() (lo, hi int) {
 // ProcessNode is one node of a ProcessCluster.
 type ProcessNode struct {
 	name, dir, exe                  string
+	serverBin                       string // "" = embedded (exe node --config)
 	clientPort, httpPort, routePort int
 	startTimeout                    time.Duration
 	powerFS                         bool
@@ -499,6 +504,9 @@ func (n *ProcessNode) Start(ctx context.Context) error {
 	fmt.Fprintf(logf, "=== jetstorm: starting %s at %s\n", n.name, time.Now().UTC().Format(time.RFC3339Nano))
 	cmd := exec.Command(n.exe, "node", "--config", n.ConfigPath())
 	cmd.Env = append(os.Environ(), ChildEnv+"=1")
+	if n.serverBin != "" {
+		cmd = exec.Command(n.serverBin, "-c", n.ConfigPath())
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		// Own process group: a terminal's Ctrl-C reaches jetstorm only, which

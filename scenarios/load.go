@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"jetstorm/clusters"
 	"jetstorm/faults"
 	"jetstorm/powerfs"
 	"maps"
@@ -522,8 +523,11 @@ func (s *Scenario) validate() error {
 		check(len(c.URLs) > 0, "cluster.urls", "the external backend needs the cluster's client URLs")
 		check(len(c.MonitorURLs) == 0 || len(c.MonitorURLs) == len(c.URLs), "cluster.monitor_urls", "give one per client URL, in the same order")
 		check(len(f.Kinds) == 0 && len(s.Timeline) == 0, "cluster.backend", "external clusters cannot take faults (jetstorm does not control their nodes)")
+		check(c.Server == "", "cluster.server", "is for the process backend (an external cluster runs what it runs)")
 	} else {
 		check(len(c.URLs) == 0 && len(c.MonitorURLs) == 0, "cluster.urls", "urls are for the external backend")
+		_, err := clusters.ServerSpecKind(c.Server)
+		check(err == nil, "cluster.server", "%v", err)
 	}
 	check(c.Nodes >= 1 && c.Nodes <= 9, "cluster.nodes", "must be 1..9, got %d", c.Nodes)
 	check(st.Replicas >= 1 && st.Replicas <= 5, "stream.replicas", "must be 1..5, got %d", st.Replicas)

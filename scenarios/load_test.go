@@ -175,6 +175,8 @@ func TestErrors(t *testing.T) {
 		{"backend", "cluster:\n  backend: docker\n", nil, []string{`x.yaml:2: cluster.backend "docker" is not supported yet`}},
 		{"nodes", "cluster:\n  nodes: 10\n", nil, []string{`x.yaml:2: cluster.nodes must be 1..9, got 10`}},
 		{"explicit zero", "cluster:\n  nodes: 0\n", nil, []string{`x.yaml:2: cluster.nodes must be 1..9, got 0`}},
+		{"server", "cluster:\n  server: latest\n", nil, []string{`x.yaml:2: cluster.server "latest" is not embedded, a nats-server v2 version`}},
+		{"server external", "cluster:\n  backend: external\n  urls: [nats://h:4222]\n  server: v2.12.1\n", nil, []string{`x.yaml:4: cluster.server is for the process backend`}},
 		{"replicas range", "stream:\n  replicas: 6\ncluster: {nodes: 9}\n", nil, []string{`x.yaml:2: stream.replicas must be 1..5`}},
 		{"replicas > nodes", "cluster: {nodes: 3}\nstream:\n  replicas: 5\n", nil, []string{`x.yaml:3: stream.replicas (5) must not exceed cluster.nodes (3)`}},
 		{"storage", "stream:\n  storage: disk\n", nil, []string{`x.yaml:2: stream.storage must be file or memory, got "disk"`}},

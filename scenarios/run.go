@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
@@ -80,15 +81,19 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	}
 	log.Info("run", "scenario", s.Name, "seed", seed, "dir", o.OutDir)
 
+	serverBin, err := clusters.ServerBinary(ctx, s.Cluster.Server, func(f string, a ...any) { log.Warn(fmt.Sprintf(f, a...)) })
+	if err != nil {
+		return nil, &ConfigError{s.Errorf("cluster.server", "cluster.server: %v", err)}
+	}
 	rec, err := history.Create(filepath.Join(o.OutDir, "history.jsonl"), true)
 	if err != nil {
 		return nil, err
 	}
 	defer rec.Close()
 
-	log.Info("starting cluster", "nodes", s.Cluster.Nodes, "sync_interval", s.Cluster.SyncIntervalLabel())
+	log.Info("starting cluster", "nodes", s.Cluster.Nodes, "sync_interval", s.Cluster.SyncIntervalLabel(), "server", cmp.Or(s.Cluster.Server, "embedded"))
 	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	cluster, err := s.startCluster(sctx, filepath.Join(o.OutDir, "nodes"), o.NodeExe)
+	cluster, err := s.startCluster(sctx, filepath.Join(o.OutDir, "nodes"), o.NodeExe, serverBin)
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("start cluster: %w", err)
@@ -268,14 +273,21 @@ func (s *Scenario) loadDuration() time.Duration {
 	return d
 }
 
+// ConfigError is a run that could not start because of what the scenario
+// says (e.g. a cluster.server version that does not build): a usage error.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
 // startCluster starts (or, for the external backend, describes) the cluster.
-func (s *Scenario) startCluster(ctx context.Context, dir, exe string) (clusters.Cluster, error) {
+func (s *Scenario) startCluster(ctx context.Context, dir, exe, serverBin string) (clusters.Cluster, error) {
 	c := s.Cluster
 	if c.Backend == "external" {
 		return clusters.NewExternal(c.URLs, c.MonitorURLs)
 	}
 	return clusters.StartProcess(ctx, clusters.ProcessOptions{
-		Dir: dir, Nodes: c.Nodes, SyncInterval: c.SyncInterval.ConfString(), Exe: exe,
+		Dir: dir, Nodes: c.Nodes, SyncInterval: c.SyncInterval.ConfString(), Exe: exe, ServerBinary: serverBin,
 		LinkProxies: c.LinkProxies, PowerLossFS: c.PowerLossFS, Writeback: c.Writeback.D(),
 	})
 }

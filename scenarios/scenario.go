@@ -29,9 +29,13 @@ type Cluster struct {
 	Backend string `yaml:"backend"` // process (default) | external
 	// external: a running cluster (e.g. from `jetstorm cluster`): its
 	// client URLs and, optionally, monitor URLs (same order) for health.
-	URLs         []string     `yaml:"urls"`
-	MonitorURLs  []string     `yaml:"monitor_urls"`
-	Nodes        int          `yaml:"nodes"` // default 3
+	URLs        []string `yaml:"urls"`
+	MonitorURLs []string `yaml:"monitor_urls"`
+	Nodes       int      `yaml:"nodes"` // default 3
+	// Server is the nats-server the nodes run: embedded (default: the one
+	// compiled into jetstorm), a release version ("v2.12.1": built once
+	// from the Go module proxy, then cached) or a path to a binary.
+	Server       string       `yaml:"server"`
 	SyncInterval SyncInterval `yaml:"sync_interval"`
 	// LinkProxies routes every node-to-node link through a proxy jetstorm
 	// owns (needed by partition and slowlink). Default: on when the

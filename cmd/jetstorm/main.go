@@ -170,18 +170,28 @@ func (f *runFlags) runScenario(file string, bench bool) error {
 		_, verdict, err := sweep.Run(ctx, out, scenarios.RunOptions{Log: log, Summary: os.Stdout, Progress: os.Stderr}, os.Stdout)
 		fmt.Printf("sweep table: %s\n", filepath.Join(out, "sweep.json"))
 		if err != nil {
-			return &exitError{exitUnknown, err}
+			return runErr(err)
 		}
 		return verdictErr(checker.ExitCode(verdict))
 	}
 	o, err := scenarios.Run(ctx, s, scenarios.RunOptions{OutDir: out, Log: log, Summary: os.Stdout, Progress: os.Stderr})
 	if err != nil {
-		return &exitError{exitUnknown, err}
+		return runErr(err)
 	}
 	if b := o.Results.Bench; b != nil {
 		scenarios.PrintBench(os.Stdout, o.Results)
 	}
 	return verdictErr(o.ExitCode())
+}
+
+// runErr is the exit for a run that ended without a verdict: a usage error
+// when the scenario itself was at fault, else unknown.
+func runErr(err error) error {
+	var ce *scenarios.ConfigError
+	if errors.As(err, &ce) {
+		return usageErr(err)
+	}
+	return &exitError{exitUnknown, err}
 }
 
 func newRunCmd() *cobra.Command {
@@ -355,7 +365,7 @@ func fraction(s string) (float64, error) {
 
 func newClusterCmd() *cobra.Command {
 	var nodes int
-	var dir, syncInterval string
+	var dir, syncInterval, server string
 	var proxies bool
 	cmd := &cobra.Command{
 		Use:   "cluster",
@@ -379,9 +389,16 @@ Point other tools at it, or a scenario with
 			if dir == "" {
 				dir = filepath.Join("results", "cluster", time.Now().UTC().Format("20060102T150405Z"))
 			}
+			if _, err := clusters.ServerSpecKind(server); err != nil {
+				return usageErr(fmt.Errorf("--server: %w", err))
+			}
 			ctx, stop := interruptible()
 			defer stop()
-			c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: dir, Nodes: nodes, SyncInterval: conf, LinkProxies: proxies})
+			bin, err := clusters.ServerBinary(ctx, server, func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) })
+			if err != nil {
+				return usageErr(fmt.Errorf("--server: %w", err))
+			}
+			c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: dir, Nodes: nodes, SyncInterval: conf, LinkProxies: proxies, ServerBinary: bin})
 			if err != nil {
 				return &exitError{exitUnknown, err}
 			}
@@ -397,7 +414,11 @@ Point other tools at it, or a scenario with
 			if nodes == 1 {
 				plural = ""
 			}
-			fmt.Printf("cluster up (nats-server %s, %d node%s, dir %s)\n", clusters.ServerVersion, nodes, plural, dir)
+			version, err := clusters.Version(ctx, c)
+			if err != nil {
+				return &exitError{exitUnknown, err}
+			}
+			fmt.Printf("cluster up (nats-server %s, %d node%s, dir %s)\n", version, nodes, plural, dir)
 			fmt.Printf("urls: [%s]\nmonitor_urls: [%s]\n", strings.Join(clusters.ClientURLs(c), ", "), strings.Join(mon, ", "))
 			fmt.Printf("NATS_URL=%s\nCtrl-C to stop.\n", strings.Join(clusters.ClientURLs(c), ","))
 			<-ctx.Done()
@@ -408,6 +429,7 @@ Point other tools at it, or a scenario with
 	cmd.Flags().StringVar(&dir, "dir", "", "directory for configs, logs and stores (default results/cluster/<UTC timestamp>)")
 	cmd.Flags().StringVar(&syncInterval, "sync-interval", "", "jetstream sync_interval: always or a duration (default: the server's, 2m)")
 	cmd.Flags().BoolVar(&proxies, "link-proxies", false, "route links through jetstorm's proxies")
+	cmd.Flags().StringVar(&server, "server", "", "nats-server to run: embedded (default), a version such as v2.12.1 (built once from the Go module proxy), or a path to a binary")
 	return cmd
 }
 

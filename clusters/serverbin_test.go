@@ -1,0 +1,73 @@
+package clusters
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestServerSpecKind(t *testing.T) {
+	for spec, want := range map[string]string{
+		"": "embedded", "embedded": "embedded", "v2.12.1": "version", "2.10.22": "version",
+		"v2.11.0-RC.1": "version", "./nats-server": "path", "/usr/bin/nats-server": "path",
+		"v3.0.0": "", "latest": "", "2.12": "", "nats-server": "",
+	} {
+		got, err := ServerSpecKind(spec)
+		if got != want || (want == "") != (err != nil) {
+			t.Errorf("ServerSpecKind(%q) = %q, %v; want %q", spec, got, err, want)
+		}
+	}
+}
+
+func TestServerBinaryPath(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := ServerBinary(context.Background(), filepath.Join(dir, "none"), nil); err == nil {
+		t.Error("a missing binary must be an error")
+	}
+	f := filepath.Join(dir, "notexec")
+	os.WriteFile(f, []byte("x"), 0o644)
+	if _, err := ServerBinary(context.Background(), f, nil); err == nil {
+		t.Error("a file that is not executable must be an error")
+	}
+	if bin, err := ServerBinary(context.Background(), "embedded", nil); bin != "" || err != nil {
+		t.Errorf("embedded: %q, %v", bin, err)
+	}
+}
+
+// A released nats-server, built from the module proxy, runs a real
+// 3-node cluster with the same config: it reports its own version, a
+// SIGKILLed node comes back and the cluster heals.
+func TestProcessClusterServerVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds nats-server v2.12.1 and starts a real cluster; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin, err := ServerBinary(ctx, "v2.12.1", t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := StartProcess(ctx, ProcessOptions{Dir: t.TempDir(), Nodes: 3, ServerBinary: bin, LinkProxies: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	if err := c.WaitHealthy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := Version(ctx, c); err != nil || v != "2.12.1" {
+		t.Fatalf("version %q, %v; want 2.12.1", v, err)
+	}
+	n := c.Nodes()[0]
+	if err := n.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitHealthy(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
