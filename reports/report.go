@@ -52,11 +52,14 @@ type SweepRow struct {
 	Throughput float64           `json:"throughput"`
 	PubAck     workloads.Latency `json:"pub_ack"`
 	E2E        workloads.Latency `json:"e2e"`
-	Errors     int64             `json:"errors,omitempty"`
-	Verdict    checker.Verdict   `json:"verdict,omitempty"`
-	Acked      int64             `json:"acked"`          // acknowledged publishes
-	Lost       *int              `json:"lost,omitempty"` // of which lost; nil: no lost-write check (bench)
-	Message    string            `json:"message,omitempty"`
+	// Calm is the publish latency outside faults (results.json's
+	// publish_latency_calm_ms), for runs with faults.
+	Calm    *workloads.Latency `json:"calm,omitempty"`
+	Errors  int64              `json:"errors,omitempty"`
+	Verdict checker.Verdict    `json:"verdict,omitempty"`
+	Acked   int64              `json:"acked"`          // acknowledged publishes
+	Lost    *int               `json:"lost,omitempty"` // of which lost; nil: no lost-write check (bench)
+	Message string             `json:"message,omitempty"`
 }
 
 // LostText is the lost count, or "-" for a run without a lost-write check.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -67,11 +68,15 @@ type Results struct {
 	Disagreements       []string                     `json:"disagreements,omitempty"` // per-node: how replicas differ
 	ThroughputAckedPerS float64                      `json:"throughput_acked_per_s"`
 	PublishLatencyMs    Latency                      `json:"publish_latency_ms"`
-	Faults              any                          `json:"faults"`
-	FaultsInjected      int                          `json:"faults_injected"`
-	Bench               *BenchSummary                `json:"bench,omitempty"`
-	Meta                Meta                         `json:"meta"`
-	Errors              []string                     `json:"errors,omitempty"`
+	// PublishLatencyCalmMs counts only the publishes that started and ended
+	// outside every fault (and CalmMargin after it): the price of a policy
+	// in steady state, without the outages. Set when faults were injected.
+	PublishLatencyCalmMs *Latency      `json:"publish_latency_calm_ms,omitempty"`
+	Faults               any           `json:"faults"`
+	FaultsInjected       int           `json:"faults_injected"`
+	Bench                *BenchSummary `json:"bench,omitempty"`
+	Meta                 Meta          `json:"meta"`
+	Errors               []string      `json:"errors,omitempty"`
 }
 
 // BenchSummary is results.json's bench section (bench.json has the
@@ -111,6 +116,10 @@ func Build(h []history.Op, meta Meta, verdict checker.Verdict, checks []checker.
 			r.FaultsInjected++
 		}
 	}
+	if r.FaultsInjected > 0 {
+		calm := CalmPublishLatency(h)
+		r.PublishLatencyCalmMs = &calm
+	}
 	return r
 }
 
@@ -118,6 +127,48 @@ func Build(h []history.Op, meta Meta, verdict checker.Verdict, checks []checker.
 // (the intended start, for open-loop workloads) to its ack, and returns the
 // span from the first publish invoke to the last publish completion.
 func PublishLatency(h []history.Op) (Latency, time.Duration) {
+	return publishLatency(h, nil)
+}
+
+// CalmMargin is how long after a fault ends the cluster still counts as
+// recovering (a restarted node catching up, leaders being elected).
+const CalmMargin = 5 * time.Second
+
+// CalmPublishLatency is PublishLatency over the publishes that started and
+// ended outside every fault window [start, end + CalmMargin]. A fault that
+// never ended lasts to the end of the history.
+func CalmPublishLatency(h []history.Op) Latency {
+	type window struct{ from, to time.Duration }
+	var ws []window
+	open := map[int]time.Duration{}
+	for _, op := range h {
+		if op.F != history.FFault {
+			continue
+		}
+		if op.Type == history.Invoke {
+			open[op.Process] = op.Time
+		} else if t0, ok := open[op.Process]; ok {
+			ws = append(ws, window{t0, op.Time + CalmMargin})
+			delete(open, op.Process)
+		}
+	}
+	for _, t0 := range open {
+		ws = append(ws, window{t0, time.Duration(math.MaxInt64)})
+	}
+	l, _ := publishLatency(h, func(t0, t1 time.Duration) bool {
+		for _, w := range ws {
+			if t0 < w.to && t1 > w.from {
+				return false
+			}
+		}
+		return true
+	})
+	return l
+}
+
+// publishLatency measures the acked publishes for which keep(invoke, ack)
+// holds (all when keep is nil).
+func publishLatency(h []history.Op, keep func(t0, t1 time.Duration) bool) (Latency, time.Duration) {
 	hist := hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3) // µs
 	invoked := map[int]time.Duration{}
 	var first, last time.Duration = -1, 0
@@ -135,7 +186,7 @@ func PublishLatency(h []history.Op) (Latency, time.Duration) {
 		last = max(last, op.Time)
 		t0, ok := invoked[op.Process]
 		delete(invoked, op.Process)
-		if ok && op.Type == history.OK {
+		if ok && op.Type == history.OK && (keep == nil || keep(t0, op.Time)) {
 			us := max(int64((op.Time-t0)/time.Microsecond), 1)
 			_ = hist.RecordValue(min(us, hist.HighestTrackableValue()))
 		}
@@ -187,6 +238,10 @@ func (r *Results) Summary(w io.Writer) {
 	l := r.PublishLatencyMs
 	fmt.Fprintf(w, "  throughput %.0f acked/s; publish latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f\n",
 		r.ThroughputAckedPerS, l.P50, l.P90, l.P99, l.P999, l.Max)
+	if c := r.PublishLatencyCalmMs; c != nil {
+		fmt.Fprintf(w, "  outside faults (and %s after each): %d acked, publish latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f\n",
+			CalmMargin, c.Count, c.P50, c.P90, c.P99, c.P999, c.Max)
+	}
 	for _, c := range r.Checks {
 		fmt.Fprintf(w, "  check %-8s %-7s %s\n", c.Name, c.Verdict, c.Message)
 	}

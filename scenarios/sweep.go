@@ -65,7 +65,7 @@ func (p *SweepPlan) Run(ctx context.Context, dir string, o RunOptions, table io.
 		}
 		r := out.Results
 		row := reports.SweepRow{Value: p.Values[i], Throughput: r.ThroughputAckedPerS, Verdict: r.Verdict,
-			PubAck: r.PublishLatencyMs}
+			PubAck: r.PublishLatencyMs, Calm: r.PublishLatencyCalmMs}
 		if r.Queue != nil {
 			row.Acked, row.Lost = int64(r.Queue.Acked), &r.Queue.Lost
 		}
@@ -96,13 +96,33 @@ func (p *SweepPlan) Run(ctx context.Context, dir string, o RunOptions, table io.
 	return sw, checker.Combine(verdicts...), nil
 }
 
-// PrintSweep prints one row per value.
+// PrintSweep prints one row per value. With faults, "calm" columns give the
+// publish latency outside them: the steady-state price of each value.
 func PrintSweep(w io.Writer, sw *reports.Sweep) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s\tverdict\tacked/s\tp50 ms\tp99 ms\tp99.9 ms\te2e p99 ms\tacked\tlost\t\n", sw.Key)
+	calm := false
 	for _, r := range sw.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%s\t\n", r.Value, r.Verdict, r.Throughput,
-			r.PubAck.P50, r.PubAck.P99, r.PubAck.P999, r.E2E.P99, r.Acked, r.LostText())
+		calm = calm || r.Calm != nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%s\tverdict\tacked/s\tp50 ms\tp99 ms\tp99.9 ms\te2e p99 ms\t", sw.Key)
+	if calm {
+		fmt.Fprintf(tw, "calm p50\tcalm p99\t")
+	}
+	fmt.Fprintf(tw, "acked\tlost\t\n")
+	for _, r := range sw.Rows {
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t", r.Value, r.Verdict, r.Throughput,
+			r.PubAck.P50, r.PubAck.P99, r.PubAck.P999, r.E2E.P99)
+		if calm {
+			if c := r.Calm; c != nil {
+				fmt.Fprintf(tw, "%.2f\t%.2f\t", c.P50, c.P99)
+			} else {
+				fmt.Fprintf(tw, "-\t-\t")
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%s\t\n", r.Acked, r.LostText())
 	}
 	tw.Flush()
+	if calm {
+		fmt.Fprintf(w, "(calm: publishes outside every fault and %s after it)\n", reports.CalmMargin)
+	}
 }

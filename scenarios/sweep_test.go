@@ -29,3 +29,22 @@ func TestPrintSweepLost(t *testing.T) {
 		t.Errorf("bench row: %q", lines[2])
 	}
 }
+
+// Runs with faults add the steady-state ("calm") latency beside the lost
+// writes: the price of each value without its outages.
+func TestPrintSweepCalm(t *testing.T) {
+	lost := 59
+	var b bytes.Buffer
+	PrintSweep(&b, &reports.Sweep{Key: "cluster.sync_interval", Rows: []reports.SweepRow{
+		{Value: "always", Acked: 100, Lost: new(int), PubAck: reports.Latency{P50: 2, P99: 4723}, Calm: &reports.Latency{P50: 1.97, P99: 6.5}},
+		{Value: "1s", Acked: 100, Lost: &lost, PubAck: reports.Latency{P50: 1.3, P99: 6046}},
+	}})
+	out := b.String()
+	lines := strings.Split(out, "\n")
+	if !strings.Contains(lines[0], "calm p50") || !strings.Contains(lines[1], "1.97") || !strings.Contains(lines[1], "6.50") {
+		t.Errorf("calm columns missing:\n%s", out)
+	}
+	if f := strings.Fields(lines[2]); f[len(f)-3] != "-" || f[len(f)-1] != "59" {
+		t.Errorf("row without calm latency: %q", lines[2])
+	}
+}
