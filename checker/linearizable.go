@@ -312,6 +312,7 @@ func parseKV(h []history.Op, st *LinearizableStats) ([]*kvCall, []porcupine.Anno
 	pending := map[int]*kvCall{}
 	var faults []porcupine.Annotation
 	var openFaults []int // indexes into faults, in start order
+	var faultProc []int  // the process of each entry of faults
 	var maxTime int64
 	for _, op := range h {
 		maxTime = max(maxTime, int64(op.Time))
@@ -322,9 +323,15 @@ func parseKV(h []history.Op, st *LinearizableStats) ([]*kvCall, []porcupine.Anno
 			switch op.Type {
 			case history.Invoke:
 				openFaults = append(openFaults, len(faults))
+				faultProc = append(faultProc, op.Process)
 				faults = append(faults, porcupine.Annotation{Tag: "nemesis", Start: int64(op.Time), End: -1, Description: desc, Details: details})
 			case history.OK, history.Info:
-				j := slices.IndexFunc(openFaults, func(i int) bool { return faults[i].Description == desc })
+				// The same process (each fault has its own), else the same
+				// description, else the oldest.
+				j := slices.IndexFunc(openFaults, func(i int) bool { return faultProc[i] == op.Process })
+				if j < 0 {
+					j = slices.IndexFunc(openFaults, func(i int) bool { return faults[i].Description == desc })
+				}
 				if j < 0 && len(openFaults) > 0 {
 					j = 0
 				}
@@ -333,6 +340,7 @@ func parseKV(h []history.Op, st *LinearizableStats) ([]*kvCall, []porcupine.Anno
 				}
 				if j < 0 { // an end without a start: mark the moment
 					faults = append(faults, porcupine.Annotation{Tag: "nemesis", Start: int64(op.Time), End: int64(op.Time), Description: desc + " (end)", Details: details})
+					faultProc = append(faultProc, op.Process)
 					continue
 				}
 				a := &faults[openFaults[j]]

@@ -22,8 +22,11 @@ type Link struct {
 	cancel context.CancelFunc
 
 	// cut pauses the link; resume is closed by Heal (a new one per cut).
+	// cuts counts the faults that cut it: overlapping partitions may share
+	// a link, and it stays cut until the last of them heals.
 	cutMu  sync.Mutex
 	cut    bool
+	cuts   int
 	resume chan struct{}
 	delay  atomic.Int64 // time.Duration
 	rate   atomic.Int64 // bytes per second, 0 = unlimited
@@ -99,22 +102,37 @@ func (l *Link) Port() int { return l.ln.Addr().(*net.TCPAddr).Port }
 // delivers a stream with a hole; an earlier version that threw the bytes
 // away made routes fail with parse errors after healing). A connection an
 // endpoint gave up on during the cut (ping timeout) ends after Heal.
+//
+// Cuts nest: each Cut needs its own Heal before bytes flow again.
 func (l *Link) Cut() {
 	l.cutMu.Lock()
 	defer l.cutMu.Unlock()
+	l.cuts++
 	if !l.cut {
 		l.cut, l.resume = true, make(chan struct{})
 	}
 }
 
-// Heal lets bytes through again.
+// Heal undoes one Cut; the link lets bytes through again when every Cut
+// has been healed.
 func (l *Link) Heal() {
 	l.cutMu.Lock()
 	defer l.cutMu.Unlock()
-	if l.cut {
+	if l.cuts > 0 {
+		l.cuts--
+	}
+	if l.cut && l.cuts == 0 {
 		l.cut = false
 		close(l.resume)
 	}
+}
+
+// HealAll undoes every Cut at once.
+func (l *Link) HealAll() {
+	l.cutMu.Lock()
+	l.cuts = min(l.cuts, 1)
+	l.cutMu.Unlock()
+	l.Heal()
 }
 
 // IsCut reports whether the link is cut.

@@ -278,3 +278,30 @@ func TestLinkDialFailure(t *testing.T) {
 	}
 	eventually(t, "Open == 0", func() bool { return l.Stats().Open == 0 })
 }
+
+// Cuts nest, as two overlapping partitions sharing a link do: the link
+// stays cut until both heal; HealAll undoes every cut.
+func TestLinkNestedCuts(t *testing.T) {
+	l := newTestLink(t, startEcho(t))
+	l.Cut()
+	l.Cut()
+	l.Heal()
+	if !l.IsCut() {
+		t.Fatal("one of two cuts healed: the link must stay cut")
+	}
+	l.Heal()
+	if l.IsCut() {
+		t.Fatal("both cuts healed: the link must be open")
+	}
+	l.Heal() // an extra heal does not make the next cut a no-op
+	l.Cut()
+	if !l.IsCut() {
+		t.Fatal("Cut after an extra Heal must cut")
+	}
+	l.Cut()
+	l.HealAll()
+	if l.IsCut() {
+		t.Fatal("HealAll must open the link")
+	}
+	roundTrip(t, dialLink(t, l), "open")
+}

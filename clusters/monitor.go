@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // GetJSON fetches a monitor endpoint (e.g. "/jsz?streams=true") of a node.
@@ -112,4 +113,46 @@ func RoutedPeers(ctx context.Context, n Node) ([]string, error) {
 	}
 	sort.Strings(peers)
 	return peers, nil
+}
+
+// MoveStreamLeader makes name the leader of stream: while another node
+// leads, it asks that leader to step down with name as the preferred
+// placement, until name leads or about 20 s have passed.
+func MoveStreamLeader(ctx context.Context, nc *nats.Conn, stream, name string) error {
+	req, _ := json.Marshal(map[string]any{"placement": map[string]string{"preferred": name}})
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	last := "no answer"
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		var info *jetstream.StreamInfo
+		st, err := js.Stream(actx, stream)
+		if err == nil {
+			info, err = st.Info(actx)
+		}
+		cancel()
+		if err == nil && info.Cluster != nil && info.Cluster.Leader == name {
+			return nil
+		}
+		if err != nil {
+			last = err.Error()
+		} else if info.Cluster != nil && info.Cluster.Leader != "" {
+			if resp, err := nc.Request("$JS.API.STREAM.LEADER.STEPDOWN."+stream, req, 5*time.Second); err != nil {
+				last = err.Error()
+			} else {
+				last = string(resp.Data)
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("could not make %s the leader of stream %s (last answer: %s)", name, stream, last)
 }

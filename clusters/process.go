@@ -196,7 +196,7 @@ func (c *ProcessCluster) BypassAttempts() int64 {
 // starts stopped ones.
 func (c *ProcessCluster) Recover(ctx context.Context) error {
 	for _, l := range c.links {
-		l.Heal()
+		l.HealAll()
 		l.SetDelay(0)
 		l.SetRate(0)
 	}

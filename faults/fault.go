@@ -71,6 +71,7 @@ var Registry = map[string]Fault{
 	"bitflip":       BitFlip{},
 	"truncate":      Truncate{},
 	"rollback":      Rollback{},
+	"leader":        Leader{},
 }
 
 // Kinds lists the registered fault kinds, sorted.

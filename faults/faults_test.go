@@ -314,11 +314,25 @@ func TestSlowLink(t *testing.T) {
 
 // Kills by role hit the node /jsz names; a sync-interval change is a
 // rolling restart after which /jsz reports the new value on every node.
-func TestKillTargetsAndSyncInterval(t *testing.T) {
+func TestKillTargetsLeaderAndSyncInterval(t *testing.T) {
 	c, ctx := startCluster(t, false)
 	_, js := connect(t, c.Nodes()[0])
 	createStream(t, ctx, js)
 	healthy(t, ctx, c)
+
+	// leader: the named node leads afterwards; with no target, a node that
+	// did not lead before does.
+	for _, target := range []string{"n3", "n1", ""} {
+		before, err := clusters.StreamLeader(ctx, c, "T")
+		if err != nil {
+			t.Fatal(err)
+		}
+		inj := injectNow(t, ctx, c, Spec{Kind: "leader", Target: target})
+		after, err := clusters.StreamLeader(ctx, c, "T")
+		if err != nil || len(inj.Targets) != 1 || after != inj.Targets[0] || (target != "" && after != target) || (target == "" && after == before) {
+			t.Errorf("leader %q: before %s, targets %v, after %s (%v)", target, before, inj.Targets, after, err)
+		}
+	}
 
 	for _, role := range []string{"stream-leader", "meta-leader"} {
 		var want string

@@ -7,13 +7,17 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"jetstorm/clusters"
 	"jetstorm/history"
 )
 
-// NemesisProcess is the history process of fault ops.
+// NemesisProcess is the history process of the first fault of a plan; the
+// i-th fault's ops have process NemesisProcess-i, so faults that overlap
+// (a timeline may say so) still pair their start and end by process.
 const NemesisProcess = -2
 
 // Planned is one fault of a schedule. Everything random about it (kind,
@@ -100,41 +104,71 @@ func RandomPlan(rng *rand.Rand, o RandomOptions) []Planned {
 }
 
 // RunPlan injects each planned fault at its time (relative to start) and
-// heals it after its duration. Before each fault it waits (bounded) for the
-// cluster to be healthy, so faults do not pile up on a cluster that has not
-// recovered from the last one. When ctx ends, the fault in progress is
-// healed before returning. Every fault's start and end go into the history.
+// heals it after its duration. Faults may overlap: a fault starts at its
+// time even while earlier ones last (a timeline can partition the cluster
+// while a node is down). When no other fault is active it first waits
+// (bounded) for the cluster to be healthy, so faults do not pile up on a
+// cluster that has not recovered from the last one. When ctx ends, the
+// faults in progress are healed before returning. Every fault's start and
+// end go into the history.
 func RunPlan(ctx context.Context, c clusters.Cluster, env Env, plan []Planned, rec *history.Recorder, start time.Time, log *slog.Logger) error {
-	var errs []error
-	for _, p := range plan {
+	var (
+		mu     sync.Mutex
+		errs   []error
+		wg     sync.WaitGroup
+		active atomic.Int32
+	)
+	addErr := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	for i, p := range plan {
 		if !sleepUntil(ctx, start.Add(p.At)) {
 			break
 		}
-		hctx, cancel := context.WithTimeout(ctx, min(p.For+10*time.Second, 30*time.Second))
-		herr := c.WaitHealthy(hctx)
-		cancel()
-		if ctx.Err() != nil {
-			break
+		if active.Load() == 0 {
+			hctx, cancel := context.WithTimeout(ctx, min(p.For+10*time.Second, 30*time.Second))
+			herr := c.WaitHealthy(hctx)
+			cancel()
+			if ctx.Err() != nil {
+				break
+			}
+			if herr != nil {
+				log.Warn("injecting fault into an unhealthy cluster", "kind", p.Kind, "err", herr)
+			}
 		}
-		if herr != nil {
-			log.Warn("injecting fault into an unhealthy cluster", "kind", p.Kind, "err", herr)
+		heal := inject(ctx, c, env, p, NemesisProcess-i, rec, log)
+		if heal == nil {
+			continue
 		}
-		if err := inject(ctx, c, env, p, rec, log); err != nil {
-			errs = append(errs, err)
-		}
+		active.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer active.Add(-1)
+			sleepUntil(ctx, time.Now().Add(p.For))
+			if err := heal(); err != nil {
+				addErr(err)
+			}
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
-func inject(ctx context.Context, c clusters.Cluster, env Env, p Planned, rec *history.Recorder, log *slog.Logger) error {
+// inject starts fault p, recording it as process proc, and returns the
+// function that heals it and records the end (nil: it did not start).
+func inject(ctx context.Context, c clusters.Cluster, env Env, p Planned, proc int, rec *history.Recorder, log *slog.Logger) func() error {
 	f, ok := Registry[p.Kind]
 	if !ok {
-		return fmt.Errorf("unknown fault kind %q", p.Kind)
+		rec.Record(history.Op{Process: proc, Type: history.Fail, F: history.FFault, Value: map[string]any{"kind": p.Kind}, Err: "unknown fault kind"})
+		return nil
 	}
 	desc := map[string]any{"kind": p.Kind, "spec": p.Spec, "for": p.For.String()}
 	inj, err := f.Inject(ctx, c, env, p.Spec, rand.New(rand.NewPCG(p.Seed, 0)))
 	if inj == nil {
-		rec.Record(history.Op{Process: NemesisProcess, Type: history.Fail, F: history.FFault, Value: desc, Err: err.Error()})
+		rec.Record(history.Op{Process: proc, Type: history.Fail, F: history.FFault, Value: desc, Err: err.Error()})
 		log.Warn("fault not injected", "kind", p.Kind, "target", p.Target, "err", err)
 		return nil // a fault that could not start (e.g. no leader yet) is not a run error
 	}
@@ -142,25 +176,26 @@ func inject(ctx context.Context, c clusters.Cluster, env Env, p Planned, rec *hi
 	for k, v := range inj.Params {
 		desc[k] = v
 	}
-	op := history.Op{Process: NemesisProcess, Type: history.Invoke, F: history.FFault, Value: desc}
+	op := history.Op{Process: proc, Type: history.Invoke, F: history.FFault, Value: desc}
 	if err != nil {
 		op.Err = err.Error()
 	}
 	rec.Record(op)
 	log.Info("fault", "kind", p.Kind, "nodes", inj.Targets, "for", p.For)
-	sleepUntil(ctx, time.Now().Add(p.For))
-	// Heal even when the run is being stopped: never leave a node down.
-	hctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	end := history.Op{Process: NemesisProcess, Type: history.OK, F: history.FFault, Value: desc}
-	if herr := inj.Heal(hctx); herr != nil {
-		end.Type, end.Err = history.Info, herr.Error()
+	return func() error {
+		// Heal even when the run is being stopped: never leave a node down.
+		hctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		end := history.Op{Process: proc, Type: history.OK, F: history.FFault, Value: desc}
+		if herr := inj.Heal(hctx); herr != nil {
+			end.Type, end.Err = history.Info, herr.Error()
+			rec.Record(end)
+			return fmt.Errorf("heal %s %v: %w", p.Kind, inj.Targets, herr)
+		}
 		rec.Record(end)
-		return fmt.Errorf("heal %s %v: %w", p.Kind, inj.Targets, herr)
+		log.Info("healed", "kind", p.Kind, "nodes", inj.Targets)
+		return nil
 	}
-	rec.Record(end)
-	log.Info("healed", "kind", p.Kind, "nodes", inj.Targets)
-	return nil
 }
 
 // sleepUntil waits for t; false when ctx ended first.

@@ -256,11 +256,13 @@ func writeFileAtomic(path string, b []byte) error {
 }
 
 // faultWindows pairs each fault invoke with the next fault end (ok or
-// info) in history order (faults run one after another). A fault that never
-// ended lasts until end. Fail ops (a fault that could not be injected) are
+// info) of the same process (each fault of a plan has its own process, so
+// overlapping faults pair correctly; in older histories every fault had
+// the same one and faults ran one after another). A fault that never ended
+// lasts until end. Fail ops (a fault that could not be injected) are
 // returned separately.
 func faultWindows(ops []history.Op, end time.Duration) (wins, failed []faultWindow) {
-	var open []int // indices into wins, oldest first
+	open := map[int][]int{} // process -> indices into wins, oldest first
 	for _, op := range ops {
 		if op.F != history.FFault {
 			continue
@@ -270,17 +272,18 @@ func faultWindows(ops []history.Op, end time.Duration) (wins, failed []faultWind
 			w := describeFault(op.Value)
 			w.Start, w.End, w.Status, w.Err = op.Time, end, "not healed", op.Err
 			wins = append(wins, w)
-			open = append(open, len(wins)-1)
+			open[op.Process] = append(open[op.Process], len(wins)-1)
 		case history.Fail:
 			w := describeFault(op.Value)
 			w.Start, w.End, w.Status, w.Err = op.Time, op.Time, "not injected", op.Err
 			failed = append(failed, w)
 		default:
-			if len(open) == 0 {
+			q := open[op.Process]
+			if len(q) == 0 {
 				continue
 			}
-			w := &wins[open[0]]
-			open = open[1:]
+			w := &wins[q[0]]
+			open[op.Process] = q[1:]
 			w.End = max(op.Time, w.Start)
 			w.Status = "healed"
 			if op.Type == history.Info {

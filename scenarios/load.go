@@ -509,6 +509,14 @@ func (s *Scenario) Plan(rng *rand.Rand) []faults.Planned {
 	})
 }
 
+// downtimeKey is the key the fault duration was given as.
+func downtimeKey(s *Scenario) string {
+	if s.given("faults.duration") {
+		return "faults.duration"
+	}
+	return "faults.downtime"
+}
+
 // validate reports every invalid value at once, each at its position.
 func (s *Scenario) validate() error {
 	var errs []error
@@ -591,6 +599,7 @@ func (s *Scenario) validate() error {
 	check(len(f.Kinds) == 0 || len(f.Targets) > 0, "faults.targets", "must not be empty when faults.kinds is set")
 	check(f.Interval > 0, "faults.interval", "must be positive")
 	check(f.Downtime > 0, "faults.downtime", "must be positive")
+	check(len(f.Kinds) == 0 || f.Downtime < f.Interval, downtimeKey(s), "(%s) must be shorter than faults.interval (%s): random faults do not overlap (timeline steps may)", f.Downtime, f.Interval)
 	check(!s.given("faults.downtime") || !s.given("faults.duration"), "faults.duration", "give faults.duration or faults.downtime, not both")
 	check(f.Delay >= 0, "faults.delay", "must not be negative")
 	check(len(f.Kinds) == 0 || len(s.Timeline) == 0, "timeline", "give either faults.kinds (a random schedule) or a timeline, not both")

@@ -2,7 +2,6 @@ package workloads
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -67,7 +66,7 @@ func (q *Queue) info(ctx context.Context, js jetstream.JetStream) (*jetstream.St
 }
 
 func (q *Queue) drainNode(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, name string, rec *history.Recorder) (int, error) {
-	if err := q.moveLeader(ctx, nc, js, name); err != nil {
+	if err := clusters.MoveStreamLeader(ctx, nc, q.o.Stream, name); err != nil {
 		return 0, err
 	}
 	info, err := q.info(ctx, js)
@@ -108,27 +107,4 @@ func (q *Queue) drainNode(ctx context.Context, nc *nats.Conn, js jetstream.JetSt
 		return read, fmt.Errorf("leadership moved away from %s during the read", name)
 	}
 	return read, nil
-}
-
-// moveLeader makes name the stream leader (or fails after ~20 s).
-func (q *Queue) moveLeader(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, name string) error {
-	req, _ := json.Marshal(map[string]any{"placement": map[string]string{"preferred": name}})
-	subj := "$JS.API.STREAM.LEADER.STEPDOWN." + q.o.Stream
-	deadline := time.Now().Add(20 * time.Second)
-	var last string
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		info, err := q.info(ctx, js)
-		if err == nil && info.Cluster != nil && info.Cluster.Leader == name {
-			return nil
-		}
-		if err == nil && info.Cluster != nil && info.Cluster.Leader != "" {
-			if resp, err := nc.Request(subj, req, 5*time.Second); err != nil {
-				last = err.Error()
-			} else {
-				last = string(resp.Data)
-			}
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	return fmt.Errorf("could not make %s the stream leader (last answer: %s)", name, last)
 }
