@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -117,14 +118,15 @@ func RoutedPeers(ctx context.Context, n Node) ([]string, error) {
 
 // MoveStreamLeader makes name the leader of stream: while another node
 // leads, it asks that leader to step down with name as the preferred
-// placement, until name leads or about 20 s have passed.
+// placement (or, on servers that do not take one, plainly, until the
+// election picks name), until name leads or about 30 s have passed.
 func MoveStreamLeader(ctx context.Context, nc *nats.Conn, stream, name string) error {
 	req, _ := json.Marshal(map[string]any{"placement": map[string]string{"preferred": name}})
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	last := "no answer"
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -144,6 +146,11 @@ func MoveStreamLeader(ctx context.Context, nc *nats.Conn, stream, name string) e
 				last = err.Error()
 			} else {
 				last = string(resp.Data)
+				if req != nil && strings.Contains(last, `"err_code":10003`) {
+					// Servers before 2.11 take no placement ("bad request"):
+					// step down plainly until the node we want is elected.
+					req = nil
+				}
 			}
 		}
 		select {

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestServerSpecKind(t *testing.T) {
@@ -37,15 +40,17 @@ func TestServerBinaryPath(t *testing.T) {
 }
 
 // A released nats-server, built from the module proxy, runs a real
-// 3-node cluster with the same config: it reports its own version, a
-// SIGKILLed node comes back and the cluster heals.
+// 3-node cluster with the same config: it reports its own version, the
+// stream leader moves to each node in turn (2.10 takes no placement in a
+// step-down request: the plain step-down fallback), a SIGKILLed node
+// comes back and the cluster heals.
 func TestProcessClusterServerVersion(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds nats-server v2.12.1 and starts a real cluster; skipped with -short")
+		t.Skip("builds nats-server v2.10.23 and starts a real cluster; skipped with -short")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	bin, err := ServerBinary(ctx, "v2.12.1", t.Logf)
+	bin, err := ServerBinary(ctx, "v2.10.23", t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +62,25 @@ func TestProcessClusterServerVersion(t *testing.T) {
 	if err := c.WaitHealthy(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if v, err := Version(ctx, c); err != nil || v != "2.12.1" {
-		t.Fatalf("version %q, %v; want 2.12.1", v, err)
+	if v, err := Version(ctx, c); err != nil || v != "2.10.23" {
+		t.Fatalf("version %q, %v; want 2.10.23", v, err)
+	}
+	nc, err := nats.Connect(c.Nodes()[0].ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s"}, Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"n3", "n1", "n2"} {
+		if err := MoveStreamLeader(ctx, nc, "S", name); err != nil {
+			t.Fatal(err)
+		}
+		if l, err := StreamLeader(ctx, c, "S"); err != nil || l != name {
+			t.Fatalf("leader %q, %v after moving it to %s", l, err, name)
+		}
 	}
 	n := c.Nodes()[0]
 	if err := n.Kill(); err != nil {
