@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"jetstorm/clusters"
@@ -104,30 +103,45 @@ func RandomPlan(rng *rand.Rand, o RandomOptions) []Planned {
 }
 
 // RunPlan injects each planned fault at its time (relative to start) and
-// heals it after its duration. Faults may overlap: a fault starts at its
-// time even while earlier ones last (a timeline can partition the cluster
-// while a node is down). When no other fault is active it first waits
-// (bounded) for the cluster to be healthy, so faults do not pile up on a
-// cluster that has not recovered from the last one. When ctx ends, the
-// faults in progress are healed before returning. Every fault's start and
-// end go into the history.
+// heals it after its duration. Faults overlap only where the plan says so
+// (a timeline step that starts before an earlier one's planned end: a
+// partition while a node is down); otherwise a fault first waits until the
+// earlier ones have healed, and then (bounded) for the cluster to be
+// healthy, so faults do not pile up on a cluster that has not recovered
+// from the last one. When ctx ends, the faults in progress are healed
+// before returning. Every fault's start and end go into the history.
 func RunPlan(ctx context.Context, c clusters.Cluster, env Env, plan []Planned, rec *history.Recorder, start time.Time, log *slog.Logger) error {
+	type running struct {
+		end  time.Duration // planned end, since start
+		done chan struct{} // closed when healed
+	}
 	var (
 		mu     sync.Mutex
 		errs   []error
 		wg     sync.WaitGroup
-		active atomic.Int32
+		active []running
 	)
-	addErr := func(err error) {
-		mu.Lock()
-		errs = append(errs, err)
-		mu.Unlock()
-	}
 	for i, p := range plan {
 		if !sleepUntil(ctx, start.Add(p.At)) {
 			break
 		}
-		if active.Load() == 0 {
+		// Faults planned to be over by now must have healed first.
+		var still []running
+		for _, r := range active {
+			if r.end > p.At {
+				still = append(still, r)
+				continue
+			}
+			select {
+			case <-r.done:
+			case <-ctx.Done():
+			}
+		}
+		active = still
+		if ctx.Err() != nil {
+			break
+		}
+		if len(active) == 0 {
 			hctx, cancel := context.WithTimeout(ctx, min(p.For+10*time.Second, 30*time.Second))
 			herr := c.WaitHealthy(hctx)
 			cancel()
@@ -142,14 +156,17 @@ func RunPlan(ctx context.Context, c clusters.Cluster, env Env, plan []Planned, r
 		if heal == nil {
 			continue
 		}
-		active.Add(1)
+		r := running{end: p.At + p.For, done: make(chan struct{})}
+		active = append(active, r)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer active.Add(-1)
+			defer close(r.done)
 			sleepUntil(ctx, time.Now().Add(p.For))
 			if err := heal(); err != nil {
-				addErr(err)
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
 			}
 		}()
 	}
