@@ -50,6 +50,9 @@ func (e *exitError) Error() string {
 
 func usageErr(err error) error { return &exitError{exitUsage, err} }
 
+// profile is the --cpuprofile file while a profile is being written.
+var profile *os.File
+
 func main() {
 	clusters.RunNodeIfChild()
 	os.Exit(execute(os.Args[1:]))
@@ -59,6 +62,11 @@ func execute(args []string) int {
 	root := newRoot()
 	root.SetArgs(args)
 	err := root.Execute()
+	if profile != nil { // also after a failed or invalid run (no post-run hook then)
+		pprof.StopCPUProfile()
+		profile.Close()
+		profile = nil
+	}
 	if err == nil {
 		return exitValid
 	}
@@ -105,12 +113,8 @@ the cluster never healed, the drain timed out, or the run was interrupted),
 			f.Close()
 			return usageErr(fmt.Errorf("--cpuprofile: %w", err))
 		}
+		profile = f
 		return nil
-	}
-	root.PersistentPostRun = func(*cobra.Command, []string) {
-		if cpuprofile != "" {
-			pprof.StopCPUProfile()
-		}
 	}
 	root.AddCommand(newRunCmd(), newBenchCmd(), newCheckCmd(), newReportCmd(), newCompareCmd(), newClusterCmd(), newNodeCmd(), newPowerFSCmd(), newVersionCmd())
 	return root
