@@ -66,8 +66,8 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	if o.OutDir == "" {
 		o.OutDir = DefaultOutDir(s.Name)
 	}
-	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
-		return nil, fmt.Errorf("run directory: %w", err)
+	if err := freshDir(o.OutDir); err != nil {
+		return nil, err
 	}
 	seed := RandomSeed()
 	if s.Seed != nil {
@@ -271,6 +271,19 @@ func (s *Scenario) loadDuration() time.Duration {
 		d += st.Duration.D()
 	}
 	return d
+}
+
+// freshDir creates dir, which must not exist or be empty: a run never
+// writes over an earlier one (its history, and its node stores, which a new
+// cluster would otherwise start from).
+func freshDir(dir string) error {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return &ConfigError{fmt.Errorf("run directory %s is not empty (an earlier run?): choose another --out or remove it", dir)}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("run directory: %w", err)
+	}
+	return nil
 }
 
 // ConfigError is a run that could not start because of what the scenario

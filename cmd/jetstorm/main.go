@@ -128,7 +128,7 @@ type runFlags struct {
 }
 
 func (f *runFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.out, "out", "", "run directory (default results/<name>/<UTC timestamp>)")
+	cmd.Flags().StringVar(&f.out, "out", "", "run directory, new or empty (default results/<name>/<UTC timestamp>)")
 	cmd.Flags().StringVar(&f.seed, "seed", "", "seed for every random choice (default: the scenario's, else random; printed)")
 	cmd.Flags().StringArrayVar(&f.sets, "set", nil, "override a scenario key, e.g. --set cluster.sync_interval=always (repeatable)")
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "log warnings only")
@@ -172,7 +172,9 @@ func (f *runFlags) runScenario(file string, bench bool) error {
 	}
 	if sweep != nil {
 		_, verdict, err := sweep.Run(ctx, out, scenarios.RunOptions{Log: log, Summary: os.Stdout, Progress: os.Stderr}, os.Stdout)
-		fmt.Printf("sweep table: %s\n", filepath.Join(out, "sweep.json"))
+		if _, serr := os.Stat(filepath.Join(out, "sweep.json")); serr == nil {
+			fmt.Printf("sweep table: %s\n", filepath.Join(out, "sweep.json"))
+		}
 		if err != nil {
 			return runErr(err)
 		}

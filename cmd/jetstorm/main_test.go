@@ -55,6 +55,12 @@ func TestUsageErrorsExit3(t *testing.T) {
 	os.WriteFile(badTarget, []byte("name: x\ntimeline:\n  - at: 1s\n    fault: kill\n    target: n5\n"), 0o644)
 	badSet := filepath.Join(dir, "ok.yaml")
 	os.WriteFile(badSet, []byte("name: x\n"), 0o644)
+	// An earlier run's directory: a new run must not write over it.
+	used := filepath.Join(dir, "used")
+	os.MkdirAll(used, 0o755)
+	os.WriteFile(filepath.Join(used, "history.jsonl"), []byte("earlier\n"), 0o644)
+	sweep := filepath.Join(dir, "sweep.yaml")
+	os.WriteFile(sweep, []byte("name: x\nsweep: {cluster.sync_interval: [always, 1s]}\n"), 0o644)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -69,6 +75,8 @@ func TestUsageErrorsExit3(t *testing.T) {
 		{"unknown flag", []string{"run", badSet, "--frobnicate"}, []string{"frobnicate"}},
 		{"no args", []string{"run"}, []string{"arg"}},
 		{"check missing dir", []string{"check", dir}, []string{"history.jsonl"}},
+		{"used --out", []string{"run", badSet, "--out", used}, []string{used + " is not empty"}},
+		{"used --out, sweep", []string{"run", sweep, "--out", used}, []string{used + " is not empty"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer
@@ -83,6 +91,9 @@ func TestUsageErrorsExit3(t *testing.T) {
 				}
 			}
 		})
+	}
+	if b, _ := os.ReadFile(filepath.Join(used, "history.jsonl")); string(b) != "earlier\n" {
+		t.Errorf("the earlier run's history was touched: %q", b)
 	}
 }
 
