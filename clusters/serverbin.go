@@ -44,7 +44,7 @@ func ServerSpecKind(spec string) (string, error) {
 func ServerBinary(ctx context.Context, spec string, logf func(format string, args ...any)) (string, error) {
 	kind, err := ServerSpecKind(spec)
 	if err != nil {
-		return "", err
+		return "", &SpecError{err}
 	}
 	switch kind {
 	case "embedded":
@@ -56,10 +56,10 @@ func ServerBinary(ctx context.Context, spec string, logf func(format string, arg
 		}
 		st, err := os.Stat(p)
 		if err != nil {
-			return "", fmt.Errorf("nats-server binary: %w", err)
+			return "", &SpecError{fmt.Errorf("nats-server binary: %w", err)}
 		}
 		if st.IsDir() || st.Mode()&0o111 == 0 {
-			return "", fmt.Errorf("nats-server binary %s: not an executable file", p)
+			return "", &SpecError{fmt.Errorf("nats-server binary %s: not an executable file", p)}
 		}
 		return p, nil
 	}
@@ -100,13 +100,27 @@ func ServerBinary(ctx context.Context, spec string, logf func(format string, arg
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("building nats-server %s: %w", version, ctx.Err())
 		}
-		return "", fmt.Errorf("building nats-server %s: go install: %v: %s", version, err, lastN(out.String(), 5))
+		err = fmt.Errorf("building nats-server %s: go install: %v: %s", version, err, lastN(out.String(), 5))
+		for _, no := range []string{"not available", "unknown revision", "invalid version", "no matching versions"} {
+			if strings.Contains(out.String(), no) {
+				return "", &SpecError{err}
+			}
+		}
+		return "", err
 	}
 	if err := os.Rename(filepath.Join(tmp, "nats-server"), bin); err != nil {
 		return "", fmt.Errorf("building nats-server %s: %w", version, err)
 	}
 	return bin, nil
 }
+
+// SpecError is a cluster.server value that cannot work: a path that is not
+// an executable, or a version the module proxy does not have. Other build
+// failures (an interrupt, the proxy unreachable) are plain errors.
+type SpecError struct{ Err error }
+
+func (e *SpecError) Error() string { return e.Err.Error() }
+func (e *SpecError) Unwrap() error { return e.Err }
 
 // lastN is the last n lines of s, on one line.
 func lastN(s string, n int) string {

@@ -116,7 +116,7 @@ func Build(h []history.Op, meta Meta, verdict checker.Verdict, checks []checker.
 			r.FaultsInjected++
 		}
 	}
-	if r.FaultsInjected > 0 {
+	if r.FaultsInjected > 0 && lat.Count > 0 { // queue runs: bench and kv keep their own latencies
 		calm := CalmPublishLatency(h)
 		r.PublishLatencyCalmMs = &calm
 	}

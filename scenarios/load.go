@@ -621,6 +621,15 @@ func (s *Scenario) validate() error {
 	for i := 1; i < len(s.Timeline); i++ {
 		check(s.Timeline[i].At >= s.Timeline[i-1].At, fmt.Sprintf("timeline[%d].at", i), "steps must be in time order")
 	}
+	// Overlapping steps of one kind would undo each other: the first heal
+	// (restart, resume, delay 0) ends both. Only link cuts nest.
+	for j, b := range s.Timeline {
+		for i, a := range s.Timeline[:j] {
+			if a.Fault == b.Fault && a.Fault != "partition" && b.At < a.At+a.For {
+				check(false, fmt.Sprintf("timeline[%d].at", j), "(%s) overlaps timeline[%d] (%s at %s for %s): overlapping steps must be of different kinds (only partitions nest)", b.At, i, a.Fault, a.At, a.For)
+			}
+		}
+	}
 	check(c.LinkProxies || !s.needs().Links, "cluster.link_proxies", "is false, but partition and slowlink faults need link proxies")
 	check(c.PowerLossFS || !s.needs().PowerFS, "cluster.powerloss_fs", "is false, but powerloss faults need it")
 	check(c.Writeback >= 0, "cluster.writeback", "must not be negative")

@@ -176,6 +176,7 @@ func TestErrors(t *testing.T) {
 		{"nodes", "cluster:\n  nodes: 10\n", nil, []string{`x.yaml:2: cluster.nodes must be 1..9, got 10`}},
 		{"explicit zero", "cluster:\n  nodes: 0\n", nil, []string{`x.yaml:2: cluster.nodes must be 1..9, got 0`}},
 		{"overlap", "faults:\n  kinds: [kill]\n  interval: 5s\n  duration: 5s\n", nil, []string{`x.yaml:4: faults.duration (5s) must be shorter than faults.interval (5s)`}},
+		{"same-kind overlap", "timeline:\n  - {at: 1s, fault: kill, for: 10s}\n  - {at: 5s, fault: kill}\n", nil, []string{`x.yaml:3: timeline[1].at (5s) overlaps timeline[0] (kill at 1s for 10s)`}},
 		{"server", "cluster:\n  server: latest\n", nil, []string{`x.yaml:2: cluster.server "latest" is not embedded, a nats-server v2 version`}},
 		{"server external", "cluster:\n  backend: external\n  urls: [nats://h:4222]\n  server: v2.12.1\n", nil, []string{`x.yaml:4: cluster.server is for the process backend`}},
 		{"replicas range", "stream:\n  replicas: 6\ncluster: {nodes: 9}\n", nil, []string{`x.yaml:2: stream.replicas must be 1..5`}},

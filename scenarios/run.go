@@ -66,8 +66,21 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	if o.OutDir == "" {
 		o.OutDir = DefaultOutDir(s.Name)
 	}
-	if err := freshDir(o.OutDir); err != nil {
+	if err := checkFresh(o.OutDir); err != nil {
 		return nil, err
+	}
+	// The server binary first: a failed build leaves no run directory.
+	serverBin, err := clusters.ServerBinary(ctx, s.Cluster.Server, func(f string, a ...any) { log.Warn(fmt.Sprintf(f, a...)) })
+	if err != nil {
+		err = s.Errorf("cluster.server", "cluster.server: %w", err)
+		var se *clusters.SpecError
+		if errors.As(err, &se) {
+			return nil, &ConfigError{err}
+		}
+		return nil, err
+	}
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("run directory: %w", err)
 	}
 	seed := RandomSeed()
 	if s.Seed != nil {
@@ -81,10 +94,6 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	}
 	log.Info("run", "scenario", s.Name, "seed", seed, "dir", o.OutDir)
 
-	serverBin, err := clusters.ServerBinary(ctx, s.Cluster.Server, func(f string, a ...any) { log.Warn(fmt.Sprintf(f, a...)) })
-	if err != nil {
-		return nil, &ConfigError{s.Errorf("cluster.server", "cluster.server: %v", err)}
-	}
 	rec, err := history.Create(filepath.Join(o.OutDir, "history.jsonl"), true)
 	if err != nil {
 		return nil, err
@@ -273,15 +282,12 @@ func (s *Scenario) loadDuration() time.Duration {
 	return d
 }
 
-// freshDir creates dir, which must not exist or be empty: a run never
-// writes over an earlier one (its history, and its node stores, which a new
-// cluster would otherwise start from).
-func freshDir(dir string) error {
+// checkFresh requires dir to be missing or empty: a run never writes over
+// an earlier one (its history, and its node stores, which a new cluster
+// would otherwise start from).
+func checkFresh(dir string) error {
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return &ConfigError{fmt.Errorf("run directory %s is not empty (an earlier run?): choose another --out or remove it", dir)}
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("run directory: %w", err)
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._=-]+`)
 // writes dir/sweep.json and the table. The verdict is every run's combined.
 func (p *SweepPlan) Run(ctx context.Context, dir string, o RunOptions, table io.Writer) (*reports.Sweep, checker.Verdict, error) {
 	sw := &reports.Sweep{Key: p.Key}
-	if err := freshDir(dir); err != nil {
+	if err := checkFresh(dir); err != nil {
 		return sw, checker.Unknown, err
 	}
 	var verdicts []checker.Verdict

@@ -88,7 +88,12 @@ func (p *rawPublisher) publish(subject string, data []byte, sent int64) error {
 	p.buf = append(p.buf[:0], data...)
 	binary.BigEndian.PutUint64(p.buf, uint64(sent)) // the send time rides in the first 8 bytes
 	if err := p.nc.PublishRequest(subject, reply, p.buf); err != nil {
-		p.release(s, gen, true)
+		if _, ok := p.release(s, gen, true); !ok {
+			// The write blocked past the ack timeout and the sweeper has
+			// already reported this publish: reporting it again would
+			// free the window slot twice.
+			return nil
+		}
 		return err
 	}
 	return nil

@@ -171,8 +171,8 @@ func (f *runFlags) runScenario(file string, bench bool) error {
 		out = scenarios.DefaultOutDir(s.Name)
 	}
 	if sweep != nil {
-		_, verdict, err := sweep.Run(ctx, out, scenarios.RunOptions{Log: log, Summary: os.Stdout, Progress: os.Stderr}, os.Stdout)
-		if _, serr := os.Stat(filepath.Join(out, "sweep.json")); serr == nil {
+		sw, verdict, err := sweep.Run(ctx, out, scenarios.RunOptions{Log: log, Summary: os.Stdout, Progress: os.Stderr}, os.Stdout)
+		if sw != nil && len(sw.Rows) > 0 { // this sweep wrote its table (partial if it stopped early)
 			fmt.Printf("sweep table: %s\n", filepath.Join(out, "sweep.json"))
 		}
 		if err != nil {
