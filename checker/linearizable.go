@@ -746,43 +746,36 @@ func kvStep(state, input, output any) []any {
 }
 
 func kvPartition(ops []porcupine.Operation) [][]porcupine.Operation {
-	byKey := map[string][]porcupine.Operation{}
-	for _, op := range ops {
-		k := op.Input.(*kvInput).key
-		byKey[k] = append(byKey[k], op)
-	}
-	keys := make([]string, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([][]porcupine.Operation, len(keys))
-	for i, k := range keys {
-		parts[i] = byKey[k]
-	}
-	return parts
+	return groupByKey(ops, func(op porcupine.Operation) string { return op.Input.(*kvInput).key })
 }
 
 func kvPartitionEvent(events []porcupine.Event) [][]porcupine.Event {
-	byKey := map[string][]porcupine.Event{}
-	for _, e := range events {
-		var k string
+	return groupByKey(events, func(e porcupine.Event) string {
 		switch v := e.Value.(type) {
 		case *kvInput:
-			k = v.key
+			return v.key
 		case *kvOutput:
-			k = v.key
+			return v.key
 		}
-		byKey[k] = append(byKey[k], e)
+		return ""
+	})
+}
+
+// groupByKey splits xs by key, in key order, keeping the order within a key.
+func groupByKey[T any](xs []T, key func(T) string) [][]T {
+	by := map[string][]T{}
+	for _, x := range xs {
+		k := key(x)
+		by[k] = append(by[k], x)
 	}
-	keys := make([]string, 0, len(byKey))
-	for k := range byKey {
+	keys := make([]string, 0, len(by))
+	for k := range by {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	parts := make([][]porcupine.Event, len(keys))
+	parts := make([][]T, len(keys))
 	for i, k := range keys {
-		parts[i] = byKey[k]
+		parts[i] = by[k]
 	}
 	return parts
 }

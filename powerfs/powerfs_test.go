@@ -690,6 +690,33 @@ func BenchmarkAppend(b *testing.B) {
 	})
 }
 
+// appendRecords is writer w of writers: it appends rounds records of recLen
+// bytes 'a'+w to file f<w mod (writers-1)> (so the last two writers share
+// a file), fsyncs every syncEvery-th round if w is even, and calls
+// between(i), if set, after round i.
+func appendRecords(e *env, w, writers, rounds, recLen, syncEvery int, between func(i int)) error {
+	f, err := os.OpenFile(e.p(fmt.Sprintf("f%d", w%(writers-1))), os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rec := bytes.Repeat([]byte{byte('a' + w)}, recLen)
+	for i := range rounds {
+		if _, err := f.Write(rec); err != nil {
+			return err
+		}
+		if w%2 == 0 && i%syncEvery == 0 {
+			if err := f.Sync(); err != nil {
+				return err
+			}
+		}
+		if between != nil {
+			between(i)
+		}
+	}
+	return nil
+}
+
 // TestConcurrentAppends appends to several files at once (some writers
 // fsync, one shares a file with another) while SyncAll and Stats run.
 func TestConcurrentAppends(t *testing.T) {
@@ -714,29 +741,7 @@ func TestConcurrentAppends(t *testing.T) {
 		}
 	}()
 	for w := range writers {
-		go func() {
-			name := e.p(fmt.Sprintf("f%d", w%(writers-1))) // the last two writers share a file
-			f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer f.Close()
-			rec := bytes.Repeat([]byte{byte('a' + w)}, 300)
-			for i := range rounds {
-				if _, err := f.Write(rec); err != nil {
-					errs <- err
-					return
-				}
-				if w%2 == 0 && i%3 == 0 {
-					if err := f.Sync(); err != nil {
-						errs <- err
-						return
-					}
-				}
-			}
-			errs <- nil
-		}()
+		go func() { errs <- appendRecords(e, w, writers, rounds, 300, 3, nil) }()
 	}
 	for range writers {
 		must(t, <-errs)

@@ -201,30 +201,11 @@ func TestWritebackConcurrent(t *testing.T) {
 	}()
 	for w := range writers {
 		go func() {
-			name := e.p(fmt.Sprintf("f%d", w%(writers-1))) // the last two writers share a file
-			f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer f.Close()
-			rec := bytes.Repeat([]byte{byte('a' + w)}, recLen)
-			for i := range rounds {
-				if _, err := f.Write(rec); err != nil {
-					errs <- err
-					return
-				}
-				if w%2 == 0 && i%50 == 0 {
-					if err := f.Sync(); err != nil {
-						errs <- err
-						return
-					}
-				}
+			errs <- appendRecords(e, w, writers, rounds, recLen, 50, func(i int) {
 				if i%4 == 0 {
 					time.Sleep(time.Millisecond)
 				}
-			}
-			errs <- nil
+			})
 		}()
 	}
 	for range writers {

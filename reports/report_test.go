@@ -117,11 +117,9 @@ func synthHistory(lose bool) []history.Op {
 	return h
 }
 
-// writeRunDir writes history.jsonl and results.json (as the runner does)
-// for h into a new directory.
-func writeRunDir(t *testing.T, h []history.Op) string {
+// writeHistoryFile writes h as dir/history.jsonl, as the recorder does.
+func writeHistoryFile(t *testing.T, dir string, h []history.Op) {
 	t.Helper()
-	dir := t.TempDir()
 	var buf bytes.Buffer
 	rec := history.NewRecorder(&buf, false)
 	for _, op := range h {
@@ -130,6 +128,14 @@ func writeRunDir(t *testing.T, h []history.Op) string {
 	if err := os.WriteFile(filepath.Join(dir, "history.jsonl"), buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// writeRunDir writes history.jsonl and results.json (as the runner does)
+// for h into a new directory.
+func writeRunDir(t *testing.T, h []history.Op) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeHistoryFile(t, dir, h)
 	meta, err := MetaOf(h)
 	if err != nil {
 		t.Fatal(err)
@@ -454,14 +460,7 @@ func benchDir(t *testing.T, rateScale, latScale float64) string {
 		{Process: -2, Type: history.Info, F: history.FFault, Value: map[string]any{"kind": "slowlink", "nodes": []string{"n1", "n2"}}, Time: 5 * time.Second, Err: "heal: boom"},
 	}
 	dir := t.TempDir()
-	var buf bytes.Buffer
-	rec := history.NewRecorder(&buf, false)
-	for _, op := range h {
-		rec.Record(op)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "history.jsonl"), buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeHistoryFile(t, dir, h)
 	res := Build(h, Meta{Scenario: "bench", Seed: 1}, checker.Valid, []checker.Result{{Name: "bench", Verdict: checker.Valid, Message: "ok"}}, nil)
 	if err := res.WriteJSON(dir); err != nil {
 		t.Fatal(err)
