@@ -3,6 +3,7 @@ package checker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"jetstorm/history"
@@ -64,11 +65,57 @@ type QueueStats struct {
 
 	DrainComplete bool `json:"drain_complete"`
 
+	// ReadsByNode counts the final drain's reads per node that served them
+	// (the consumer's host, or the stream leader).
+	ReadsByNode map[string]int `json:"reads_by_node,omitempty"`
+
+	// Where the lost values are, from the per-node reads of every replica's
+	// own copy (all zero when there were none): LostOnReplicas are still on
+	// some replica ("lost to clients": the cluster did not repair them),
+	// LostHolders counts them per node; LostOnNoReplica are on no replica
+	// that was read.
+	LostOnReplicas  int            `json:"lost_on_replicas,omitempty"`
+	LostOnNoReplica int            `json:"lost_on_no_replica,omitempty"`
+	LostHolders     map[string]int `json:"lost_holders,omitempty"`
+	// Unhealed: the cluster was not healthy after the final heal (a
+	// recover op with outcome info). Then only lost values that no
+	// replica read holds, with at least one replica read completely, are
+	// proven (LostProven); the rest are acked but unread, and the verdict
+	// is at best unknown.
+	Unhealed   bool `json:"unhealed,omitempty"`
+	LostProven int  `json:"lost_proven,omitempty"`
+
+	// StaleReads: a drain consumer claimed the end of the stream before
+	// the leader's last sequence (its host was behind). Allowed, unless
+	// the host's own copy already held what it hid (StaleReadsHiding).
+	StaleReads       []StaleRead `json:"stale_reads,omitempty"` // first 20
+	StaleReadCount   int         `json:"stale_read_count,omitempty"`
+	StaleReadsHiding int         `json:"stale_reads_hiding,omitempty"`
+
 	// Malformed counts ops that break the publish protocol (a completion
 	// without an invoke, a second invoke while one is outstanding, a
 	// non-string value). Any makes the verdict Unknown.
 	Malformed         int      `json:"malformed,omitempty"`
 	MalformedExamples []string `json:"malformed_examples,omitempty"` // first 10
+}
+
+// StaleRead is one stale read of the final drain (see history.StaleRead).
+type StaleRead struct {
+	history.StaleRead
+	Node   string `json:"node"`   // the node that hosted the consumer
+	Behind uint64 `json:"behind"` // LeaderLast - ClaimedEnd
+	// Hid: the node's own copy held at least the leader's last sequence,
+	// so the consumer hid messages its node had: invalid.
+	Hid bool `json:"hid"`
+}
+
+func (r StaleRead) String() string {
+	own := fmt.Sprintf("its own copy ended at %d", r.NodeLast)
+	if r.NodeLastErr != "" {
+		own = "its own copy unknown: " + r.NodeLastErr
+	}
+	return fmt.Sprintf("consumer on %s claimed the end at seq %d while leader %s had %d (%d behind; %s)",
+		r.Node, r.ClaimedEnd, r.Leader, r.LeaderLast, r.Behind, own)
 }
 
 // outcome is the strongest evidence about a value's publishes. It is ordered
@@ -131,6 +178,22 @@ func AnalyzeQueue(h []history.Op) QueueStats {
 			vals = append(vals, valState{v: v})
 		}
 		return i
+	}
+	// Per-node reads: which values each node's own copy holds.
+	nodeIdx := map[string]int{}
+	var nodeNames []string
+	var nodeHas []bitset
+	var nodeDone []bool
+	node := func(name string) int {
+		n, ok := nodeIdx[name]
+		if !ok {
+			n = len(nodeNames)
+			nodeIdx[name] = n
+			nodeNames = append(nodeNames, name)
+			nodeHas = append(nodeHas, nil)
+			nodeDone = append(nodeDone, false)
+		}
+		return n
 	}
 	settle := func(i int, t history.OpType) {
 		o := outInfo
@@ -207,9 +270,41 @@ func AnalyzeQueue(h []history.Op) QueueStats {
 				s.Duplicated++
 				s.DuplicatedValues = appendCapped(s.DuplicatedValues, v)
 			}
+			if op.Node != "" {
+				if s.ReadsByNode == nil {
+					s.ReadsByNode = map[string]int{}
+				}
+				s.ReadsByNode[op.Node]++
+			}
 		case history.FDrain:
 			if op.Type == history.OK {
 				s.DrainComplete = true
+			}
+		case history.FNodeRead:
+			// Malformed node ops are the per-node checker's to report.
+			if v, ok := op.Value.(string); ok && op.Type == history.OK && op.Node != "" {
+				nodeHas[node(op.Node)].add(int32(lookup(v)))
+			}
+		case history.FNodeDrain:
+			if op.Node != "" && op.Type == history.OK {
+				nodeDone[node(op.Node)] = true
+			}
+		case history.FRecover:
+			s.Unhealed = op.Type == history.Info
+		case history.FStaleRead:
+			var sr StaleRead
+			if err := op.Decode(&sr.StaleRead); err != nil || op.Node == "" || sr.ClaimedEnd >= sr.LeaderLast {
+				bad("op %d: stale-read %v on node %q is not a stale read", op.Index, op.Value, op.Node)
+				continue
+			}
+			sr.Node, sr.Behind = op.Node, sr.LeaderLast-sr.ClaimedEnd
+			sr.Hid = sr.NodeLastErr == "" && sr.NodeLast >= sr.LeaderLast
+			s.StaleReadCount++
+			if sr.Hid {
+				s.StaleReadsHiding++
+			}
+			if len(s.StaleReads) < maxNodeValues {
+				s.StaleReads = append(s.StaleReads, sr)
 			}
 		}
 	}
@@ -270,6 +365,28 @@ func AnalyzeQueue(h []history.Op) QueueStats {
 			default:
 				s.LostMiddle++
 			}
+			held, complete := false, false
+			for n := range nodeNames {
+				complete = complete || nodeDone[n]
+				if nodeHas[n].has(int32(i)) {
+					held = true
+					if s.LostHolders == nil {
+						s.LostHolders = map[string]int{}
+					}
+					s.LostHolders[nodeNames[n]]++
+				}
+			}
+			switch {
+			case held:
+				s.LostOnReplicas++
+			case len(nodeNames) > 0:
+				s.LostOnNoReplica++
+			}
+			// Missing from every complete replica (and from the leader's
+			// read): proven lost even though the cluster never healed.
+			if s.Unhealed && complete && !held {
+				s.LostProven++
+			}
 		case st.out == outInfo && st.reads > 0:
 			s.Recovered++
 		case st.out == outFail && st.reads > 0:
@@ -309,8 +426,11 @@ func (Queue) Check(ctx context.Context, h []history.Op) Result {
 
 func queueVerdict(s QueueStats) (Verdict, string) {
 	lostWord := "lost"
-	if !s.DrainComplete {
+	switch {
+	case !s.DrainComplete:
 		lostWord = "acked but unread" // not proven lost: the drain may have stopped early
+	case s.Unhealed:
+		lostWord = "acked but unread on a cluster that never healed"
 	}
 	summary := fmt.Sprintf("%d attempted, %d acked, %d failed, %d indeterminate; %d read, %d %s, %d recovered",
 		s.Attempted, s.Acked, s.Failed, s.Indeterminate, s.Read, s.Lost, lostWord, s.Recovered)
@@ -318,9 +438,16 @@ func queueVerdict(s QueueStats) (Verdict, string) {
 		summary += fmt.Sprintf(", %d duplicated (allowed: at-least-once delivery; first: %s)",
 			s.Duplicated, examples(s.DuplicatedValues, s.Duplicated))
 	}
+	if k := s.StaleReadCount - s.StaleReadsHiding; k > 0 {
+		summary += fmt.Sprintf(", %d stale %s (allowed: a consumer on a replica that was behind; the rest was read from the leader; first: %s)",
+			k, plural(k, "read", "reads"), firstStale(s.StaleReads, false))
+	}
 
 	var problems []string
-	if s.DrainComplete && s.Lost > 0 {
+	if proven := s.Lost; s.DrainComplete && proven > 0 && (!s.Unhealed || s.LostProven > 0) {
+		if s.Unhealed {
+			proven = s.LostProven
+		}
 		// The breakdown follows the list so the message still starts
 		// "LOST n acknowledged writes (first: ...)".
 		msg := fmt.Sprintf("LOST %d acknowledged writes (first: %s): prefix %d, middle %d, postfix %d",
@@ -328,7 +455,18 @@ func queueVerdict(s QueueStats) (Verdict, string) {
 		if s.LostMiddle > 0 {
 			msg += " (middle: a later write of the same process was read)"
 		}
+		if w := lostWhere(s); w != "" {
+			msg += "; " + w
+		}
+		if s.Unhealed {
+			msg += fmt.Sprintf("; the cluster never healed: %d of them proven lost (on no replica, %s read completely)",
+				proven, plural(proven, "one", "some"))
+		}
 		problems = append(problems, msg)
+	}
+	if s.StaleReadsHiding > 0 {
+		problems = append(problems, fmt.Sprintf("%d STALE READS hid messages their node held (first: %s)",
+			s.StaleReadsHiding, firstStale(s.StaleReads, true)))
 	}
 	if s.OrderViolations > 0 {
 		problems = append(problems, fmt.Sprintf("%d ORDER violations: acked writes of one process stored out of publish order (first: %s)",
@@ -353,8 +491,46 @@ func queueVerdict(s QueueStats) (Verdict, string) {
 		return Invalid, strings.Join(append(problems, summary), "; ")
 	case !s.DrainComplete:
 		return Unknown, "drain missing or incomplete, so lost writes cannot be judged; " + summary
+	case s.Unhealed && s.Lost > 0:
+		msg := "the cluster never healed, so acked writes the leader lacks are not proven lost"
+		if w := lostWhere(s); w != "" {
+			msg += " (" + w + ")"
+		}
+		return Unknown, msg + "; " + summary
 	}
 	return Valid, summary
+}
+
+// lostWhere says where the lost values still are, from the per-node reads
+// ("" when there were none).
+func lostWhere(s QueueStats) string {
+	var parts []string
+	if s.LostOnReplicas > 0 {
+		names := make([]string, 0, len(s.LostHolders))
+		for n := range s.LostHolders {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		for i, n := range names {
+			names[i] = fmt.Sprintf("%s (%d)", n, s.LostHolders[n])
+		}
+		parts = append(parts, fmt.Sprintf("%d lost to clients but still on %s: the cluster did not repair %s",
+			s.LostOnReplicas, strings.Join(names, ", "), plural(s.LostOnReplicas, "it", "them")))
+	}
+	if s.LostOnNoReplica > 0 {
+		parts = append(parts, fmt.Sprintf("%d on no replica read", s.LostOnNoReplica))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// firstStale describes the first stale read that hid data (hid) or not.
+func firstStale(rs []StaleRead, hid bool) string {
+	for _, r := range rs {
+		if r.Hid == hid {
+			return r.String()
+		}
+	}
+	return "beyond the first 20"
 }
 
 // examples renders up to 5 values, with "..." when total has more.

@@ -41,6 +41,23 @@ func Jsz(ctx context.Context, n Node) (*server.JSInfo, error) {
 	return &info, err
 }
 
+// StreamLastSeq is the last sequence of stream in n's own copy, as n's
+// /jsz reports it.
+func StreamLastSeq(ctx context.Context, n Node, stream string) (uint64, error) {
+	info, err := Jsz(ctx, n)
+	if err != nil {
+		return 0, err
+	}
+	for _, a := range info.AccountDetails {
+		for _, s := range a.Streams {
+			if s.Name == stream {
+				return s.State.LastSeq, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("%s: /jsz lists no stream %s", n.Name(), stream)
+}
+
 // Version asks the first node that answers for its server version (/varz).
 func Version(ctx context.Context, c Cluster) (string, error) {
 	var last error

@@ -609,14 +609,8 @@ func WaitHealthy(ctx context.Context, nodes []Node) error {
 	for {
 		var bad []string
 		for _, n := range nodes {
-			if err := healthz(ctx, n.MonitorURL()+"/healthz"); err != nil {
+			if err := nodeHealth(ctx, n, len(nodes)); err != nil {
 				bad = append(bad, fmt.Sprintf("%s: %v", n.Name(), err))
-			} else if peers, err := RoutedPeers(ctx, n); err != nil {
-				bad = append(bad, fmt.Sprintf("%s: %v", n.Name(), err))
-			} else if len(peers) != len(nodes)-1 {
-				// /healthz can be 200 on a node whose routes are still down
-				// (e.g. just after a partition heals).
-				bad = append(bad, fmt.Sprintf("%s: routes to %v only", n.Name(), peers))
 			}
 		}
 		switch {
@@ -637,6 +631,46 @@ func WaitHealthy(ctx context.Context, nodes []Node) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// nodeHealth is one health probe of n in a cluster of size nodes: /healthz
+// 200 and a route to every peer.
+func nodeHealth(ctx context.Context, n Node, nodes int) error {
+	if err := healthz(ctx, n.MonitorURL()+"/healthz"); err != nil {
+		return err
+	}
+	peers, err := RoutedPeers(ctx, n)
+	if err != nil {
+		return err
+	}
+	if len(peers) != nodes-1 {
+		// /healthz can be 200 on a node whose routes are still down
+		// (e.g. just after a partition heals).
+		return fmt.Errorf("routes to %v only", peers)
+	}
+	return nil
+}
+
+// HealthErrors probes every node once and returns each unhealthy node's
+// error (nil when all are healthy). A process node that is not running
+// says so, with the tail of its log: why it exited.
+func HealthErrors(ctx context.Context, nodes []Node) map[string]string {
+	var out map[string]string
+	for _, n := range nodes {
+		err := nodeHealth(ctx, n, len(nodes))
+		if err == nil {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		msg := err.Error()
+		if !n.Running() && n.LogPath() != "" {
+			msg = "not running; log ends: " + lastLines(n.LogPath(), 3)
+		}
+		out[n.Name()] = msg
+	}
+	return out
 }
 
 // HealthyFor is how long every node must stay healthy for WaitHealthy.

@@ -57,7 +57,38 @@ const (
 
 	FNodeRead  = "node-read"  // per-node read: ok; Node, Value (the string read from that node's copy), Seq
 	FNodeDrain = "node-drain" // per-node drain of Node: invoke, then ok (complete) or fail/info (incomplete)
+
+	// FRecover brackets the final heal: invoke, then ok when every node was
+	// healthy within final.recover, or info with Value a map of node name to
+	// its last health error (the nodes that never recovered).
+	FRecover = "recover"
+	// FStaleRead is an ok op recorded by the final drain when its consumer
+	// reported the end of the stream (nothing pending) before the stream
+	// leader's last sequence; Node is the node that hosted the consumer and
+	// Value a StaleRead.
+	FStaleRead = "stale-read"
 )
+
+// StaleRead is the Value of an FStaleRead op.
+type StaleRead struct {
+	Leader     string `json:"leader"`      // the stream leader when the stale end was seen
+	ClaimedEnd uint64 `json:"claimed_end"` // the last sequence the consumer delivered, with nothing pending after it
+	LeaderLast uint64 `json:"leader_last"` // the leader's last sequence at that time
+	// NodeLast is the hosting node's own last sequence (/jsz) at that time;
+	// NodeLastErr says why it is unknown.
+	NodeLast    uint64 `json:"node_last"`
+	NodeLastErr string `json:"node_last_err,omitempty"`
+}
+
+// Decode re-reads an op's Value into v (a history read back from JSON holds
+// maps where the writer had structs).
+func (o Op) Decode(v any) error {
+	b, err := json.Marshal(o.Value)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
 
 // ValueString returns Value as a string ("" when it is not one).
 func (o Op) ValueString() string {
@@ -159,8 +190,14 @@ func (r *Recorder) Close() error {
 	return err
 }
 
-// ReadFile loads a history.jsonl. A malformed or truncated line is an error
-// naming the file and line; the ops before it are returned as well.
+// ErrTruncated marks a history whose last line is incomplete (the writer
+// died mid-line): every complete line before it was read and is returned,
+// so the history can still be checked.
+var ErrTruncated = errors.New("truncated history (last line is incomplete)")
+
+// ReadFile loads a history.jsonl. A malformed line is an error naming the
+// file and line; the ops before it are returned as well. An incomplete last
+// line is an error wrapping ErrTruncated, returned with every op before it.
 func ReadFile(path string) ([]Op, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -186,7 +223,7 @@ func Read(r io.Reader, name string) ([]Op, error) {
 		var op Op
 		if jerr := json.Unmarshal(b, &op); jerr != nil {
 			if truncated {
-				return ops, fmt.Errorf("%s:%d: truncated history (last line is incomplete): %v", name, line, jerr)
+				return ops, fmt.Errorf("%s:%d: %w: %v", name, line, ErrTruncated, jerr)
 			}
 			return ops, fmt.Errorf("%s:%d: malformed history line: %v", name, line, jerr)
 		}

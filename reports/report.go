@@ -175,9 +175,9 @@ func load(dir string) (*run, error) {
 			return nil, err
 		}
 		ops, err := history.ReadFile(histPath)
-		if err != nil {
+		if err != nil && !errors.Is(err, history.ErrTruncated) {
 			return nil, fmt.Errorf("report: %w", err)
-		}
+		} // a cut last line: report on every complete line, as check does
 		r.ops = ops
 	}
 	if err := readOptional(filepath.Join(dir, BenchFile), &r.bench); err != nil {

@@ -420,10 +420,20 @@ func TestWriteTruncatedHistory(t *testing.T) {
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A cut last line (the writer died mid-write): the report is built
+	// from every complete line.
+	if err := Write(dir); err != nil {
+		t.Fatalf("truncated history: %v", err)
+	}
+	// A malformed line in the middle is still an error naming it.
+	b = append(b[:len(b)-len(`{"index":99999,"process":0,"type":"inv`)], []byte("{oops\n{}\n")...)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	err := Write(dir)
 	want := fmt.Sprintf("%s:%d:", p, lines+1)
 	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("truncated history: got %v, want an error naming %s", err, want)
+		t.Fatalf("malformed history: got %v, want an error naming %s", err, want)
 	}
 }
 

@@ -57,17 +57,20 @@ type Latency = workloads.Latency
 
 // Results is results.json.
 type Results struct {
-	Verdict             checker.Verdict              `json:"verdict"`
-	Seed                uint64                       `json:"seed"`
-	Scenario            string                       `json:"scenario"`
-	ServerVersion       string                       `json:"server_version"`
-	SyncInterval        string                       `json:"sync_interval"`
-	Checks              []checker.Result             `json:"checks"`
-	Queue               *checker.QueueStats          `json:"queue,omitempty"`
-	PerNode             map[string]checker.NodeStats `json:"per_node,omitempty"`
-	Disagreements       []string                     `json:"disagreements,omitempty"` // per-node: how replicas differ
-	ThroughputAckedPerS float64                      `json:"throughput_acked_per_s"`
-	PublishLatencyMs    Latency                      `json:"publish_latency_ms"`
+	Verdict       checker.Verdict              `json:"verdict"`
+	Seed          uint64                       `json:"seed"`
+	Scenario      string                       `json:"scenario"`
+	ServerVersion string                       `json:"server_version"`
+	SyncInterval  string                       `json:"sync_interval"`
+	Checks        []checker.Result             `json:"checks"`
+	Queue         *checker.QueueStats          `json:"queue,omitempty"`
+	PerNode       map[string]checker.NodeStats `json:"per_node,omitempty"`
+	Disagreements []string                     `json:"disagreements,omitempty"` // per-node: how replicas differ
+	// UnrecoveredNodes names each node that was not healthy after the final
+	// heal, with its last health error.
+	UnrecoveredNodes    map[string]string `json:"unrecovered_nodes,omitempty"`
+	ThroughputAckedPerS float64           `json:"throughput_acked_per_s"`
+	PublishLatencyMs    Latency           `json:"publish_latency_ms"`
 	// PublishLatencyCalmMs counts only the publishes that started and ended
 	// outside every fault (and CalmMargin after it): the price of a policy
 	// in steady state, without the outages. Set when faults were injected.
@@ -104,6 +107,9 @@ func Build(h []history.Op, meta Meta, verdict checker.Verdict, checks []checker.
 		}
 		if ps, ok := c.Details.(checker.PerNodeStats); ok {
 			r.PerNode, r.Disagreements = ps.Nodes, ps.Disagreements
+		}
+		if rs, ok := c.Details.(checker.RecoveryStats); ok {
+			r.UnrecoveredNodes = rs.Unrecovered
 		}
 	}
 	lat, span := PublishLatency(h)
@@ -223,8 +229,22 @@ func (r *Results) Summary(w io.Writer) {
 		r.ServerVersion, r.SyncInterval, r.Seed, r.FaultsInjected)
 	if q := r.Queue; q != nil {
 		fmt.Fprintf(w, "  publishes: %d attempted, %d acked, %d failed, %d unknown\n", q.Attempted, q.Acked, q.Failed, q.Indeterminate)
-		fmt.Fprintf(w, "  read back: %d; lost %d (prefix %d, middle %d, postfix %d), recovered %d, unexpected %d, duplicated %d\n",
-			q.Read, q.Lost, q.LostPrefix, q.LostMiddle, q.LostPostfix, q.Recovered, q.Unexpected, q.Duplicated)
+		fmt.Fprintf(w, "  read back: %d%s; lost %d (prefix %d, middle %d, postfix %d), recovered %d, unexpected %d, duplicated %d\n",
+			q.Read, servedBy(q.ReadsByNode), q.Lost, q.LostPrefix, q.LostMiddle, q.LostPostfix, q.Recovered, q.Unexpected, q.Duplicated)
+		if q.Lost > 0 && q.LostOnReplicas+q.LostOnNoReplica > 0 {
+			fmt.Fprintf(w, "  lost writes: %d on no replica read, %d lost to clients but still on a replica (%s): the cluster did not repair them\n",
+				q.LostOnNoReplica, q.LostOnReplicas, countsByName(q.LostHolders))
+		}
+		for _, sr := range q.StaleReads {
+			word := "stale read (allowed)"
+			if sr.Hid {
+				word = "STALE READ HID DATA"
+			}
+			fmt.Fprintf(w, "  %s: %s\n", word, sr)
+		}
+	}
+	for _, n := range sortedKeys(r.UnrecoveredNodes) {
+		fmt.Fprintf(w, "  node %s never recovered: %s\n", n, r.UnrecoveredNodes[n])
 	}
 	var names []string
 	for n := range r.PerNode {
@@ -248,4 +268,21 @@ func (r *Results) Summary(w io.Writer) {
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "  error: %s\n", e)
 	}
+}
+
+// servedBy renders which nodes served the drain's reads: " (n1 120, n2 5)".
+func servedBy(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	return " (served by " + countsByName(m) + ")"
+}
+
+// countsByName renders "n1 3, n2 5" in name order.
+func countsByName(m map[string]int) string {
+	parts := make([]string, 0, len(m))
+	for _, n := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", n, m[n]))
+	}
+	return strings.Join(parts, ", ")
 }

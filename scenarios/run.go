@@ -164,7 +164,7 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 		runErrs = append(runErrs, "interrupted: no final drain, the verdict cannot be valid")
 		log.Warn("interrupted; stopping the cluster")
 	} else {
-		if err := healAll(ctx, cluster, s.Final.Recover.D(), log); err != nil {
+		if err := healAll(ctx, cluster, s.Final.Recover.D(), rec, log); err != nil {
 			runErrs = append(runErrs, err.Error())
 		}
 		log.Info("final drain", "timeout", s.Final.DrainTimeout.D())
@@ -219,16 +219,25 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 
 // Checkers are the checks a history of workload gets: queue (and per-node
 // when the history has per-node reads), or linearizable for kv, which
-// writes porcupine's timeline to dir/history.html.
+// writes porcupine's timeline to dir/history.html; and recovery when the
+// history has the final heal.
 func Checkers(h []history.Op, workload, dir string, timeout time.Duration) []checker.Checker {
+	var cs []checker.Checker
 	if workload == "kv" {
-		return []checker.Checker{checker.Linearizable{Timeout: timeout, HTMLPath: filepath.Join(dir, "history.html")}}
+		cs = append(cs, checker.Linearizable{Timeout: timeout, HTMLPath: filepath.Join(dir, "history.html")})
+	} else {
+		cs = append(cs, checker.Queue{})
 	}
-	cs := []checker.Checker{checker.Queue{}}
+	var perNode, recovery bool
 	for _, op := range h {
-		if op.F == history.FNodeDrain {
-			return append(cs, checker.PerNode{})
-		}
+		perNode = perNode || (op.F == history.FNodeDrain && workload != "kv")
+		recovery = recovery || op.F == history.FRecover
+	}
+	if perNode {
+		cs = append(cs, checker.PerNode{})
+	}
+	if recovery {
+		cs = append(cs, checker.Recovery{})
 	}
 	return cs
 }
@@ -317,18 +326,32 @@ func (s *Scenario) PlanFor(seed uint64) []faults.Planned {
 }
 
 // healAll undoes every fault (heals links, resumes paused nodes, restarts
-// stopped ones) and waits for the cluster to be healthy within d.
-func healAll(ctx context.Context, c clusters.Cluster, d time.Duration, log *slog.Logger) error {
-	ctx, cancel := context.WithTimeout(ctx, d)
+// stopped ones) and waits for the cluster to be healthy within d. The
+// outcome goes into the history (FRecover): the checkers judge a cluster
+// that never healed as unknown unless an anomaly is proven on what could be
+// read, and name the nodes that never recovered.
+func healAll(ctx context.Context, c clusters.Cluster, d time.Duration, rec *history.Recorder, log *slog.Logger) error {
+	rec.Record(history.Op{Process: -1, Type: history.Invoke, F: history.FRecover})
+	hctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var errs []error
-	if err := c.Recover(ctx); err != nil {
+	if err := c.Recover(hctx); err != nil {
 		errs = append(errs, err)
 	}
-	if err := c.WaitHealthy(ctx); err != nil {
+	if err := c.WaitHealthy(hctx); err != nil {
 		errs = append(errs, fmt.Errorf("after healing, within final.recover=%s: %w", d, err))
 	}
-	return errors.Join(errs...)
+	err := errors.Join(errs...)
+	if err == nil {
+		rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FRecover})
+		return nil
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	bad := clusters.HealthErrors(pctx, c.Nodes())
+	cancel()
+	log.Warn("cluster not healthy after healing", "nodes", bad)
+	rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FRecover, Value: bad, Err: err.Error()})
+	return err
 }
 
 // RandomSeed draws a seed for runs that do not fix one.

@@ -79,15 +79,7 @@ func (q *Queue) drainNode(ctx context.Context, nc *nats.Conn, js jetstream.JetSt
 	}
 	read := 0
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		var m *jetstream.RawStreamMsg
-		for attempt := 0; ; attempt++ {
-			gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			m, err = st.GetMsg(gctx, seq)
-			cancel()
-			if err == nil || errors.Is(err, jetstream.ErrMsgNotFound) || attempt == 2 || ctx.Err() != nil {
-				break
-			}
-		}
+		m, err := getMsg(ctx, st, seq)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue // a gap on this node: the check sees what is missing
 		}

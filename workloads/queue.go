@@ -29,7 +29,12 @@ type QueueOptions struct {
 // Queue is Jepsen's queue workload: clients pinned to nodes publish unique
 // values ("<process>-<counter>", also the Nats-Msg-Id) open loop at a fixed
 // total rate; the final drain reads the whole stream back.
-type Queue struct{ o QueueOptions }
+type Queue struct {
+	o QueueOptions
+	// drainOn, when set (tests), makes the final drain recreate its
+	// consumer until this node hosts it.
+	drainOn string
+}
 
 func NewQueue(o QueueOptions) *Queue {
 	if o.Stream == "" {
@@ -138,10 +143,17 @@ func valueOf(data []byte) string {
 	return string(data)
 }
 
-// Drain reads the whole stream once, in order, from the stream leader (via
-// a pull consumer), recording one read op per message. It records a drain
-// invoke, then ok when it reached the end of the stream, or info if it did
-// not (cluster unavailable, timeout): the checker then says unknown.
+// Drain reads the whole stream once, in order, as a client would, up to
+// the stream's last sequence as its leader reports it (stream info, asked
+// again at the end), recording one read op per message with the node that
+// served it. It reads with a pull consumer; when the consumer claims the
+// end of the stream (nothing pending) before the leader's last sequence
+// (a consumer hosted on a replica that is behind: docs/findings.md F2),
+// that is recorded as a stale-read op and the rest is read with
+// STREAM.MSG.GET, which only the stream leader answers (AllowDirect is off).
+// It records a drain invoke, then ok when it reached the leader's last
+// sequence, or info if it did not (cluster unavailable, timeout): the
+// checker then says unknown.
 func (q *Queue) Drain(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
 	rec.Record(history.Op{Process: -1, Type: history.Invoke, F: history.FDrain})
 	read, err := q.drain(ctx, c, rec)
@@ -153,26 +165,37 @@ func (q *Queue) Drain(ctx context.Context, c clusters.Cluster, rec *history.Reco
 	return nil
 }
 
+// drainState is the final drain's progress.
+type drainState struct {
+	c     clusters.Cluster
+	js    jetstream.JetStream
+	rec   *history.Recorder
+	next  uint64 // the next stream sequence to read
+	read  int
+	stale bool // a consumer claimed the end early: read the rest from the leader
+}
+
 func (q *Queue) drain(ctx context.Context, c clusters.Cluster, rec *history.Recorder) (int, error) {
 	nc, js, err := connectAll(c, "drain")
 	if err != nil {
 		return 0, err
 	}
 	defer nc.Close()
-	read := 0
-	var nextSeq uint64 = 1 // resume point if a consumer fails midway
+	d := &drainState{c: c, js: js, rec: rec, next: 1}
 	var lastErr error
-	gone := 0
+	gone, consumerErrs := 0, 0
 	for {
 		if ctx.Err() != nil {
-			return read, fmt.Errorf("drain: read %d messages, stopped at stream sequence %d: %w (last error: %v)", read, nextSeq, ctx.Err(), lastErr)
+			return d.read, fmt.Errorf("drain: read %d messages, stopped at stream sequence %d: %w (last error: %v)", d.read, d.next, ctx.Err(), lastErr)
 		}
-		done, n, err := q.drainFrom(ctx, js, rec, &nextSeq)
-		read += n
-		if done {
-			return read, nil
+		err := q.drainStep(ctx, d, consumerErrs >= 3)
+		if err == nil {
+			return d.read, nil
 		}
 		lastErr = err
+		if !errors.Is(err, errLeaderRead) {
+			consumerErrs++ // after 3, read from the leader directly
+		}
 		// On a healthy cluster, a stream that stays "not found" is gone with
 		// everything in it (e.g. after a power loss took its metadata): the
 		// drain is complete, and every acked write in it is lost.
@@ -181,7 +204,7 @@ func (q *Queue) drain(ctx context.Context, c clusters.Cluster, rec *history.Reco
 		} else if gone >= 5 {
 			rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FNote,
 				Err: fmt.Sprintf("stream %s not found on the healed cluster: nothing left to read", q.o.Stream)})
-			return read, nil
+			return d.read, nil
 		}
 		select {
 		case <-ctx.Done():
@@ -190,62 +213,179 @@ func (q *Queue) drain(ctx context.Context, c clusters.Cluster, rec *history.Reco
 	}
 }
 
-// drainFrom reads from *next to the end of the stream with a fresh
-// ephemeral pull consumer, advancing *next as it goes.
-func (q *Queue) drainFrom(ctx context.Context, js jetstream.JetStream, rec *history.Recorder, next *uint64) (done bool, n int, err error) {
+// errLeaderRead marks an error of the leader read (STREAM.MSG.GET).
+var errLeaderRead = errors.New("leader read")
+
+// drainStep reads from d.next to the leader's last sequence: with a fresh
+// pull consumer unless a consumer was already caught stale (or direct is
+// set), then from the leader. nil means the read reached the leader's last
+// sequence, asked after the read.
+func (q *Queue) drainStep(ctx context.Context, d *drainState, direct bool) error {
+	for {
+		st, info, err := q.leaderInfo(ctx, d.js)
+		if err != nil {
+			return err
+		}
+		last := info.State.LastSeq
+		if info.State.Msgs == 0 || d.next > last {
+			return nil // at (or past) the leader's end, asked after reading
+		}
+		if d.stale || direct {
+			if err := q.readFromLeader(ctx, d, st, info, last); err != nil {
+				return fmt.Errorf("%w: %w", errLeaderRead, err)
+			}
+			continue
+		}
+		if err := q.readWithConsumer(ctx, d, st); err != nil {
+			return err
+		}
+	}
+}
+
+// leaderInfo asks for the stream's info, which its leader answers.
+func (q *Queue) leaderInfo(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, *jetstream.StreamInfo, error) {
 	actx, cancel := context.WithTimeout(ctx, 5*time.Second) // per request, as in Setup
 	defer cancel()
 	st, err := js.Stream(actx, q.o.Stream)
 	if err != nil {
-		return false, 0, err
+		return nil, nil, err
 	}
 	info, err := st.Info(actx)
+	return st, info, err
+}
+
+// readFromLeader reads d.next..last with STREAM.MSG.GET, which only the
+// stream leader answers from its own store. A sequence the leader does not
+// have (deleted, or a gap) is skipped: the check sees what is missing.
+func (q *Queue) readFromLeader(ctx context.Context, d *drainState, st jetstream.Stream, info *jetstream.StreamInfo, last uint64) error {
+	leader := ""
+	if info.Cluster != nil {
+		leader = info.Cluster.Leader
+	}
+	for ; d.next <= last; d.next++ {
+		m, err := getMsg(ctx, st, d.next)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("get seq %d from the leader: %w", d.next, err)
+		}
+		d.rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FRead,
+			Value: valueOf(m.Data), Seq: m.Sequence, Node: leader})
+		d.read++
+	}
+	return nil
+}
+
+// getMsg is STREAM.MSG.GET with a 5 s deadline, tried three times.
+func getMsg(ctx context.Context, st jetstream.Stream, seq uint64) (*jetstream.RawStreamMsg, error) {
+	for attempt := 0; ; attempt++ {
+		gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		m, err := st.GetMsg(gctx, seq)
+		cancel()
+		if err == nil || errors.Is(err, jetstream.ErrMsgNotFound) || attempt == 2 || ctx.Err() != nil {
+			return m, err
+		}
+	}
+}
+
+// readWithConsumer reads from d.next with a fresh ephemeral pull consumer,
+// advancing d.next as it goes, until the consumer reports nothing pending.
+// If that comes before the leader's last sequence, the consumer's host is
+// behind: a stale read, recorded, and d.stale set.
+func (q *Queue) readWithConsumer(ctx context.Context, d *drainState, st jetstream.Stream) error {
+	cons, host, err := q.drainConsumer(ctx, d.js, st, d.next)
 	if err != nil {
-		return false, 0, err
+		return err
 	}
-	if info.State.Msgs == 0 || *next > info.State.LastSeq {
-		return true, 0, nil
-	}
-	cons, err := st.CreateOrUpdateConsumer(actx, jetstream.ConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: *next,
-		AckPolicy: jetstream.AckNonePolicy, InactiveThreshold: time.Minute,
-		Replicas: 1, MemoryStorage: true,
-	})
-	if err != nil {
-		return false, 0, err
-	}
-	defer js.DeleteConsumer(context.Background(), q.o.Stream, cons.CachedInfo().Name)
+	defer d.js.DeleteConsumer(context.Background(), q.o.Stream, cons.CachedInfo().Name)
 	for {
 		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
-			return false, n, err
+			return err
 		}
 		got := 0
 		for m := range batch.Messages() {
 			md, err := m.Metadata()
 			if err != nil {
-				return false, n, err
+				return err
 			}
 			got++
-			if md.Sequence.Stream < *next {
+			if md.Sequence.Stream < d.next {
 				continue // never record a message twice
 			}
-			rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FRead,
-				Value: valueOf(m.Data()), Seq: md.Sequence.Stream})
-			n++
-			*next = md.Sequence.Stream + 1
+			d.rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FRead,
+				Value: valueOf(m.Data()), Seq: md.Sequence.Stream, Node: host})
+			d.read++
+			d.next = md.Sequence.Stream + 1
 			if md.NumPending == 0 {
-				return true, n, nil
+				return q.checkEnd(ctx, d, host, md.Sequence.Stream)
 			}
 		}
 		if err := batch.Error(); err != nil {
-			return false, n, err
+			return err
 		}
 		if got == 0 {
-			return false, n, fmt.Errorf("no messages from sequence %d within 2s", *next)
+			return fmt.Errorf("no messages from sequence %d within 2s (consumer on %s)", d.next, host)
 		}
 		if ctx.Err() != nil {
-			return false, n, ctx.Err()
+			return ctx.Err()
 		}
+	}
+}
+
+// checkEnd compares the end a consumer hosted on host claimed with the
+// leader's last sequence; a claim short of it is a stale read.
+func (q *Queue) checkEnd(ctx context.Context, d *drainState, host string, claimed uint64) error {
+	_, info, err := q.leaderInfo(ctx, d.js)
+	if err != nil {
+		return err
+	}
+	if claimed >= info.State.LastSeq {
+		return nil
+	}
+	sr := history.StaleRead{ClaimedEnd: claimed, LeaderLast: info.State.LastSeq}
+	if info.Cluster != nil {
+		sr.Leader = info.Cluster.Leader
+	}
+	// Did the host's own copy hold what its consumer said was not there?
+	if n := clusters.NodeByName(d.c, host); n == nil || n.MonitorURL() == "" {
+		sr.NodeLastErr = "no monitor endpoint for " + host
+	} else {
+		jctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		sr.NodeLast, err = clusters.StreamLastSeq(jctx, n, q.o.Stream)
+		cancel()
+		if err != nil {
+			sr.NodeLastErr = err.Error()
+		}
+	}
+	d.rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FStaleRead, Node: host, Value: sr})
+	d.stale = true
+	return nil
+}
+
+// drainConsumer creates the drain's ephemeral consumer from sequence next
+// and says which node hosts it. With drainOn set (tests), it recreates the
+// consumer until that node hosts it.
+func (q *Queue) drainConsumer(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, next uint64) (jetstream.Consumer, string, error) {
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		cons, err := st.CreateOrUpdateConsumer(actx, jetstream.ConsumerConfig{
+			DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: next,
+			AckPolicy: jetstream.AckNonePolicy, InactiveThreshold: time.Minute,
+			Replicas: 1, MemoryStorage: true,
+		})
+		cancel()
+		if err != nil {
+			return nil, "", err
+		}
+		host := ""
+		if ci := cons.CachedInfo(); ci.Cluster != nil {
+			host = ci.Cluster.Leader
+		}
+		if q.drainOn == "" || host == q.drainOn || attempt >= 100 || ctx.Err() != nil {
+			return cons, host, nil
+		}
+		js.DeleteConsumer(context.Background(), q.o.Stream, cons.CachedInfo().Name)
 	}
 }

@@ -137,7 +137,10 @@ func retry(ctx context.Context, what string, f func(context.Context) error) erro
 // connectAll opens a client connection that may use any node (setup and
 // drains, not the pinned clients).
 func connectAll(c clusters.Cluster, what string) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := nats.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
+	// In node order, not shuffled: which node relays the drain's requests
+	// is then the cluster's to choose (tests order Nodes to pick it).
+	nc, err := nats.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+		nats.DontRandomize())
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: connect: %w", what, err)
 	}

@@ -256,7 +256,12 @@ func newCheckCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
 			h, err := history.ReadFile(filepath.Join(dir, "history.jsonl"))
-			if err != nil {
+			var runErrs []string
+			if errors.Is(err, history.ErrTruncated) {
+				// jetstorm died mid-write: judge every complete line.
+				runErrs = append(runErrs, fmt.Sprintf("%v; checked the %d complete ops before it", err, len(h)))
+				fmt.Fprintf(os.Stderr, "jetstorm: warning: %s\n", runErrs[0])
+			} else if err != nil {
 				return usageErr(err)
 			}
 			meta, err := reports.MetaOf(h)
@@ -264,7 +269,7 @@ func newCheckCmd() *cobra.Command {
 				return usageErr(fmt.Errorf("%s: %w", filepath.Join(dir, "history.jsonl"), err))
 			}
 			verdict, checks := checker.Run(cmd.Context(), h, scenarios.Checkers(h, meta.Workload, dir, checkTimeout)...)
-			res := reports.Build(h, meta, verdict, checks, nil)
+			res := reports.Build(h, meta, verdict, checks, runErrs)
 			if err := res.WriteJSON(dir); err != nil {
 				return &exitError{exitUnknown, err}
 			}

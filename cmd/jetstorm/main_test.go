@@ -140,14 +140,26 @@ func TestCheckCommand(t *testing.T) {
 		t.Errorf("results.json: %v %+v", err, res)
 	}
 
-	// A truncated history (the writer died mid-line) names file and line.
+	// A truncated history (jetstorm SIGKILLed mid-write) is still checked:
+	// every complete line is judged and the cut line is named. Here the cut
+	// line is the drain's completion, so the lost write is no longer proven.
 	full, _ := os.ReadFile(path)
 	os.WriteFile(path, full[:len(full)-10], 0o644)
 	var stderr bytes.Buffer
 	cmd := jetstorm("check", dir)
 	cmd.Stderr = &stderr
-	if code := exitCode(t, cmd.Run()); code != 3 || !strings.Contains(stderr.String(), path+":8:") {
-		t.Errorf("truncated history: exit %d, stderr %q; want 3 naming %s:8", code, stderr.String(), path)
+	if code := exitCode(t, cmd.Run()); code != 2 || !strings.Contains(stderr.String(), path+":8:") || !strings.Contains(stderr.String(), "incomplete") {
+		t.Errorf("truncated history: exit %d, stderr %q; want 2 naming %s:8 as incomplete", code, stderr.String(), path)
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "results.json"))
+	if !strings.Contains(string(b), "checked the 7 complete ops") {
+		t.Errorf("results.json does not say the history was cut:\n%s", b)
+	}
+	// Cut inside the drain instead (the drain's completion line whole is
+	// gone and the read before it is cut): still checked.
+	os.WriteFile(path, full[:bytes.LastIndex(full[:len(full)-1], []byte("\n"))+5], 0o644)
+	if code := exitCode(t, jetstorm("check", dir).Run()); code != 2 {
+		t.Errorf("history cut mid-line before the drain's end: exit %d, want 2", code)
 	}
 }
 
