@@ -58,6 +58,7 @@ type htmlData struct {
 	PlannedRaw                    string
 	Injected, NotInjected         []faultRow
 	Errors                        []string
+	Unrecovered                   []string // "n2: its last health error"
 	Figures                       []figureFile
 	BenchSteps                    []stepRow
 	BenchErrors                   string
@@ -73,6 +74,7 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 	d := htmlData{
 		Scenario: res.Scenario, Verdict: string(res.Verdict),
 		Checks: res.Checks, Disagreements: res.Disagreements, Errors: res.Errors, Figures: figs,
+		Unrecovered: unrecovered(res.UnrecoveredNodes),
 	}
 	if d.Verdict == "" {
 		d.Verdict = string(checker.Unknown)
@@ -111,6 +113,14 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 			{"unexpected", itoa(q.Unexpected)}, {"duplicated", itoa(q.Duplicated)},
 			{"failed but read", itoa(q.FailedButRead)}, {"order violations", itoa(q.OrderViolations)},
 			{"drain complete", strconv.FormatBool(q.DrainComplete)},
+		}
+		if q.LostOnReplicas+q.LostOnNoReplica > 0 {
+			d.Queue = append(d.Queue, kv{"lost, on no replica read", itoa(q.LostOnNoReplica)},
+				kv{"lost to clients, still on a replica", itoa(q.LostOnReplicas)})
+		}
+		if q.StaleReadCount > 0 {
+			d.Queue = append(d.Queue, kv{"stale reads (consumer behind the leader)", itoa(q.StaleReadCount)},
+				kv{"stale reads that hid data", itoa(q.StaleReadsHiding)})
 		}
 		if q.Malformed > 0 {
 			d.Queue = append(d.Queue, kv{"malformed ops", itoa(q.Malformed)})
@@ -351,6 +361,7 @@ tr.missed td { background: #fbe3e3; }
 {{range .Checks}}<tr><td>{{.Name}}</td><td class="{{.Verdict}}">{{.Verdict}}</td><td class="msg">{{.Message}}</td></tr>
 {{else}}<tr><td colspan="3">no checks ran</td></tr>
 {{end}}</table>
+{{if .Unrecovered}}<h3>Nodes that never recovered</h3><ul>{{range .Unrecovered}}<li class="msg">{{.}}</li>{{end}}</ul>{{end}}
 {{if .Errors}}<h3>Run errors</h3><ul>{{range .Errors}}<li class="msg">{{.}}</li>{{end}}</ul>{{end}}
 
 <h2>Summary</h2>
@@ -438,3 +449,12 @@ tr.missed td { background: #fbe3e3; }
 </body>
 </html>
 `))
+
+// unrecovered renders the nodes that never recovered, in name order.
+func unrecovered(m map[string]string) []string {
+	var out []string
+	for _, n := range sortedKeys(m) {
+		out = append(out, n+": "+m[n])
+	}
+	return out
+}

@@ -1,7 +1,11 @@
 package reports
 
 import (
+	"context"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,5 +40,56 @@ func TestPublishLatencyFromIntendedStart(t *testing.T) {
 	r := Build(h, Meta{Scenario: "x", Seed: 3}, checker.Valid, []checker.Result{{Name: "queue", Details: checker.QueueStats{Acked: 100}}}, nil)
 	if r.Queue == nil || r.ThroughputAckedPerS != 0.2 || r.Seed != 3 {
 		t.Errorf("results %+v", r)
+	}
+}
+
+// The summary and index.html say where lost writes are, report stale
+// reads, and name the nodes that never recovered.
+func TestSummaryVerdictEvidence(t *testing.T) {
+	for _, tt := range []struct {
+		file string
+		want []string
+	}{
+		{"stale_read", []string{"read back: 4 (served by n1 2, n3 2)", "stale read (allowed): consumer on n3 claimed the end at seq 2 while leader n1 had 4"}},
+		{"stale_read_hid", []string{"STALE READ HID DATA: consumer on n3"}},
+		{"lost_on_replicas", []string{"lost writes: 0 on no replica read, 1 lost to clients but still on a replica (n2 1, n3 1)"}},
+		{"unhealed_unknown", []string{"verdict: UNKNOWN", "node n3 never recovered: not running; log ends: panic: corrupt state"}},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			dir := t.TempDir()
+			b, err := os.ReadFile(filepath.Join("..", "checker", "testdata", tt.file+".jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "history.jsonl"), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			h, err := history.ReadFile(filepath.Join(dir, "history.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, checks := checker.Run(context.Background(), h, checker.Queue{}, checker.PerNode{}, checker.Recovery{})
+			res := Build(h, Meta{Scenario: tt.file}, v, checks, nil)
+			var sb strings.Builder
+			res.Summary(&sb)
+			for _, w := range tt.want {
+				if !strings.Contains(sb.String(), w) {
+					t.Errorf("summary lacks %q:\n%s", w, sb.String())
+				}
+			}
+			if err := res.WriteJSON(dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := Write(dir); err != nil {
+				t.Fatal(err)
+			}
+			page, _ := os.ReadFile(filepath.Join(dir, "index.html"))
+			if tt.file == "unhealed_unknown" && !strings.Contains(string(page), "never recovered") {
+				t.Errorf("index.html does not name the node that never recovered")
+			}
+			if strings.HasPrefix(tt.file, "stale") && !strings.Contains(string(page), "stale reads") {
+				t.Errorf("index.html does not count the stale reads")
+			}
+		})
 	}
 }
