@@ -100,9 +100,10 @@ type pnNode struct {
 
 // seqSeen is the first value read at a stream sequence, and where.
 type seqSeen struct {
-	val  int32 // vals index + 1; 0: nothing read at this sequence yet
-	node int32
-	div  bool // already counted as divergent
+	val   int32 // vals index + 1; 0: nothing read at this sequence yet
+	node  int32 // index into nodes, or into drainNodes when drain
+	div   bool  // already counted as divergent
+	drain bool  // read by the final drain (from the node that served it)
 }
 
 // seqTable maps stream sequences to seqSeen: a slice below limit (twice
@@ -183,6 +184,29 @@ func AnalyzePerNode(h []history.Op) PerNodeStats {
 	open := map[int]int32{} // process -> value of its outstanding publish
 	seqs := newSeqTable(len(h))
 	var divergent []string
+	drainIdx := map[string]int32{}
+	var drainNodes []string
+	who := func(e seqSeen) string {
+		if e.drain {
+			return drainNodes[e.node] + " (final drain)"
+		}
+		return nodes[e.node].name
+	}
+	// seen records that r was read at seq, where e was read first.
+	seen := func(seq uint64, e, r seqSeen) {
+		switch {
+		case e.val == 0:
+			seqs.put(seq, r)
+		case e.val != r.val && !e.div:
+			e.div = true
+			seqs.put(seq, e)
+			s.Divergent++
+			if len(divergent) < maxNodeValues {
+				divergent = append(divergent, fmt.Sprintf("seq %d: %s read %s, %s read %s",
+					seq, who(e), vals[e.val-1].v, who(r), vals[r.val-1].v))
+			}
+		}
+	}
 
 	for _, op := range h {
 		switch op.F {
@@ -210,6 +234,27 @@ func AnalyzePerNode(h []history.Op) PerNodeStats {
 			if op.Type == history.OK {
 				vals[i].acked = true
 			}
+		case history.FRead:
+			// The final drain's reads name the node that served them (its
+			// consumer's host, or the leader): a read of that node's copy,
+			// which must agree with every other copy at each sequence. They
+			// count for divergence only: they are not a per-node read.
+			v, ok := op.Value.(string)
+			if op.Type != history.OK || op.Node == "" || op.Seq == 0 || !ok {
+				continue
+			}
+			e := seqs.get(op.Seq)
+			if e.val > 0 && vals[e.val-1].v == v {
+				continue
+			}
+			i := lookup(v)
+			di, ok := drainIdx[op.Node]
+			if !ok {
+				di = int32(len(drainNodes))
+				drainIdx[op.Node] = di
+				drainNodes = append(drainNodes, op.Node)
+			}
+			seen(op.Seq, e, seqSeen{val: i + 1, node: di, drain: true})
 		case history.FNodeRead:
 			if op.Type != history.OK {
 				continue
@@ -238,18 +283,8 @@ func AnalyzePerNode(h []history.Op) PerNodeStats {
 				n.has.add(i)
 				n.read++
 			}
-			switch {
-			case op.Seq == 0:
-			case e.val == 0:
-				seqs.put(op.Seq, seqSeen{val: i + 1, node: ni})
-			case e.val != i+1 && !e.div:
-				e.div = true
-				seqs.put(op.Seq, e)
-				s.Divergent++
-				if len(divergent) < maxNodeValues {
-					divergent = append(divergent, fmt.Sprintf("seq %d: %s read %s, %s read %s",
-						op.Seq, nodes[e.node].name, vals[e.val-1].v, op.Node, v))
-				}
+			if op.Seq > 0 {
+				seen(op.Seq, e, seqSeen{val: i + 1, node: ni})
 			}
 		case history.FNodeDrain:
 			if op.Node == "" {

@@ -69,6 +69,20 @@ func TestDrainVerdicts(t *testing.T) {
 					t.Errorf("stats %+v", q)
 				}
 			}},
+		// docs/findings.md F2 (seed 4): the stale consumer on n3 served
+		// its own copy, which holds another value at seq 2 than the
+		// leader's: the replicas diverged, and the acked 0-2 is lost to
+		// clients although n1 and n2 hold it. n3 could not be read per node.
+		{"stale_read_diverged", Invalid, map[string]Verdict{"queue": Invalid, "per-node": Invalid, "recovery": Valid},
+			map[string][]string{
+				"queue":    {"LOST 1 acknowledged writes (first: 0-2)", "still on n1 (1), n2 (1)", "1 stale read"},
+				"per-node": {"SPLIT BRAIN", "seq 2: n3 (final drain) read 1-1, n1 read 0-2"},
+			},
+			func(t *testing.T, q QueueStats) {
+				if q.Lost != 1 || q.Recovered != 1 || q.StaleReadCount != 1 {
+					t.Errorf("stats %+v", q)
+				}
+			}},
 		// As unhealed_lost, but no replica was read completely: a value
 		// missing from the partial reads is not proven lost.
 		{"unhealed_no_complete", Unknown, map[string]Verdict{"queue": Unknown, "per-node": Unknown, "recovery": Unknown},
