@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/jetstorm
 SCENARIO ?= scenarios/smoke.yaml
 
-.PHONY: build run test test-short bench bench-go bench-vs-nats vet clean
+.PHONY: build run test test-short bench bench-go bench-vs-nats vet mutate clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/jetstorm
@@ -40,6 +40,10 @@ bench-go:
 bench-vs-nats: build
 	@test -n "$(NATS)" || { echo "usage: make bench-vs-nats NATS=/path/to/nats [ARGS='3 3 file 5']"; exit 3; }
 	scripts/vs-nats-bench.sh $(NATS) $(ARGS)
+
+# Mutation testing of checker/: a survivor needs a new test or an entry in checker/MUTANTS.md (about 5 minutes).
+mutate:
+	$(GO) run ./tools/mutate -pkg ./checker
 
 clean:
 	rm -rf bin
