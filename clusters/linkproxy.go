@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,12 +25,19 @@ type Link struct {
 	// cut pauses the link; resume is closed by Heal (a new one per cut).
 	// cuts counts the faults that cut it: overlapping partitions may share
 	// a link, and it stays cut until the last of them heals.
-	cutMu  sync.Mutex
-	cut    bool
-	cuts   int
-	resume chan struct{}
-	delay  atomic.Int64 // time.Duration
-	rate   atomic.Int64 // bytes per second, 0 = unlimited
+	// writing holds the writers that are in a Write to their destination:
+	// they register under cutMu only while the link is not cut, so Cut
+	// (under cutMu too) sees every Write that may still move bytes, sets
+	// a deadline on it and waits on drained, closed by the last of them to
+	// finish.
+	cutMu   sync.Mutex
+	cut     bool
+	cuts    int
+	resume  chan struct{}
+	writing map[*linkWriter]struct{}
+	drained chan struct{}
+	delay   atomic.Int64 // time.Duration
+	rate    atomic.Int64 // bytes per second, 0 = unlimited
 
 	accepted, forwarded, held atomic.Int64
 	open                      atomic.Int64
@@ -46,6 +54,18 @@ type LinkStats struct {
 	Open      int   // connections currently open
 	Forwarded int64 // bytes delivered to the other side, both directions, ever
 	Held      int64 // bytes read while cut and delivered only after the heal, both directions, ever
+}
+
+// cutDrain bounds how long Cut waits for the Writes it interrupted. A Write
+// past its deadline returns at once, whatever the peer does, so this is a
+// safety net only for a process so starved that the writer goroutine does
+// not run for that long; Cut normally returns in well under a millisecond.
+const cutDrain = time.Second
+
+// linkWriter is one direction's writer, as Cut sees it.
+type linkWriter struct {
+	dst         net.Conn
+	interrupted bool // Cut set a write deadline on dst (under cutMu)
 }
 
 // linkPair is one proxied connection: the accepted side and the dialled side.
@@ -81,7 +101,7 @@ func NewLink(from, to, target string) (*Link, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Link{From: from, To: to, target: target, ln: ln, ctx: ctx, cancel: cancel,
-		pairs: map[*linkPair]struct{}{}}
+		pairs: map[*linkPair]struct{}{}, writing: map[*linkWriter]struct{}{}}
 	l.wg.Add(1)
 	go l.acceptLoop()
 	return l, nil
@@ -103,13 +123,37 @@ func (l *Link) Port() int { return l.ln.Addr().(*net.TCPAddr).Port }
 // away made routes fail with parse errors after healing). A connection an
 // endpoint gave up on during the cut (ping timeout) ends after Heal.
 //
+// The cut is exact: once Cut returns, not one more byte crosses the link
+// (Forwarded stops, and the destination gets nothing it had not been
+// handed before the call). A Write under way is interrupted (a write
+// deadline of now, so a destination that does not read, e.g. a paused
+// node, cannot hold Cut up) and Cut waits until it has returned; what it
+// had not written is held and goes first after the heal.
+//
 // Cuts nest: each Cut needs its own Heal before bytes flow again.
 func (l *Link) Cut() {
 	l.cutMu.Lock()
-	defer l.cutMu.Unlock()
 	l.cuts++
 	if !l.cut {
 		l.cut, l.resume = true, make(chan struct{})
+		now := time.Now()
+		for w := range l.writing {
+			w.dst.SetWriteDeadline(now)
+			w.interrupted = true
+		}
+	}
+	if len(l.writing) > 0 && l.drained == nil {
+		l.drained = make(chan struct{})
+	}
+	drained := l.drained // a nested Cut waits for the same Writes
+	l.cutMu.Unlock()
+	if drained != nil {
+		t := time.NewTimer(cutDrain)
+		defer t.Stop()
+		select {
+		case <-drained:
+		case <-t.C:
+		}
 	}
 }
 
@@ -157,6 +201,44 @@ func (l *Link) waitHealed(p *linkPair) bool {
 			return false
 		}
 	}
+}
+
+// beginWrite waits until the link is not cut, then registers w as writing,
+// clearing a deadline an earlier Cut left on its destination; false if the
+// pair closed first. Each true needs its endWrite.
+func (l *Link) beginWrite(p *linkPair, w *linkWriter) bool {
+	for {
+		l.cutMu.Lock()
+		if !l.cut {
+			if w.interrupted { // under cutMu: a later Cut's deadline comes after this
+				w.dst.SetWriteDeadline(time.Time{})
+				w.interrupted = false
+			}
+			l.writing[w] = struct{}{}
+			l.cutMu.Unlock()
+			return true
+		}
+		resume := l.resume
+		l.cutMu.Unlock()
+		select {
+		case <-resume:
+		case <-p.done:
+			return false
+		}
+	}
+}
+
+// endWrite unregisters w after its Write (and its count in Forwarded) and
+// reports whether a Cut interrupted that Write.
+func (l *Link) endWrite(w *linkWriter) (interrupted bool) {
+	l.cutMu.Lock()
+	defer l.cutMu.Unlock()
+	delete(l.writing, w)
+	if len(l.writing) == 0 && l.drained != nil {
+		close(l.drained)
+		l.drained = nil
+	}
+	return w.interrupted
 }
 
 // SetDelay sets the added one-way latency per direction (0 = none), for
@@ -274,9 +356,11 @@ func (l *Link) read(p *linkPair, src net.Conn, q chan<- chunk) {
 }
 
 // write delivers chunks in order at readTime+delay, paced by the rate limit
-// (serialise first, then propagate), holding them while the link is cut.
+// (serialise first, then propagate), holding them while the link is cut,
+// including the rest of a chunk whose Write a Cut interrupted.
 func (l *Link) write(p *linkPair, dst net.Conn, q <-chan chunk) {
-	defer p.close()    // either side ending ends the whole connection
+	defer p.close() // either side ending ends the whole connection
+	w := &linkWriter{dst: dst}
 	var free time.Time // when this direction's "wire" is free again
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -305,13 +389,17 @@ func (l *Link) write(p *linkPair, dst net.Conn, q <-chan chunk) {
 				return
 			}
 		}
-		if !l.waitHealed(p) { // a cut holds back what was already read, too
-			return
-		}
-		n, err := dst.Write(c.b)
-		l.forwarded.Add(int64(n))
-		if err != nil {
-			return
+		for b := c.b; len(b) > 0; { // a cut holds back what was already read, too
+			if !l.beginWrite(p, w) {
+				return
+			}
+			n, err := dst.Write(b)
+			l.forwarded.Add(int64(n)) // before endWrite: Cut returns with Forwarded final
+			b = b[n:]
+			interrupted := l.endWrite(w)
+			if err != nil && !(interrupted && errors.Is(err, os.ErrDeadlineExceeded)) {
+				return // a deadline that no Cut set is a real error
+			}
 		}
 	}
 }

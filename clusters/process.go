@@ -417,14 +417,56 @@ func (n *ProcessNode) SetSyncInterval(v string) error {
 }
 
 // Pause stops the process (SIGSTOP); Resume continues it (SIGCONT).
+//
+// Pause returns once the process is stopped: kill(2) only queues the
+// signal, and the group stop starts when one of the process's threads next
+// runs; until every thread has stopped, the others keep serving (seen on a
+// busy machine: a "paused" node answered /healthz). It waits up to
+// pauseWait for /proc to show every thread stopped.
 func (n *ProcessNode) Pause() error {
 	if err := n.Signal(syscall.SIGSTOP); err != nil {
 		return err
 	}
 	n.mu.Lock()
 	n.paused = true
+	pid := n.cmd.Process.Pid
 	n.mu.Unlock()
+	for deadline := time.Now().Add(pauseWait); !stopped(pid); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pause %s: SIGSTOP sent, but not every thread stopped within %v", n.name, pauseWait)
+		}
+	}
 	return nil
+}
+
+// pauseWait bounds Pause's wait for the stop; it normally takes a few ms.
+const pauseWait = 5 * time.Second
+
+// stopped reports whether every thread of pid is stopped (state T, or t
+// under a tracer), per /proc/PID/task/TID/stat; true too if it is gone or
+// dead (nothing left to stop).
+func stopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return true // gone
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, t.Name()))
+		if err != nil {
+			continue // this thread exited
+		}
+		// "TID (comm) S ...": comm may hold spaces and parentheses.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 || i+2 >= len(b) {
+			return false
+		}
+		switch b[i+2] {
+		case 'T', 't', 'Z', 'X':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (n *ProcessNode) Resume() error {

@@ -3,6 +3,7 @@ package clusters
 import (
 	"context"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -123,5 +124,35 @@ func TestProcessClusterSingleNode(t *testing.T) {
 	}
 	if _, err := js.Publish(ctx, "s", []byte("x")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// stopped sees a SIGSTOP take effect, and a SIGCONT undo it.
+func TestStopped(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("no sleep command: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	pid := cmd.Process.Pid
+	waitStop := func(want bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); stopped(pid) != want; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("stopped(%d) is not %v after 10s", pid, want)
+			}
+		}
+	}
+	if stopped(pid) {
+		t.Fatal("a running process counts as stopped")
+	}
+	cmd.Process.Signal(syscall.SIGSTOP)
+	waitStop(true)
+	cmd.Process.Signal(syscall.SIGCONT)
+	waitStop(false)
+	cmd.Process.Kill()
+	cmd.Wait()
+	if !stopped(pid) {
+		t.Fatal("a process that is gone must count as stopped (nothing left to stop)")
 	}
 }

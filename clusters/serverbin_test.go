@@ -71,8 +71,20 @@ func TestProcessClusterServerVersion(t *testing.T) {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s"}, Replicas: 3}); err != nil {
-		t.Fatal(err)
+	// Healthy is not yet "every peer known to the meta leader for
+	// placement" (on a busy machine: "no suitable peers for placement"):
+	// retry for a while.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := js.CreateStream(cctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s"}, Replicas: 3})
+		cancel()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			t.Fatalf("create stream: %v", err)
+		}
+		t.Logf("create stream: %v; again", err)
 	}
 	for _, name := range []string{"n3", "n1", "n2"} {
 		if err := MoveStreamLeader(ctx, nc, "S", name); err != nil {

@@ -136,6 +136,12 @@ func TestPartition(t *testing.T) {
 		}
 		return n
 	}
+	// Every Cut has returned, and a cut is exact (a write under way is
+	// interrupted before Cut returns): from here on no counter may move.
+	var beforeEach []int64
+	for _, l := range cut {
+		beforeEach = append(beforeEach, l.Stats().Forwarded)
+	}
 	before := forwarded()
 
 	// The cut routes are noticed (route ping_interval 1s) and dropped.
@@ -175,6 +181,11 @@ func TestPartition(t *testing.T) {
 	}
 	if after := forwarded(); after != before {
 		t.Errorf("%d bytes crossed the cut links during the cut", after-before)
+		for i, l := range cut {
+			if n := l.Stats().Forwarded - beforeEach[i]; n != 0 {
+				t.Errorf("  %d bytes on %s->%s", n, l.From, l.To)
+			}
+		}
 	}
 	t.Logf("during the cut: %d implicit-route attempts stopped at the sinks", c.BypassAttempts())
 
@@ -251,17 +262,26 @@ func TestPause(t *testing.T) {
 	if err := inj.Heal(ctx); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := hc.Get(n.MonitorURL() + "/healthz")
-	if err != nil {
-		t.Fatalf("resumed node does not answer: %v", err)
+	// A resumed node may be slow to answer on a busy machine: poll.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp, err := hc.Get(n.MonitorURL() + "/healthz")
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("resumed node does not answer within 30s: %v", err)
+		}
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
 	healthy(t, ctx, c)
 }
 
-// rtt is the median round trip of a request from a client on n1 to a
-// responder on n2: the message crosses the route link both ways.
+// rtt is the fastest of 21 round trips of a request from a client on n1
+// to a responder on n2: the message crosses the route link both ways. The
+// fastest, not the median: on a busy machine many round trips wait for a
+// CPU, but none is faster than the floor, and an added delay raises the
+// floor by exactly that much.
 func rtt(t *testing.T, a, b *nats.Conn) time.Duration {
 	t.Helper()
 	var ds []time.Duration
@@ -272,8 +292,7 @@ func rtt(t *testing.T, a, b *nats.Conn) time.Duration {
 		}
 		ds = append(ds, time.Since(start))
 	}
-	slices.Sort(ds)
-	return ds[len(ds)/2]
+	return slices.Min(ds)
 }
 
 // A slow link adds its delay to a measured round trip across it (both ways).
@@ -296,6 +315,7 @@ func TestSlowLink(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("no responder across the route")
 		}
+		time.Sleep(50 * time.Millisecond) // "no responders" comes back at once
 	}
 	base := rtt(t, a, b)
 	const delay = 20 * time.Millisecond
@@ -307,7 +327,7 @@ func TestSlowLink(t *testing.T) {
 	if slow-base < 2*delay-2*time.Millisecond || slow-base > 2*delay+50*time.Millisecond {
 		t.Errorf("round trip grew by %s, want about %s", slow-base, 2*delay)
 	}
-	if healed > base+10*time.Millisecond {
+	if healed > base+delay { // nearer the base than the slowed round trip
 		t.Errorf("round trip after healing %s, before %s", healed, base)
 	}
 }

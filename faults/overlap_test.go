@@ -53,10 +53,11 @@ func TestRunPlanOverlapping(t *testing.T) {
 
 	c := &fakeCluster{}
 	rec := history.NewRecorder(io.Discard, true)
+	// B ends 700 ms before A: the order of the ends holds on a busy machine.
 	plan := []Planned{
-		{At: 0, For: 600 * time.Millisecond, Spec: Spec{Kind: "test-event", Target: "A"}},
-		{At: 200 * time.Millisecond, For: 200 * time.Millisecond, Spec: Spec{Kind: "test-event", Target: "B"}},
-		{At: 800 * time.Millisecond, For: 100 * time.Millisecond, Spec: Spec{Kind: "test-event", Target: "C"}},
+		{At: 0, For: 1500 * time.Millisecond, Spec: Spec{Kind: "test-event", Target: "A"}},
+		{At: 400 * time.Millisecond, For: 400 * time.Millisecond, Spec: Spec{Kind: "test-event", Target: "B"}},
+		{At: 1800 * time.Millisecond, For: 100 * time.Millisecond, Spec: Spec{Kind: "test-event", Target: "C"}},
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if err := RunPlan(context.Background(), c, Env{}, plan, rec, time.Now(), log); err != nil {

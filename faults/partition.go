@@ -12,7 +12,9 @@ import (
 
 // Partition cuts route links between nodes: jetstorm's link proxies stop
 // passing bytes on a cut link, silently (no reset, like a pulled cable;
-// see clusters.Link.Cut); healing restores every cut link. Shapes:
+// see clusters.Link.Cut), and exactly: once Inject returns, no byte crosses
+// a cut link, even towards a paused node; healing restores every cut link.
+// Shapes:
 //   - isolate: the target nodes (default one) from the rest
 //   - halves:  a random minority | majority split
 //   - bridge:  two sides that share one node, which still sees both

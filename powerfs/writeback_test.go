@@ -46,23 +46,28 @@ func TestWritebackKeepsOldWrites(t *testing.T) {
 	_, err := f.Write([]byte("unsynced"))
 	must(t, err)
 	must(t, os.Truncate(e.p("f"), 10)) // truncations are written back too
-	if time.Since(start) < testWriteback {
+	// On a busy machine the expiry may pass between the write and the
+	// truncation: f is then written back twice.
+	fast := time.Since(start) < testWriteback
+	if fast {
 		e.expect(e.b("meta.inf"), nil) // not yet
 	}
-	time.Sleep(time.Second)
 
 	// Before the cut, without any fsync: in the backing file, nothing pending.
-	e.expect(e.b("meta.inf"), []byte("written once"))
-	e.expect(e.b("f"), []byte("synced uns"))
+	e.eventually(func() bool {
+		st := e.m.Stats()
+		return st.PendingFiles == 0 && st.PendingBytes == 0 &&
+			string(e.read(e.b("meta.inf"))) == "written once" && string(e.read(e.b("f"))) == "synced uns"
+	})
 	st := e.m.Stats()
-	if st.Writebacks != 2 || st.PendingFiles != 0 || st.PendingBytes != 0 || st.Fsyncs != 1 {
+	if (fast && st.Writebacks != 2) || st.Writebacks < 2 || st.Fsyncs != 1 {
 		t.Fatalf("stats %+v", st)
 	}
 	// The state is clean again; a new write dirties it anew.
 	_, err = f.Write([]byte("+more"))
 	must(t, err)
 	e.expect(e.p("f"), []byte("synced uns+more"))
-	e.eventually(func() bool { return e.m.Stats().Writebacks == 3 })
+	e.eventually(func() bool { return e.m.Stats().Writebacks == st.Writebacks+1 })
 	e.expect(e.b("f"), []byte("synced uns+more"))
 	must(t, f.Close())
 	e.eventually(func() bool { // forgotten once clean and closed
@@ -286,10 +291,15 @@ func TestKeeperWriteback(t *testing.T) {
 	k := startKeeper(t, backing, mnt, "--writeback", testWriteback.String())
 	e := &env{tb: t, backing: backing, mnt: mnt}
 	must(t, os.WriteFile(e.p("meta.inf"), []byte("written once"), 0o644))
-	time.Sleep(time.Second)
 	var st Stats
-	line := k.do(t, "stats")
-	must(t, json.Unmarshal([]byte(line), &st))
+	var line string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		line = k.do(t, "stats")
+		must(t, json.Unmarshal([]byte(line), &st))
+		if st.Writebacks > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
 	if !strings.Contains(line, `"writebacks":1`) || st.Writebacks != 1 || st.PendingFiles != 0 {
 		t.Fatalf("stats %s", line)
 	}
