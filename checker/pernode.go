@@ -243,10 +243,6 @@ func AnalyzePerNode(h []history.Op) PerNodeStats {
 			if op.Type != history.OK || op.Node == "" || op.Seq == 0 || !ok {
 				continue
 			}
-			e := seqs.get(op.Seq)
-			if e.val > 0 && vals[e.val-1].v == v {
-				continue
-			}
 			i := lookup(v)
 			di, ok := drainIdx[op.Node]
 			if !ok {
@@ -254,7 +250,7 @@ func AnalyzePerNode(h []history.Op) PerNodeStats {
 				drainIdx[op.Node] = di
 				drainNodes = append(drainNodes, op.Node)
 			}
-			seen(op.Seq, e, seqSeen{val: i + 1, node: di, drain: true})
+			seen(op.Seq, seqs.get(op.Seq), seqSeen{val: i + 1, node: di, drain: true})
 		case history.FNodeRead:
 			if op.Type != history.OK {
 				continue

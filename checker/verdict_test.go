@@ -19,10 +19,12 @@ func TestDrainVerdicts(t *testing.T) {
 		verdict Verdict // combined
 		checks  map[string]Verdict
 		msg     map[string][]string // substrings each check's message must contain
+		not     []string            // substrings no message may contain
 		stats   func(t *testing.T, q QueueStats)
 	}{
 		{"stale_read", Valid, map[string]Verdict{"queue": Valid, "recovery": Valid},
 			map[string][]string{"queue": {"0 lost", "1 stale read (allowed", "consumer on n3 claimed the end at seq 2 while leader n1 had 4 (2 behind; its own copy ended at 2)"}},
+			[]string{"STALE READS hid"},
 			func(t *testing.T, q QueueStats) {
 				if q.StaleReadCount != 1 || q.StaleReadsHiding != 0 || q.Lost != 0 || q.ReadsByNode["n3"] != 2 || q.ReadsByNode["n1"] != 2 {
 					t.Errorf("stats %+v", q)
@@ -30,6 +32,7 @@ func TestDrainVerdicts(t *testing.T) {
 			}},
 		{"stale_read_hid", Invalid, map[string]Verdict{"queue": Invalid, "recovery": Valid},
 			map[string][]string{"queue": {"1 STALE READS hid messages their node held", "its own copy ended at 4", "0 lost"}},
+			[]string{"stale read (allowed", "stale reads (allowed"},
 			func(t *testing.T, q QueueStats) {
 				if q.StaleReadsHiding != 1 || !q.StaleReads[0].Hid || q.Lost != 0 {
 					t.Errorf("stats %+v", q)
@@ -40,6 +43,7 @@ func TestDrainVerdicts(t *testing.T) {
 				"queue":    {"LOST 1 acknowledged writes (first: 0-3)", "1 lost to clients but still on n2 (1), n3 (1): the cluster did not repair it"},
 				"per-node": {"SPLIT BRAIN", "n1 lacks 1 value n2 has (first: 0-3)"},
 			},
+			[]string{"on no replica", "stale"},
 			func(t *testing.T, q QueueStats) {
 				if q.Lost != 1 || q.LostOnReplicas != 1 || q.LostOnNoReplica != 0 || q.LostHolders["n2"] != 1 || q.LostHolders["n1"] != 0 {
 					t.Errorf("stats %+v", q)
@@ -47,6 +51,7 @@ func TestDrainVerdicts(t *testing.T) {
 			}},
 		{"lost_no_replica", Invalid, map[string]Verdict{"queue": Invalid, "per-node": Invalid, "recovery": Valid},
 			map[string][]string{"queue": {"LOST 1 acknowledged writes (first: 0-3)", "1 on no replica read"}},
+			[]string{"lost to clients", "stale", "never healed"},
 			func(t *testing.T, q QueueStats) {
 				if q.Lost != 1 || q.LostOnReplicas != 0 || q.LostOnNoReplica != 1 || q.LostHolders != nil {
 					t.Errorf("stats %+v", q)
@@ -57,6 +62,7 @@ func TestDrainVerdicts(t *testing.T) {
 				"queue":    {"never healed", "not proven lost", "1 lost to clients but still on n2 (1)", "1 acked but unread on a cluster that never healed"},
 				"recovery": {"not recovered: n3: not running; log ends: panic: corrupt state"},
 			},
+			nil,
 			func(t *testing.T, q QueueStats) {
 				if !q.Unhealed || q.Lost != 1 || q.LostProven != 0 {
 					t.Errorf("stats %+v", q)
@@ -64,6 +70,7 @@ func TestDrainVerdicts(t *testing.T) {
 			}},
 		{"unhealed_lost", Invalid, map[string]Verdict{"queue": Invalid, "per-node": Invalid, "recovery": Unknown},
 			map[string][]string{"queue": {"LOST 1 acknowledged writes (first: 0-3)", "1 on no replica read", "never healed: 1 of them proven lost"}},
+			nil,
 			func(t *testing.T, q QueueStats) {
 				if !q.Unhealed || q.LostProven != 1 {
 					t.Errorf("stats %+v", q)
@@ -78,6 +85,7 @@ func TestDrainVerdicts(t *testing.T) {
 				"queue":    {"LOST 1 acknowledged writes (first: 0-2)", "still on n1 (1), n2 (1)", "1 stale read"},
 				"per-node": {"SPLIT BRAIN", "seq 2: n3 (final drain) read 1-1, n1 read 0-2"},
 			},
+			nil,
 			func(t *testing.T, q QueueStats) {
 				if q.Lost != 1 || q.Recovered != 1 || q.StaleReadCount != 1 {
 					t.Errorf("stats %+v", q)
@@ -87,6 +95,7 @@ func TestDrainVerdicts(t *testing.T) {
 		// missing from the partial reads is not proven lost.
 		{"unhealed_no_complete", Unknown, map[string]Verdict{"queue": Unknown, "per-node": Unknown, "recovery": Unknown},
 			map[string][]string{"queue": {"not proven lost", "1 on no replica read"}},
+			nil,
 			func(t *testing.T, q QueueStats) {
 				if !q.Unhealed || q.LostProven != 0 || q.LostOnNoReplica != 1 {
 					t.Errorf("stats %+v", q)
@@ -110,6 +119,11 @@ func TestDrainVerdicts(t *testing.T) {
 				for _, sub := range tt.msg[r.Name] {
 					if !strings.Contains(r.Message, sub) {
 						t.Errorf("%s message lacks %q:\n%s", r.Name, sub, r.Message)
+					}
+				}
+				for _, sub := range tt.not {
+					if strings.Contains(r.Message, sub) {
+						t.Errorf("%s message has %q:\n%s", r.Name, sub, r.Message)
 					}
 				}
 				if q, ok := r.Details.(QueueStats); ok {
@@ -142,6 +156,8 @@ func TestRecovery(t *testing.T) {
 		{"unfinished", []history.Op{op(history.Invoke, nil)}, Unknown, "never completed"},
 		{"absent", nil, Unknown, "no final heal"},
 		{"bad value", []history.Op{op(history.Invoke, nil), op(history.Info, "n2 is down")}, Unknown, "recover op"},
+		{"no node named", []history.Op{op(history.Invoke, nil), {Process: -1, Type: history.Info, F: history.FRecover, Err: "cluster healthy for only 400ms"}},
+			Unknown, "never healed, so what is missing cannot be judged lost unless a replica that was read proves it; cluster healthy for only 400ms"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,8 +173,10 @@ func TestRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	h = append(h, op(history.Invoke, nil), op(history.Info, map[string]string{"n3": "not running"}))
-	if v, _ := Run(context.Background(), h, Queue{}, Recovery{}); v != Unknown {
-		t.Errorf("valid history on a cluster that never healed: %s, want unknown", v)
+	v, rs := Run(context.Background(), h, Queue{}, Recovery{})
+	if v != Unknown || rs[0].Verdict != Valid || rs[1].Verdict != Unknown {
+		t.Errorf("valid history on a cluster that never healed: %s (queue %s, recovery %s), want unknown (queue valid: nothing is missing)",
+			v, rs[0].Verdict, rs[1].Verdict)
 	}
 }
 
@@ -174,5 +192,71 @@ func TestStaleReadMalformed(t *testing.T) {
 		if r := (Queue{}).Check(context.Background(), hh); r.Verdict != Unknown || !strings.Contains(r.Message, "not a stale read") {
 			t.Errorf("%v: %s %s", v, r.Verdict, r.Message)
 		}
+	}
+}
+
+// Node ops that break the protocol say nothing about where a lost value
+// is: a node-read that did not succeed, or names no node, is no holder.
+func TestLostHoldersIgnoreBadNodeReads(t *testing.T) {
+	h, err := history.ReadFile(filepath.Join("testdata", "lost_no_replica.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []history.Op{
+		{Process: -1, Type: history.Info, F: history.FNodeRead, Node: "n2", Value: "0-3", Seq: 3},
+		{Process: -1, Type: history.OK, F: history.FNodeRead, Value: "0-3", Seq: 3},
+		{Process: -1, Type: history.OK, F: history.FNodeRead, Node: "n2", Value: 3, Seq: 3},
+	} {
+		hh := append(append([]history.Op(nil), h...), bad)
+		q := Queue{}.Check(context.Background(), hh).Details.(QueueStats)
+		if q.LostOnReplicas != 0 || q.LostOnNoReplica != 1 || q.LostHolders != nil {
+			t.Errorf("%+v: lost on replicas %d, on no replica %d, holders %v; want 0, 1, none", bad, q.LostOnReplicas, q.LostOnNoReplica, q.LostHolders)
+		}
+	}
+}
+
+// A stale-read op must name the consumer's node; only the first 20 are kept
+// as examples, all are counted.
+func TestStaleReadNodeAndCap(t *testing.T) {
+	h, err := history.ReadFile(filepath.Join("testdata", "valid.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr := history.StaleRead{Leader: "n1", ClaimedEnd: 1, LeaderLast: 3, NodeLast: 1}
+	noNode := append(append([]history.Op(nil), h...), history.Op{Process: -1, Type: history.OK, F: history.FStaleRead, Value: sr})
+	if r := (Queue{}).Check(context.Background(), noNode); r.Verdict != Unknown || !strings.Contains(r.Message, "not a stale read") {
+		t.Errorf("stale read without a node: %s %s", r.Verdict, r.Message)
+	}
+	many := append([]history.Op(nil), h...)
+	for range 25 {
+		many = append(many, history.Op{Process: -1, Type: history.OK, F: history.FStaleRead, Node: "n2", Value: sr})
+	}
+	r := Queue{}.Check(context.Background(), many)
+	q := r.Details.(QueueStats)
+	if r.Verdict != Valid || q.StaleReadCount != 25 || len(q.StaleReads) != maxNodeValues || !strings.Contains(r.Message, "25 stale reads (allowed") {
+		t.Errorf("25 stale reads: %s, count %d, kept %d; %s", r.Verdict, q.StaleReadCount, len(q.StaleReads), r.Message)
+	}
+}
+
+// Node reads without a stream sequence are never compared by sequence.
+func TestPerNodeSeqZeroNotDivergent(t *testing.T) {
+	h := []history.Op{
+		{Process: 0, Type: history.Invoke, F: history.FPublish, Value: "0-1"},
+		{Process: 0, Type: history.OK, F: history.FPublish, Value: "0-1", Seq: 1},
+		{Process: 0, Type: history.Invoke, F: history.FPublish, Value: "0-2"},
+		{Process: 0, Type: history.OK, F: history.FPublish, Value: "0-2", Seq: 2},
+	}
+	for _, n := range []string{"n1", "n2"} {
+		h = append(h, history.Op{Process: -1, Type: history.Invoke, F: history.FNodeDrain, Node: n})
+		for _, v := range []string{"0-1", "0-2"} {
+			if n == "n2" {
+				v = map[string]string{"0-1": "0-2", "0-2": "0-1"}[v] // same values, other order, no sequences
+			}
+			h = append(h, history.Op{Process: -1, Type: history.OK, F: history.FNodeRead, Node: n, Value: v})
+		}
+		h = append(h, history.Op{Process: -1, Type: history.OK, F: history.FNodeDrain, Node: n})
+	}
+	if r := (PerNode{}).Check(context.Background(), h); r.Verdict != Valid || r.Details.(PerNodeStats).Divergent != 0 {
+		t.Errorf("reads without sequences: %s %s", r.Verdict, r.Message)
 	}
 }
