@@ -219,12 +219,13 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 
 // Checkers are the checks a history of workload gets: queue (and per-node
 // when the history has per-node reads), or linearizable for kv, which
-// writes porcupine's timeline to dir/history.html.
+// writes porcupine's timeline to dir/history.html; and, for every
+// workload, crashes: the check of dir's node logs (nodeLogChecker).
 func Checkers(h []history.Op, workload, dir string, timeout time.Duration) []checker.Checker {
 	if workload == "kv" {
-		return []checker.Checker{checker.Linearizable{Timeout: timeout, HTMLPath: filepath.Join(dir, "history.html")}}
+		return []checker.Checker{checker.Linearizable{Timeout: timeout, HTMLPath: filepath.Join(dir, "history.html")}, nodeLogChecker(dir)}
 	}
-	cs := []checker.Checker{checker.Queue{}}
+	cs := []checker.Checker{checker.Queue{}, nodeLogChecker(dir)}
 	for _, op := range h {
 		if op.F == history.FNodeDrain {
 			return append(cs, checker.PerNode{})
