@@ -17,6 +17,9 @@ const (
 	Valid   Verdict = "valid"   // no anomaly found, and the evidence was complete
 	Invalid Verdict = "invalid" // an anomaly is proven
 	Unknown Verdict = "unknown" // the history cannot prove either (incomplete, malformed, not checked)
+	// Skipped is a check that does not apply to this run (its Message says
+	// why): it votes neither way, and is never a run's verdict.
+	Skipped Verdict = "skipped"
 )
 
 // Result is one checker's output. Details holds checker-specific data (e.g.
@@ -34,21 +37,25 @@ type Checker interface {
 	Check(ctx context.Context, h []history.Op) Result
 }
 
-// Combine folds verdicts: Invalid beats Unknown beats Valid. No verdicts, or
-// an unrecognised one, counts as Unknown: absence of evidence is not validity.
+// Combine folds verdicts: Invalid beats Unknown beats Valid; Skipped ones
+// do not count. No verdicts (or only skipped ones), or an unrecognised one,
+// counts as Unknown: absence of evidence is not validity.
 func Combine(vs ...Verdict) Verdict {
-	if len(vs) == 0 {
-		return Unknown
-	}
-	out := Valid
+	out, voted := Valid, false
 	for _, v := range vs {
 		switch v {
 		case Invalid:
 			return Invalid
+		case Skipped:
+			continue
 		case Valid:
 		default:
 			out = Unknown
 		}
+		voted = true
+	}
+	if !voted {
+		return Unknown
 	}
 	return out
 }

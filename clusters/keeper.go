@@ -32,7 +32,9 @@ type keeper struct {
 	mu   sync.Mutex // one command at a time
 }
 
-func startKeeper(ctx context.Context, exe, backing, mountpoint string, writeback time.Duration, logf *os.File) (*keeper, error) {
+// startKeeper starts the keeper of node's store, appending its stderr to
+// logPath after a start line.
+func startKeeper(ctx context.Context, exe, backing, mountpoint string, writeback time.Duration, logPath, node string) (*keeper, error) {
 	// A keeper killed earlier (power loss) leaves a dead mount behind.
 	if err := powerfs.ForceUnmount(mountpoint); err != nil {
 		return nil, fmt.Errorf("clear stale mount %s: %w", mountpoint, err)
@@ -42,6 +44,12 @@ func startKeeper(ctx context.Context, exe, backing, mountpoint string, writeback
 			return nil, err
 		}
 	}
+	logf, err := openLog(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("powerfs keeper log: %w", err)
+	}
+	defer logf.Close() // the keeper has its own copy once started
+	fmt.Fprintf(logf, "=== jetstorm: starting the powerfs keeper of %s at %s\n", node, time.Now().UTC().Format(time.RFC3339Nano))
 	cmd := exec.Command(exe, "powerfs", "--backing", backing, "--mount", mountpoint, "--writeback", writeback.String())
 	cmd.Env = append(os.Environ(), keeperEnv+"=1")
 	cmd.Stderr = logf
@@ -71,7 +79,7 @@ func startKeeper(ctx context.Context, exe, backing, mountpoint string, writeback
 	case err := <-ready:
 		if err != nil {
 			k.kill(mountpoint)
-			return nil, fmt.Errorf("powerfs keeper for %s did not mount: %v (see the node log)", mountpoint, err)
+			return nil, fmt.Errorf("powerfs keeper for %s did not mount: %v (see %s)", mountpoint, err, logPath)
 		}
 		return k, nil
 	case <-ctx.Done():

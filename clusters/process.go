@@ -494,6 +494,9 @@ func (n *ProcessNode) ClientURL() string  { return fmt.Sprintf("nats://127.0.0.1
 func (n *ProcessNode) MonitorURL() string { return fmt.Sprintf("http://127.0.0.1:%d", n.httpPort) }
 func (n *ProcessNode) RoutePort() int     { return n.routePort }
 
+// KeeperLogPath is the log of the node's powerfs keeper (powerloss_fs).
+func (n *ProcessNode) KeeperLogPath() string { return filepath.Join(n.dir, n.name+".keeper.log") }
+
 func (n *ProcessNode) Running() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -529,13 +532,15 @@ func (n *ProcessNode) Start(ctx context.Context) error {
 		n.mu.Unlock()
 		return fmt.Errorf("start %s: already running", n.name)
 	}
-	logf, err := os.OpenFile(n.LogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := openLog(n.LogPath())
 	if err != nil {
 		n.mu.Unlock()
 		return fmt.Errorf("start %s: %w", n.name, err)
 	}
 	if n.powerFS && (n.keeper == nil || !n.keeper.running()) {
-		k, err := startKeeper(ctx, n.exe, n.BackingDir(), n.StoreDir(), n.writeback, logf)
+		// The keeper logs to its own file: a node log holds only the
+		// server's output, so a crash found there is the server's.
+		k, err := startKeeper(ctx, n.exe, n.BackingDir(), n.StoreDir(), n.writeback, n.KeeperLogPath(), n.name)
 		if err != nil {
 			logf.Close()
 			n.mu.Unlock()
@@ -543,6 +548,7 @@ func (n *ProcessNode) Start(ctx context.Context) error {
 		}
 		n.keeper = k
 	}
+	// The start line the node-log check splits a log on (checker.StartMarker).
 	fmt.Fprintf(logf, "=== jetstorm: starting %s at %s\n", n.name, time.Now().UTC().Format(time.RFC3339Nano))
 	cmd := exec.Command(n.exe, "node", "--config", n.ConfigPath())
 	cmd.Env = append(os.Environ(), ChildEnv+"=1")
@@ -735,6 +741,23 @@ func healthz(ctx context.Context, url string) error {
 		return fmt.Errorf("healthz %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
 	}
 	return nil
+}
+
+// openLog opens a log for appending. When its last line is unfinished (a
+// process killed mid-write), it ends that line first, so the next start
+// line begins a line of its own.
+func openLog(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err == nil && st.Size() > 0 {
+		b := make([]byte, 1)
+		if _, err := f.ReadAt(b, st.Size()-1); err == nil && b[0] != '\n' {
+			f.WriteString("\n")
+		}
+	}
+	return f, nil
 }
 
 func lastLines(path string, k int) string {

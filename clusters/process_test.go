@@ -33,6 +33,31 @@ func TestNodeConfigRender(t *testing.T) {
 	}
 }
 
+// A log whose last line a killed process left unfinished gets its line
+// ended before the next start line, so the start line begins a line.
+func TestOpenLogEndsPartialLine(t *testing.T) {
+	p := t.TempDir() + "/n1.log"
+	for _, tt := range []struct{ before, want string }{
+		{"", "=== start\n"},
+		{"[1] 2025/01/01 00:00:00.000000 [INF] cut of", "[1] 2025/01/01 00:00:00.000000 [INF] cut of\n=== start\n"},
+		{"whole line\n", "whole line\n=== start\n"},
+	} {
+		os.Remove(p)
+		if tt.before != "" {
+			os.WriteFile(p, []byte(tt.before), 0o644)
+		}
+		f, err := openLog(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString("=== start\n")
+		f.Close()
+		if b, _ := os.ReadFile(p); string(b) != tt.want {
+			t.Errorf("after %q: %q, want %q", tt.before, b, tt.want)
+		}
+	}
+}
+
 // A real 3-node cluster: healthy, a SIGKILLed node really dies and comes back
 // on the same store, Close leaves no process behind.
 func TestProcessClusterKillRestart(t *testing.T) {

@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -488,5 +489,13 @@ func TestPowerLoss(t *testing.T) {
 	}
 	if m, _ := powerfs.IsMounted(n.StoreDir()); m {
 		t.Error("store still mounted after Close")
+	}
+	// The keeper logs to its own file (started twice: at the start and
+	// after the power loss), so the node log holds the server's lines only.
+	nodeLog, _ := os.ReadFile(n.LogPath())
+	keeperLog, err := os.ReadFile(n.KeeperLogPath())
+	if err != nil || bytes.Count(keeperLog, []byte("=== jetstorm: starting the powerfs keeper of "+n.Name())) != 2 ||
+		bytes.Contains(nodeLog, []byte("powerfs")) {
+		t.Errorf("keeper log %q (%v); node log mentions powerfs: %v", keeperLog, err, bytes.Contains(nodeLog, []byte("powerfs")))
 	}
 }

@@ -45,8 +45,21 @@ type sweepRow struct {
 	Value, Throughput, P50, P99, P999, E2EP99, CalmP50, CalmP99, Errors, Acked, Lost, Verdict, Message string
 }
 
+// crashRow is a server crash, shown under the verdict.
+type crashRow struct {
+	Node, Start, At, Time, Kind, Message, Stack, Log, LogHref, Known string
+}
+
+// nodeLogRow is one node's log: starts and known-bad warnings.
+type nodeLogRow struct {
+	Node, Starts, Log string
+	Warnings          []checker.LogWarning
+}
+
 type htmlData struct {
 	Scenario, Verdict, VerdictMsg string
+	Crashes                       []crashRow
+	NodeLogRows                   []nodeLogRow
 	Summary                       []kv
 	Checks                        []checker.Result
 	Queue                         []kv
@@ -86,6 +99,29 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 		d.VerdictMsg = "an anomaly was proven"
 	default:
 		d.VerdictMsg = "the history can prove neither validity nor an anomaly"
+	}
+	unknownCrashes := 0
+	for _, c := range res.Crashes {
+		row := crashRow{Node: c.Node, At: c.At, Time: c.Time, Kind: c.Kind, Message: c.Message,
+			Stack: strings.Join(c.Stack, "\n"), Log: c.Log, LogHref: logHref(c.Log), Known: c.Known}
+		if c.Start > 0 {
+			row.Start = strconv.Itoa(c.Start)
+		}
+		if c.Known == "" {
+			unknownCrashes++
+		}
+		d.Crashes = append(d.Crashes, row)
+	}
+	switch {
+	case unknownCrashes == 1:
+		d.VerdictMsg += ": a server crashed (below)"
+	case unknownCrashes > 1:
+		d.VerdictMsg += fmt.Sprintf(": servers crashed %d times (below)", unknownCrashes)
+	}
+	for _, n := range logNodes(res.NodeLogs) {
+		nl := res.NodeLogs[n]
+		d.NodeLogRows = append(d.NodeLogRows, nodeLogRow{Node: n, Starts: strconv.Itoa(nl.Starts),
+			Log: "nodes/" + n + "/" + n + ".log", Warnings: nl.Warnings})
 	}
 	m := res.Meta
 	d.Summary = []kv{
@@ -339,6 +375,10 @@ body { font-family: sans-serif; margin: 1.5em auto; max-width: 1250px; padding: 
 .verdict small { font-size: .45em; font-weight: normal; display: block; }
 .valid { background: #2ca02c; } .invalid { background: #d62728; } .unknown { background: #d58a00; }
 td.valid, td.invalid, td.unknown { color: #fff; font-weight: bold; }
+.skipped { background: #888; } td.skipped { color: #fff; }
+.crashes { border: 3px solid #d62728; padding: .2em .8em; margin: 0 0 1em 0; }
+.crashes.known { border-color: #999; }
+.crashes h2 { color: #d62728; margin: .3em 0; } .crashes.known h2 { color: #555; }
 table { border-collapse: collapse; margin: .5em 0 1.2em 0; }
 th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; font-size: .92em; }
 th { background: #f0f0f0; }
@@ -354,6 +394,13 @@ tr.missed td { background: #fbe3e3; }
 </head>
 <body>
 <div class="verdict {{.Verdict}}">{{.Scenario}}: {{.Verdict}}<small>{{.VerdictMsg}}</small></div>
+{{range .Crashes}}<div class="crashes{{if .Known}} known{{end}}">
+<h2>{{if .Known}}Known crash{{else}}Server crash{{end}}: {{.Node}}{{if .Start}}, start {{.Start}}{{end}}{{if .At}}, at {{.At}}{{end}}</h2>
+<p class="msg">{{.Message}}</p>
+{{if .Stack}}<pre>{{.Stack}}</pre>{{end}}
+<p>{{.Kind}}{{if .Time}} at {{.Time}}{{end}}; log: <a href="{{.LogHref}}">{{.Log}}</a>{{if .Known}}; matches check.known_crashes <code>{{.Known}}</code>: reported, not an anomaly{{end}}</p>
+</div>
+{{end}}
 
 <h2>Checks</h2>
 <table>
@@ -387,6 +434,14 @@ tr.missed td { background: #fbe3e3; }
 {{range .PerNode}}<tr><td>{{.Node}}</td><td>{{.Complete}}</td><td class="num">{{.Read}}</td><td class="num">{{.Lost}}</td><td class="num">{{.Unexpected}}</td><td class="num">{{.MissingVsOthers}}</td><td class="vals">{{.LostValues}}</td></tr>
 {{end}}</table>
 {{if .Disagreements}}<ul>{{range .Disagreements}}<li class="msg">{{.}}</li>{{end}}</ul>{{end}}
+{{end}}
+
+{{if .NodeLogRows}}<h2>Node logs</h2>
+<table>
+<tr><th>node</th><th>starts</th><th>known-bad warnings</th><th>count</th><th>first</th></tr>
+{{range .NodeLogRows}}{{$n := .}}{{range $i, $w := .Warnings}}<tr>{{if eq $i 0}}<td rowspan="{{len $n.Warnings}}"><a href="{{$n.Log}}">{{$n.Node}}</a></td><td class="num" rowspan="{{len $n.Warnings}}">{{$n.Starts}}</td>{{end}}<td>{{$w.Name}}</td><td class="num">{{$w.Count}}</td><td class="vals">{{$w.First}}</td></tr>
+{{else}}<tr><td><a href="{{.Log}}">{{.Node}}</a></td><td class="num">{{.Starts}}</td><td colspan="3">none</td></tr>
+{{end}}{{end}}</table>
 {{end}}
 
 <h2>Faults</h2>

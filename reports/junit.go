@@ -12,8 +12,10 @@ import (
 
 // junit.xml: one testsuite named after the scenario with one testcase per
 // check in results.json (a <failure> when the check's verdict is invalid,
-// an <error> when unknown) and one per sweep.json row (same rule, on the
-// row's optional verdict).
+// an <error> when unknown, <skipped> when skipped), one per server crash
+// (a <failure>; a known crash is <skipped>, as pytest writes an expected
+// failure: it happened, was waived, and stays visible as not passed) and
+// one per sweep.json row (same rule, on the row's optional verdict).
 
 type junitSuites struct {
 	XMLName xml.Name     `xml:"testsuites"`
@@ -47,7 +49,12 @@ type junitCase struct {
 	Time      string        `xml:"time,attr"`
 	Failure   *junitProblem `xml:"failure,omitempty"`
 	Error     *junitProblem `xml:"error,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitProblem struct {
@@ -63,8 +70,26 @@ func verdictCase(c junitCase, v checker.Verdict, msg string) junitCase {
 		c.Failure = &junitProblem{Message: firstLine(msg), Type: string(v), Text: msg}
 	case checker.Unknown:
 		c.Error = &junitProblem{Message: firstLine(msg), Type: string(v), Text: msg}
+	case checker.Skipped:
+		c.Skipped = &junitSkipped{Message: firstLine(msg)}
 	}
 	return c
+}
+
+// crashCase is the test case of one server crash.
+func crashCase(c checker.Crash, class string) junitCase {
+	text := c.Title() + "\n"
+	for _, f := range c.Stack {
+		text += "    " + f + "\n"
+	}
+	text += "log: " + c.Log + "\n"
+	jc := junitCase{Name: fmt.Sprintf("crash %s (%s)", c.Node, c.Log), Classname: class + ".crash", Time: "0", SystemOut: text}
+	if c.Known != "" {
+		jc.Skipped = &junitSkipped{Message: firstLine(fmt.Sprintf("known crash (check.known_crashes %q): %s", c.Known, c.Message))}
+		return jc
+	}
+	jc.Failure = &junitProblem{Message: firstLine(c.Message), Type: "crash: " + c.Kind, Text: text}
+	return jc
 }
 
 func firstLine(s string) string {
@@ -103,6 +128,9 @@ func (r *run) writeJUnit(w io.Writer) error {
 	for _, c := range res.Checks {
 		s.Cases = append(s.Cases, verdictCase(junitCase{Name: c.Name, Classname: class, Time: "0", SystemOut: c.Message}, c.Verdict, c.Message))
 	}
+	for _, c := range res.Crashes {
+		s.Cases = append(s.Cases, crashCase(c, class))
+	}
 	if sw := r.sweep; sw != nil {
 		for _, row := range sw.Rows {
 			out := fmt.Sprintf("throughput %.1f/s; pub-ack ms p50 %.3f p99 %.3f p99.9 %.3f; e2e p99 %.3f ms; %d errors; %d acked, %d lost",
@@ -122,6 +150,9 @@ func (r *run) writeJUnit(w io.Writer) error {
 		}
 		if c.Error != nil {
 			s.Errors++
+		}
+		if c.Skipped != nil {
+			s.Skipped++
 		}
 	}
 	for _, e := range res.Errors {

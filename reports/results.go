@@ -63,6 +63,8 @@ type Results struct {
 	ServerVersion string                       `json:"server_version"`
 	SyncInterval  string                       `json:"sync_interval"`
 	Checks        []checker.Result             `json:"checks"`
+	Crashes       []checker.Crash              `json:"crashes,omitempty"`   // crashes check: server crashes (known ones marked)
+	NodeLogs      map[string]checker.NodeLog   `json:"node_logs,omitempty"` // crashes check: starts, known-bad warnings per node
 	Queue         *checker.QueueStats          `json:"queue,omitempty"`
 	PerNode       map[string]checker.NodeStats `json:"per_node,omitempty"`
 	Disagreements []string                     `json:"disagreements,omitempty"` // per-node: how replicas differ
@@ -110,6 +112,10 @@ func Build(h []history.Op, meta Meta, verdict checker.Verdict, checks []checker.
 		}
 		if rs, ok := c.Details.(checker.RecoveryStats); ok {
 			r.UnrecoveredNodes = rs.Unrecovered
+		}
+		if ls, ok := c.Details.(checker.LogStats); ok {
+			r.Crashes, r.NodeLogs = ls.Crashes, ls.Nodes
+			r.Errors = append(r.Errors[:len(r.Errors):len(r.Errors)], ls.Errors...)
 		}
 	}
 	lat, span := PublishLatency(h)
@@ -225,6 +231,7 @@ func (r *Results) WriteJSON(dir string) error {
 // Summary prints a short human summary.
 func (r *Results) Summary(w io.Writer) {
 	fmt.Fprintf(w, "\n%s — verdict: %s\n", r.Scenario, strings.ToUpper(string(r.Verdict)))
+	r.summaryCrashes(w)
 	fmt.Fprintf(w, "  nats-server %s, sync_interval %s, seed %d, %d faults injected\n",
 		r.ServerVersion, r.SyncInterval, r.Seed, r.FaultsInjected)
 	if q := r.Queue; q != nil {
@@ -255,6 +262,7 @@ func (r *Results) Summary(w io.Writer) {
 		s := r.PerNode[n]
 		fmt.Fprintf(w, "  node %s: read %d, lost %d, unexpected %d, complete %v\n", n, s.Read, s.Lost, s.Unexpected, s.Complete)
 	}
+	r.summaryLogWarnings(w)
 	l := r.PublishLatencyMs
 	fmt.Fprintf(w, "  throughput %.0f acked/s; publish latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f\n",
 		r.ThroughputAckedPerS, l.P50, l.P90, l.P99, l.P999, l.Max)

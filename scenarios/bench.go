@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -59,7 +60,10 @@ func benchResults(h []history.Op, meta reports.Meta, bw *workloads.BenchWorkload
 	if cr := bw.CapResult; cr != nil {
 		check.Message += fmt.Sprintf("; capacity: %.0f msgs/s held p99 <= %.2f ms (stopped %s)", cr.BestRate, cr.SLOP99Ms, cr.Stopped)
 	}
-	res := reports.Build(h, meta, check.Verdict, []checker.Result{check}, runErrs)
+	// A benchmark of a server that crashed is no benchmark: the node-log
+	// check judges bench runs too.
+	logVerdict, logChecks := checker.Run(context.Background(), h, nodeLogChecker(dir))
+	res := reports.Build(h, meta, checker.Combine(check.Verdict, logVerdict), append([]checker.Result{check}, logChecks...), runErrs)
 	var total time.Duration
 	for _, st := range r.Steps {
 		total += st.Duration

@@ -571,6 +571,12 @@ func (s *Scenario) validate() error {
 	check(len(s.Sweep) <= 1, "sweep", "sweep one key at a time (got %d)", len(s.Sweep))
 	check(w.Keys >= 1 && w.Keys <= 1000, "workload.keys", "must be 1..1000, got %d", w.Keys)
 	check(s.Check.Timeout > 0, "check.timeout", "must be positive")
+	for i, pat := range s.Check.KnownCrashes {
+		k := fmt.Sprintf("check.known_crashes[%d]", i)
+		_, err := regexp.Compile(pat)
+		check(err == nil, k, "is not a regular expression: %v", err)
+		check(pat != "", k, "must not be empty (it would match every crash)")
+	}
 	check(w.Clients >= 1, "workload.clients", "must be at least 1, got %d", w.Clients)
 	check(w.Rate > 0 && w.Rate <= 1e6, "workload.rate", "must be > 0 and <= 1000000 ops/s, got %v", w.Rate)
 	check(w.Duration > 0, "workload.duration", "must be positive")

@@ -219,8 +219,9 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 
 // Checkers are the checks a history of workload gets: queue (and per-node
 // when the history has per-node reads), or linearizable for kv, which
-// writes porcupine's timeline to dir/history.html; and recovery when the
-// history has the final heal.
+// writes porcupine's timeline to dir/history.html; recovery when the
+// history has the final heal; and, for every workload, crashes: the check
+// of dir's node logs (nodeLogChecker).
 func Checkers(h []history.Op, workload, dir string, timeout time.Duration) []checker.Checker {
 	var cs []checker.Checker
 	if workload == "kv" {
@@ -228,6 +229,7 @@ func Checkers(h []history.Op, workload, dir string, timeout time.Duration) []che
 	} else {
 		cs = append(cs, checker.Queue{})
 	}
+	cs = append(cs, nodeLogChecker(dir))
 	var perNode, recovery bool
 	for _, op := range h {
 		perNode = perNode || (op.F == history.FNodeDrain && workload != "kv")

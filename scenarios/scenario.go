@@ -98,6 +98,10 @@ type Capacity struct {
 
 type Check struct {
 	Timeout Duration `yaml:"timeout"` // linearizability search limit; default 60s (then: unknown)
+	// KnownCrashes are regular expressions matched against each server
+	// crash found in the node logs (its message and stack): a match is
+	// reported as a known crash and does not make the run invalid.
+	KnownCrashes []string `yaml:"known_crashes,omitempty"`
 }
 
 // Faults is a random schedule: every interval, one fault drawn from kinds

@@ -251,7 +251,7 @@ func newCheckCmd() *cobra.Command {
 	var checkTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "check DIR",
-		Short: "Re-check a saved run directory's history.jsonl and rewrite its results.json",
+		Short: "Re-check a saved run directory (history.jsonl, node logs) and rewrite its results.json",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
