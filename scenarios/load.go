@@ -439,6 +439,7 @@ func (s *Scenario) fillDefaults() {
 	if !s.given("faults.downtime") && s.given("faults.duration") {
 		f.Downtime = f.Duration // "duration" is another name for downtime
 	}
+	f.Duration = 0 // the resolved scenario says downtime only, so it loads again
 	setDefault(s, &f.Downtime, "faults.downtime", Duration(5*time.Second))
 	setDefault(s, &f.Delay, "faults.delay", Duration(50*time.Millisecond))
 	for i := range s.Timeline {

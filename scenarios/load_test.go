@@ -357,6 +357,15 @@ timeline:
 	if err != nil || s.Faults.Downtime.D() != 3*time.Second || s.Cluster.LinkProxies {
 		t.Errorf("duration alias: %v %+v", err, s.Faults)
 	}
+	// The resolved scenario (a run's scenario.yaml) loads again, the same.
+	b, err := yaml.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Parse(b, "scenario.yaml", nil)
+	if err != nil || again.Faults.Downtime != s.Faults.Downtime {
+		t.Errorf("resolved scenario does not load again: %v\n%s", err, b)
+	}
 }
 
 // The same seed gives the same fault schedule (as results.json lists it);

@@ -107,14 +107,14 @@ type Check struct {
 // Faults is a random schedule: every interval, one fault drawn from kinds
 // (and its target and parameters from the lists) lasting downtime.
 type Faults struct {
-	Kinds    []string `yaml:"kinds"`    // kill, restart, pause, partition, slowlink, sync-interval; empty: no faults
-	Interval Duration `yaml:"interval"` // time between fault starts; default 10s
-	Downtime Duration `yaml:"downtime"` // how long a fault lasts; default 5s
-	Duration Duration `yaml:"duration"` // the same as downtime (give one of them)
-	Targets  []string `yaml:"targets"`  // one (default), minority, majority, all, stream-leader, meta-leader, or node names
-	Shapes   []string `yaml:"shapes"`   // partition shapes: isolate (default), halves, bridge
-	Delay    Duration `yaml:"delay"`    // slowlink: added one-way latency per link; default 50ms
-	Rate     Size     `yaml:"rate"`     // slowlink: bandwidth limit per link direction, bytes/s; default none
+	Kinds    []string `yaml:"kinds"`              // kill, restart, pause, partition, slowlink, sync-interval; empty: no faults
+	Interval Duration `yaml:"interval"`           // time between fault starts; default 10s
+	Downtime Duration `yaml:"downtime"`           // how long a fault lasts; default 5s
+	Duration Duration `yaml:"duration,omitempty"` // the same as downtime (give one of them)
+	Targets  []string `yaml:"targets"`            // one (default), minority, majority, all, stream-leader, meta-leader, or node names
+	Shapes   []string `yaml:"shapes"`             // partition shapes: isolate (default), halves, bridge
+	Delay    Duration `yaml:"delay"`              // slowlink: added one-way latency per link; default 50ms
+	Rate     Size     `yaml:"rate"`               // slowlink: bandwidth limit per link direction, bytes/s; default none
 	// SyncIntervals are the values a sync-interval fault chooses from; default [always, 2m].
 	SyncIntervals []SyncInterval `yaml:"sync_intervals"`
 	Count         int            `yaml:"count"` // bitflip: bits per file (3); truncate: bytes (random); rollback: 4 KiB chunks (4)
