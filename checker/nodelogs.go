@@ -579,8 +579,11 @@ func (b *crashBlock) add(line string) bool {
 		b.done = true
 		return true
 	}
-	if len(b.lines) == 0 && !b.race && (strings.HasPrefix(line, "\tpanic: ") || strings.HasPrefix(line, "[signal ")) {
-		b.msg = append(b.msg, strings.TrimSpace(line)) // a re-panic, the signal of a fault
+	// Right after the message line, the runtime prints the further lines
+	// of a multi-line panic value or error (indented by a tab), re-panics
+	// ("\tpanic: ...") and the signal of a fault.
+	if len(b.lines) == 0 && !b.race && (strings.HasPrefix(line, "\t") || strings.HasPrefix(line, "[signal ")) {
+		b.msg = append(b.msg, strings.TrimSpace(line))
 		return true
 	}
 	if len(b.lines) < maxCrashLines {

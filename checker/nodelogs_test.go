@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"jetstorm/history"
 )
@@ -292,5 +293,230 @@ func TestNodeLogsSkippedAndMissing(t *testing.T) {
 		if got := Combine(tt.in...); got != tt.want {
 			t.Errorf("Combine(%v) = %s, want %s", tt.in, got, tt.want)
 		}
+	}
+}
+
+// localTime is how a log time reads when no start line tells its zone: in
+// the checking machine's zone, as Crash.Time (RFC 3339, UTC).
+func localTime(t *testing.T, logTime string) string {
+	t.Helper()
+	lt, err := time.ParseInLocation(logTimeLayout, logTime, time.Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lt.UTC().Format(time.RFC3339Nano)
+}
+
+// With GOTRACEBACK=system the runtime shows its own frames (the panic,
+// runtime.sigpanic, runtime.goexit); the stack leaves them out. The server
+// is built with -trimpath (as jetstorm installs it), so its file paths do
+// not start with "/".
+func TestNodeLogsRuntimeFramesLeftOut(t *testing.T) {
+	dir := logRun(t, map[string]string{"n3": "@panic_system.log"})
+	r, st := checkLogs(t, NodeLogs{Dir: dir}, metaAt("2025-11-20T10:50:00Z"))
+	if r.Verdict != Invalid || len(st.Crashes) != 1 {
+		t.Fatalf("verdict %s crashes %+v", r.Verdict, st.Crashes)
+	}
+	c := st.Crashes[0]
+	wantStack := []string{
+		"github.com/nats-io/nats-server/v2/server.(*consumer).processAckMsg (consumer.go:3105)",
+		"github.com/nats-io/nats-server/v2/server.(*consumer).processAck (consumer.go:2441)",
+		"github.com/nats-io/nats-server/v2/server.(*consumer).processInboundAcks (consumer.go:5620)",
+		"github.com/nats-io/nats-server/v2/server.(*consumer).setLeader.gowrap4 (consumer.go:1421)",
+	}
+	if !reflect.DeepEqual(c.Stack, wantStack) {
+		t.Errorf("stack %q\nwant  %q", c.Stack, wantStack)
+	}
+	want := "1 crash: n3 start 1 at 7.912s: panic: runtime error: invalid memory address or nil pointer dereference [signal SIGSEGV: segmentation violation code=0x1 addr=0x30 pc=0x8c4a1f] in github.com/nats-io/nats-server/v2/server.(*consumer).processAckMsg (consumer.go:3105)"
+	if r.Message != want {
+		t.Errorf("message %q\nwant    %q", r.Message, want)
+	}
+}
+
+// The runtime prints a multi-line panic value with its further lines
+// indented by a tab, then the re-panic of a deferred recover: all of it is
+// the message, which check.known_crashes matches.
+func TestNodeLogsMultiLinePanic(t *testing.T) {
+	dir := logRun(t, map[string]string{"n2": "@panic_multiline.log"})
+	r, st := checkLogs(t, NodeLogs{Dir: dir}, nil)
+	if r.Verdict != Invalid || len(st.Crashes) != 1 {
+		t.Fatalf("verdict %s crashes %+v", r.Verdict, st.Crashes)
+	}
+	c := st.Crashes[0]
+	wantMsg := `panic: stream state checksum did not match message block 12 corrupt [recovered] panic: recovering stream "jetstorm": stream state checksum did not match message block 12 corrupt`
+	if c.Message != wantMsg || c.Log != "nodes/n2/n2.log:6" {
+		t.Errorf("message %q log %q\nwant    %q", c.Message, c.Log, wantMsg)
+	}
+	wantStack := []string{
+		"github.com/nats-io/nats-server/v2/server.(*stream).setupStore.func1 (stream.go:5240)",
+		"github.com/nats-io/nats-server/v2/server.(*fileStore).recoverMsgs (filestore.go:2011)",
+		"github.com/nats-io/nats-server/v2/server.newFileStoreWithCreated (filestore.go:481)",
+		"github.com/nats-io/nats-server/v2/server.(*stream).setupStore (stream.go:5262)",
+		"github.com/nats-io/nats-server/v2/server.(*Account).addStreamWithAssignment (stream.go:889)",
+	}
+	if !reflect.DeepEqual(c.Stack, wantStack) {
+		t.Errorf("stack %q\nwant  %q", c.Stack, wantStack)
+	}
+	r, st = checkLogs(t, NodeLogs{Dir: dir, KnownCrashes: []string{`message block \d+ corrupt \[recovered\]`}}, nil)
+	if r.Verdict != Valid || len(st.Crashes) != 1 || st.Crashes[0].Known == "" {
+		t.Errorf("a pattern for the second line of the message: %s %q", r.Verdict, r.Message)
+	}
+}
+
+// Output before any start line (a node started by hand, without jetstorm's
+// start lines) is start 0, which the title leaves out; with no start line
+// to learn the zone from, its log times are local.
+func TestNodeLogsBeforeAnyStart(t *testing.T) {
+	log := "[3104] 2025/11/20 09:59:58.120000 [INF] Starting nats-server\n" +
+		"[3104] 2025/11/20 09:59:58.125000 [INF] Server is ready\n" +
+		"panic: close of closed channel\n\n" +
+		"goroutine 57 [running]:\n" +
+		"github.com/nats-io/nats-server/v2/server.(*Server).Shutdown(0xc0001d6008)\n" +
+		"\tgithub.com/nats-io/nats-server/v2/server/server.go:2446 +0x2f5\n"
+	dir := logRun(t, map[string]string{"n1": log})
+	r, st := checkLogs(t, NodeLogs{Dir: dir}, nil)
+	if r.Verdict != Invalid || len(st.Crashes) != 1 {
+		t.Fatalf("verdict %s crashes %+v", r.Verdict, st.Crashes)
+	}
+	at := localTime(t, "2025/11/20 09:59:58.125000")
+	if c := st.Crashes[0]; c.Start != 0 || c.Time != at {
+		t.Errorf("start %d time %q, want 0 and %q", c.Start, c.Time, at)
+	}
+	want := "1 crash: n1 at " + at + ": panic: close of closed channel in github.com/nats-io/nats-server/v2/server.(*Server).Shutdown (server.go:2446)"
+	if r.Message != want {
+		t.Errorf("message %q\nwant    %q", r.Message, want)
+	}
+}
+
+// The zone is learnt once, from the first line after a start: a server
+// that ran 14 minutes (near a quarter hour) before it crashed is not moved
+// to another zone.
+func TestNodeLogsZoneLearntOnce(t *testing.T) {
+	log := "=== jetstorm: starting n1 at 2025-11-20T10:00:00Z\n" +
+		"[100] 2025/11/20 12:00:00.004000 [INF] Starting nats-server\n" +
+		"[100] 2025/11/20 12:14:00.500000 [WRN] JetStream cluster stream '$G > jetstorm' has NO quorum, stalled\n" +
+		"fatal error: concurrent map writes\n"
+	sc := scanLog(strings.NewReader(log), "n1", "nodes/n1/n1.log", time.Time{})
+	if len(sc.crashes) != 1 || sc.crashes[0].Time != "2025-11-20T10:14:00.5Z" {
+		t.Errorf("crashes %+v, want one at 10:14:00.5Z", sc.crashes)
+	}
+}
+
+// The zone is learnt only from a line less than 2 minutes from a whole
+// quarter hour after the start line. A first line further off (the process
+// stopped right after it started) teaches nothing: local time is assumed.
+func TestNodeLogsZoneWindow(t *testing.T) {
+	for _, logTime := range []string{"2025/11/20 10:13:00.000000", "2025/11/20 10:17:00.000000", "2025/11/20 10:08:00.000000"} {
+		log := "=== jetstorm: starting n1 at 2025-11-20T10:00:00Z\n" +
+			"[100] " + logTime + " [INF] Starting nats-server\n" +
+			"fatal error: concurrent map writes\n"
+		sc := scanLog(strings.NewReader(log), "n1", "nodes/n1/n1.log", time.Time{})
+		if want := localTime(t, logTime); len(sc.crashes) != 1 || sc.crashes[0].Time != want {
+			t.Errorf("first line at %s: crashes %+v, want one at %s", logTime, sc.crashes, want)
+		}
+	}
+}
+
+// The verdict message names the first harness error and counts the others.
+func TestNodeLogsHarnessErrors(t *testing.T) {
+	dir := logRun(t, map[string]string{"n1": "@ftl_port.log", "n2": "@clean.log"})
+	first := `harness error: n1 start 2 could not run here (nodes/n1/n1.log:7): [FTL] Error listening on port: 127.0.0.1:20111, "listen tcp 127.0.0.1:20111: bind: address already in use"`
+	r, _ := checkLogs(t, NodeLogs{Dir: dir}, nil)
+	if r.Verdict != Unknown || r.Message != first {
+		t.Errorf("one error: %s %q\nwant %q", r.Verdict, r.Message, first)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "nodes", "n3"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, st := checkLogs(t, NodeLogs{Dir: dir}, nil)
+	if want := first + " (and 1 more)"; r.Verdict != Unknown || r.Message != want || len(st.Errors) != 2 {
+		t.Errorf("two errors: %s %q %q\nwant %q", r.Verdict, r.Message, st.Errors, want)
+	}
+}
+
+// Nodes are listed in numeric order: n2 before n10.
+func TestNodeLogsWarningNodeOrder(t *testing.T) {
+	start := func(n string) string { return "=== jetstorm: starting " + n + " at 2025-11-20T11:00:00Z\n" }
+	dir := logRun(t, map[string]string{
+		"n10": start("n10") + "[4410] 2025/11/20 11:00:10.500000 [WRN] RAFT [cnrtt3eg - S-R3F-Qm7ch6Ma] Snapshot corrupt, checksums did not match\n",
+		"n2":  start("n2") + "[4402] 2025/11/20 11:00:10.600000 [ERR] Error applying stream entries to '$G > jetstorm': last sequence mismatch: 1045 vs 1044\n",
+		"n1":  start("n1") + "[4401] 2025/11/20 11:00:10.700000 [WRN] RAFT [yrzKKRBu - S-R3F-Qm7ch6Ma] Resetting WAL state\n",
+	})
+	r, _ := checkLogs(t, NodeLogs{Dir: dir}, nil)
+	want := "no crash in 3 node logs (3 starts); known-bad warnings: n1: WAL reset ×1; n2: last sequence mismatch ×1; n10: snapshot corrupt ×1"
+	if r.Verdict != Valid || r.Message != want {
+		t.Errorf("%s %q\nwant %q", r.Verdict, r.Message, want)
+	}
+}
+
+// A report cut short (the run ended and the node was killed while it
+// printed): a panic's last frame has no location line, and a race report
+// cut in its first header names no access.
+func TestNodeLogsCutReports(t *testing.T) {
+	dir := logRun(t, map[string]string{
+		"n1": "=== jetstorm: starting n1 at 2025-11-20T10:15:00Z\n" +
+			"panic: runtime error: slice bounds out of range [4:0]\n\n" +
+			"goroutine 1 [running]:\n" +
+			"github.com/nats-io/nats-server/v2/server.(*msgBlock).rebuildStateLocked(0xc0003c2008)\n",
+		"n2": "=== jetstorm: starting n2 at 2025-11-20T10:30:00Z\n" +
+			"==================\nWARNING: DATA RACE\nWrite at 0x00c0001b4010 by ",
+	})
+	_, st := checkLogs(t, NodeLogs{Dir: dir}, nil)
+	var got []string
+	for _, c := range st.Crashes {
+		got = append(got, c.Title()+" | "+strings.Join(c.Stack, ","))
+	}
+	want := []string{
+		"n1 start 1 at 2025-11-20T10:15:00Z: panic: runtime error: slice bounds out of range [4:0] | github.com/nats-io/nats-server/v2/server.(*msgBlock).rebuildStateLocked",
+		"n2 start 1 at 2025-11-20T10:30:00Z: WARNING: DATA RACE | ",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("crashes\n got %q\nwant %q", got, want)
+	}
+}
+
+// Only the first 400 lines of a report are read (a race in a deep
+// recursion prints thousands): a known_crashes pattern that only later
+// lines match does not make the crash known, and a function line whose
+// location line was not read has no location.
+func TestNodeLogsLongReport(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("=== jetstorm: starting n1 at 2025-11-20T10:30:00Z\n" +
+		"[9100] 2025/11/20 10:30:00.010000 [INF] Starting nats-server\n" +
+		"==================\nWARNING: DATA RACE\nRead at 0x00c0004a2f18 by goroutine 143:\n")
+	// Report lines 2 to 399: 199 frames of the recursion, then the 200th
+	// frame's function line (the 400th line) and its location (the 401st).
+	for i := 0; i < 199; i++ {
+		b.WriteString("  github.com/nats-io/nats-server/v2/server/stree.(*SubjectTree[...]).match()\n" +
+			"      github.com/nats-io/nats-server/v2/server/stree/stree.go:371 +0x3c4\n")
+	}
+	b.WriteString("  github.com/nats-io/nats-server/v2/server.(*stream).checkInterestState()\n" +
+		"      github.com/nats-io/nats-server/v2/server/stream.go:6110 +0x2f1\n" +
+		"  github.com/nats-io/nats-server/v2/server.(*jetStream).monitorStream()\n" +
+		"      github.com/nats-io/nats-server/v2/server/jetstream_cluster.go:2802 +0x2214\n\n" +
+		"Previous write at 0x00c0004a2f18 by goroutine 97:\n" +
+		"  github.com/nats-io/nats-server/v2/server/stree.(*SubjectTree[...]).Insert()\n" +
+		"      github.com/nats-io/nats-server/v2/server/stree/stree.go:102 +0x1b0\n\n" +
+		"Goroutine 143 (running) created at:\n" +
+		"  github.com/nats-io/nats-server/v2/server.(*Server).startGoRoutine()\n" +
+		"      github.com/nats-io/nats-server/v2/server/server.go:3990 +0x1a5\n" +
+		"==================\n" +
+		"[9100] 2025/11/20 10:30:04.512000 [INF] JetStream cluster new consumer leader for '$G > jetstorm > drain'\n")
+	dir := logRun(t, map[string]string{"n1": b.String()})
+	r, st := checkLogs(t, NodeLogs{Dir: dir, KnownCrashes: []string{`stream\.go:6110`}}, nil)
+	if r.Verdict != Invalid || len(st.Crashes) != 1 || st.Crashes[0].Known != "" {
+		t.Fatalf("verdict %s crashes %+v: matched beyond the 400th line", r.Verdict, st.Crashes)
+	}
+	c := st.Crashes[0]
+	if c.Message != "WARNING: DATA RACE: Read at 0x00c0004a2f18 by goroutine 143" || len(c.Stack) != 5 ||
+		c.Stack[0] != "github.com/nats-io/nats-server/v2/server/stree.(*SubjectTree[...]).match (stree.go:371)" {
+		t.Errorf("crash %+v", c)
+	}
+	if !strings.HasSuffix(c.raw, "\n  github.com/nats-io/nats-server/v2/server.(*stream).checkInterestState()") {
+		t.Errorf("raw text ends %q", c.raw[len(c.raw)-100:])
+	}
+	r, _ = checkLogs(t, NodeLogs{Dir: dir, KnownCrashes: []string{`checkInterestState`}}, nil)
+	if r.Verdict != Valid {
+		t.Errorf("a pattern for the 400th line: %s %q", r.Verdict, r.Message)
 	}
 }
