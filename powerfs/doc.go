@@ -16,7 +16,9 @@
 //     size) and fsyncs the backing file. Files opened O_SYNC/O_DSYNC sync
 //     every write. close/flush persist nothing, as on Linux.
 //   - Reads overlay the pending state on the backing file (read-your-writes);
-//     stat/fstat/statx report the pending size and mtime.
+//     stat/fstat/statx report the pending size and mtime, and never the
+//     backing file's from before an fsync or writeback that raced with
+//     them (the kernel places O_APPEND writes at the size it last got).
 //   - Metadata operations (create, mkdir, rename, unlink, rmdir, symlink,
 //     link, chmod, chown, utimes, xattrs) hit the backing directory at once:
 //     metadata is durable immediately, only file data is volatile. After a

@@ -63,6 +63,12 @@ type Mount struct {
 	fsyncs, writes, bytesWritten atomic.Int64
 	writebacks                   atomic.Int64
 
+	// applies counts the applications of pending state to backing files
+	// (fileState.apply), each counted once it has changed the file, so
+	// that a stat of a backing file can tell whether one may have landed
+	// in the middle of it (see statPending).
+	applies atomic.Uint64
+
 	unmountMu      sync.Mutex // guards the fields below
 	unmounted      bool
 	wbStop, wbDone chan struct{} // flusher goroutine, nil if none

@@ -42,17 +42,65 @@ func (n *node) acquire() *fileState {
 	return s
 }
 
-// overlay replaces the size (and times) in a with the pending ones.
-func (m *Mount) overlay(key uint64, a *fuse.Attr) {
-	s := m.peek(key)
-	if s == nil {
-		return
+// statPending makes attributes read from a backing file consistent with
+// its pending state.
+//
+// stat fills in the caller's reply from the backing file and returns the
+// state key of the inode it found (ok false: not a regular file, nothing
+// to overlay). If that inode is dirty, fix then overlays its pending size
+// and times (s.mu held).
+//
+// The stat and the look at the state cannot be one atomic step, and an
+// application of the state to the backing file (fsync through any handle,
+// an O_SYNC write, SyncAll, the writeback flusher) may land in between:
+// the stat then shows the backing file from before it, yet the state is
+// clean, so the old size would be returned as the current one. The kernel
+// takes it (it only discards attributes that race with its own writes and
+// truncations), and since it places every O_APPEND write at the size it
+// caches, the next append overwrites data already written. So if any
+// application has finished since the stat began (m.applies moved), the
+// inode is stat'ed again by restat, which refills the reply, with its state
+// locked: no application of it can interleave then. If restat finds
+// another inode (a rename replaced the name meanwhile), it all starts over.
+func (m *Mount) statPending(stat, restat func() (key uint64, ok bool, e syscall.Errno), fix func(s *fileState)) syscall.Errno {
+	for {
+		seq := m.applies.Load()
+		key, ok, e := stat()
+		if e != 0 || !ok {
+			return e
+		}
+		if s := m.peek(key); s != nil {
+			s.mu.Lock()
+			dirty := s.dirty
+			if dirty {
+				fix(s) // right whatever the stat saw: size and times are the state's
+			}
+			s.mu.Unlock()
+			if dirty {
+				return 0
+			}
+		}
+		if m.applies.Load() == seq {
+			return 0 // nothing changed the backing file since the stat
+		}
+		stat = restat
+		s := m.acquire(key)
+		s.mu.Lock()
+		key2, ok, e := stat()
+		if e == 0 && ok && key2 == key && s.dirty {
+			fix(s)
+		}
+		s.mu.Unlock()
+		m.release(s)
+		if e != 0 || !ok || key2 == key {
+			return e
+		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.dirty {
-		return
-	}
+}
+
+// overlay replaces the size (and times) in a with the pending ones. s.mu
+// is held and s is dirty.
+func (s *fileState) overlay(a *fuse.Attr) {
 	a.Size = uint64(s.size)
 	a.Blocks = (a.Size + 511) / 512
 	if sec, nsec := uint64(s.mtime.Unix()), uint32(s.mtime.Nanosecond()); sec > a.Mtime || (sec == a.Mtime && nsec > a.Mtimensec) {
@@ -61,10 +109,10 @@ func (m *Mount) overlay(key uint64, a *fuse.Attr) {
 	}
 }
 
-func (m *Mount) overlayStatx(key uint64, x *fuse.Statx) {
+func (s *fileState) overlayStatx(x *fuse.Statx) {
 	var a fuse.Attr
 	a.Size, a.Blocks, a.Mtime, a.Mtimensec = x.Size, x.Blocks, x.Mtime.Sec, x.Mtime.Nsec
-	m.overlay(key, &a)
+	s.overlay(&a)
 	x.Size, x.Blocks = a.Size, a.Blocks
 	if a.Mtime != x.Mtime.Sec || a.Mtimensec != x.Mtime.Nsec {
 		x.Mtime.Sec, x.Mtime.Nsec = a.Mtime, a.Mtimensec
@@ -82,21 +130,45 @@ func childKey(ch *fs.Inode) (uint64, bool) {
 var _ = (fs.NodeLookuper)((*node)(nil))
 
 func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	ch, e := n.LoopbackNode.Lookup(ctx, name, out)
-	if k, ok := childKey(ch); ok && e == 0 {
-		n.m.overlay(k, &out.Attr)
+	var ch *fs.Inode
+	lookup := func() (uint64, bool, syscall.Errno) {
+		var e syscall.Errno
+		ch, e = n.LoopbackNode.Lookup(ctx, name, out)
+		k, ok := childKey(ch)
+		return k, ok && e == 0, e
 	}
-	return ch, e
+	if e := n.m.statPending(lookup, lookup, func(s *fileState) { s.overlay(&out.Attr) }); e != 0 {
+		return nil, e
+	}
+	return ch, 0
 }
 
 var _ = (fs.NodeLinker)((*node)(nil))
 
 func (n *node) Link(ctx context.Context, target fs.InodeEmbedder, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	ch, e := n.LoopbackNode.Link(ctx, target, name, out)
-	if k, ok := childKey(ch); ok && e == 0 {
-		n.m.overlay(k, &out.Attr)
+	var ch *fs.Inode
+	link := func() (uint64, bool, syscall.Errno) {
+		var e syscall.Errno
+		ch, e = n.LoopbackNode.Link(ctx, target, name, out)
+		k, ok := childKey(ch)
+		return k, ok && e == 0, e
 	}
-	return ch, e
+	restat := func() (uint64, bool, syscall.Errno) { // as a GETATTR of the target would
+		var a fuse.AttrOut
+		tn, ok := target.(*node)
+		if !ok {
+			return 0, false, syscall.EIO
+		}
+		if e := tn.LoopbackNode.Getattr(ctx, nil, &a); e != 0 {
+			return 0, false, e
+		}
+		out.Attr = a.Attr
+		return tn.key(), tn.isReg(), 0
+	}
+	if e := n.m.statPending(link, restat, func(s *fileState) { s.overlay(&out.Attr) }); e != 0 {
+		return nil, e
+	}
+	return ch, 0
 }
 
 var _ = (fs.NodeGetattrer)((*node)(nil))
@@ -106,13 +178,10 @@ func (n *node) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) 
 	if h, ok := f.(*handle); ok && h != nil {
 		base = h.lf
 	}
-	if e := n.LoopbackNode.Getattr(ctx, base, out); e != 0 {
-		return e
+	stat := func() (uint64, bool, syscall.Errno) {
+		return n.key(), n.isReg(), n.LoopbackNode.Getattr(ctx, base, out)
 	}
-	if n.isReg() {
-		n.m.overlay(n.key(), &out.Attr)
-	}
-	return 0
+	return n.m.statPending(stat, stat, func(s *fileState) { s.overlay(&out.Attr) })
 }
 
 var _ = (fs.NodeStatxer)((*node)(nil))
@@ -122,13 +191,10 @@ func (n *node) Statx(ctx context.Context, f fs.FileHandle, flags uint32, mask ui
 	if h, ok := f.(*handle); ok && h != nil {
 		base = h.lf
 	}
-	if e := n.LoopbackNode.Statx(ctx, base, flags, mask, out); e != 0 {
-		return e
+	stat := func() (uint64, bool, syscall.Errno) {
+		return n.key(), n.isReg(), n.LoopbackNode.Statx(ctx, base, flags, mask, out)
 	}
-	if n.isReg() {
-		n.m.overlayStatx(n.key(), &out.Statx)
-	}
-	return 0
+	return n.m.statPending(stat, stat, func(s *fileState) { s.overlayStatx(&out.Statx) })
 }
 
 var _ = (fs.NodeSetattrer)((*node)(nil))
@@ -147,13 +213,13 @@ func (n *node) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn,
 	if h != nil {
 		base = h.lf
 	}
-	if e := n.LoopbackNode.Setattr(ctx, base, in, out); e != 0 {
-		return e
+	setattr := func() (uint64, bool, syscall.Errno) {
+		return n.key(), n.isReg(), n.LoopbackNode.Setattr(ctx, base, in, out)
 	}
-	if n.isReg() {
-		n.m.overlay(n.key(), &out.Attr)
+	restat := func() (uint64, bool, syscall.Errno) {
+		return n.key(), n.isReg(), n.LoopbackNode.Getattr(ctx, base, out)
 	}
-	return 0
+	return n.m.statPending(setattr, restat, func(s *fileState) { s.overlay(&out.Attr) })
 }
 
 // truncate records a pending size change, through handle h if not nil.
@@ -269,15 +335,41 @@ var _ = (fs.NodeCreater)((*node)(nil))
 
 func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
 	bflags, trunc, sync := openFlags(flags)
-	ch, fh, _, e := n.LoopbackNode.Create(ctx, name, bflags, mode, out)
+	var ch *fs.Inode
+	var fh fs.FileHandle
+	create := func() (uint64, bool, syscall.Errno) {
+		var e syscall.Errno
+		ch, fh, _, e = n.LoopbackNode.Create(ctx, name, bflags, mode, out)
+		k, ok := childKey(ch)
+		return k, ok && e == 0, e
+	}
+	restat := func() (uint64, bool, syscall.Errno) { // fstat of the new handle
+		var a fuse.AttrOut
+		lf, ok := fh.(*fs.LoopbackFile)
+		if !ok {
+			return 0, false, syscall.EIO
+		}
+		if e := lf.Getattr(ctx, &a); e != 0 {
+			return 0, false, e
+		}
+		out.Attr = a.Attr
+		k, ok := childKey(ch)
+		return k, ok, 0
+	}
+	e := n.m.statPending(create, restat, func(s *fileState) { s.overlay(&out.Attr) })
+	var cn *node
+	if e == 0 {
+		var ok bool
+		if cn, ok = ch.Operations().(*node); !ok {
+			e = syscall.EIO
+		}
+	}
 	if e != 0 {
+		if r, ok := fh.(fs.FileReleaser); ok {
+			r.Release(ctx)
+		}
 		return nil, nil, 0, e
 	}
-	cn, ok := ch.Operations().(*node)
-	if !ok {
-		return nil, nil, 0, syscall.EIO
-	}
-	n.m.overlay(cn.key(), &out.Attr)
 	trunc = trunc && out.Attr.Size > 0 // O_CREAT|O_TRUNC on an existing file
 	h, e := cn.wrap(fh, flags, trunc, sync)
 	if e != 0 {

@@ -235,6 +235,9 @@ func (s *fileState) apply() syscall.Errno {
 	if !s.dirty {
 		return 0
 	}
+	// Counted after the backing file changed (even on error: it may have
+	// changed partly), before s.mu is released.
+	defer s.m.applies.Add(1)
 	cur := s.backingSize
 	if s.valid < s.backingSize {
 		if err := unix.Ftruncate(s.fd, s.valid); err != nil {
