@@ -13,7 +13,7 @@ build:
 run: build
 	./$(BIN) run $(SCENARIO)
 
-# Unit tests and real-cluster integration tests (about 2 minutes on 2 cores).
+# Unit tests and real-cluster integration tests (about 3 minutes on 2 cores).
 test: vet
 	$(GO) test -count=1 -timeout 20m ./...
 
