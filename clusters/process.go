@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -700,23 +701,44 @@ func nodeHealth(ctx context.Context, n Node, nodes int) error {
 }
 
 // HealthErrors probes every node once and returns each unhealthy node's
-// error (nil when all are healthy). A process node that is not running
-// says so, with the tail of its log: why it exited.
+// error (nil when all are healthy): /healthz, then routes to every peer
+// that answered /healthz itself (a node is not blamed for missing a route
+// to a node that is down). A process node that is not running says so,
+// with the tail of its log: why it exited.
 func HealthErrors(ctx context.Context, nodes []Node) map[string]string {
-	var out map[string]string
+	out := map[string]string{}
+	up := map[string]bool{}
 	for _, n := range nodes {
-		err := nodeHealth(ctx, n, len(nodes))
-		if err == nil {
+		if err := healthz(ctx, n.MonitorURL()+"/healthz"); err != nil {
+			out[n.Name()] = err.Error()
+			if !n.Running() && n.LogPath() != "" {
+				out[n.Name()] = "not running; log ends: " + lastLines(n.LogPath(), 3)
+			}
 			continue
 		}
-		if out == nil {
-			out = map[string]string{}
+		up[n.Name()] = true
+	}
+	for _, n := range nodes {
+		if !up[n.Name()] {
+			continue
 		}
-		msg := err.Error()
-		if !n.Running() && n.LogPath() != "" {
-			msg = "not running; log ends: " + lastLines(n.LogPath(), 3)
+		peers, err := RoutedPeers(ctx, n)
+		if err != nil {
+			out[n.Name()] = err.Error()
+			continue
 		}
-		out[n.Name()] = msg
+		var missing []string
+		for _, p := range nodes {
+			if p.Name() != n.Name() && up[p.Name()] && !slices.Contains(peers, p.Name()) {
+				missing = append(missing, p.Name())
+			}
+		}
+		if len(missing) > 0 {
+			out[n.Name()] = fmt.Sprintf("no route to %s (routes to %v only)", strings.Join(missing, ", "), peers)
+		}
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }

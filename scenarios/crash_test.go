@@ -22,6 +22,13 @@ import (
 // died of after bit flips (issue 11) and exits 2. Later starts run
 // normally, as the real crash loop eventually did.
 func panickyServer(t *testing.T) string {
+	return wrapServer(t, `[ "$n" -eq 2 ]`, panicBody)
+}
+
+// wrapServer writes a nats-server wrapper that runs this test binary as the
+// node, except for n2's starts numbered n where the shell test cond holds:
+// there it runs body instead.
+func wrapServer(t *testing.T, cond, body string) string {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -33,7 +40,21 @@ conf="$2"
 dir=$(dirname "$conf")
 n=$(( $(cat "$dir/starts" 2>/dev/null || echo 0) + 1 ))
 echo "$n" > "$dir/starts"
-if [ "$(basename "$conf")" = n2.conf ] && [ "$n" -eq 2 ]; then
+if [ "$(basename "$conf")" = n2.conf ] && ` + cond + `; then
+` + body + `
+fi
+JETSTORM_NODE_CHILD=1 exec "` + exe + `" node --config "$conf"
+`
+	p := filepath.Join(t.TempDir(), "nats-server")
+	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// panicBody logs like nats-server, prints the Go panic 2.12.1 died of and
+// exits 2.
+const panicBody = `
 	now=$(date +'%Y/%m/%d %H:%M:%S.%6N')
 	echo "[$$] $now [INF] Starting nats-server" >&2
 	echo "[$$] $now [INF] Starting JetStream" >&2
@@ -53,16 +74,7 @@ github.com/nats-io/nats-server/v2/server.(*fileStore).recoverMsgs(0xc0002e0008)
 main.main()
 	/root/go/pkg/mod/github.com/nats-io/nats-server/v2@v2.12.1/main.go:133 +0x2c5
 EOF
-	exit 2
-fi
-JETSTORM_NODE_CHILD=1 exec "` + exe + `" node --config "$conf"
-`
-	p := filepath.Join(t.TempDir(), "nats-server")
-	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+	exit 2`
 
 // A node's server panics when a kill heals (its second start) and comes
 // back at the final recovery: the run is invalid (were nothing lost), with
@@ -171,4 +183,38 @@ final: {recover: 60s, drain_timeout: 30s}
 		return
 	}
 	t.Errorf("no crashes check in %+v", results)
+}
+
+// A node that never comes back after a kill (here its server exits at once
+// on every later start, logging no crash) leaves a cluster that never
+// heals: nothing is proven on what could be read, so the run is unknown
+// (exit 2), and the node is named with its last health error.
+func TestRunNeverHealedIsUnknown(t *testing.T) {
+	server := wrapServer(t, `[ "$n" -ge 2 ]`, `echo "jetstorm test: n2 refuses to start" >&2; exit 1`)
+	o, _ := runScenario(t, fmt.Sprintf(`
+name: never-healed
+seed: 12
+cluster: {nodes: 3, sync_interval: always, server: %q}
+stream: {replicas: 3}
+workload: {clients: 3, rate: 100, duration: 5s}
+timeline:
+  - {at: 1s, fault: kill, target: n2, for: 1s}
+final: {recover: 8s, drain_timeout: 15s}
+`, server))
+	r := o.Results
+	checks := map[string]checker.Verdict{}
+	for _, c := range r.Checks {
+		checks[c.Name] = c.Verdict
+	}
+	if r.Verdict != checker.Unknown || o.ExitCode() != 2 || checks["recovery"] != checker.Unknown || checks["crashes"] != checker.Valid {
+		t.Errorf("verdict %s (exit %d), checks %v; want unknown (exit 2): recovery unknown, no crash", r.Verdict, o.ExitCode(), checks)
+	}
+	if e := r.UnrecoveredNodes["n2"]; !strings.Contains(e, "not running") || !strings.Contains(e, "n2 refuses to start") || len(r.UnrecoveredNodes) != 1 {
+		t.Errorf("unrecovered nodes %q, want n2 with the end of its log", r.UnrecoveredNodes)
+	}
+	var sum bytes.Buffer
+	r.Summary(&sum)
+	if !strings.Contains(sum.String(), "node n2 never recovered: not running; log ends:") {
+		t.Errorf("summary does not name n2:\n%s", sum.String())
+	}
 }
