@@ -105,14 +105,20 @@ type StaleRead struct {
 	Node   string `json:"node"`   // the node that hosted the consumer
 	Behind uint64 `json:"behind"` // LeaderLast - ClaimedEnd
 	// Hid: the node's own copy held at least the leader's last sequence,
-	// so the consumer hid messages its node had: invalid.
+	// and the consumer, asked again, still delivered nothing: it hid
+	// messages its node had: invalid.
 	Hid bool `json:"hid"`
 }
 
 func (r StaleRead) String() string {
 	own := fmt.Sprintf("its own copy ended at %d", r.NodeLast)
-	if r.NodeLastErr != "" {
+	switch {
+	case r.NodeLastErr != "":
 		own = "its own copy unknown: " + r.NodeLastErr
+	case r.NodeLast >= r.LeaderLast && r.Confirmed:
+		own += "; asked again, the consumer still delivered nothing"
+	case r.NodeLast >= r.LeaderLast:
+		own += " just after: it had caught up"
 	}
 	return fmt.Sprintf("consumer on %s claimed the end at seq %d while leader %s had %d (%d behind; %s)",
 		r.Node, r.ClaimedEnd, r.Leader, r.LeaderLast, r.Behind, own)
@@ -298,7 +304,7 @@ func AnalyzeQueue(h []history.Op) QueueStats {
 				continue
 			}
 			sr.Node, sr.Behind = op.Node, sr.LeaderLast-sr.ClaimedEnd
-			sr.Hid = sr.NodeLastErr == "" && sr.NodeLast >= sr.LeaderLast
+			sr.Hid = sr.Confirmed && sr.NodeLastErr == "" && sr.NodeLast >= sr.LeaderLast
 			s.StaleReadCount++
 			if sr.Hid {
 				s.StaleReadsHiding++

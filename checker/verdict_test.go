@@ -31,10 +31,21 @@ func TestDrainVerdicts(t *testing.T) {
 				}
 			}},
 		{"stale_read_hid", Invalid, map[string]Verdict{"queue": Invalid, "recovery": Valid},
-			map[string][]string{"queue": {"1 STALE READS hid messages their node held", "its own copy ended at 4", "0 lost"}},
+			map[string][]string{"queue": {"1 STALE READS hid messages their node held", "its own copy ended at 4; asked again, the consumer still delivered nothing", "0 lost"}},
 			[]string{"stale read (allowed", "stale reads (allowed"},
 			func(t *testing.T, q QueueStats) {
 				if q.StaleReadsHiding != 1 || !q.StaleReads[0].Hid || q.Lost != 0 {
+					t.Errorf("stats %+v", q)
+				}
+			}},
+		// n3's copy reached seq 4 just after its consumer claimed the end,
+		// but asked again the consumer delivered (the drain recorded no
+		// confirmation): it was catching up, not hiding.
+		{"stale_read_caught_up", Valid, map[string]Verdict{"queue": Valid, "recovery": Valid},
+			map[string][]string{"queue": {"1 stale read (allowed", "its own copy ended at 4 just after: it had caught up"}},
+			[]string{"STALE READS hid"},
+			func(t *testing.T, q QueueStats) {
+				if q.StaleReadCount != 1 || q.StaleReadsHiding != 0 || q.StaleReads[0].Hid {
 					t.Errorf("stats %+v", q)
 				}
 			}},

@@ -78,6 +78,10 @@ type StaleRead struct {
 	// NodeLastErr says why it is unknown.
 	NodeLast    uint64 `json:"node_last"`
 	NodeLastErr string `json:"node_last_err,omitempty"`
+	// Confirmed: NodeLast reached LeaderLast, and the consumer, asked once
+	// more after NodeLast was read, still delivered nothing: it hid
+	// messages its node held.
+	Confirmed bool `json:"confirmed,omitempty"`
 }
 
 // Decode re-reads an op's Value into v (a history read back from JSON holds

@@ -142,6 +142,62 @@ func TestDrainStaleRead(t *testing.T) {
 	if !strings.Contains(r.Message, "stale read") {
 		t.Errorf("message does not report the stale read: %s", r.Message)
 	}
+
+	// What "hid" rests on: once the node's own copy reaches the leader's
+	// last sequence, its consumer is asked again. One that still has
+	// messages for the reader delivers them (the node had caught up); one
+	// that has none left delivers nothing (Confirmed: it would have hidden
+	// them).
+	for _, l := range []*clusters.Link{c.Link(leader, lag.Name()), c.Link(lag.Name(), leader)} {
+		l.SetRate(0)
+	}
+	waitFor(t, ctx, lag.Name()+" to catch up", func() error {
+		if last, err := clusters.StreamLastSeq(ctx, lag, q.Stream()); err != nil || last < 1100 {
+			return fmt.Errorf("last seq %d, %v", last, err)
+		}
+		return nil
+	})
+	st, err := js.Stream(ctx, q.Stream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, host, err := q.drainConsumer(ctx, js, st, 1)
+	if err != nil || host != lag.Name() {
+		t.Fatalf("consumer on %q, %v; want %s", host, err, lag.Name())
+	}
+	claim := func(d *drainState) history.StaleRead {
+		t.Helper()
+		if err := q.checkEnd(ctx, d, cons, host, 146); err != nil {
+			t.Fatal(err)
+		}
+		var sr history.StaleRead
+		for _, op := range d.rec.Ops() {
+			if op.F == history.FStaleRead {
+				if err := op.Decode(&sr); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		return sr
+	}
+	caughtUp := &drainState{c: c, js: js, rec: history.NewRecorder(io.Discard, true), next: 147}
+	if sr := claim(caughtUp); sr.Confirmed || sr.NodeLast != 1100 || caughtUp.read == 0 {
+		t.Errorf("consumer with messages left: %+v, %d read; want not confirmed, node last 1100, reads recorded", sr, caughtUp.read)
+	}
+	for caughtUp.next <= 1100 { // let the consumer deliver the rest
+		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range batch.Messages() {
+			md, _ := m.Metadata()
+			caughtUp.record(m, md, host)
+		}
+	}
+	drained := &drainState{c: c, js: js, rec: history.NewRecorder(io.Discard, true), next: 1101}
+	if sr := claim(drained); !sr.Confirmed || drained.read != 0 {
+		t.Errorf("consumer with nothing left: %+v; want confirmed", sr)
+	}
 }
 
 func dial(t *testing.T, n clusters.Node) (*nats.Conn, jetstream.JetStream) {

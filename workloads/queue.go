@@ -311,15 +311,11 @@ func (q *Queue) readWithConsumer(ctx context.Context, d *drainState, st jetstrea
 				return err
 			}
 			got++
-			if md.Sequence.Stream < d.next {
+			if !d.record(m, md, host) {
 				continue // never record a message twice
 			}
-			d.rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FRead,
-				Value: valueOf(m.Data()), Seq: md.Sequence.Stream, Node: host})
-			d.read++
-			d.next = md.Sequence.Stream + 1
 			if md.NumPending == 0 {
-				return q.checkEnd(ctx, d, host, md.Sequence.Stream)
+				return q.checkEnd(ctx, d, cons, host, md.Sequence.Stream)
 			}
 		}
 		if err := batch.Error(); err != nil {
@@ -334,9 +330,26 @@ func (q *Queue) readWithConsumer(ctx context.Context, d *drainState, st jetstrea
 	}
 }
 
+// record records a message the drain's consumer on host delivered, unless
+// it was already read; false if it was.
+func (d *drainState) record(m jetstream.Msg, md *jetstream.MsgMetadata, host string) bool {
+	if md.Sequence.Stream < d.next {
+		return false
+	}
+	d.rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FRead,
+		Value: valueOf(m.Data()), Seq: md.Sequence.Stream, Node: host})
+	d.read++
+	d.next = md.Sequence.Stream + 1
+	return true
+}
+
 // checkEnd compares the end a consumer hosted on host claimed with the
-// leader's last sequence; a claim short of it is a stale read.
-func (q *Queue) checkEnd(ctx context.Context, d *drainState, host string, claimed uint64) error {
+// leader's last sequence; a claim short of it is a stale read. If the
+// host's own copy (its /jsz, read after the claim) already reaches the
+// leader's last sequence, the consumer is asked once more: delivering
+// nothing then proves it hid what its node held (Confirmed); delivering
+// more means the node had just caught up.
+func (q *Queue) checkEnd(ctx context.Context, d *drainState, cons jetstream.Consumer, host string, claimed uint64) error {
 	_, info, err := q.leaderInfo(ctx, d.js)
 	if err != nil {
 		return err
@@ -348,7 +361,6 @@ func (q *Queue) checkEnd(ctx context.Context, d *drainState, host string, claime
 	if info.Cluster != nil {
 		sr.Leader = info.Cluster.Leader
 	}
-	// Did the host's own copy hold what its consumer said was not there?
 	if n := clusters.NodeByName(d.c, host); n == nil || n.MonitorURL() == "" {
 		sr.NodeLastErr = "no monitor endpoint for " + host
 	} else {
@@ -357,6 +369,22 @@ func (q *Queue) checkEnd(ctx context.Context, d *drainState, host string, claime
 		cancel()
 		if err != nil {
 			sr.NodeLastErr = err.Error()
+		}
+	}
+	if sr.NodeLastErr == "" && sr.NodeLast >= sr.LeaderLast {
+		sr.Confirmed = true
+		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(2*time.Second))
+		if err == nil {
+			for m := range batch.Messages() {
+				if md, err := m.Metadata(); err == nil {
+					d.record(m, md, host)
+				}
+				sr.Confirmed = false
+			}
+			err = batch.Error()
+		}
+		if err != nil && !errors.Is(err, nats.ErrTimeout) {
+			sr.Confirmed = false // not asked: nothing proven
 		}
 	}
 	d.rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FStaleRead, Node: host, Value: sr})
