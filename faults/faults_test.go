@@ -431,9 +431,7 @@ func TestRunPlanRecordsFaults(t *testing.T) {
 // A power loss really drops what a node wrote without fsync and keeps what
 // it fsynced; the node restarts on what reached the disk.
 func TestPowerLoss(t *testing.T) {
-	if err := powerfs.Available(); err != nil {
-		t.Skipf("powerloss needs the power-loss filesystem: %v", err)
-	}
+	powerfs.NeedInTest(t)
 	if testing.Short() {
 		t.Skip("starts a real 3-node cluster; skipped with -short")
 	}

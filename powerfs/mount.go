@@ -89,6 +89,28 @@ func Available() error {
 	return nil
 }
 
+// RequireEnv, when set (CI on machines that have FUSE), turns a test's
+// skip for lack of powerfs into a failure: a test that skips cannot fail.
+const RequireEnv = "JETSTORM_REQUIRE_FUSE"
+
+// NeedInTest skips tb when powerfs cannot mount here, saying why, or fails
+// it when RequireEnv is set.
+func NeedInTest(tb interface {
+	Helper()
+	Skipf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}) {
+	tb.Helper()
+	err := Available()
+	switch {
+	case err == nil:
+	case os.Getenv(RequireEnv) != "":
+		tb.Fatalf("%v (%s is set: the power-loss filesystem must be available here)", err, RequireEnv)
+	default:
+		tb.Skipf("needs the power-loss filesystem: %v", err)
+	}
+}
+
 // New mounts a powerfs over mountpoint that passes through to backing
 // (both are created if missing). It returns once the mount is ready.
 func New(backing, mountpoint string, o Options) (*Mount, error) {

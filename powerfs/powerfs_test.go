@@ -38,9 +38,7 @@ type env struct {
 
 func skipUnlessAvailable(tb testing.TB) {
 	tb.Helper()
-	if err := Available(); err != nil {
-		tb.Skipf("skipping: %v", err)
-	}
+	NeedInTest(tb)
 }
 
 func newEnv(tb testing.TB) *env {

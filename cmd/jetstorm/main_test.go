@@ -219,9 +219,7 @@ func startRun(t *testing.T, scenario string) (*exec.Cmd, string) {
 func TestInterruptLeavesNoProcess(t *testing.T) {
 	t.Run("plain", func(t *testing.T) { testInterrupt(t, shortRun) })
 	t.Run("powerfs", func(t *testing.T) {
-		if err := powerfs.Available(); err != nil {
-			t.Skipf("no power-loss filesystem here: %v", err)
-		}
+		powerfs.NeedInTest(t)
 		testInterrupt(t, powerRun)
 	})
 }
@@ -257,9 +255,7 @@ func testInterrupt(t *testing.T, scenario string) {
 func TestParentKillLeavesNoProcess(t *testing.T) {
 	t.Run("plain", func(t *testing.T) { testParentKill(t, shortRun) })
 	t.Run("powerfs", func(t *testing.T) {
-		if err := powerfs.Available(); err != nil {
-			t.Skipf("no power-loss filesystem here: %v", err)
-		}
+		powerfs.NeedInTest(t)
 		testParentKill(t, powerRun)
 	})
 }
