@@ -1,0 +1,142 @@
+package clusters
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// WaitHealthy polls every node until each answers /healthz with 200 and
+// has a route to every other node.
+//
+// It must hold for HealthyFor in a row: right after a restart /healthz can
+// answer 200 for a moment while a replica is still catching up, then fail
+// again (seen after a whole-cluster power loss).
+func WaitHealthy(ctx context.Context, nodes []Node) error {
+	var since time.Time // first poll of the current all-healthy streak
+	for {
+		var bad []string
+		for _, n := range nodes {
+			if err := nodeHealth(ctx, n, len(nodes)); err != nil {
+				bad = append(bad, fmt.Sprintf("%s: %v", n.Name(), err))
+			}
+		}
+		switch {
+		case len(bad) > 0:
+			since = time.Time{}
+		case since.IsZero():
+			since = time.Now()
+		}
+		if len(bad) == 0 && time.Since(since) >= HealthyFor {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if len(bad) == 0 {
+				return fmt.Errorf("cluster healthy for only %s, not %s", time.Since(since).Round(time.Millisecond), HealthyFor)
+			}
+			return fmt.Errorf("cluster not healthy: %s", strings.Join(bad, "; "))
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// nodeHealth is one health probe of n in a cluster of size nodes: /healthz
+// 200 and a route to every peer.
+func nodeHealth(ctx context.Context, n Node, nodes int) error {
+	if err := healthz(ctx, n.MonitorURL()+"/healthz"); err != nil {
+		return err
+	}
+	peers, err := RoutedPeers(ctx, n)
+	if err != nil {
+		return err
+	}
+	if len(peers) != nodes-1 {
+		// /healthz can be 200 on a node whose routes are still down
+		// (e.g. just after a partition heals).
+		return fmt.Errorf("routes to %v only", peers)
+	}
+	return nil
+}
+
+// HealthErrors probes every node once and returns each unhealthy node's
+// error (nil when all are healthy): /healthz, then routes to every peer
+// that answered /healthz itself (a node is not blamed for missing a route
+// to a node that is down). A process node that is not running says so,
+// with the tail of its log: why it exited.
+func HealthErrors(ctx context.Context, nodes []Node) map[string]string {
+	out := map[string]string{}
+	up := map[string]bool{}
+	for _, n := range nodes {
+		if err := healthz(ctx, n.MonitorURL()+"/healthz"); err != nil {
+			out[n.Name()] = err.Error()
+			if !n.Running() && n.LogPath() != "" {
+				out[n.Name()] = "not running; log ends: " + lastLines(n.LogPath(), 3)
+			}
+			continue
+		}
+		up[n.Name()] = true
+	}
+	for _, n := range nodes {
+		if !up[n.Name()] {
+			continue
+		}
+		peers, err := RoutedPeers(ctx, n)
+		if err != nil {
+			out[n.Name()] = err.Error()
+			continue
+		}
+		var missing []string
+		for _, p := range nodes {
+			if p.Name() != n.Name() && up[p.Name()] && !slices.Contains(peers, p.Name()) {
+				missing = append(missing, p.Name())
+			}
+		}
+		if len(missing) > 0 {
+			out[n.Name()] = fmt.Sprintf("no route to %s (routes to %v only)", strings.Join(missing, ", "), peers)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// HealthyFor is how long every node must stay healthy for WaitHealthy.
+var HealthyFor = time.Second
+
+var httpClient = &http.Client{Timeout: 2 * time.Second}
+
+func healthz(ctx context.Context, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthz %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	return nil
+}
+
+func lastLines(path string, k int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > k {
+		lines = lines[len(lines)-k:]
+	}
+	return strings.Join(lines, " | ")
+}
