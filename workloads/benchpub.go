@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -9,10 +10,179 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 )
+
+// asyncPublisher sends one message without waiting for its ack. Unless
+// publish returns an error, the completion callback given when the
+// publisher was made is called exactly once for the message, later and
+// possibly from another goroutine, with the message's sent value and nil
+// or the error (including the ack timeout).
+type asyncPublisher interface {
+	// publish sends data to subject with the intended send time sent
+	// (unix nanoseconds) in the payload's first 8 bytes.
+	publish(subject string, data []byte, sent int64) error
+	close()
+}
+
+type publisherFactory func(i int, url string, done func(sent int64, err error)) (asyncPublisher, error)
+
+// sentOf reads the intended send time (unix nanoseconds) from the first 8
+// bytes of a bench payload (0 if it is too short).
+func sentOf(data []byte) int64 {
+	if len(data) < 8 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(data))
+}
+
+// benchPub is one publisher.
+type benchPub struct {
+	r        *benchRun
+	id       int
+	pub      asyncPublisher
+	sem      chan struct{} // in-flight window: send to take a slot, receive to free one
+	inflight atomic.Int64
+
+	// Owned by the publishing goroutine.
+	offered, failed []int64 // failed: skipped (backlog cap) or rejected at send
+	lastW           int
+
+	// The ack side: completions may come from several library goroutines
+	// (reply subscription, ack timers, reconnect handler), so it has its
+	// own lock, never shared with another publisher.
+	mu                      sync.Mutex
+	closed                  bool
+	acked, ackErrs, ackRecv []int64 // ackRecv: by ack time
+	lat                     winHist
+}
+
+// done is the completion callback of one publish.
+func (p *benchPub) done(sent int64, err error) {
+	now := time.Since(p.r.start) // monotonic
+	off := time.Duration(sent - p.r.startNs)
+	w := p.r.wins.index(off)
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	if err != nil {
+		bump(&p.ackErrs, w, 1)
+	} else {
+		bump(&p.acked, w, 1)
+		bump(&p.ackRecv, p.r.wins.index(now), 1)
+		p.lat.record(w, now-off)
+	}
+	p.inflight.Add(-1)
+	p.mu.Unlock()
+	<-p.sem
+	if err != nil {
+		p.r.errs.add(err)
+	}
+}
+
+// run follows the schedule. Publisher p of P sends the messages j = p,
+// p+P, p+2P, ... of each step at step start + j/rate.
+func (p *benchPub) run(ctx context.Context) {
+	r := p.r
+	b := r.b
+	nP := b.o.Publishers
+	subjects := make([]string, b.o.Subjects)
+	for i := range subjects {
+		subjects[i] = b.subject(i)
+	}
+	next := p.id % len(subjects)
+	done := ctx.Done()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	defer p.finish(ctx)
+	for si, st := range b.o.Steps {
+		if st.Rate <= 0 || st.Duration <= 0 {
+			continue
+		}
+		s0, s1 := r.wins.stepStart[si], r.wins.stepStart[si]+st.Duration
+		w0 := r.wins.stepFirst[si]
+		per := float64(time.Second) / st.Rate
+		for j := p.id; ; j += nP {
+			off := s0 + time.Duration(float64(j)*per)
+			if off >= s1 {
+				break
+			}
+			w := w0 + int((off-s0)/benchWindowLen)
+			late := time.Since(r.start) - off
+			if late < 0 {
+				timer.Reset(-late)
+				select {
+				case <-done:
+					return
+				case <-timer.C:
+				}
+			} else {
+				select {
+				case <-done:
+					return
+				default:
+				}
+			}
+			if late > b.backlogCap {
+				bump(&p.offered, w, 1) // too far behind: skip
+				bump(&p.failed, w, 1)
+				p.lastW = w
+				continue
+			}
+			select { // take a window slot; block if the window is full
+			case p.sem <- struct{}{}:
+			default:
+				select {
+				case p.sem <- struct{}{}:
+				case <-done:
+					return
+				}
+			}
+			bump(&p.offered, w, 1)
+			p.lastW = w
+			if time.Since(r.start)-off > b.backlogCap { // fell behind while blocked
+				<-p.sem
+				bump(&p.failed, w, 1)
+				continue
+			}
+			p.inflight.Add(1)
+			if err := p.pub.publish(subjects[next], b.payload, r.startNs+int64(off)); err != nil {
+				p.inflight.Add(-1)
+				<-p.sem
+				bump(&p.failed, w, 1)
+				r.errs.add(err)
+			}
+			if next++; next == len(subjects) {
+				next = 0
+			}
+		}
+	}
+}
+
+// finish waits for the publishes in flight (each is acked, fails or times
+// out within Timeout of being sent), then stops recording. Any still
+// unresolved count as errors in the window of the last intended send.
+func (p *benchPub) finish(ctx context.Context) {
+	deadline := time.Now().Add(p.r.b.o.Timeout + 2*time.Second)
+	for p.inflight.Load() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	p.mu.Lock()
+	p.closed = true
+	if n := p.inflight.Load(); n > 0 {
+		bump(&p.ackErrs, p.lastW, n)
+		p.r.errs.add(fmt.Errorf("%d publishes unresolved at the end of the run", n))
+	}
+	p.lat.flush()
+	p.mu.Unlock()
+	p.pub.close()
+}
 
 // rawPublisher publishes bench messages with core NATS and collects the
 // PubAcks itself: every message gets the reply subject <inbox>.<slot>.<gen>
