@@ -1,0 +1,76 @@
+package reports
+
+import (
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// faultShade shades each fault window over the whole height of the data area.
+type faultShade struct{ wins []faultWindow }
+
+func (f *faultShade) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, _ := plt.Transforms(&c)
+	for _, w := range f.wins {
+		x0, x1 := trX(w.Start.Seconds()), trX(w.End.Seconds())
+		x0, x1 = max(x0, c.Min.X), min(x1, c.Max.X)
+		if x0 > c.Max.X || x1 < c.Min.X {
+			continue
+		}
+		if x1 < x0+vg.Points(1) {
+			x1 = x0 + vg.Points(1)
+		}
+		c.FillPolygon(colFault, []vg.Point{{X: x0, Y: c.Min.Y}, {X: x0, Y: c.Max.Y}, {X: x1, Y: c.Max.Y}, {X: x1, Y: c.Min.Y}})
+	}
+}
+
+// DataRange widens the X axis to the windows; ±Inf leaves Y alone.
+func (f *faultShade) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax = math.Inf(1), math.Inf(-1)
+	for _, w := range f.wins {
+		xmin, xmax = math.Min(xmin, w.Start.Seconds()), math.Max(xmax, w.End.Seconds())
+	}
+	return xmin, xmax, math.Inf(1), math.Inf(-1)
+}
+
+// faultLabels writes each window's kind and nodes just above the data
+// area, starting at the window's start, with a tick down to the window.
+// A label that would overprint the previous one goes on a second row.
+type faultLabels struct {
+	wins  []faultWindow
+	style text.Style
+}
+
+const faultLabelRows = 2
+
+func (f *faultLabels) lineH() vg.Length { return f.style.Font.Size + vg.Points(3) }
+
+func (f *faultLabels) height() vg.Length {
+	return vg.Length(min(len(f.wins), faultLabelRows))*f.lineH() + vg.Points(4)
+}
+
+func (f *faultLabels) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, _ := plt.Transforms(&c)
+	var rowEnd [faultLabelRows]vg.Length
+	for i := range rowEnd {
+		rowEnd[i] = vg.Length(math.Inf(-1))
+	}
+	for _, w := range f.wins {
+		x := max(trX(w.Start.Seconds()), c.Min.X)
+		if x > c.Max.X {
+			continue
+		}
+		row := 0
+		for row < faultLabelRows-1 && x < rowEnd[row]+vg.Points(4) {
+			row++
+		}
+		label := w.Label()
+		y := c.Max.Y + vg.Points(2) + vg.Length(row)*f.lineH()
+		c.StrokeLine2(draw.LineStyle{Color: colLabel, Width: vg.Points(0.5)}, x, c.Max.Y, x, y+f.style.Font.Size)
+		c.FillText(f.style, vg.Point{X: x + vg.Points(2), Y: y}, label)
+		rowEnd[row] = x + vg.Points(2) + f.style.Width(label)
+	}
+}

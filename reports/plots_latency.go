@@ -1,0 +1,85 @@
+package reports
+
+import (
+	"image/color"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+
+	"jetstorm/history"
+)
+
+// latencyPerSecond pairs each op selected by keep with its completion (per
+// process) and returns, for each second of invoke time that had an OK,
+// the p50, p99 and p99.9 latency of the OKs invoked in it, in ms.
+func latencyPerSecond(ops []history.Op, keep func(history.Op) bool) (p50, p99, p999 plotter.XYs) {
+	invoked := map[int]time.Duration{}
+	perSec := map[int64][]int64{} // second -> latencies in µs
+	for _, op := range ops {
+		if !keep(op) {
+			continue
+		}
+		if op.Type == history.Invoke {
+			invoked[op.Process] = op.Time
+			continue
+		}
+		t0, ok := invoked[op.Process]
+		delete(invoked, op.Process)
+		if ok && op.Type == history.OK {
+			us := max(int64((op.Time-t0)/time.Microsecond), 1)
+			s := secondOf(t0)
+			perSec[s] = append(perSec[s], us)
+		}
+	}
+	secs := make([]int64, 0, len(perSec))
+	for s := range perSec {
+		secs = append(secs, s)
+	}
+	sort.Slice(secs, func(i, j int) bool { return secs[i] < secs[j] })
+	h := hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	for _, s := range secs {
+		h.Reset()
+		for _, us := range perSec[s] {
+			_ = h.RecordValue(min(us, h.HighestTrackableValue()))
+		}
+		x := float64(s) + 0.5
+		p50 = append(p50, plotter.XY{X: x, Y: ms(h.ValueAtQuantile(50))})
+		p99 = append(p99, plotter.XY{X: x, Y: ms(h.ValueAtQuantile(99))})
+		p999 = append(p999, plotter.XY{X: x, Y: ms(h.ValueAtQuantile(99.9))})
+	}
+	return p50, p99, p999
+}
+
+func (r *run) latencyPlot(title string, keep func(history.Op) bool) *plot.Plot {
+	p50, p99, p999 := latencyPerSecond(r.workload(), keep)
+	if len(p50) == 0 {
+		return nil
+	}
+	return r.percentilePlot(title, p50, p99, p999)
+}
+
+func (r *run) percentilePlot(title string, p50, p99, p999 plotter.XYs) *plot.Plot {
+	p := r.timePlot(title, "latency (ms, log scale)")
+	for _, s := range []struct {
+		name string
+		xys  plotter.XYs
+		c    color.Color
+	}{{"p50", p50, colBlue}, {"p99", p99, colFailed}, {"p99.9", p999, colPurple}} {
+		// p99.9 is dashed: with few samples a second it equals p99.
+		if err := addSeries(p, s.name, lg(s.xys), s.c, s.name == "p99.9"); err != nil {
+			return nil
+		}
+	}
+	r.finishTime(p)
+	lo, hi := yRange(p50, p99, p999)
+	if math.IsInf(lo, 0) {
+		lo, hi = 0.001, 1
+	}
+	logY(p, lo, hi)
+	return p
+}
