@@ -61,6 +61,26 @@ func nodeHealth(ctx context.Context, n Node, nodes int) error {
 		// (e.g. just after a partition heals).
 		return fmt.Errorf("routes to %v only", peers)
 	}
+	return metaSize(ctx, n, nodes)
+}
+
+// metaSize checks that n sees a JetStream meta group of every node. A node
+// that started late under load can be left out of it, /healthz 200 and
+// routed, while nothing of replication factor N can be placed ("no
+// suitable peers for placement"; seen for minutes on nats-server 2.10.23,
+// docs/findings.md F5).
+func metaSize(ctx context.Context, n Node, nodes int) error {
+	var jz struct {
+		Meta *struct {
+			Size int `json:"cluster_size"`
+		} `json:"meta_cluster"`
+	}
+	if err := GetJSON(ctx, n, "/jsz", &jz); err != nil {
+		return err
+	}
+	if jz.Meta != nil && jz.Meta.Size > 0 && jz.Meta.Size != nodes {
+		return fmt.Errorf("JetStream meta group of %d nodes, not %d", jz.Meta.Size, nodes)
+	}
 	return nil
 }
 
@@ -99,6 +119,8 @@ func HealthErrors(ctx context.Context, nodes []Node) map[string]string {
 		}
 		if len(missing) > 0 {
 			out[n.Name()] = fmt.Sprintf("no route to %s (routes to %v only)", strings.Join(missing, ", "), peers)
+		} else if err := metaSize(ctx, n, len(nodes)); err != nil {
+			out[n.Name()] = err.Error()
 		}
 	}
 	if len(out) == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,14 +55,27 @@ func TestProcessClusterServerVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := StartProcess(ctx, ProcessOptions{Dir: t.TempDir(), Nodes: 3, ServerBinary: bin, LinkProxies: true})
-	if err != nil {
-		t.Fatal(err)
+	// On a busy machine 2.10.23 can leave a node that started late out of
+	// the meta group for minutes (docs/findings.md F5); WaitHealthy says
+	// so, and a fresh cluster is tried (at most three).
+	var c *ProcessCluster
+	for try := 1; ; try++ {
+		if c, err = StartProcess(ctx, ProcessOptions{Dir: t.TempDir(), Nodes: 3, ServerBinary: bin, LinkProxies: true}); err != nil {
+			t.Fatal(err)
+		}
+		hctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		err = c.WaitHealthy(hctx)
+		cancel()
+		if err == nil {
+			break
+		}
+		c.Close(context.Background())
+		if try == 3 || !strings.Contains(err.Error(), "meta group") {
+			t.Fatal(err)
+		}
+		t.Logf("try %d: %v", try, err)
 	}
 	defer c.Close(context.Background())
-	if err := c.WaitHealthy(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if v, err := Version(ctx, c); err != nil || v != "2.10.23" {
 		t.Fatalf("version %q, %v; want 2.10.23", v, err)
 	}
