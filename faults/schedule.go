@@ -198,7 +198,11 @@ func inject(ctx context.Context, c clusters.Cluster, env Env, p Planned, proc in
 		op.Err = err.Error()
 	}
 	rec.Record(op)
-	log.Info("fault", "kind", p.Kind, "nodes", inj.Targets, "for", p.For)
+	args := []any{"kind", p.Kind}
+	if sides, ok := inj.Params["sides"]; ok { // a partition: its shape and sides read better than the cut links' nodes
+		args = append(args, "shape", inj.Params["shape"], "sides", sides)
+	}
+	log.Info("fault", append(args, "nodes", inj.Targets, "for", p.For)...)
 	return func() error {
 		// Heal even when the run is being stopped: never leave a node down.
 		hctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

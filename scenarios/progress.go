@@ -5,18 +5,20 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"jetstorm/history"
+	"jetstorm/termlog"
 )
 
 // progress shows how a run goes: on a terminal a bar (elapsed / total,
 // acked ops, active faults), elsewhere a plain log line every 10 s. It
-// returns a function that stops it.
+// returns a function that stops it. The bar is the status line of w's
+// termlog.Screen: log lines written through the same Screen (give the
+// logger w) clear it and it is drawn again below them.
 func progress(ctx context.Context, total time.Duration, rec *history.Recorder, w io.Writer, log *slog.Logger) func() {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -28,8 +30,8 @@ func progress(ctx context.Context, total time.Duration, rec *history.Recorder, w
 		active := rec.Count(history.FFault, history.Invoke) - rec.Count(history.FFault, history.OK) - rec.Count(history.FFault, history.Info)
 		return fmt.Sprintf("%d ok ops, %d faults active", acked, active)
 	}
-	f, isFile := w.(*os.File)
-	tty := isFile && term.IsTerminal(int(f.Fd()))
+	screen := termlog.ScreenOf(w)
+	tty := screen.IsTerminal()
 	go func() {
 		defer close(done)
 		start := time.Now()
@@ -45,21 +47,22 @@ func progress(ctx context.Context, total time.Duration, rec *history.Recorder, w
 				}
 			}
 		}
+		// The bar only renders (bar.String()); the Screen draws it.
 		bar := progressbar.NewOptions64(int64(total/time.Second),
-			progressbar.OptionSetWriter(w), progressbar.OptionSetWidth(30),
-			progressbar.OptionSetPredictTime(false), progressbar.OptionShowElapsedTimeOnFinish(),
-			progressbar.OptionSetDescription("workload"), progressbar.OptionClearOnFinish())
+			progressbar.OptionSetWriter(io.Discard), progressbar.OptionSetWidth(30),
+			progressbar.OptionSetPredictTime(false), progressbar.OptionSetDescription("workload"))
+		defer screen.SetStatus("")
 		t := time.NewTicker(500 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
-				bar.Finish()
 				return
 			case <-t.C:
 				el := min(time.Since(start), total).Round(time.Second)
 				bar.Describe(fmt.Sprintf("%s/%s, %s", el, total, status()))
 				bar.Set64(min(int64(time.Since(start)/time.Second), int64(total/time.Second)))
+				screen.SetStatus(strings.TrimRight(strings.TrimLeft(bar.String(), "\r"), " "))
 			}
 		}
 	}()

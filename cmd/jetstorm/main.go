@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -25,6 +26,7 @@ import (
 	"jetstorm/powerfs"
 	"jetstorm/reports"
 	"jetstorm/scenarios"
+	"jetstorm/termlog"
 )
 
 // Exit codes.
@@ -125,6 +127,7 @@ type runFlags struct {
 	out, seed string
 	sets      []string
 	quiet     bool
+	logFormat string
 }
 
 func (f *runFlags) add(cmd *cobra.Command) {
@@ -132,11 +135,39 @@ func (f *runFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.seed, "seed", "", "seed for every random choice (default: the scenario's, else random; printed)")
 	cmd.Flags().StringArrayVar(&f.sets, "set", nil, "override a scenario key, e.g. --set cluster.sync_interval=always (repeatable)")
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "log warnings only")
+	cmd.Flags().StringVar(&f.logFormat, "log-format", "human", "log lines on stderr: human (one line per event, seconds since the start first), text or json (slog's machine formats)")
+}
+
+// logFormats are the values of --log-format.
+var logFormats = []string{"human", "text", "json"}
+
+// newLogger returns the logger for --log-format format, writing to screen
+// (through it, so that lines never land on the progress bar).
+func newLogger(format string, level slog.Level, screen *termlog.Screen) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "human":
+		return slog.New(termlog.NewHandler(screen, &termlog.Options{Level: level})), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(screen, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(screen, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want one of %s", format, strings.Join(logFormats, ", "))
 }
 
 // runScenario loads FILE and runs it (once, or once per value of its sweep).
 // bench requires the bench workload and prints its step table.
 func (f *runFlags) runScenario(file string, bench bool) error {
+	level := slog.LevelInfo
+	if f.quiet {
+		level = slog.LevelWarn
+	}
+	screen := termlog.ScreenOf(os.Stderr)
+	log, err := newLogger(f.logFormat, level, screen)
+	if err != nil {
+		return usageErr(err)
+	}
 	s, err := scenarios.Load(file, f.sets)
 	if err != nil {
 		return usageErr(err)
@@ -159,19 +190,14 @@ func (f *runFlags) runScenario(file string, bench bool) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	ctx, stop := interruptible()
+	ctx, stop := interruptible(screen)
 	defer stop()
-	level := slog.LevelInfo
-	if f.quiet {
-		level = slog.LevelWarn
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	out := f.out
 	if out == "" {
 		out = scenarios.DefaultOutDir(s.Name)
 	}
 	if sweep != nil {
-		sw, verdict, err := sweep.Run(ctx, out, scenarios.RunOptions{Log: log, Summary: os.Stdout, Progress: os.Stderr}, os.Stdout)
+		sw, verdict, err := sweep.Run(ctx, out, scenarios.RunOptions{Log: log, Summary: os.Stdout, Progress: screen}, os.Stdout)
 		if sw != nil && len(sw.Rows) > 0 { // this sweep wrote its table (partial if it stopped early)
 			fmt.Printf("sweep table: %s\n", filepath.Join(out, "sweep.json"))
 		}
@@ -180,7 +206,7 @@ func (f *runFlags) runScenario(file string, bench bool) error {
 		}
 		return verdictErr(checker.ExitCode(verdict))
 	}
-	o, err := scenarios.Run(ctx, s, scenarios.RunOptions{OutDir: out, Log: log, Summary: os.Stdout, Progress: os.Stderr})
+	o, err := scenarios.Run(ctx, s, scenarios.RunOptions{OutDir: out, Log: log, Summary: os.Stdout, Progress: screen})
 	if err != nil {
 		return runErr(err)
 	}
@@ -218,7 +244,8 @@ Ctrl-C stops the run cleanly: the load stops, every node is killed, and what
 was recorded is checked (verdict unknown: no final drain ran). A second
 Ctrl-C exits at once (nodes die with jetstorm).`,
 		Example: `  jetstorm run scenarios/smoke.yaml
-  jetstorm run scenarios/smoke.yaml --seed 7 --set cluster.sync_interval=always --out /tmp/run1`,
+  jetstorm run scenarios/smoke.yaml --seed 7 --set cluster.sync_interval=always --out /tmp/run1
+  jetstorm run scenarios/smoke.yaml --log-format json 2>run.log`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return f.runScenario(args[0], false) },
 	}
@@ -403,7 +430,7 @@ Point other tools at it, or a scenario with
 			if _, err := clusters.ServerSpecKind(server); err != nil {
 				return usageErr(fmt.Errorf("--server: %w", err))
 			}
-			ctx, stop := interruptible()
+			ctx, stop := interruptible(os.Stderr)
 			defer stop()
 			bin, err := clusters.ServerBinary(ctx, server, func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) })
 			if err != nil {
@@ -482,8 +509,9 @@ func verdictErr(code int) error {
 }
 
 // interruptible returns a context cancelled by the first SIGINT/SIGTERM;
-// a second one exits at once (child nodes die with us: Pdeathsig).
-func interruptible() (context.Context, func()) {
+// a second one exits at once (child nodes die with us: Pdeathsig). It says
+// so on w.
+func interruptible(w io.Writer) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
@@ -491,7 +519,7 @@ func interruptible() (context.Context, func()) {
 		if _, ok := <-ch; !ok {
 			return
 		}
-		fmt.Fprintln(os.Stderr, "jetstorm: interrupted; stopping the cluster (Ctrl-C again to quit at once)")
+		fmt.Fprintln(w, "jetstorm: interrupted; stopping the cluster (Ctrl-C again to quit at once)")
 		cancel()
 		if _, ok := <-ch; ok {
 			os.Exit(130)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"jetstorm/history"
 	"jetstorm/powerfs"
 	"jetstorm/reports"
+	"jetstorm/termlog"
 )
 
 // The test binary doubles as jetstorm (and, through main, as its nodes).
@@ -72,6 +75,7 @@ func TestUsageErrorsExit3(t *testing.T) {
 		{"missing file", []string{"run", filepath.Join(dir, "nope.yaml")}, []string{"nope.yaml"}},
 		{"bad --set", []string{"run", badSet, "--set", "cluster.sync_interval=sometimes"}, []string{"--set cluster.sync_interval=sometimes"}},
 		{"bad --seed", []string{"run", badSet, "--seed", "abc"}, []string{"--seed"}},
+		{"bad --log-format", []string{"run", badSet, "--log-format", "xml"}, []string{`--log-format "xml"`, "human, text, json"}},
 		{"unknown flag", []string{"run", badSet, "--frobnicate"}, []string{"frobnicate"}},
 		{"no args", []string{"run"}, []string{"arg"}},
 		{"check missing dir", []string{"check", dir}, []string{"history.jsonl"}},
@@ -317,5 +321,32 @@ func TestCompareExitCodes(t *testing.T) {
 	}
 	if _, err := jetstorm("compare", base, slow, "--max-throughput-drop", "lots").CombinedOutput(); exitCode(t, err) != 3 {
 		t.Errorf("bad limit: exit %d, want 3", exitCode(t, err))
+	}
+}
+
+func TestLogFormat(t *testing.T) {
+	for _, tc := range []struct{ format, want string }{
+		{"human", "   0.0s  healed kill n1\n"},
+		{"text", "level=INFO msg=healed kind=kill nodes=[n1]\n"},
+		{"json", `"level":"INFO","msg":"healed","kind":"kill","nodes":["n1"]}` + "\n"},
+	} {
+		var b bytes.Buffer
+		log, err := newLogger(tc.format, slog.LevelInfo, termlog.NewScreen(&b, false))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.format, err)
+		}
+		log.Info("healed", "kind", "kill", "nodes", []string{"n1"})
+		if !strings.HasSuffix(b.String(), tc.want) {
+			t.Errorf("%s: got %q, want it to end with %q", tc.format, b.String(), tc.want)
+		}
+	}
+	for _, bad := range []string{"", "xml", "JSON"} {
+		if _, err := newLogger(bad, slog.LevelInfo, termlog.NewScreen(io.Discard, false)); err == nil {
+			t.Errorf("--log-format %q accepted", bad)
+		}
+	}
+	help, err := jetstorm("run", "--help").Output()
+	if err != nil || !strings.Contains(string(help), "--log-format") {
+		t.Errorf("run --help lacks --log-format (%v): %s", err, help)
 	}
 }
