@@ -1,13 +1,9 @@
 package powerfs
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -72,43 +68,6 @@ type Mount struct {
 	unmountMu      sync.Mutex // guards the fields below
 	unmounted      bool
 	wbStop, wbDone chan struct{} // flusher goroutine, nil if none
-}
-
-// Available returns nil if powerfs can mount here: /dev/fuse exists and can
-// be opened, and we are root (DirectMount needs CAP_SYS_ADMIN; there is no
-// fusermount fallback). Otherwise the error says why.
-func Available() error {
-	if os.Geteuid() != 0 {
-		return fmt.Errorf("powerfs: needs root to mount FUSE without fusermount (euid %d)", os.Geteuid())
-	}
-	f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("powerfs: /dev/fuse unavailable: %w", err)
-	}
-	f.Close()
-	return nil
-}
-
-// RequireEnv, when set (CI on machines that have FUSE), turns a test's
-// skip for lack of powerfs into a failure: a test that skips cannot fail.
-const RequireEnv = "JETSTORM_REQUIRE_FUSE"
-
-// NeedInTest skips tb when powerfs cannot mount here, saying why, or fails
-// it when RequireEnv is set.
-func NeedInTest(tb interface {
-	Helper()
-	Skipf(format string, args ...any)
-	Fatalf(format string, args ...any)
-}) {
-	tb.Helper()
-	err := Available()
-	switch {
-	case err == nil:
-	case os.Getenv(RequireEnv) != "":
-		tb.Fatalf("%v (%s is set: the power-loss filesystem must be available here)", err, RequireEnv)
-	default:
-		tb.Skipf("needs the power-loss filesystem: %v", err)
-	}
 }
 
 // New mounts a powerfs over mountpoint that passes through to backing
@@ -368,89 +327,4 @@ func (m *Mount) forgetIfOrphaned(key uint64) {
 		delete(m.states, key)
 	}
 	s.mu.Unlock()
-}
-
-// ForceUnmount lazily unmounts (MNT_DETACH) whatever is mounted at
-// mountpoint, typically the stale mount of a killed keeper. It returns nil
-// if nothing is mounted there.
-func ForceUnmount(mountpoint string) error {
-	mp, err := canonical(mountpoint)
-	if err != nil {
-		return err
-	}
-	mounted, err := isMounted(mp)
-	if err != nil {
-		return err
-	}
-	if !mounted {
-		return nil
-	}
-	if err := syscall.Unmount(mp, syscall.MNT_DETACH); err != nil && err != syscall.EINVAL && err != syscall.ENOENT {
-		return fmt.Errorf("powerfs: force unmount %s: %w", mp, err)
-	}
-	return nil
-}
-
-// IsMounted reports whether something is mounted exactly at dir.
-func IsMounted(dir string) (bool, error) {
-	mp, err := canonical(dir)
-	if err != nil {
-		return false, err
-	}
-	return isMounted(mp)
-}
-
-// canonical makes dir absolute and resolves symlinks in its parent (not in
-// dir itself: it may be a dead mount that cannot be stat'ed).
-func canonical(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("powerfs: %w", err)
-	}
-	parent, base := filepath.Dir(abs), filepath.Base(abs)
-	if p, err := filepath.EvalSymlinks(parent); err == nil {
-		parent = p
-	}
-	if abs == "/" {
-		return abs, nil
-	}
-	return filepath.Join(parent, base), nil
-}
-
-// isMounted reads /proc/self/mountinfo; mp must be canonical.
-func isMounted(mp string) (bool, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return false, fmt.Errorf("powerfs: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) > 4 && unescapeMountinfo(fields[4]) == mp {
-			return true, nil
-		}
-	}
-	return false, sc.Err()
-}
-
-// unescapeMountinfo undoes the octal escapes (\040 for space, ...) of
-// /proc/self/mountinfo.
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

@@ -1,0 +1,102 @@
+package scenarios
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// serverDefaultSyncInterval is nats-server's default jetstream sync_interval.
+const serverDefaultSyncInterval = 2 * time.Minute
+
+// SyncIntervalLabel is the sync interval for humans: "always", "1s", or the
+// server default marked "(default)".
+func (c Cluster) SyncIntervalLabel() string {
+	if c.SyncInterval.IsZero() {
+		return serverDefaultSyncInterval.String() + " (default)"
+	}
+	return c.SyncInterval.String()
+}
+
+// given reports whether key was written with a non-null value: an explicit
+// zero ("nodes: 0") is then validated rather than replaced by the default.
+func (s *Scenario) given(key string) bool {
+	_, ok := s.pos[key]
+	return ok
+}
+
+func setDefault[T comparable](s *Scenario, v *T, key string, def T) {
+	var zero T
+	if *v == zero && !s.given(key) {
+		*v = def
+	}
+}
+
+func (s *Scenario) fillDefaults() {
+	if s.Name == "" && s.File != "" {
+		base := filepath.Base(s.File)
+		s.Name = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	c, st, w, f, fin := &s.Cluster, &s.Stream, &s.Workload, &s.Faults, &s.Final
+	setDefault(s, &c.Backend, "cluster.backend", "process")
+	if c.Backend == "external" && !s.given("cluster.nodes") {
+		c.Nodes = len(c.URLs)
+	}
+	setDefault(s, &c.Nodes, "cluster.nodes", 3)
+	// max(…, 1) keeps an invalid nodes from also producing a replicas error.
+	setDefault(s, &st.Replicas, "stream.replicas", min(3, max(c.Nodes, 1)))
+	setDefault(s, &st.Storage, "stream.storage", "file")
+	setDefault(s, &w.Type, "workload.type", "queue")
+	setDefault(s, &w.Clients, "workload.clients", 6)
+	setDefault(s, &w.Rate, "workload.rate", 500)
+	setDefault(s, &w.Duration, "workload.duration", Duration(60*time.Second))
+	setDefault(s, &w.Payload, "workload.payload", 128)
+	setDefault(s, &w.Timeout, "workload.timeout", Duration(5*time.Second))
+	setDefault(s, &w.Keys, "workload.keys", 5)
+	if w.Type == "bench" {
+		setDefault(s, &w.Publishers, "workload.publishers", 4)
+		if w.Consumers == nil {
+			one := 1
+			w.Consumers = &one
+		}
+		setDefault(s, &w.Subjects, "workload.subjects", 1)
+		setDefault(s, &w.Window, "workload.window", 256)
+		if len(w.Steps) == 0 && !s.given("workload.steps") {
+			w.Steps = []BenchStep{{Rate: w.Rate, Duration: w.Duration}}
+		}
+		if cp := s.Capacity; cp != nil {
+			setDefault(s, &cp.Start, "capacity.start", 1000)
+			setDefault(s, &cp.Factor, "capacity.factor", 1.5)
+			setDefault(s, &cp.Step, "capacity.step", Duration(10*time.Second))
+			setDefault(s, &cp.MaxSteps, "capacity.max_steps", 15)
+			setDefault(s, &cp.Warmup, "capacity.warmup", Duration(5*time.Second))
+		}
+	}
+	setDefault(s, &s.Check.Timeout, "check.timeout", Duration(60*time.Second))
+	setDefault(s, &f.Interval, "faults.interval", Duration(10*time.Second))
+	if !s.given("faults.downtime") && s.given("faults.duration") {
+		f.Downtime = f.Duration // "duration" is another name for downtime
+	}
+	f.Duration = 0 // the resolved scenario says downtime only, so it loads again
+	setDefault(s, &f.Downtime, "faults.downtime", Duration(5*time.Second))
+	setDefault(s, &f.Delay, "faults.delay", Duration(50*time.Millisecond))
+	for i := range s.Timeline {
+		setDefault(s, &s.Timeline[i].For, fmt.Sprintf("timeline[%d].for", i), Duration(5*time.Second))
+	}
+	if !s.given("cluster.link_proxies") {
+		c.LinkProxies = s.needs().Links
+	}
+	if !s.given("cluster.powerloss_fs") {
+		c.PowerLossFS = s.needs().PowerFS
+	}
+	setDefault(s, &c.Writeback, "cluster.writeback", Duration(30*time.Second))
+	if !s.given("final.per_node") {
+		s.Final.PerNode = st.Replicas > 1
+	}
+	if len(f.Kinds) > 0 && len(f.Targets) == 0 && !s.given("faults.targets") {
+		f.Targets = []string{"one"}
+	}
+	setDefault(s, &fin.Recover, "final.recover", Duration(20*time.Second))
+	setDefault(s, &fin.DrainTimeout, "final.drain_timeout", Duration(60*time.Second))
+}

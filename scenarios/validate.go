@@ -1,0 +1,159 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"jetstorm/clusters"
+	"jetstorm/faults"
+	"jetstorm/powerfs"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// downtimeKey is the key the fault duration was given as.
+func downtimeKey(s *Scenario) string {
+	if s.given("faults.duration") {
+		return "faults.duration"
+	}
+	return "faults.downtime"
+}
+
+// validate reports every invalid value at once, each at its position.
+func (s *Scenario) validate() error {
+	var errs []error
+	check := func(ok bool, key, format string, args ...any) {
+		if !ok {
+			errs = append(errs, s.Errorf(key, key+" "+format, args...))
+		}
+	}
+	c, st, w, f, fin := s.Cluster, s.Stream, s.Workload, s.Faults, s.Final
+	check(c.Backend == "process" || c.Backend == "external", "cluster.backend", "%q is not supported yet (supported: process, external)", c.Backend)
+	if c.Backend == "external" {
+		check(len(c.URLs) > 0, "cluster.urls", "the external backend needs the cluster's client URLs")
+		check(len(c.MonitorURLs) == 0 || len(c.MonitorURLs) == len(c.URLs), "cluster.monitor_urls", "give one per client URL, in the same order")
+		check(len(f.Kinds) == 0 && len(s.Timeline) == 0, "cluster.backend", "external clusters cannot take faults (jetstorm does not control their nodes)")
+		check(c.Server == "", "cluster.server", "is for the process backend (an external cluster runs what it runs)")
+	} else {
+		check(len(c.URLs) == 0 && len(c.MonitorURLs) == 0, "cluster.urls", "urls are for the external backend")
+		_, err := clusters.ServerSpecKind(c.Server)
+		check(err == nil, "cluster.server", "%v", err)
+	}
+	check(c.Nodes >= 1 && c.Nodes <= 9, "cluster.nodes", "must be 1..9, got %d", c.Nodes)
+	check(st.Replicas >= 1 && st.Replicas <= 5, "stream.replicas", "must be 1..5, got %d", st.Replicas)
+	check(st.Replicas <= c.Nodes || c.Nodes < 1 || c.Nodes > 9, "stream.replicas", "(%d) must not exceed cluster.nodes (%d)", st.Replicas, c.Nodes)
+	check(st.Storage == "file" || st.Storage == "memory", "stream.storage", "must be file or memory, got %q", st.Storage)
+	check(w.Type == "queue" || w.Type == "kv" || w.Type == "bench", "workload.type", "%q is not supported (supported: queue, kv, bench)", w.Type)
+	if w.Type == "bench" {
+		check(w.Publishers >= 1 && w.Publishers <= 1000, "workload.publishers", "must be 1..1000, got %d", w.Publishers)
+		check(*w.Consumers >= 0 && *w.Consumers <= 1000, "workload.consumers", "must be 0..1000, got %d", *w.Consumers)
+		check(w.Subjects >= 1, "workload.subjects", "must be at least 1")
+		check(w.Window >= 1, "workload.window", "must be at least 1")
+		check(w.Payload >= 16, "workload.payload", "must be at least 16B for the bench workload (it carries the send time)")
+		check(len(w.Steps) > 0, "workload.steps", "must not be empty")
+		for i, st := range w.Steps {
+			k := fmt.Sprintf("workload.steps[%d]", i)
+			check(st.Rate > 0 && st.Rate <= 1e7, k, "rate must be > 0 and <= 10000000, got %v", st.Rate)
+			check(st.Duration > 0, k, "duration must be positive")
+		}
+		if cp := s.Capacity; cp != nil {
+			check(cp.SLOP99 > 0, "capacity.slo_p99", "must be positive (e.g. 20ms)")
+			check(cp.Start > 0, "capacity.start", "must be positive")
+			check(cp.Factor > 1, "capacity.factor", "must be > 1")
+			check(cp.Step > 0, "capacity.step", "must be positive")
+			check(cp.MaxSteps >= 1 && cp.MaxSteps <= 100, "capacity.max_steps", "must be 1..100")
+			check(cp.Warmup >= 0, "capacity.warmup", "must not be negative")
+		}
+	} else {
+		check(s.Capacity == nil, "capacity", "is for the bench workload only")
+	}
+	for k, vs := range s.Sweep {
+		check(len(vs) > 0, "sweep", "%s: give at least one value", k)
+	}
+	check(len(s.Sweep) <= 1, "sweep", "sweep one key at a time (got %d)", len(s.Sweep))
+	check(w.Keys >= 1 && w.Keys <= 1000, "workload.keys", "must be 1..1000, got %d", w.Keys)
+	check(s.Check.Timeout > 0, "check.timeout", "must be positive")
+	for i, pat := range s.Check.KnownCrashes {
+		k := fmt.Sprintf("check.known_crashes[%d]", i)
+		_, err := regexp.Compile(pat)
+		check(err == nil, k, "is not a regular expression: %v", err)
+		check(pat != "", k, "must not be empty (it would match every crash)")
+	}
+	check(w.Clients >= 1, "workload.clients", "must be at least 1, got %d", w.Clients)
+	check(w.Rate > 0 && w.Rate <= 1e6, "workload.rate", "must be > 0 and <= 1000000 ops/s, got %v", w.Rate)
+	check(w.Duration > 0, "workload.duration", "must be positive")
+	check(w.Timeout > 0, "workload.timeout", "must be positive")
+	for i, k := range f.Kinds {
+		check(slices.Contains(faults.Kinds(), k), fmt.Sprintf("faults.kinds[%d]", i), "%q is not a known fault kind (known: %s)", k, strings.Join(faults.Kinds(), ", "))
+	}
+	// Fault parameters are checked by the faults themselves; a FieldError
+	// names the spec field, which maps to the scenario key here.
+	specErr := func(sp faults.Spec, key func(field string) string) {
+		var fe *faults.FieldError
+		if err := faults.Check(sp, c.Nodes); errors.As(err, &fe) {
+			k := key(fe.Field)
+			errs = append(errs, s.Errorf(k, "%s: %s", k, fe.Msg))
+		} else if err != nil {
+			errs = append(errs, s.Errorf(key(""), "%v", err))
+		}
+	}
+	for i, t := range f.Targets {
+		specErr(faults.Spec{Kind: "kill", Target: t}, func(string) string { return fmt.Sprintf("faults.targets[%d]", i) })
+	}
+	for i, sh := range f.Shapes {
+		check(sh != "links", fmt.Sprintf("faults.shapes[%d]", i), "links: a shape with explicit links belongs in a timeline step")
+		specErr(faults.Spec{Kind: "partition", Shape: sh}, func(string) string { return fmt.Sprintf("faults.shapes[%d]", i) })
+	}
+	check(len(f.Kinds) == 0 || len(f.Targets) > 0, "faults.targets", "must not be empty when faults.kinds is set")
+	check(f.Interval > 0, "faults.interval", "must be positive")
+	check(f.Downtime > 0, "faults.downtime", "must be positive")
+	check(len(f.Kinds) == 0 || f.Downtime < f.Interval, downtimeKey(s), "(%s) must be shorter than faults.interval (%s): random faults do not overlap (timeline steps may)", f.Downtime, f.Interval)
+	check(!s.given("faults.downtime") || !s.given("faults.duration"), "faults.duration", "give faults.duration or faults.downtime, not both")
+	check(f.Delay >= 0, "faults.delay", "must not be negative")
+	check(len(f.Kinds) == 0 || len(s.Timeline) == 0, "timeline", "give either faults.kinds (a random schedule) or a timeline, not both")
+	stepKey := map[string]string{"kind": "fault"} // spec field -> step key, where they differ
+	for i, st := range s.Timeline {
+		base := fmt.Sprintf("timeline[%d]", i)
+		check(st.At >= 0 && st.At < w.Duration, base+".at", "(%s) must be within workload.duration (%s)", st.At, w.Duration)
+		check(st.For > 0, base+".for", "must be positive")
+		specErr(st.spec(), func(field string) string {
+			if k, ok := stepKey[field]; ok {
+				field = k
+			}
+			if field == "" || !s.given(base+"."+field) {
+				return base
+			}
+			return base + "." + field
+		})
+	}
+	for i := 1; i < len(s.Timeline); i++ {
+		check(s.Timeline[i].At >= s.Timeline[i-1].At, fmt.Sprintf("timeline[%d].at", i), "steps must be in time order")
+	}
+	// Overlapping steps of one kind would undo each other: the first heal
+	// (restart, resume, delay 0) ends both. Only link cuts nest.
+	for j, b := range s.Timeline {
+		for i, a := range s.Timeline[:j] {
+			if a.Fault == b.Fault && a.Fault != "partition" && b.At < a.At+a.For {
+				check(false, fmt.Sprintf("timeline[%d].at", j), "(%s) overlaps timeline[%d] (%s at %s for %s): overlapping steps must be of different kinds (only partitions nest)", b.At, i, a.Fault, a.At, a.For)
+			}
+		}
+	}
+	check(c.LinkProxies || !s.needs().Links, "cluster.link_proxies", "is false, but partition and slowlink faults need link proxies")
+	check(c.PowerLossFS || !s.needs().PowerFS, "cluster.powerloss_fs", "is false, but powerloss faults need it")
+	check(c.Writeback >= 0, "cluster.writeback", "must not be negative")
+	if c.PowerLossFS {
+		if err := powerfs.Available(); err != nil {
+			key := "cluster.powerloss_fs"
+			if !s.given(key) {
+				key = "faults" // turned on by a powerloss fault
+				if len(s.Timeline) > 0 {
+					key = "timeline"
+				}
+			}
+			check(false, key, "needs the power-loss filesystem, which cannot run here: %v", err)
+		}
+	}
+	check(fin.Recover > 0, "final.recover", "must be positive")
+	check(fin.DrainTimeout > 0, "final.drain_timeout", "must be positive")
+	return errors.Join(errs...)
+}
