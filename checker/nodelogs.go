@@ -229,7 +229,7 @@ func crashList(cs []Crash) string {
 // or "" when no node logged a known-bad warning.
 func WarningSummary(nodes map[string]NodeLog) string {
 	var out []string
-	for _, n := range sortedNodes(nodes) {
+	for _, n := range SortedNodes(nodes) {
 		var ws []string
 		for _, w := range nodes[n].Warnings {
 			ws = append(ws, fmt.Sprintf("%s ×%d", w.Name, w.Count))
@@ -241,7 +241,8 @@ func WarningSummary(nodes map[string]NodeLog) string {
 	return strings.Join(out, "; ")
 }
 
-func sortedNodes(m map[string]NodeLog) []string {
+// SortedNodes lists the nodes of m in name order, n2 before n10.
+func SortedNodes(m map[string]NodeLog) []string {
 	var ns []string
 	for n := range m {
 		ns = append(ns, n)

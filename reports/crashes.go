@@ -3,7 +3,6 @@ package reports
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"jetstorm/checker"
@@ -29,7 +28,7 @@ func (r *Results) summaryCrashes(w io.Writer) {
 
 // summaryLogWarnings prints, per node, the known-bad warnings its log shows.
 func (r *Results) summaryLogWarnings(w io.Writer) {
-	for _, n := range logNodes(r.NodeLogs) {
+	for _, n := range checker.SortedNodes(r.NodeLogs) {
 		nl := r.NodeLogs[n]
 		if len(nl.Warnings) == 0 {
 			continue
@@ -40,21 +39,6 @@ func (r *Results) summaryLogWarnings(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  node %s log (%d starts): known-bad warnings: %s\n", n, nl.Starts, strings.Join(ws, ", "))
 	}
-}
-
-// logNodes sorts node names n1, n2, ..., n10.
-func logNodes(m map[string]checker.NodeLog) []string {
-	var ns []string
-	for n := range m {
-		ns = append(ns, n)
-	}
-	sort.Slice(ns, func(i, j int) bool {
-		if len(ns[i]) != len(ns[j]) {
-			return len(ns[i]) < len(ns[j])
-		}
-		return ns[i] < ns[j]
-	})
-	return ns
 }
 
 // logHref is the log file of a "nodes/n2/n2.log:57" location, for a link.

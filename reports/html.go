@@ -117,7 +117,7 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 	case unknownCrashes > 1:
 		d.VerdictMsg += fmt.Sprintf(": servers crashed %d times (below)", unknownCrashes)
 	}
-	for _, n := range logNodes(res.NodeLogs) {
+	for _, n := range checker.SortedNodes(res.NodeLogs) {
 		nl := res.NodeLogs[n]
 		d.NodeLogRows = append(d.NodeLogRows, nodeLogRow{Node: n, Starts: strconv.Itoa(nl.Starts),
 			Log: "nodes/" + n + "/" + n + ".log", Warnings: nl.Warnings})
