@@ -20,6 +20,9 @@ const (
 	// Skipped is a check that does not apply to this run (its Message says
 	// why): it votes neither way, and is never a run's verdict.
 	Skipped Verdict = "skipped"
+	// None is a benchmark's verdict: it measured and proved nothing about
+	// correctness (no check found an anomaly). It exits 0.
+	None Verdict = "none"
 )
 
 // Result is one checker's output. Details holds checker-specific data (e.g.
@@ -37,16 +40,20 @@ type Checker interface {
 	Check(ctx context.Context, h []history.Op) Result
 }
 
-// Combine folds verdicts: Invalid beats Unknown beats Valid; Skipped ones
-// do not count. No verdicts (or only skipped ones), or an unrecognised one,
-// counts as Unknown: absence of evidence is not validity.
+// Combine folds verdicts: Invalid beats Unknown beats Valid; Skipped and
+// None ones do not count. No verdicts (or only skipped ones), or an
+// unrecognised one, counts as Unknown: absence of evidence is not validity;
+// only None ones (benchmarks) combine to None.
 func Combine(vs ...Verdict) Verdict {
-	out, voted := Valid, false
+	out, voted, none := Valid, false, false
 	for _, v := range vs {
 		switch v {
 		case Invalid:
 			return Invalid
 		case Skipped:
+			continue
+		case None:
+			none = true
 			continue
 		case Valid:
 		default:
@@ -55,16 +62,19 @@ func Combine(vs ...Verdict) Verdict {
 		voted = true
 	}
 	if !voted {
+		if none {
+			return None
+		}
 		return Unknown
 	}
 	return out
 }
 
-// ExitCode maps a verdict to a process exit status: valid 0, invalid 1,
-// anything else 2.
+// ExitCode maps a verdict to a process exit status: valid (and a
+// benchmark's none) 0, invalid 1, anything else 2.
 func ExitCode(v Verdict) int {
 	switch v {
-	case Valid:
+	case Valid, None:
 		return 0
 	case Invalid:
 		return 1

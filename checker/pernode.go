@@ -23,8 +23,8 @@ import (
 // proven by any read. A node whose drain did not complete makes an otherwise
 // clean result Unknown: it could hide exactly the disagreement looked for.
 //
-// The runner adds this checker only when it did per-node reads; a history
-// with no node-read or node-drain ops is Valid with a "skipped" message.
+// A history with no node-read or node-drain ops (final.per_node off) is
+// Skipped: it proves nothing either way.
 type PerNode struct{}
 
 func (PerNode) Name() string { return "per-node" }
@@ -399,7 +399,7 @@ func (PerNode) Check(ctx context.Context, h []history.Op) Result {
 
 func perNodeVerdict(s PerNodeStats) (Verdict, string) {
 	if len(s.Nodes) == 0 && s.Malformed == 0 {
-		return Valid, "skipped: no per-node reads in history"
+		return Skipped, "no per-node reads in the history (final.per_node off)"
 	}
 	names := make([]string, 0, len(s.Nodes))
 	for n := range s.Nodes {

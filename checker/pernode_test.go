@@ -100,8 +100,8 @@ func TestPerNodeVerdicts(t *testing.T) {
 		verdict Verdict
 		msg     []string
 	}{
-		{"no per-node ops", nodeHistory([]string{"0-0"}, nil, nil), Valid, []string{"skipped: no per-node reads in history"}},
-		{"empty history", nil, Valid, []string{"skipped"}},
+		{"no per-node ops", nodeHistory([]string{"0-0"}, nil, nil), Skipped, []string{"no per-node reads in the history"}},
+		{"empty history", nil, Skipped, []string{"no per-node reads"}},
 		{"no drain completed", nodeHistory([]string{"0-0"}, map[string][]string{"n1": {"0-0"}, "n2": {}}, nil),
 			Unknown, []string{"incomplete on n1, n2", "0 complete"}},
 		// An unexpected value is proven by any read, complete or not.

@@ -16,7 +16,7 @@ import (
 // that are missing. (The other checkers still report anomalies proven on
 // what could be read, and Invalid beats Unknown.)
 //
-// The runner adds this checker when the history has recover ops.
+// Without recover ops (an interrupted run) it is skipped.
 type Recovery struct{}
 
 func (Recovery) Name() string { return "recovery" }
@@ -71,7 +71,7 @@ func (Recovery) Check(ctx context.Context, h []history.Op) Result {
 	r.Details = s
 	switch {
 	case !seen:
-		r.Message = "no final heal in the history (interrupted run?)"
+		r.Verdict, r.Message = Skipped, "no final heal in the history (interrupted run?)"
 	case err != nil:
 		r.Message = "recover op: " + err.Error()
 	case s.Healed:

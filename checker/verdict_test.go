@@ -165,7 +165,7 @@ func TestRecovery(t *testing.T) {
 		{"never healed", []history.Op{op(history.Invoke, nil), op(history.Info, map[string]string{"n2": "healthz 503"})}, Unknown, "n2: healthz 503"},
 		{"healed after a failed try", []history.Op{op(history.Invoke, nil), op(history.Info, nil), op(history.Invoke, nil), op(history.OK, nil)}, Valid, "healthy"},
 		{"unfinished", []history.Op{op(history.Invoke, nil)}, Unknown, "never completed"},
-		{"absent", nil, Unknown, "no final heal"},
+		{"absent", nil, Skipped, "no final heal"},
 		{"bad value", []history.Op{op(history.Invoke, nil), op(history.Info, "n2 is down")}, Unknown, "recover op"},
 		{"no node named", []history.Op{op(history.Invoke, nil), {Process: -1, Type: history.Info, F: history.FRecover, Err: "cluster healthy for only 400ms"}},
 			Unknown, "never healed, so what is missing cannot be judged lost unless a replica that was read proves it; cluster healthy for only 400ms"},

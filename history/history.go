@@ -67,6 +67,11 @@ const (
 	// leader's last sequence; Node is the node that hosted the consumer and
 	// Value a StaleRead.
 	FStaleRead = "stale-read"
+	// FRunError is an info op recorded at the end of a run for each error
+	// of the run itself (interrupted, a drain that failed, a heal that
+	// failed), Err the message: `jetstorm check` on the saved run sees
+	// them as the run did. Checkers ignore it.
+	FRunError = "run-error"
 )
 
 // StaleRead is the Value of an FStaleRead op.

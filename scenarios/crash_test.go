@@ -8,12 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"jetstorm/checker"
-	"jetstorm/history"
 )
 
 // panickyServer writes a nats-server wrapper (cluster.server takes a path)
@@ -167,22 +165,22 @@ final: {recover: 60s, drain_timeout: 30s}
 	if !strings.Contains(string(b), "known_crashes") {
 		t.Fatalf("scenario.yaml has no check section:\n%s", b)
 	}
-	h, err := history.ReadFile(filepath.Join(o.Dir, "history.jsonl"))
+	res, err := Finish(context.Background(), o.Dir, FinishOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, results := checker.Run(context.Background(), h, Checkers(h, "queue", o.Dir, time.Minute)...)
-	for _, res := range results {
+	for _, res := range res.Checks {
 		if res.Name != "crashes" {
 			continue
 		}
-		st, _ := res.Details.(checker.LogStats)
-		if res.Verdict != checker.Valid || len(st.Crashes) != 1 || st.Crashes[0].Known == "" {
-			t.Errorf("with known_crashes: %s %q, crashes %+v", res.Verdict, res.Message, st.Crashes)
+		if res.Verdict != checker.Valid {
+			t.Errorf("with known_crashes: %s %q", res.Verdict, res.Message)
 		}
-		return
+		break
 	}
-	t.Errorf("no crashes check in %+v", results)
+	if len(res.Crashes) != 1 || res.Crashes[0].Known == "" {
+		t.Errorf("with known_crashes: crashes %+v (checks %+v)", res.Crashes, res.Checks)
+	}
 }
 
 // A node that never comes back after a kill (here its server exits at once

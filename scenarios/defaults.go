@@ -53,25 +53,8 @@ func (s *Scenario) fillDefaults() {
 	setDefault(s, &w.Duration, "workload.duration", Duration(60*time.Second))
 	setDefault(s, &w.Payload, "workload.payload", 128)
 	setDefault(s, &w.Timeout, "workload.timeout", Duration(5*time.Second))
-	setDefault(s, &w.Keys, "workload.keys", 5)
-	if w.Type == "bench" {
-		setDefault(s, &w.Publishers, "workload.publishers", 4)
-		if w.Consumers == nil {
-			one := 1
-			w.Consumers = &one
-		}
-		setDefault(s, &w.Subjects, "workload.subjects", 1)
-		setDefault(s, &w.Window, "workload.window", 256)
-		if len(w.Steps) == 0 && !s.given("workload.steps") {
-			w.Steps = []BenchStep{{Rate: w.Rate, Duration: w.Duration}}
-		}
-		if cp := s.Capacity; cp != nil {
-			setDefault(s, &cp.Start, "capacity.start", 1000)
-			setDefault(s, &cp.Factor, "capacity.factor", 1.5)
-			setDefault(s, &cp.Step, "capacity.step", Duration(10*time.Second))
-			setDefault(s, &cp.MaxSteps, "capacity.max_steps", 15)
-			setDefault(s, &cp.Warmup, "capacity.warmup", Duration(5*time.Second))
-		}
+	if k := s.kind(); k != nil && k.Defaults != nil {
+		k.Defaults(s)
 	}
 	setDefault(s, &s.Check.Timeout, "check.timeout", Duration(60*time.Second))
 	setDefault(s, &f.Interval, "faults.interval", Duration(10*time.Second))

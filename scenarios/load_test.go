@@ -21,7 +21,7 @@ func TestLoadExample(t *testing.T) {
 		Name:     "smoke",
 		Cluster:  Cluster{Backend: "process", Nodes: 3, SyncInterval: SyncInterval{d: 2 * time.Minute}, Writeback: Duration(30 * time.Second)},
 		Stream:   Stream{Replicas: 3, Storage: "file"},
-		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second), Keys: 5},
+		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second)},
 		Faults:   Faults{Kinds: []string{"kill"}, Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Targets: []string{"one"}, Delay: Duration(50 * time.Millisecond)},
 		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute), PerNode: true},
 		Check:    Check{Timeout: Duration(time.Minute)},
@@ -61,7 +61,7 @@ func TestDefaults(t *testing.T) {
 		Name:     "minimal",
 		Cluster:  Cluster{Backend: "process", Nodes: 3, Writeback: Duration(30 * time.Second)},
 		Stream:   Stream{Replicas: 3, Storage: "file"},
-		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second), Keys: 5},
+		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second)},
 		Faults:   Faults{Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Delay: Duration(50 * time.Millisecond)}, // no kinds: no targets
 		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute), PerNode: true},
 		Check:    Check{Timeout: Duration(time.Minute)},

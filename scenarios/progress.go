@@ -16,15 +16,16 @@ import (
 
 // progress shows how a run goes: on a terminal a bar (elapsed / total,
 // acked ops, active faults), elsewhere a plain log line every 10 s. It
-// returns a function that stops it. The bar is the status line of w's
+// returns a function that stops it. work names the history functions
+// whose ok ops count as done. The bar is the status line of w's
 // termlog.Screen: log lines written through the same Screen (give the
 // logger w) clear it and it is drawn again below them.
-func progress(ctx context.Context, total time.Duration, rec *history.Recorder, w io.Writer, log *slog.Logger) func() {
+func progress(ctx context.Context, total time.Duration, rec *history.Recorder, work []string, w io.Writer, log *slog.Logger) func() {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	status := func() string {
-		acked := rec.Count(history.FPublish, history.OK)
-		for _, f := range []string{history.FKVPut, history.FKVGet, history.FKVCas} {
+		var acked int64
+		for _, f := range work { // the kind's work ops (Kind.Progress)
 			acked += rec.Count(f, history.OK)
 		}
 		active := rec.Count(history.FFault, history.Invoke) - rec.Count(history.FFault, history.OK) - rec.Count(history.FFault, history.Info)

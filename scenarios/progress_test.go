@@ -39,7 +39,7 @@ func TestProgressBarAndLogLines(t *testing.T) {
 	screen := termlog.NewScreen(&out, true)
 	log := slog.New(termlog.NewHandler(screen, nil))
 	rec := history.NewRecorder(&bytes.Buffer{}, false)
-	stop := progress(context.Background(), 10*time.Second, rec, screen, log)
+	stop := progress(context.Background(), 10*time.Second, rec, queueKind.Progress, screen, log)
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(out.String(), "faults active") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)

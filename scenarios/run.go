@@ -53,11 +53,12 @@ func DefaultOutDir(name string) string {
 }
 
 // Run runs a scenario end to end: start the cluster, run the workload with
-// faults on the seeded schedule, heal, drain, check, write results.json.
-// When ctx is cancelled (Ctrl-C) it stops the load, heals, kills the cluster
-// and still checks and writes what was recorded (the verdict is then at
-// best unknown, since no drain ran). The error is for failures that
-// prevented a verdict at all (no cluster, unwritable directory).
+// faults on the seeded schedule, heal, drain, then finish (check, results,
+// report, summary: the path `jetstorm check` takes too). When ctx is
+// cancelled (Ctrl-C) it stops the load, heals, kills the cluster and still
+// checks and writes what was recorded (the verdict is then at best unknown,
+// since no drain ran). The error is for failures that prevented a verdict
+// at all (no cluster, unwritable directory).
 func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	log := o.Log
 	if log == nil {
@@ -69,15 +70,15 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	if err := checkFresh(o.OutDir); err != nil {
 		return nil, err
 	}
-	// The server binary first: a failed build leaves no run directory.
-	serverBin, err := clusters.ServerBinary(ctx, s.Cluster.Server, func(f string, a ...any) { log.Warn(fmt.Sprintf(f, a...)) })
-	if err != nil {
-		err = s.Errorf("cluster.server", "cluster.server: %w", err)
-		var se *clusters.SpecError
-		if errors.As(err, &se) {
-			return nil, &ConfigError{err}
+	kind := s.kind()
+	cfg := s.clusterConfig(filepath.Join(o.OutDir, "nodes"), o.NodeExe)
+	if cfg.Backend != "external" {
+		// The server binary first: a failed build leaves no run directory.
+		bin, err := clusters.ServerBinary(ctx, s.Cluster.Server, func(f string, a ...any) { log.Warn(fmt.Sprintf(f, a...)) })
+		if err != nil {
+			return nil, serverError(s, err)
 		}
-		return nil, err
+		cfg.ServerBinary = bin
 	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("run directory: %w", err)
@@ -94,55 +95,85 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	}
 	log.Info("run", "scenario", s.Name, "seed", seed, "dir", o.OutDir)
 
-	rec, err := history.Create(filepath.Join(o.OutDir, "history.jsonl"), true)
+	rec, err := history.Create(filepath.Join(o.OutDir, "history.jsonl"), false)
 	if err != nil {
 		return nil, err
 	}
 	defer rec.Close()
 
 	log.Info("starting cluster", "nodes", s.Cluster.Nodes, "sync_interval", s.Cluster.SyncIntervalLabel(), "server", cmp.Or(s.Cluster.Server, "embedded"))
-	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	cluster, err := s.startCluster(sctx, filepath.Join(o.OutDir, "nodes"), o.NodeExe, serverBin)
-	cancel()
+	cluster, version, err := clusters.Start(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("start cluster: %w", err)
+		return nil, err
 	}
 	defer cluster.Close(context.Background())
-	sctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	err = cluster.WaitHealthy(sctx)
-	cancel()
-	if err != nil {
-		return nil, fmt.Errorf("cluster never became healthy: %w", err)
-	}
-	version, err := clusters.Version(ctx, cluster)
-	if err != nil {
-		return nil, fmt.Errorf("server version: %w", err)
-	}
 
-	wl := s.workload(o.KVWrap)
+	wl := kind.New(s, o)
 	plan := s.PlanFor(seed)
 	meta := reports.Meta{
 		Scenario: s.Name, ScenarioFile: s.File, Seed: seed, ServerVersion: version,
 		SyncInterval: s.Cluster.SyncIntervalLabel(), Nodes: s.Cluster.Nodes,
-		Replicas: s.Stream.Replicas, Storage: s.Stream.Storage, Workload: wl.Name(),
+		Replicas: s.Stream.Replicas, Storage: s.Stream.Storage, Workload: s.Workload.Type,
 		Faults: plan, StartedAt: rec.Start().UTC().Format(time.RFC3339Nano),
 	}
 	rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FMeta, Value: meta})
 
-	var runErrs []string
-	sctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	err = wl.Setup(sctx, cluster)
 	cancel()
 	if err != nil {
 		return nil, err
 	}
+	runErrs := s.drive(ctx, wl, cluster, plan, rec, kind, o, log)
+	cluster.Close(context.Background())
+	if kind.Save != nil {
+		if err := kind.Save(wl, SaveOptions{Dir: o.OutDir, Origin: rec.Start()}); err != nil {
+			runErrs = append(runErrs, err)
+		}
+	}
+	if err := rec.Err(); err != nil {
+		runErrs = append(runErrs, err)
+	}
+	for _, e := range runErrs {
+		rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FRunError, Err: e.Error()})
+	}
+	fo := FinishOptions{CheckTimeout: s.Check.Timeout.D(), Log: log}
+	if err := rec.Close(); err != nil { // finish reads history.jsonl
+		// The file may lack the run errors: hand them over too.
+		for _, e := range append(runErrs, err) {
+			fo.RunErrs = append(fo.RunErrs, e.Error())
+		}
+	}
+	res, err := Finish(context.Background(), o.OutDir, fo)
+	if err != nil {
+		return nil, err
+	}
+	if res.Verdict == checker.Valid {
+		// Nothing to inspect: drop the stores, keep configs and logs.
+		for _, n := range cluster.Nodes() {
+			os.RemoveAll(filepath.Join(n.Dir(), "store"))
+			os.RemoveAll(filepath.Join(n.Dir(), "store.disk"))
+		}
+	}
+	if o.Summary != nil {
+		PrintSummary(o.Summary, res)
+		fmt.Fprintf(o.Summary, "  report: %s\n", o.OutDir)
+	}
+	return &Outcome{Dir: o.OutDir, Results: res}, nil
+}
 
-	log.Info("workload", "type", wl.Name(), "rate", s.Workload.Rate, "clients", s.Workload.Clients,
+// drive runs the load and the faults side by side, then (unless ctx ended)
+// heals every fault and reads back what the cluster holds. It returns the
+// run's errors.
+func (s *Scenario) drive(ctx context.Context, wl workloads.Workload, cluster clusters.Cluster, plan []faults.Planned,
+	rec *history.Recorder, kind *Kind, o RunOptions, log *slog.Logger) []error {
+	var runErrs []error
+	log.Info("workload", "type", s.Workload.Type, "rate", s.Workload.Rate, "clients", s.Workload.Clients,
 		"duration", s.Workload.Duration.D(), "faults", len(plan))
 	start := time.Now()
 	stopProgress := func() {}
 	if o.Progress != nil {
-		stopProgress = progress(ctx, s.loadDuration(), rec, o.Progress, log)
+		stopProgress = progress(ctx, s.loadDuration(), rec, kind.Progress, o.Progress, log)
 	}
 	var wg sync.WaitGroup
 	var wlErr, faultErr error
@@ -156,141 +187,31 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	stopProgress()
 	for _, e := range []error{wlErr, faultErr} {
 		if e != nil {
-			runErrs = append(runErrs, e.Error())
+			runErrs = append(runErrs, e)
 		}
 	}
-
 	if ctx.Err() != nil {
-		runErrs = append(runErrs, "interrupted: no final drain, the verdict cannot be valid")
 		log.Warn("interrupted; stopping the cluster")
-	} else {
-		if err := healAll(ctx, cluster, s.Final.Recover.D(), rec, log); err != nil {
-			runErrs = append(runErrs, err.Error())
-		}
-		log.Info("final drain", "timeout", s.Final.DrainTimeout.D())
+		return append(runErrs, errors.New("interrupted: no final drain, the verdict cannot be valid"))
+	}
+	if err := healAll(ctx, cluster, s.Final.Recover.D(), rec, log); err != nil {
+		runErrs = append(runErrs, err)
+	}
+	log.Info("final drain", "timeout", s.Final.DrainTimeout.D())
+	dctx, cancel := context.WithTimeout(ctx, s.Final.DrainTimeout.D())
+	if err := wl.Drain(dctx, cluster, rec); err != nil {
+		runErrs = append(runErrs, err)
+	}
+	cancel()
+	if nd, ok := wl.(workloads.NodeDrainer); ok && s.Final.PerNode {
+		log.Info("per-node drain: reading every replica's own copy")
 		dctx, cancel := context.WithTimeout(ctx, s.Final.DrainTimeout.D())
-		if err := wl.Drain(dctx, cluster, rec); err != nil {
-			runErrs = append(runErrs, err.Error())
+		if err := nd.DrainNodes(dctx, cluster, rec); err != nil {
+			runErrs = append(runErrs, err)
 		}
 		cancel()
-		if nd, ok := wl.(workloads.NodeDrainer); ok && s.Final.PerNode {
-			log.Info("per-node drain: reading every replica's own copy")
-			dctx, cancel := context.WithTimeout(ctx, s.Final.DrainTimeout.D())
-			if err := nd.DrainNodes(dctx, cluster, rec); err != nil {
-				runErrs = append(runErrs, err.Error())
-			}
-			cancel()
-		}
 	}
-	cluster.Close(context.Background())
-	if err := rec.Err(); err != nil {
-		runErrs = append(runErrs, err.Error())
-	}
-
-	h := rec.Ops()
-	var res *reports.Results
-	if bw, ok := wl.(*workloads.BenchWorkload); ok {
-		res = benchResults(h, meta, bw, runErrs, rec.Start(), o.OutDir)
-	} else {
-		verdict, checks := checker.Run(context.Background(), h, Checkers(h, meta.Workload, o.OutDir, s.Check.Timeout.D())...)
-		res = reports.Build(h, meta, verdict, checks, runErrs)
-	}
-	verdict := res.Verdict
-	if err := res.WriteJSON(o.OutDir); err != nil {
-		return nil, err
-	}
-	rec.Close() // the report reads history.jsonl
-	if err := reports.Write(o.OutDir); err != nil {
-		log.Warn("report", "err", err) // the verdict stands without the plots
-	}
-	if verdict == checker.Valid {
-		// Nothing to inspect: drop the stores, keep configs and logs.
-		for _, n := range cluster.Nodes() {
-			os.RemoveAll(filepath.Join(n.Dir(), "store"))
-			os.RemoveAll(filepath.Join(n.Dir(), "store.disk"))
-		}
-	}
-	if o.Summary != nil {
-		res.Summary(o.Summary)
-		fmt.Fprintf(o.Summary, "  report: %s\n", o.OutDir)
-	}
-	return &Outcome{Dir: o.OutDir, Results: res}, nil
-}
-
-// Checkers are the checks a history of workload gets: queue (and per-node
-// when the history has per-node reads), or linearizable for kv, which
-// writes porcupine's timeline to dir/history.html; recovery when the
-// history has the final heal; and, for every workload, crashes: the check
-// of dir's node logs (nodeLogChecker).
-func Checkers(h []history.Op, workload, dir string, timeout time.Duration) []checker.Checker {
-	var cs []checker.Checker
-	if workload == "kv" {
-		cs = append(cs, checker.Linearizable{Timeout: timeout, HTMLPath: filepath.Join(dir, "history.html")})
-	} else {
-		cs = append(cs, checker.Queue{})
-	}
-	cs = append(cs, nodeLogChecker(dir))
-	var perNode, recovery bool
-	for _, op := range h {
-		perNode = perNode || (op.F == history.FNodeDrain && workload != "kv")
-		recovery = recovery || op.F == history.FRecover
-	}
-	if perNode {
-		cs = append(cs, checker.PerNode{})
-	}
-	if recovery {
-		cs = append(cs, checker.Recovery{})
-	}
-	return cs
-}
-
-// workload builds the scenario's workload.
-func (s *Scenario) workload(wrap func(workloads.KVClient) workloads.KVClient) workloads.Workload {
-	w := s.Workload
-	if w.Type == "bench" {
-		var steps []workloads.BenchStep
-		for _, st := range w.Steps {
-			steps = append(steps, workloads.BenchStep{Rate: st.Rate, Duration: st.Duration.D()})
-		}
-		bw := &workloads.BenchWorkload{B: workloads.NewBench(workloads.BenchOptions{
-			Subjects: w.Subjects, Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
-			Publishers: w.Publishers, Consumers: *w.Consumers, Payload: w.Payload.Bytes(),
-			Steps: steps, Window: w.Window, Timeout: w.Timeout.D(),
-		})}
-		if cp := s.Capacity; cp != nil {
-			bw.Capacity = &workloads.CapacityOptions{SLOP99: cp.SLOP99.D(), Start: cp.Start, Factor: cp.Factor,
-				Step: cp.Step.D(), MaxSteps: cp.MaxSteps, Warmup: cp.Warmup.D()}
-		}
-		return bw
-	}
-	if w.Type == "kv" {
-		return workloads.NewKV(workloads.KVOptions{
-			Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory", Keys: w.Keys,
-			Clients: w.Clients, Rate: w.Rate, Duration: w.Duration.D(), Timeout: w.Timeout.D(),
-			DirectReads: w.DirectReads, Wrap: wrap,
-		})
-	}
-	return workloads.NewQueue(workloads.QueueOptions{
-		Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
-		Clients: w.Clients, Rate: w.Rate, Duration: w.Duration.D(),
-		Payload: w.Payload.Bytes(), Timeout: w.Timeout.D(),
-	})
-}
-
-// loadDuration is how long the workload is scheduled to run.
-func (s *Scenario) loadDuration() time.Duration {
-	w := s.Workload
-	if w.Type != "bench" {
-		return w.Duration.D()
-	}
-	if cp := s.Capacity; cp != nil {
-		return cp.Warmup.D() + time.Duration(cp.MaxSteps)*cp.Step.D()
-	}
-	var d time.Duration
-	for _, st := range w.Steps {
-		d += st.Duration.D()
-	}
-	return d
+	return runErrs
 }
 
 // checkFresh requires dir to be missing or empty: a run never writes over
@@ -310,16 +231,27 @@ type ConfigError struct{ Err error }
 func (e *ConfigError) Error() string { return e.Err.Error() }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
-// startCluster starts (or, for the external backend, describes) the cluster.
-func (s *Scenario) startCluster(ctx context.Context, dir, exe, serverBin string) (clusters.Cluster, error) {
+// clusterConfig is the cluster section as the cluster start path takes it.
+func (s *Scenario) clusterConfig(dir, exe string) clusters.Config {
 	c := s.Cluster
-	if c.Backend == "external" {
-		return clusters.NewExternal(c.URLs, c.MonitorURLs)
+	return clusters.Config{
+		Backend: c.Backend, Server: c.Server, URLs: c.URLs, MonitorURLs: c.MonitorURLs,
+		ProcessOptions: clusters.ProcessOptions{
+			Dir: dir, Nodes: c.Nodes, SyncInterval: c.SyncInterval.ConfString(), Exe: exe,
+			LinkProxies: c.LinkProxies, PowerLossFS: c.PowerLossFS, Writeback: c.Writeback.D(),
+		},
 	}
-	return clusters.StartProcess(ctx, clusters.ProcessOptions{
-		Dir: dir, Nodes: c.Nodes, SyncInterval: c.SyncInterval.ConfString(), Exe: exe, ServerBinary: serverBin,
-		LinkProxies: c.LinkProxies, PowerLossFS: c.PowerLossFS, Writeback: c.Writeback.D(),
-	})
+}
+
+// serverError is the error of a cluster.server that did not build: a
+// usage error when the value itself cannot work.
+func serverError(s *Scenario, err error) error {
+	err = s.Errorf("cluster.server", "cluster.server: %w", err)
+	var se *clusters.SpecError
+	if errors.As(err, &se) {
+		return &ConfigError{err}
+	}
+	return err
 }
 
 // PlanFor is the fault schedule a run with this seed uses.

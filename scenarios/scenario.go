@@ -56,44 +56,19 @@ type Stream struct {
 	Storage  string `yaml:"storage"`  // file (default) | memory
 }
 
+// Workload is the workload section: the kind (type), the keys every kind
+// reads, and each kind's own options (see kinds.go). The kinds' structs are
+// inline, so a scenario file keeps one flat workload section.
 type Workload struct {
-	Type     string   `yaml:"type"`     // queue (default) | kv | bench
+	Type     string   `yaml:"type"`     // queue (default) | kv | bench: a key of Kinds
 	Clients  int      `yaml:"clients"`  // default 6
 	Rate     float64  `yaml:"rate"`     // total ops/s over all clients; default 500
 	Duration Duration `yaml:"duration"` // default 60s
 	Payload  Size     `yaml:"payload"`  // default 128B
 	Timeout  Duration `yaml:"timeout"`  // per-op timeout; default 5s
-	Keys     int      `yaml:"keys"`     // kv: number of keys; default 5
-	// DirectReads (kv) keeps the bucket's direct gets, which any replica
-	// may answer: not linearizable by design. Default: leader reads.
-	DirectReads bool `yaml:"direct_reads"`
 
-	// bench: P publishers and C consumers on one stream, open loop at rate
-	// for duration, or through steps; async publishes, at most window in
-	// flight per publisher.
-	Publishers int         `yaml:"publishers"` // default 4
-	Consumers  *int        `yaml:"consumers"`  // default 1; 0: publish only
-	Subjects   int         `yaml:"subjects"`   // default 1
-	Window     int         `yaml:"window"`     // default 256
-	Steps      []BenchStep `yaml:"steps"`      // default: one step of rate for duration
-}
-
-// BenchStep is one offered rate held for a while.
-type BenchStep struct {
-	Rate     float64  `yaml:"rate"`
-	Duration Duration `yaml:"duration"`
-}
-
-// Capacity is a capacity search (bench workload): raise the offered rate
-// from start by factor, step by step, until publish p99 breaks slo_p99 or
-// the acks fall below 95 % of offered; report the highest rate that held.
-type Capacity struct {
-	SLOP99   Duration `yaml:"slo_p99"`   // e.g. 20ms
-	Start    float64  `yaml:"start"`     // first rate; default 1000
-	Factor   float64  `yaml:"factor"`    // default 1.5
-	Step     Duration `yaml:"step"`      // each step's length; default 10s
-	MaxSteps int      `yaml:"max_steps"` // default 15
-	Warmup   Duration `yaml:"warmup"`    // unjudged run at start first; default 5s
+	KV    KVOptions    `yaml:",inline"` // kind_kv.go
+	Bench BenchOptions `yaml:",inline"` // kind_bench.go
 }
 
 type Check struct {

@@ -43,35 +43,16 @@ func (s *Scenario) validate() error {
 	check(st.Replicas >= 1 && st.Replicas <= 5, "stream.replicas", "must be 1..5, got %d", st.Replicas)
 	check(st.Replicas <= c.Nodes || c.Nodes < 1 || c.Nodes > 9, "stream.replicas", "(%d) must not exceed cluster.nodes (%d)", st.Replicas, c.Nodes)
 	check(st.Storage == "file" || st.Storage == "memory", "stream.storage", "must be file or memory, got %q", st.Storage)
-	check(w.Type == "queue" || w.Type == "kv" || w.Type == "bench", "workload.type", "%q is not supported (supported: queue, kv, bench)", w.Type)
-	if w.Type == "bench" {
-		check(w.Publishers >= 1 && w.Publishers <= 1000, "workload.publishers", "must be 1..1000, got %d", w.Publishers)
-		check(*w.Consumers >= 0 && *w.Consumers <= 1000, "workload.consumers", "must be 0..1000, got %d", *w.Consumers)
-		check(w.Subjects >= 1, "workload.subjects", "must be at least 1")
-		check(w.Window >= 1, "workload.window", "must be at least 1")
-		check(w.Payload >= 16, "workload.payload", "must be at least 16B for the bench workload (it carries the send time)")
-		check(len(w.Steps) > 0, "workload.steps", "must not be empty")
-		for i, st := range w.Steps {
-			k := fmt.Sprintf("workload.steps[%d]", i)
-			check(st.Rate > 0 && st.Rate <= 1e7, k, "rate must be > 0 and <= 10000000, got %v", st.Rate)
-			check(st.Duration > 0, k, "duration must be positive")
-		}
-		if cp := s.Capacity; cp != nil {
-			check(cp.SLOP99 > 0, "capacity.slo_p99", "must be positive (e.g. 20ms)")
-			check(cp.Start > 0, "capacity.start", "must be positive")
-			check(cp.Factor > 1, "capacity.factor", "must be > 1")
-			check(cp.Step > 0, "capacity.step", "must be positive")
-			check(cp.MaxSteps >= 1 && cp.MaxSteps <= 100, "capacity.max_steps", "must be 1..100")
-			check(cp.Warmup >= 0, "capacity.warmup", "must not be negative")
-		}
-	} else {
-		check(s.Capacity == nil, "capacity", "is for the bench workload only")
+	if k := s.kind(); k == nil {
+		check(false, "workload.type", "%q is not supported (supported: %s)", w.Type, strings.Join(KindNames(), ", "))
+	} else if k.Validate != nil {
+		k.Validate(s, check)
 	}
+	check(s.Capacity == nil || w.Type == "bench", "capacity", "is for the bench workload only")
 	for k, vs := range s.Sweep {
 		check(len(vs) > 0, "sweep", "%s: give at least one value", k)
 	}
 	check(len(s.Sweep) <= 1, "sweep", "sweep one key at a time (got %d)", len(s.Sweep))
-	check(w.Keys >= 1 && w.Keys <= 1000, "workload.keys", "must be 1..1000, got %d", w.Keys)
 	check(s.Check.Timeout > 0, "check.timeout", "must be positive")
 	for i, pat := range s.Check.KnownCrashes {
 		k := fmt.Sprintf("check.known_crashes[%d]", i)

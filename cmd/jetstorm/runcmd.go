@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"jetstorm/scenarios"
+	"jetstorm/termlog"
+)
+
+// runFlags are the flags run and bench share.
+type runFlags struct {
+	out, seed string
+	sets      []string
+	quiet     bool
+	logFormat string
+}
+
+func (f *runFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.out, "out", "", "run directory, new or empty (default results/<name>/<UTC timestamp>)")
+	cmd.Flags().StringVar(&f.seed, "seed", "", "seed for every random choice (default: the scenario's, else random; printed)")
+	cmd.Flags().StringArrayVar(&f.sets, "set", nil, "override a scenario key, e.g. --set cluster.sync_interval=always (repeatable)")
+	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "log warnings only")
+	cmd.Flags().StringVar(&f.logFormat, "log-format", "human", "log lines on stderr: human (one line per event, seconds since the start first), text or json (slog's machine formats)")
+}
+
+// logFormats are the values of --log-format.
+var logFormats = []string{"human", "text", "json"}
+
+// newLogger returns the logger for --log-format format, writing to screen
+// (through it, so that lines never land on the progress bar).
+func newLogger(format string, level slog.Level, screen *termlog.Screen) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "human":
+		return slog.New(termlog.NewHandler(screen, &termlog.Options{Level: level})), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(screen, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(screen, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want one of %s", format, strings.Join(logFormats, ", "))
+}
+
+// runScenario loads FILE and runs it (once, or once per value of its sweep).
+// bench requires the bench workload and prints its step table.
+func (f *runFlags) runScenario(file string, bench bool) error {
+	level := slog.LevelInfo
+	if f.quiet {
+		level = slog.LevelWarn
+	}
+	screen := termlog.ScreenOf(os.Stderr)
+	log, err := newLogger(f.logFormat, level, screen)
+	if err != nil {
+		return usageErr(err)
+	}
+	s, err := scenarios.Load(file, f.sets)
+	if err != nil {
+		return usageErr(err)
+	}
+	if bench && !scenarios.Kinds[s.Workload.Type].Benchmark {
+		return usageErr(fmt.Errorf("%s: jetstorm bench needs workload.type bench (got %q); use jetstorm run", s.Pos("workload.type"), s.Workload.Type))
+	}
+	if f.seed != "" {
+		n, err := strconv.ParseUint(f.seed, 10, 64)
+		if err != nil {
+			return usageErr(fmt.Errorf("--seed %q: not a non-negative integer", f.seed))
+		}
+		s.Seed = &n
+	}
+	if s.Seed == nil {
+		n := scenarios.RandomSeed()
+		s.Seed = &n
+	}
+	sweep, err := scenarios.PlanSweep(file, f.sets, s)
+	if err != nil {
+		return usageErr(err)
+	}
+	ctx, stop := interruptible(screen)
+	defer stop()
+	out := f.out
+	if out == "" {
+		out = scenarios.DefaultOutDir(s.Name)
+	}
+	if sweep != nil {
+		sw, verdict, err := sweep.Run(ctx, out, scenarios.RunOptions{Log: log, Summary: os.Stdout, Progress: screen}, os.Stdout)
+		if sw != nil && len(sw.Rows) > 0 { // this sweep wrote its table (partial if it stopped early)
+			fmt.Printf("sweep table: %s\n", filepath.Join(out, "sweep.json"))
+		}
+		if err != nil {
+			return runErr(err)
+		}
+		return verdictErr(scenarios.ExitCode(verdict))
+	}
+	o, err := scenarios.Run(ctx, s, scenarios.RunOptions{OutDir: out, Log: log, Summary: os.Stdout, Progress: screen})
+	if err != nil {
+		return runErr(err)
+	}
+	return verdictErr(o.ExitCode())
+}
+
+// runErr is the exit for a run that ended without a verdict: a usage error
+// when the scenario (or a saved history) itself was at fault, else unknown.
+func runErr(err error) error {
+	var ce *scenarios.ConfigError
+	var he *scenarios.HistoryError
+	if errors.As(err, &ce) || errors.As(err, &he) {
+		return usageErr(err)
+	}
+	return &exitError{exitUnknown, err}
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Run a scenario: cluster, workload, faults, final drain, check",
+		Long: `Run the scenario in FILE (YAML; see scenarios/*.yaml) and write a run directory
+with history.jsonl (every operation, written as the run goes), results.json,
+scenario.yaml (the resolved scenario, seed included) and nodes/ (configs and
+logs; store dirs are kept when the verdict is not valid).
+
+A scenario with a sweep ({cluster.sync_interval: [always, 1s, 2m]}) runs once
+per value, each on a fresh cluster with the same seed, into DIR/<key>=<value>/,
+and prints one table (DIR/sweep.json).
+
+Ctrl-C stops the run cleanly: the load stops, every node is killed, and what
+was recorded is checked (verdict unknown: no final drain ran). A second
+Ctrl-C exits at once (nodes die with jetstorm).`,
+		Example: `  jetstorm run scenarios/smoke.yaml
+  jetstorm run scenarios/smoke.yaml --seed 7 --set cluster.sync_interval=always --out /tmp/run1
+  jetstorm run scenarios/smoke.yaml --log-format json 2>run.log`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return f.runScenario(args[0], false) },
+	}
+	f.add(cmd)
+	return cmd
+}
+
+func newBenchCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "bench FILE",
+		Short: "Run a benchmark scenario (workload.type bench): steps, capacity search or sweep",
+		Long: `Run the bench scenario in FILE: P publishers and C consumers, open loop at each
+step's rate, every latency measured from the message's intended send time
+(publish→ack, and end to end: the send time rides in the payload), in one
+HdrHistogram per second. Faults are allowed. Writes bench.json (per-second
+windows and per-step summaries), bench.csv, results.json, and capacity.json
+for a capacity search; prints a table per step.`,
+		Example: `  jetstorm bench scenarios/bench.yaml
+  jetstorm bench scenarios/capacity.yaml
+  jetstorm bench scenarios/fsync-sweep.yaml`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return f.runScenario(args[0], true) },
+	}
+	f.add(cmd)
+	return cmd
+}
+
+func verdictErr(code int) error {
+	if code == exitValid {
+		return nil
+	}
+	return &exitError{code: code}
+}
+
+// interruptible returns a context cancelled by the first SIGINT/SIGTERM;
+// a second one exits at once (child nodes die with us: Pdeathsig). It says
+// so on w.
+func interruptible(w io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-ch; !ok {
+			return
+		}
+		fmt.Fprintln(w, "jetstorm: interrupted; stopping the cluster (Ctrl-C again to quit at once)")
+		cancel()
+		if _, ok := <-ch; ok {
+			os.Exit(130)
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); close(ch); cancel() }
+}

@@ -1,0 +1,115 @@
+package scenarios
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"jetstorm/checker"
+	"jetstorm/history"
+	"jetstorm/reports"
+)
+
+// FinishOptions are the settings of the finish path.
+type FinishOptions struct {
+	// CheckTimeout bounds expensive checks (linearizability); default 60s.
+	CheckTimeout time.Duration
+	// RunErrs are run errors the history may lack (it could not be written).
+	RunErrs []string
+	Log     *slog.Logger // warnings (e.g. a report that failed); nil: none
+}
+
+// HistoryError is a run directory whose history cannot be judged at all
+// (missing, malformed, no meta op): a usage error.
+type HistoryError struct{ Err error }
+
+func (e *HistoryError) Error() string { return e.Err.Error() }
+func (e *HistoryError) Unwrap() error { return e.Err }
+
+// Finish is the one finish path of a run directory, after a run and for
+// `jetstorm check`: read history.jsonl, run the checks of the workload kind
+// its meta op names (and those every run gets), write results.json with
+// the kind's own sections, then the report. A history cut mid-line (jetstorm
+// died while writing) is judged on every complete line, saying so in the
+// results' errors. The error is for a directory that cannot be checked.
+func Finish(ctx context.Context, dir string, o FinishOptions) (*reports.Results, error) {
+	path := filepath.Join(dir, "history.jsonl")
+	h, err := history.ReadFile(path)
+	runErrs := slices.Clone(o.RunErrs)
+	if errors.Is(err, history.ErrTruncated) {
+		runErrs = append(runErrs, fmt.Sprintf("%v; checked the %d complete ops before it", err, len(h)))
+		if o.Log != nil {
+			o.Log.Warn(runErrs[len(runErrs)-1])
+		}
+	} else if err != nil {
+		return nil, &HistoryError{err}
+	}
+	meta, err := reports.MetaOf(h)
+	if err != nil {
+		return nil, &HistoryError{fmt.Errorf("%s: %w", path, err)}
+	}
+	// A history that names no kind is the default kind's (as a scenario).
+	kind, err := kindOf(cmp.Or(meta.Workload, "queue"))
+	if err != nil {
+		return nil, &HistoryError{fmt.Errorf("%s: %w", path, err)}
+	}
+	for _, op := range h {
+		if op.F == history.FRunError && !slices.Contains(runErrs, op.Err) {
+			runErrs = append(runErrs, op.Err)
+		}
+	}
+	timeout := o.CheckTimeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	verdict, checks := checker.Run(ctx, h, checkersFor(kind, CheckOptions{Dir: dir, Timeout: timeout, RunErrs: runErrs})...)
+	res := reports.Build(h, meta, verdict, checks, runErrs)
+	if kind.Results != nil {
+		if err := kind.Results(dir, res); err != nil {
+			res.Errors = append(res.Errors, err.Error())
+		}
+	}
+	if kind.Benchmark && res.Verdict == checker.Valid {
+		res.Verdict = checker.None // measured; no correctness claim
+	}
+	if err := res.WriteJSON(dir); err != nil {
+		return nil, err
+	}
+	if err := reports.Write(dir); err != nil && o.Log != nil {
+		o.Log.Warn("report", "err", err) // the verdict stands without the plots
+	}
+	return res, nil
+}
+
+// checkersFor are the checks a run of kind gets: the kind's own, then the
+// crash check of the node logs and the recovery check of the final heal.
+func checkersFor(kind *Kind, o CheckOptions) []checker.Checker {
+	var cs []checker.Checker
+	if kind.Checkers != nil {
+		cs = kind.Checkers(o)
+	}
+	return append(cs, nodeLogChecker(o.Dir), checker.Recovery{})
+}
+
+// PrintSummary prints the results for people, then the kind's own table
+// (the bench steps).
+func PrintSummary(w io.Writer, res *reports.Results) {
+	res.Summary(w)
+	if k, ok := Kinds[res.Meta.Workload]; ok && k.Print != nil {
+		k.Print(w, res)
+	}
+}
+
+// Report rebuilds the plots, index.html and junit.xml of a saved run (or
+// sweep) directory.
+func Report(dir string) error { return reports.Write(dir) }
+
+// ExitCode is the process exit status of a verdict: 0 valid or none (a
+// benchmark that ran to the end), 1 invalid, 2 unknown.
+func ExitCode(v checker.Verdict) int { return checker.ExitCode(v) }

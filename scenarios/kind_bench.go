@@ -1,0 +1,276 @@
+package scenarios
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"jetstorm/checker"
+	"jetstorm/history"
+	"jetstorm/reports"
+	"jetstorm/workloads"
+)
+
+// BenchOptions are the bench workload's own keys of the workload section:
+// P publishers and C consumers on one stream, open loop at rate for
+// duration, or through steps; async publishes, at most window in flight per
+// publisher.
+type BenchOptions struct {
+	Publishers int         `yaml:"publishers,omitempty"` // default 4
+	Consumers  *int        `yaml:"consumers,omitempty"`  // default 1; 0: publish only
+	Subjects   int         `yaml:"subjects,omitempty"`   // default 1
+	Window     int         `yaml:"window,omitempty"`     // default 256
+	Steps      []BenchStep `yaml:"steps,omitempty"`      // default: one step of rate for duration
+}
+
+// BenchStep is one offered rate held for a while.
+type BenchStep struct {
+	Rate     float64  `yaml:"rate"`
+	Duration Duration `yaml:"duration"`
+}
+
+// Capacity is a capacity search (bench workload): raise the offered rate
+// from start by factor, step by step, until publish p99 breaks slo_p99 or
+// the acks fall below 95 % of offered; report the highest rate that held.
+type Capacity struct {
+	SLOP99   Duration `yaml:"slo_p99"`   // e.g. 20ms
+	Start    float64  `yaml:"start"`     // first rate; default 1000
+	Factor   float64  `yaml:"factor"`    // default 1.5
+	Step     Duration `yaml:"step"`      // each step's length; default 10s
+	MaxSteps int      `yaml:"max_steps"` // default 15
+	Warmup   Duration `yaml:"warmup"`    // unjudged run at start first; default 5s
+}
+
+// benchKind: an open-loop benchmark in steps or a capacity search. It
+// records per-second windows (bench.json), not a per-message history, and
+// has no correctness verdict: "none", unless a check (crashes) found one.
+var benchKind = &Kind{
+	Defaults:  benchDefaults,
+	Validate:  benchValidate,
+	New:       newBench,
+	Duration:  benchDuration,
+	Checkers:  func(o CheckOptions) []checker.Checker { return []checker.Checker{benchCheck{o}} },
+	Save:      saveBench,
+	Results:   benchSection,
+	Benchmark: true,
+	Print:     PrintBench,
+}
+
+func benchDefaults(s *Scenario) {
+	w := &s.Workload.Bench
+	setDefault(s, &w.Publishers, "workload.publishers", 4)
+	if w.Consumers == nil {
+		one := 1
+		w.Consumers = &one
+	}
+	setDefault(s, &w.Subjects, "workload.subjects", 1)
+	setDefault(s, &w.Window, "workload.window", 256)
+	if len(w.Steps) == 0 && !s.given("workload.steps") {
+		w.Steps = []BenchStep{{Rate: s.Workload.Rate, Duration: s.Workload.Duration}}
+	}
+	if cp := s.Capacity; cp != nil {
+		setDefault(s, &cp.Start, "capacity.start", 1000)
+		setDefault(s, &cp.Factor, "capacity.factor", 1.5)
+		setDefault(s, &cp.Step, "capacity.step", Duration(10*time.Second))
+		setDefault(s, &cp.MaxSteps, "capacity.max_steps", 15)
+		setDefault(s, &cp.Warmup, "capacity.warmup", Duration(5*time.Second))
+	}
+}
+
+func benchValidate(s *Scenario, check checkFunc) {
+	w := s.Workload.Bench
+	check(w.Publishers >= 1 && w.Publishers <= 1000, "workload.publishers", "must be 1..1000, got %d", w.Publishers)
+	check(*w.Consumers >= 0 && *w.Consumers <= 1000, "workload.consumers", "must be 0..1000, got %d", *w.Consumers)
+	check(w.Subjects >= 1, "workload.subjects", "must be at least 1")
+	check(w.Window >= 1, "workload.window", "must be at least 1")
+	check(s.Workload.Payload >= 16, "workload.payload", "must be at least 16B for the bench workload (it carries the send time)")
+	check(len(w.Steps) > 0, "workload.steps", "must not be empty")
+	for i, st := range w.Steps {
+		k := fmt.Sprintf("workload.steps[%d]", i)
+		check(st.Rate > 0 && st.Rate <= 1e7, k, "rate must be > 0 and <= 10000000, got %v", st.Rate)
+		check(st.Duration > 0, k, "duration must be positive")
+	}
+	if cp := s.Capacity; cp != nil {
+		check(cp.SLOP99 > 0, "capacity.slo_p99", "must be positive (e.g. 20ms)")
+		check(cp.Start > 0, "capacity.start", "must be positive")
+		check(cp.Factor > 1, "capacity.factor", "must be > 1")
+		check(cp.Step > 0, "capacity.step", "must be positive")
+		check(cp.MaxSteps >= 1 && cp.MaxSteps <= 100, "capacity.max_steps", "must be 1..100")
+		check(cp.Warmup >= 0, "capacity.warmup", "must not be negative")
+	}
+}
+
+func newBench(s *Scenario, _ RunOptions) workloads.Workload {
+	w := s.Workload
+	var steps []workloads.BenchStep
+	for _, st := range w.Bench.Steps {
+		steps = append(steps, workloads.BenchStep{Rate: st.Rate, Duration: st.Duration.D()})
+	}
+	bw := &workloads.BenchWorkload{B: workloads.NewBench(workloads.BenchOptions{
+		Subjects: w.Bench.Subjects, Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
+		Publishers: w.Bench.Publishers, Consumers: *w.Bench.Consumers, Payload: w.Payload.Bytes(),
+		Steps: steps, Window: w.Bench.Window, Timeout: w.Timeout.D(),
+	})}
+	if cp := s.Capacity; cp != nil {
+		bw.Capacity = &workloads.CapacityOptions{SLOP99: cp.SLOP99.D(), Start: cp.Start, Factor: cp.Factor,
+			Step: cp.Step.D(), MaxSteps: cp.MaxSteps, Warmup: cp.Warmup.D()}
+	}
+	return bw
+}
+
+func benchDuration(s *Scenario) time.Duration {
+	if cp := s.Capacity; cp != nil {
+		return cp.Warmup.D() + time.Duration(cp.MaxSteps)*cp.Step.D()
+	}
+	var d time.Duration
+	for _, st := range s.Workload.Bench.Steps {
+		d += st.Duration.D()
+	}
+	return d
+}
+
+// saveBench writes bench.json, bench.csv (and capacity.json). Window start
+// times are shifted to the history's time origin, so they line up with the
+// fault ops.
+func saveBench(wl workloads.Workload, o SaveOptions) error {
+	bw := wl.(*workloads.BenchWorkload)
+	r := bw.Result
+	if r == nil {
+		r = &workloads.BenchResult{}
+	}
+	if !bw.Started.IsZero() {
+		off := bw.Started.Sub(o.Origin)
+		for i := range r.Windows {
+			r.Windows[i].Start += off
+		}
+	}
+	var errs []error
+	write := func(name string, v any) {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err == nil {
+			err = os.WriteFile(filepath.Join(o.Dir, name), append(b, '\n'), 0o644)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("write %s: %w", name, err))
+		}
+	}
+	write(reports.BenchFile, r)
+	var csv bytes.Buffer
+	if err := r.WriteCSV(&csv); err == nil {
+		os.WriteFile(filepath.Join(o.Dir, reports.BenchCSVFile), csv.Bytes(), 0o644)
+	}
+	if bw.CapResult != nil {
+		write(reports.CapacityFile, bw.CapResult)
+	}
+	return errors.Join(errs...)
+}
+
+// benchFiles reads bench.json and (capacity searches) capacity.json.
+func benchFiles(dir string) (*workloads.BenchResult, *workloads.CapacityResult, error) {
+	var r workloads.BenchResult
+	if err := readJSONFile(filepath.Join(dir, reports.BenchFile), &r); err != nil {
+		return nil, nil, err
+	}
+	var cp workloads.CapacityResult
+	err := readJSONFile(filepath.Join(dir, reports.CapacityFile), &cp)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &r, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return &r, &cp, nil
+}
+
+func readJSONFile(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// benchCheck reports what the benchmark measured. It proves nothing about
+// correctness: its verdict is none, or unknown when the run did not get to
+// the end (a run error) or nothing was acknowledged (no numbers).
+type benchCheck struct{ o CheckOptions }
+
+func (benchCheck) Name() string { return "bench" }
+
+func (b benchCheck) Check(context.Context, []history.Op) checker.Result { return b.result() }
+
+// result is the check's outcome from the run directory's files.
+func (b benchCheck) result() checker.Result {
+	res := checker.Result{Name: "bench", Verdict: checker.None}
+	r, cp, err := benchFiles(b.o.Dir)
+	if err != nil {
+		return checker.Result{Name: "bench", Verdict: checker.Unknown, Message: "no benchmark results: " + err.Error()}
+	}
+	offered, acked, consumed, errs := r.Totals()
+	res.Message = fmt.Sprintf("%d offered, %d acked, %d consumed, %d errors", offered, acked, consumed, errs)
+	if acked == 0 || len(b.o.RunErrs) > 0 {
+		res.Verdict = checker.Unknown // no usable numbers, or the run did not get to the end
+	}
+	if cp != nil {
+		res.Message += fmt.Sprintf("; capacity: %.0f msgs/s held p99 <= %.2f ms (stopped %s)", cp.BestRate, cp.SLOP99Ms, cp.Stopped)
+	}
+	return res
+}
+
+// benchSection fills results.json's bench section and headline figures.
+func benchSection(dir string, res *reports.Results) error {
+	r, cp, err := benchFiles(dir)
+	if err != nil {
+		return err
+	}
+	offered, acked, consumed, errs := r.Totals()
+	var total time.Duration
+	for _, st := range r.Steps {
+		total += st.Duration
+	}
+	if total > 0 {
+		res.ThroughputAckedPerS = float64(acked) / total.Seconds()
+	}
+	if n := len(r.Steps); n > 0 {
+		res.PublishLatencyMs = r.Steps[n-1].PubAck // the last (usually the highest) step
+	}
+	res.Bench = &reports.BenchSummary{Offered: offered, Acked: acked, Consumed: consumed, Errors: errs, Steps: r.Steps}
+	if cp != nil {
+		res.Bench.CapacityBestRate = cp.BestRate
+	}
+	return nil
+}
+
+// PrintBench prints one row per bench step (and the capacity search's answer).
+func PrintBench(w io.Writer, r *reports.Results) {
+	b := r.Bench
+	if b == nil {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "step\trate\toffered/s\tacks/s\tconsumed/s\terrors\tack p50\tack p99\tack p99.9\tack max\te2e p50\te2e p99\te2e p99.9\t\n")
+	for i, st := range b.Steps {
+		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", i, st.Rate, st.OfferedRate,
+			st.AckThroughput, st.ConsumedRate, st.Errors, st.PubAck.P50, st.PubAck.P99, st.PubAck.P999, st.PubAck.Max,
+			st.E2E.P50, st.E2E.P99, st.E2E.P999)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "  (latencies in ms, from each message's intended send time)")
+	if len(r.Checks) > 0 {
+		if i := strings.Index(r.Checks[0].Message, "capacity: "); i >= 0 {
+			fmt.Fprintf(w, "  %s\n", r.Checks[0].Message[i:])
+		}
+	}
+}
