@@ -29,12 +29,15 @@ type site struct {
 	kids       []*site
 }
 
+// opHelper is an operator's helper and the operator it turns into.
+type opHelper struct{ helper, to string }
+
 var (
-	ordered = map[token.Token]struct{ helper, to string }{
+	ordered = map[token.Token]opHelper{
 		token.LSS: {"mutantLT", "<="}, token.LEQ: {"mutantLE", "<"},
 		token.GTR: {"mutantGT", ">="}, token.GEQ: {"mutantGE", ">"},
 	}
-	arith = map[token.Token]struct{ helper, to string }{
+	arith = map[token.Token]opHelper{
 		token.ADD: {"mutantAdd", "-"}, token.SUB: {"mutantSub", "+"},
 		token.MUL: {"mutantMul", "/"}, token.QUO: {"mutantDiv", "*"}, token.REM: {"mutantRem", "*"},
 	}
@@ -115,6 +118,19 @@ func findSites(fset *token.FileSet, f *ast.File, sf *srcFile, pkg *types.Package
 		return lit(", " + strings.Repeat("\n", bytes.Count(sf.src[off(a.End()):off(b.Pos())], []byte("\n"))))
 	}
 
+	// addGeneric makes n a call of o's helper instantiated with t, the
+	// operands' type, unless this file cannot spell t.
+	addGeneric := func(fn string, n *ast.BinaryExpr, t types.Type, o opHelper) {
+		tn, ok := typeName(t)
+		if !ok {
+			return
+		}
+		add(fn, n.OpPos, off(n.Pos()), off(n.End()), n, n.Op.String()+" → "+o.to,
+			func(id int) []piece {
+				return []piece{lit(fmt.Sprintf("%s[%s](%d, ", o.helper, tn, id)), span(n.X), sep(n.X, n.Y), span(n.Y), lit(")")}
+			})
+	}
+
 	for _, decl := range f.Decls {
 		fn := ""
 		switch d := decl.(type) {
@@ -167,33 +183,13 @@ func findSites(fset *token.FileSet, f *ast.File, sf *srcFile, pkg *types.Package
 								lit("func() bool { return "), span(n.Y), lit(" })")}
 						})
 				case token.LSS, token.LEQ, token.GTR, token.GEQ:
-					t := operandType(info, n)
-					if t == nil {
-						return true
+					if t := operandType(info, n); t != nil {
+						addGeneric(fn, n, t, ordered[n.Op])
 					}
-					tn, ok := typeName(t)
-					if !ok {
-						return true
-					}
-					o := ordered[n.Op]
-					add(fn, n.OpPos, off(n.Pos()), off(n.End()), n, n.Op.String()+" → "+o.to,
-						func(id int) []piece {
-							return []piece{lit(fmt.Sprintf("%s[%s](%d, ", o.helper, tn, id)), span(n.X), sep(n.X, n.Y), span(n.Y), lit(")")}
-						})
 				case token.ADD, token.SUB, token.MUL, token.QUO, token.REM:
-					t := info.Types[n].Type
-					if !numeric(t, n.Op == token.REM) {
-						return true
+					if t := info.Types[n].Type; numeric(t, n.Op == token.REM) {
+						addGeneric(fn, n, t, arith[n.Op])
 					}
-					tn, ok := typeName(t)
-					if !ok {
-						return true
-					}
-					o := arith[n.Op]
-					add(fn, n.OpPos, off(n.Pos()), off(n.End()), n, n.Op.String()+" → "+o.to,
-						func(id int) []piece {
-							return []piece{lit(fmt.Sprintf("%s[%s](%d, ", o.helper, tn, id)), span(n.X), sep(n.X, n.Y), span(n.Y), lit(")")}
-						})
 				}
 			case *ast.UnaryExpr:
 				if n.Op == token.NOT && isBool(n) {
