@@ -148,7 +148,7 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	if res.Verdict == checker.Valid {
+	if res.Verdict == checker.Valid || res.Verdict == checker.None {
 		// Nothing to inspect: drop the stores, keep configs and logs.
 		for _, n := range cluster.Nodes() {
 			os.RemoveAll(filepath.Join(n.Dir(), "store"))

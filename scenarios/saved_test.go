@@ -1,0 +1,134 @@
+package scenarios
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"jetstorm/checker"
+)
+
+// copyDir copies a saved run directory into a temporary one.
+func copyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func readResults(t *testing.T, dir string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// `jetstorm check` and `jetstorm report` on a saved run keep its verdict
+// and every section of its results.json, whatever the workload kind: the
+// finish path picks the kind's checks and sections from the history's meta
+// op. (Until the kinds registry, check on a bench run ran the queue check,
+// found no drain, and rewrote results.json as unknown without its bench
+// section.) The runs in testdata/saved are real runs of this version, with
+// their node logs and without stores:
+//
+//	jetstorm run scenarios/smoke.yaml --seed 1 --set workload.duration=6s --set workload.rate=50 --set faults.interval=3s --set faults.downtime=1s
+//	jetstorm run scenarios/kv-partition.yaml --seed 2 --set workload.duration=8s --set workload.rate=50 --set faults.interval=4s --set faults.duration=2s
+//	jetstorm bench scenarios/bench.yaml --seed 3 --set 'workload.steps=[{rate: 500, duration: 2s}, {rate: 1000, duration: 2s}]'
+func TestCheckAndReportKeepSavedRuns(t *testing.T) {
+	for _, tt := range []struct {
+		kind     string
+		verdict  checker.Verdict
+		sections []string // results.json keys this kind must have
+	}{
+		{"queue", checker.Valid, []string{"queue", "per_node", "publish_latency_calm_ms"}},
+		{"kv", checker.Valid, []string{"checks"}},
+		{"bench", checker.None, []string{"bench"}},
+	} {
+		t.Run(tt.kind, func(t *testing.T) {
+			dir := copyDir(t, filepath.Join("testdata", "saved", tt.kind))
+			before := readResults(t, dir)
+			if before["verdict"] != string(tt.verdict) {
+				t.Fatalf("fixture verdict %v, want %s", before["verdict"], tt.verdict)
+			}
+			res, err := Finish(context.Background(), dir, FinishOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Verdict != tt.verdict {
+				t.Errorf("check: verdict %s, want %s (checks %+v)", res.Verdict, tt.verdict, res.Checks)
+			}
+			if ExitCode(res.Verdict) != 0 {
+				t.Errorf("exit code %d", ExitCode(res.Verdict))
+			}
+			after := readResults(t, dir)
+			for _, k := range tt.sections {
+				if _, ok := after[k]; !ok {
+					t.Errorf("results.json lost %q after check", k)
+				}
+			}
+			for k, v := range before {
+				if k == "checks" { // messages may hold a timing and the directory
+					v, after[k] = checkVerdicts(v), checkVerdicts(after[k])
+				}
+				if !reflect.DeepEqual(after[k], v) {
+					t.Errorf("results.json %q changed after check:\n was %v\n now %v", k, v, after[k])
+				}
+			}
+			for k := range after {
+				if _, ok := before[k]; !ok {
+					t.Errorf("results.json gained %q after check", k)
+				}
+			}
+			if err := Report(dir); err != nil {
+				t.Fatal(err)
+			}
+			again := readResults(t, dir)
+			again["checks"] = checkVerdicts(again["checks"])
+			if !reflect.DeepEqual(again, after) {
+				t.Errorf("report changed results.json")
+			}
+			for _, f := range []string{"index.html", "junit.xml"} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("report: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// checkVerdicts is results.json's checks as name: verdict.
+func checkVerdicts(v any) any {
+	out := map[string]any{}
+	cs, _ := v.([]any)
+	for _, c := range cs {
+		m, _ := c.(map[string]any)
+		out[fmt.Sprint(m["name"])] = m["verdict"]
+	}
+	return out
+}
