@@ -6,7 +6,9 @@ package clusters
 
 import (
 	"context"
+	"fmt"
 	"syscall"
+	"time"
 )
 
 // Node is one nats-server of a cluster.
@@ -29,6 +31,24 @@ type Node interface {
 	// SetSyncInterval changes the jetstream sync_interval for the node's
 	// next start (config value: "always", a quoted duration, "" = default).
 	SetSyncInterval(v string) error
+	// Store is the node's JetStream store, for faults that damage its
+	// files; nil when jetstorm cannot reach it (external nodes).
+	Store() Store
+}
+
+// Store is a node's JetStream store directory, seen as files by paths
+// relative to it ("jetstream/$G/streams/S/msgs/1.blk"). The process backend
+// serves it from the host directory (through powerfs when mounted, so
+// changes are seen the way the server sees the disk); another backend may
+// reach it another way. Writes are synced before they return.
+type Store interface {
+	// Files lists the non-empty regular files, sorted.
+	Files() ([]string, error)
+	Size(name string) (int64, error)
+	ReadFile(name string) ([]byte, error)
+	ReadAt(name string, b []byte, off int64) error
+	WriteAt(name string, b []byte, off int64) error
+	Truncate(name string, size int64) error
 }
 
 // Cluster is a set of nodes routed to each other.
@@ -66,6 +86,29 @@ func ClientURLs(c Cluster) []string {
 
 // Network is a cluster whose route links jetstorm controls.
 type Network interface {
-	// Link is the proxy on the route link from -> to, nil when links are not proxied.
-	Link(from, to string) *Link
+	// Link controls the route link from -> to, nil when links are not proxied.
+	Link(from, to string) LinkControl
+}
+
+// LinkControl is one direction of a route link between two nodes, as
+// faults drive it. *Link (a userspace proxy) is the process backend's.
+type LinkControl interface {
+	Cut()                      // stop passing bytes, silently; nests (see Link.Cut)
+	Heal()                     // undo one Cut
+	HealAll()                  // undo every Cut
+	IsCut() bool               // whether the link is cut now
+	SetDelay(d time.Duration)  // added one-way latency; 0: none
+	SetRate(bytesPerSec int64) // bandwidth limit; 0: none
+	Stats() LinkStats
+}
+
+// NodeNames are the names a backend gives the nodes of an n-node cluster,
+// known before the cluster exists (to check fault targets). Every backend
+// so far names them n1..nN.
+func NodeNames(backend string, n int) []string {
+	var names []string
+	for i := 1; i <= n; i++ {
+		names = append(names, fmt.Sprintf("n%d", i))
+	}
+	return names
 }

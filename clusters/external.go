@@ -24,7 +24,7 @@ func NewExternal(clientURLs, monitorURLs []string) (*ExternalCluster, error) {
 	}
 	c := &ExternalCluster{}
 	for i, u := range clientURLs {
-		n := &externalNode{name: fmt.Sprintf("n%d", i+1), client: u}
+		n := &externalNode{name: NodeNames("external", len(clientURLs))[i], client: u}
 		if len(monitorURLs) > 0 {
 			n.monitor = monitorURLs[i]
 		}
@@ -68,3 +68,4 @@ func (n *externalNode) Pause() error                    { return errExternal }
 func (n *externalNode) Resume() error                   { return errExternal }
 func (n *externalNode) Paused() bool                    { return false }
 func (n *externalNode) SetSyncInterval(string) error    { return errExternal }
+func (n *externalNode) Store() Store                    { return nil }

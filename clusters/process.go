@@ -163,7 +163,12 @@ func (c *ProcessCluster) configure() error {
 }
 
 // Link is the proxy on the route link from -> to (nil without LinkProxies).
-func (c *ProcessCluster) Link(from, to string) *Link { return c.links[[2]string{from, to}] }
+func (c *ProcessCluster) Link(from, to string) LinkControl {
+	if l := c.links[[2]string{from, to}]; l != nil {
+		return l // not a typed nil in the interface
+	}
+	return nil
+}
 
 // Links lists every link proxy.
 func (c *ProcessCluster) Links() []*Link {

@@ -2,12 +2,8 @@ package faults
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -15,35 +11,47 @@ import (
 )
 
 // Disk corruption faults (bitflip, truncate, rollback) change a node's store
-// files while the node is down, then restart it on them: what does the
-// server make of a damaged disk? Each records which files it touched and
-// how. Shared code lives here; each fault is its own file.
+// files (through clusters.Store, so any backend that reaches its nodes'
+// stores can take them) while the node is down, then restart it on them:
+// what does the server make of a damaged disk? Each records which files it
+// touched and how. Shared code lives here; each fault is its own file.
 
-// storeFiles lists the non-empty regular files under a node's store dir, in
-// name order (so a seeded choice is reproducible), relative to the dir.
-func storeFiles(dir string) ([]string, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		if info, err := d.Info(); err == nil && info.Size() > 0 {
-			rel, _ := filepath.Rel(dir, path)
-			files = append(files, rel)
-		}
-		return nil
-	})
-	sort.Strings(files)
-	return files, err
+// CorruptParams are a corruption fault's parameters (keys count, files),
+// the same in a timeline step and in the faults: section.
+type CorruptParams struct {
+	Count int      `yaml:"count" json:"count,omitempty"` // bitflip: bits per file (3); truncate: bytes (random); rollback: 4 KiB chunks (4)
+	Files []string `yaml:"files" json:"files,omitempty"` // only store files whose path contains one of these (e.g. [.blk]); none: any
+}
+
+// corruptParams is what the corruption faults share about their parameters.
+type corruptParams struct{}
+
+func (corruptParams) StepParams() any   { return &CorruptParams{} }
+func (corruptParams) RandomParams() any { return &CorruptParams{} }
+
+func (corruptParams) Draw(_ *rand.Rand, random any) Params { return *random.(*CorruptParams) }
+
+func (corruptParams) CheckRandom(random any, nodes []string) error {
+	if random.(*CorruptParams).Count < 0 {
+		return fieldErr("count", "must not be negative")
+	}
+	return nil
+}
+
+func (corruptParams) Check(s Spec, nodes []string) error {
+	if err := checkTarget(s.Target, nodes); err != nil {
+		return err
+	}
+	if paramsOf[CorruptParams](s).Count < 0 {
+		return fieldErr("count", "must not be negative")
+	}
+	return nil
 }
 
 // pickFiles chooses up to k distinct store files of a node whose path
 // matches one of the patterns (substrings, e.g. ".blk"; none: any file).
-func pickFiles(dir string, k int, patterns []string, rng *rand.Rand) ([]string, error) {
-	all, err := storeFiles(dir)
+func pickFiles(st clusters.Store, k int, patterns []string, rng *rand.Rand) ([]string, error) {
+	all, err := st.Files()
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +69,7 @@ func pickFiles(dir string, k int, patterns []string, rng *rand.Rand) ([]string, 
 		}
 	}
 	if len(cand) == 0 {
-		return nil, fmt.Errorf("no store files matching %v under %s", patterns, dir)
+		return nil, fmt.Errorf("no store files matching %v", patterns)
 	}
 	rng.Shuffle(len(cand), func(i, j int) { cand[i], cand[j] = cand[j], cand[i] })
 	if k > len(cand) {
@@ -72,50 +80,42 @@ func pickFiles(dir string, k int, patterns []string, rng *rand.Rand) ([]string, 
 	return out, nil
 }
 
-// storeDir is where a node keeps its data (through powerfs when mounted,
-// so changes are seen the way the server sees the disk).
-func storeDir(n clusters.Node) string { return filepath.Join(n.Dir(), "store") }
-
-// writeSynced writes b at off in path and fsyncs it (through powerfs, data
-// would otherwise stay volatile).
-func writeSynced(path string, b []byte, off int64) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return err
+// nodeStores are the stores of the target nodes.
+func nodeStores(nodes []clusters.Node) ([]clusters.Store, error) {
+	var out []clusters.Store
+	for _, n := range nodes {
+		st := n.Store()
+		if st == nil {
+			return nil, fmt.Errorf("node %s: its store cannot be reached on this backend", n.Name())
+		}
+		out = append(out, st)
 	}
-	_, werr := f.WriteAt(b, off)
-	return errors.Join(werr, f.Sync(), f.Close())
+	return out, nil
 }
 
 // corruptDown is the shape of bitflip and truncate: kill the targets, damage
 // their files with damage, and heal by restarting them.
 func corruptDown(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand,
-	damage func(dir string, rng *rand.Rand) ([]map[string]any, error)) (*Injection, error) {
+	damage func(st clusters.Store, rng *rand.Rand) ([]map[string]any, error)) (*Injection, error) {
 	names, nodes, err := targetNodes(ctx, c, env, s.Target, "one", rng)
+	if err != nil {
+		return nil, err
+	}
+	stores, err := nodeStores(nodes)
 	if err != nil {
 		return nil, err
 	}
 	touched := map[string]any{}
 	inj := &Injection{Targets: names, Params: map[string]any{"files": touched}, Heal: startStopped(nodes)}
-	for _, n := range nodes {
+	for i, n := range nodes {
 		if err := n.Kill(); err != nil {
 			return inj, err
 		}
-		changes, err := damage(storeDir(n), rng)
+		changes, err := damage(stores[i], rng)
 		touched[n.Name()] = changes
 		if err != nil {
 			return inj, fmt.Errorf("%s: %w", n.Name(), err)
 		}
 	}
 	return inj, nil
-}
-
-func checkCorrupt(s Spec, nodes int) error {
-	if err := checkTarget(s.Target, nodes); err != nil {
-		return err
-	}
-	if s.Count < 0 {
-		return fieldErr("count", "must not be negative")
-	}
-	return nil
 }

@@ -2,8 +2,6 @@ package faults
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -19,7 +17,7 @@ func TestCorruption(t *testing.T) {
 	}
 	healthy(t, ctx, c)
 	n := c.Nodes()[1]
-	dir := storeDir(n)
+	st := n.Store()
 
 	// The fault kills the node itself; killing it first lets the test copy
 	// the files the fault will damage.
@@ -27,13 +25,13 @@ func TestCorruption(t *testing.T) {
 		if err := n.Kill(); err != nil {
 			t.Fatal(err)
 		}
-		files, err := storeFiles(dir)
+		files, err := st.Files()
 		if err != nil {
 			t.Fatal(err)
 		}
 		m := map[string][]byte{}
 		for _, f := range files {
-			m[f], _ = os.ReadFile(filepath.Join(dir, f))
+			m[f], _ = st.ReadFile(f)
 		}
 		return m
 	}
@@ -51,14 +49,14 @@ func TestCorruption(t *testing.T) {
 	t.Run("bitflip", func(t *testing.T) {
 		pid := n.Pid()
 		before := snapshot()
-		inj := injectNow(t, ctx, c, Spec{Kind: "bitflip", Target: n.Name(), Files: []string{".blk"}, Count: 5})
+		inj := injectNow(t, ctx, c, Spec{Kind: "bitflip", Target: n.Name(), Params: CorruptParams{Files: []string{".blk"}, Count: 5}})
 		changes := inj.Params["files"].(map[string]any)[n.Name()].([]map[string]any)
 		if len(changes) == 0 {
 			t.Fatal("no file touched")
 		}
 		for _, ch := range changes {
 			f := ch["file"].(string)
-			after, _ := os.ReadFile(filepath.Join(dir, f))
+			after, _ := st.ReadFile(f)
 			diff := 0
 			for i := range after {
 				diff += bitsSet(after[i] ^ before[f][i])
@@ -73,10 +71,10 @@ func TestCorruption(t *testing.T) {
 	t.Run("truncate", func(t *testing.T) {
 		pid := n.Pid()
 		before := snapshot()
-		inj := injectNow(t, ctx, c, Spec{Kind: "truncate", Target: n.Name(), Files: []string{".blk"}, Count: 100})
+		inj := injectNow(t, ctx, c, Spec{Kind: "truncate", Target: n.Name(), Params: CorruptParams{Files: []string{".blk"}, Count: 100}})
 		ch := inj.Params["files"].(map[string]any)[n.Name()].([]map[string]any)[0]
 		f := ch["file"].(string)
-		after, _ := os.ReadFile(filepath.Join(dir, f))
+		after, _ := st.ReadFile(f)
 		if len(after) != len(before[f])-100 || !bytes.Equal(after, before[f][:len(after)]) {
 			t.Errorf("%s: %d bytes -> %d, want the same bytes less 100 at the tail", f, len(before[f]), len(after))
 		}
@@ -85,7 +83,7 @@ func TestCorruption(t *testing.T) {
 
 	t.Run("rollback", func(t *testing.T) {
 		pid := n.Pid()
-		inj := injectNow(t, ctx, c, Spec{Kind: "rollback", Target: n.Name(), Files: []string{".blk"}, Count: 8})
+		inj := injectNow(t, ctx, c, Spec{Kind: "rollback", Target: n.Name(), Params: CorruptParams{Files: []string{".blk"}, Count: 8}})
 		// New writes change the chunks saved when the fault started.
 		if got := publishes(ctx, js, 300, 5*time.Second); got != 300 {
 			t.Fatalf("%d/300 published", got)

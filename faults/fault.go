@@ -1,17 +1,23 @@
 // Package faults injects failures into a cluster: one file per fault, one
 // entry in Registry per fault kind, and a seeded scheduler.
+//
+// A fault owns its parameters: its file declares the struct a timeline
+// step's keys decode into (StepParams, which Spec.Params then holds), the
+// struct the random faults: section's keys decode into (RandomParams, with
+// its defaults), how a random fault draws its parameters from the latter
+// (Draw), and how both are checked. The scenario keys are the union of the
+// registered faults' yaml tags (params.go), so adding a fault with
+// parameters is its file plus its Registry line.
 package faults
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"jetstorm/clusters"
 )
@@ -21,18 +27,18 @@ type Env struct {
 	Stream string // the stream under test, for stream-leader targets
 }
 
-// Spec says which fault to inject and how. Fields a kind does not use are empty.
+// Spec says which fault to inject and how. Its JSON is flat: the kind's
+// parameters sit next to kind and target (see params.go).
 type Spec struct {
-	Kind         string        `json:"kind"`
-	Target       string        `json:"target,omitempty"`        // a TargetSpecs name or a node name
-	Shape        string        `json:"shape,omitempty"`         // partition: isolate, halves, bridge, links
-	Links        [][]string    `json:"links,omitempty"`         // partition shape links: node pairs to cut
-	Delay        time.Duration `json:"delay,omitempty"`         // slowlink: added one-way latency per link
-	Rate         int64         `json:"rate,omitempty"`          // slowlink: bytes/s per link direction
-	SyncInterval string        `json:"sync_interval,omitempty"` // sync-interval: "always" or a duration
-	Count        int           `json:"count,omitempty"`         // bitflip: bits per file; truncate: bytes; rollback: chunks
-	Files        []string      `json:"files,omitempty"`         // corruption: only store files whose path contains one of these
+	Kind   string
+	Target string // a TargetSpecs name or a node name
+	Params Params // the kind's own parameters: nil, or the struct its StepParams points to
 }
+
+// Params are one fault's parameters: a value of the struct type its kind's
+// StepParams returns a pointer to (PartitionParams, SlowLinkParams, ...),
+// or nil for kinds without parameters and for the kind's zero parameters.
+type Params any
 
 // Injection is an injected fault: what it hit, and how to undo it.
 type Injection struct {
@@ -41,14 +47,32 @@ type Injection struct {
 	Heal    func(ctx context.Context) error
 }
 
-// Fault is one kind of failure.
+// Fault is one kind of failure. Faults without parameters embed NoParams.
 type Fault interface {
 	Name() string
-	// Check validates a spec for a cluster of n nodes; the error names the
-	// spec field at fault (see FieldError).
-	Check(s Spec, nodes int) error
 	// Needs says what the cluster must provide for this fault.
 	Needs() Needs
+
+	// StepParams returns a pointer to a new zero parameter struct, which a
+	// timeline step's mapping is decoded into (yaml tags: the step keys it
+	// reads besides at, fault, for, target) and a planned fault's JSON
+	// (json tags, or its own MarshalJSON/UnmarshalJSON). Spec.Params holds
+	// the struct itself. nil: the kind has no parameters.
+	StepParams() any
+	// RandomParams returns a pointer to a new struct, with its defaults set,
+	// which the faults: section is decoded into (yaml tags: the keys it
+	// reads there). nil: none.
+	RandomParams() any
+	// Draw draws one random fault's parameters from what RandomParams
+	// returned (decoded), using rng only as far as the kind needs.
+	Draw(rng *rand.Rand, random any) Params
+	// CheckRandom validates what RandomParams returned (decoded); the error
+	// (a FieldError, or several joined) names the key: "shapes[1]".
+	CheckRandom(random any, nodes []string) error
+	// Check validates a spec for a cluster of the named nodes; the error
+	// names the spec field at fault (see FieldError): "target", "shape".
+	Check(s Spec, nodes []string) error
+
 	// Inject applies the fault now.
 	Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error)
 }
@@ -59,7 +83,8 @@ type Needs struct {
 	PowerFS bool // powerfs under every store dir (powerloss)
 }
 
-// Registry lists every fault kind by name. Adding a fault = one file + one entry.
+// Registry lists every fault kind by name. Adding a fault = one file + one
+// entry: its parameters' keys join the scenario keys through it.
 var Registry = map[string]Fault{
 	"kill":          Kill{},
 	"restart":       Kill{Graceful: true},
@@ -84,7 +109,8 @@ func Kinds() []string {
 	return ks
 }
 
-// FieldError is a Check error about one Spec field ("target", "shape", ...).
+// FieldError is a Check error about one Spec field ("target", "shape", ...),
+// or a CheckRandom error about one key of the faults: section ("shapes[1]").
 type FieldError struct {
 	Field string
 	Msg   string
@@ -96,8 +122,9 @@ func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Check validates a spec: a known kind, then the kind's own checks.
-func Check(s Spec, nodes int) error {
+// Check validates a spec for a cluster of the named nodes (see
+// clusters.NodeNames): a known kind, then the kind's own checks.
+func Check(s Spec, nodes []string) error {
 	f, ok := Registry[s.Kind]
 	if !ok {
 		return fieldErr("kind", "%q is not a known fault kind (known: %s)", s.Kind, strings.Join(Kinds(), ", "))
@@ -108,22 +135,13 @@ func Check(s Spec, nodes int) error {
 // TargetSpecs are the target names a fault accepts besides node names.
 var TargetSpecs = []string{"one", "minority", "majority", "all", "stream-leader", "meta-leader"}
 
-// NodeNames are the names the process backend gives a cluster's nodes.
-func NodeNames(nodes int) []string {
-	var names []string
-	for i := 1; i <= nodes; i++ {
-		names = append(names, fmt.Sprintf("n%d", i))
-	}
-	return names
-}
-
-// checkTarget validates a target spec for a cluster of n nodes.
-func checkTarget(target string, nodes int) error {
-	if target == "" || slices.Contains(TargetSpecs, target) || slices.Contains(NodeNames(nodes), target) {
+// checkTarget validates a target spec for a cluster of the named nodes.
+func checkTarget(target string, nodes []string) error {
+	if target == "" || slices.Contains(TargetSpecs, target) || slices.Contains(nodes, target) {
 		return nil
 	}
 	return fieldErr("target", "%q is not a target of this %d-node cluster (known: %s, or a node %s)",
-		target, nodes, strings.Join(TargetSpecs, ", "), strings.Join(NodeNames(nodes), ", "))
+		target, len(nodes), strings.Join(TargetSpecs, ", "), strings.Join(nodes, ", "))
 }
 
 // ResolveTargets turns a target spec into node names, choosing with rng
@@ -209,41 +227,4 @@ func nodesNamed(c clusters.Cluster, names []string) ([]clusters.Node, error) {
 		ns = append(ns, n)
 	}
 	return ns, nil
-}
-
-// specJSON shows durations as strings.
-type specJSON struct {
-	Kind         string     `json:"kind"`
-	Target       string     `json:"target,omitempty"`
-	Shape        string     `json:"shape,omitempty"`
-	Links        [][]string `json:"links,omitempty"`
-	Delay        string     `json:"delay,omitempty"`
-	Rate         int64      `json:"rate,omitempty"`
-	SyncInterval string     `json:"sync_interval,omitempty"`
-	Count        int        `json:"count,omitempty"`
-	Files        []string   `json:"files,omitempty"`
-}
-
-func (s Spec) MarshalJSON() ([]byte, error) {
-	j := specJSON{Kind: s.Kind, Target: s.Target, Shape: s.Shape, Links: s.Links, Rate: s.Rate, SyncInterval: s.SyncInterval, Count: s.Count, Files: s.Files}
-	if s.Delay > 0 {
-		j.Delay = s.Delay.String()
-	}
-	return json.Marshal(j)
-}
-
-func (s *Spec) UnmarshalJSON(b []byte) error {
-	var j specJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		return err
-	}
-	*s = Spec{Kind: j.Kind, Target: j.Target, Shape: j.Shape, Links: j.Links, Rate: j.Rate, SyncInterval: j.SyncInterval, Count: j.Count, Files: j.Files}
-	if j.Delay != "" {
-		d, err := time.ParseDuration(j.Delay)
-		if err != nil {
-			return err
-		}
-		s.Delay = d
-	}
-	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"jetstorm/clusters"
 	"jetstorm/history"
 	"jetstorm/powerfs"
+	"jetstorm/units"
 )
 
 func TestMain(m *testing.M) {
@@ -57,7 +58,7 @@ func healthy(t *testing.T, ctx context.Context, c clusters.Cluster) {
 
 func injectNow(t *testing.T, ctx context.Context, c clusters.Cluster, s Spec) *Injection {
 	t.Helper()
-	if err := Check(s, 3); err != nil {
+	if err := Check(s, clusters.NodeNames("process", 3)); err != nil {
 		t.Fatal(err)
 	}
 	inj, err := Registry[s.Kind].Inject(ctx, c, Env{Stream: "T"}, s, rand.New(rand.NewPCG(1, 1)))
@@ -123,13 +124,13 @@ func TestPartition(t *testing.T) {
 	createStream(t, ctx, js2)
 	_, js1 := connect(t, n1)
 
-	inj := injectNow(t, ctx, c, Spec{Kind: "partition", Shape: "isolate", Target: "n1"})
+	inj := injectNow(t, ctx, c, Spec{Kind: "partition", Params: PartitionParams{Shape: "isolate"}, Target: "n1"})
 	if !slices.Equal(inj.Targets, []string{"n1", "n2", "n3"}) {
 		t.Errorf("targets %v", inj.Targets)
 	}
 	var cut []*clusters.Link
 	for _, p := range [][2]string{{"n1", "n2"}, {"n2", "n1"}, {"n1", "n3"}, {"n3", "n1"}} {
-		cut = append(cut, c.Link(p[0], p[1]))
+		cut = append(cut, c.Link(p[0], p[1]).(*clusters.Link))
 	}
 	forwarded := func() (n int64) {
 		for _, l := range cut {
@@ -226,9 +227,9 @@ func TestPartitionShapes(t *testing.T) {
 		spec Spec
 		cut  int // directed links
 	}{
-		{Spec{Kind: "partition", Shape: "bridge"}, 2},
-		{Spec{Kind: "partition", Shape: "halves"}, 4},
-		{Spec{Kind: "partition", Links: [][]string{{"n1", "n2"}, {"n2", "n3"}}}, 4},
+		{Spec{Kind: "partition", Params: PartitionParams{Shape: "bridge"}}, 2},
+		{Spec{Kind: "partition", Params: PartitionParams{Shape: "halves"}}, 4},
+		{Spec{Kind: "partition", Params: PartitionParams{Links: [][]string{{"n1", "n2"}, {"n2", "n3"}}}}, 4},
 		{Spec{Kind: "partition", Target: "majority"}, 4},
 	} {
 		inj := injectNow(t, ctx, c, tc.spec)
@@ -320,7 +321,7 @@ func TestSlowLink(t *testing.T) {
 	}
 	base := rtt(t, a, b)
 	const delay = 20 * time.Millisecond
-	inj := injectNow(t, ctx, c, Spec{Kind: "slowlink", Target: "n2", Delay: delay})
+	inj := injectNow(t, ctx, c, Spec{Kind: "slowlink", Target: "n2", Params: SlowLinkParams{Delay: units.Duration(delay)}})
 	slow := rtt(t, a, b)
 	inj.Heal(ctx)
 	healed := rtt(t, a, b)
@@ -382,14 +383,14 @@ func TestKillTargetsLeaderAndSyncInterval(t *testing.T) {
 			t.Fatalf("%s before: %v %+v", n.Name(), err, info.Config)
 		}
 	}
-	injectNow(t, ctx, c, Spec{Kind: "sync-interval", SyncInterval: "always"})
+	injectNow(t, ctx, c, Spec{Kind: "sync-interval", Params: SyncIntervalParams{units.SyncAlways()}})
 	for _, n := range c.Nodes() {
 		info, err := clusters.Jsz(ctx, n)
 		if err != nil || !info.Config.SyncAlways {
 			t.Errorf("%s after the change to always: %v sync_always=%v", n.Name(), err, info.Config.SyncAlways)
 		}
 	}
-	injectNow(t, ctx, c, Spec{Kind: "sync-interval", Target: "n2", SyncInterval: "1s"})
+	injectNow(t, ctx, c, Spec{Kind: "sync-interval", Target: "n2", Params: SyncIntervalParams{units.SyncEvery(time.Second)}})
 	info, err := clusters.Jsz(ctx, c.Nodes()[1])
 	if err != nil || info.Config.SyncAlways || info.Config.SyncInterval != time.Second {
 		t.Errorf("n2 after the change to 1s: %v %+v", err, info.Config)

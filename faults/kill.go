@@ -12,7 +12,10 @@ import (
 // the same store. The kernel page cache survives, so this loses no written
 // data by itself. With Graceful (kind "restart") the nodes get SIGTERM and
 // shut down cleanly instead.
-type Kill struct{ Graceful bool }
+type Kill struct {
+	NoParams
+	Graceful bool
+}
 
 func (k Kill) Name() string {
 	if k.Graceful {
@@ -23,7 +26,7 @@ func (k Kill) Name() string {
 
 func (Kill) Needs() Needs { return Needs{} }
 
-func (Kill) Check(s Spec, nodes int) error { return checkTarget(s.Target, nodes) }
+func (Kill) Check(s Spec, nodes []string) error { return checkTarget(s.Target, nodes) }
 
 func (k Kill) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error) {
 	names, nodes, err := targetNodes(ctx, c, env, s.Target, "one", rng)

@@ -20,11 +20,11 @@ import (
 // is where damage shows: a node whose store was corrupted, rolled back or
 // lost power serves and replicates from its own copy once it leads. There
 // is nothing to heal; leadership stays where it went.
-type Leader struct{}
+type Leader struct{ NoParams }
 
-func (Leader) Name() string                  { return "leader" }
-func (Leader) Needs() Needs                  { return Needs{} }
-func (Leader) Check(s Spec, nodes int) error { return checkTarget(s.Target, nodes) }
+func (Leader) Name() string                       { return "leader" }
+func (Leader) Needs() Needs                       { return Needs{} }
+func (Leader) Check(s Spec, nodes []string) error { return checkTarget(s.Target, nodes) }
 
 func (Leader) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error) {
 	if env.Stream == "" {

@@ -29,14 +29,15 @@ func (f *fakeCluster) WaitHealthy(context.Context) error {
 
 // eventFault logs "start T" at injection and "end T" at its heal.
 type eventFault struct {
+	NoParams
 	mu     *sync.Mutex
 	events *[]string
 }
 
-func (eventFault) Name() string          { return "test-event" }
-func (eventFault) Needs() Needs          { return Needs{} }
-func (eventFault) Check(Spec, int) error { return nil }
-func (f eventFault) log(e string)        { f.mu.Lock(); *f.events = append(*f.events, e); f.mu.Unlock() }
+func (eventFault) Name() string               { return "test-event" }
+func (eventFault) Needs() Needs               { return Needs{} }
+func (eventFault) Check(Spec, []string) error { return nil }
+func (f eventFault) log(e string)             { f.mu.Lock(); *f.events = append(*f.events, e); f.mu.Unlock() }
 func (f eventFault) Inject(_ context.Context, _ clusters.Cluster, _ Env, s Spec, _ *rand.Rand) (*Injection, error) {
 	f.log("start " + s.Target)
 	return &Injection{Targets: []string{s.Target}, Heal: func(context.Context) error { f.log("end " + s.Target); return nil }}, nil
@@ -48,7 +49,7 @@ func (f eventFault) Inject(_ context.Context, _ clusters.Cluster, _ Env, s Spec,
 func TestRunPlanOverlapping(t *testing.T) {
 	var mu sync.Mutex
 	var events []string
-	Registry["test-event"] = eventFault{&mu, &events}
+	Registry["test-event"] = eventFault{mu: &mu, events: &events}
 	defer delete(Registry, "test-event")
 
 	c := &fakeCluster{}

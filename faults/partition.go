@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -20,47 +21,81 @@ import (
 //   - bridge:  two sides that share one node, which still sees both
 //   - links:   the node pairs listed in Links
 //
+// A timeline step gives shape and links; the faults: section lists shapes
+// to choose from (default [isolate]; not links).
+//
 // Client connections are not cut: a client pinned to a cut-off node still
 // reaches it, as a client in the same rack would.
 type Partition struct{}
 
 var PartitionShapes = []string{"isolate", "halves", "bridge", "links"}
 
-func (Partition) Name() string { return "partition" }
-func (Partition) Needs() Needs { return Needs{Links: true} }
+// PartitionParams are a partition's parameters (timeline keys shape, links).
+type PartitionParams struct {
+	Shape string     `yaml:"shape" json:"shape,omitempty"` // isolate (default), halves, bridge, links
+	Links [][]string `yaml:"links" json:"links,omitempty"` // shape links: node pairs to cut, e.g. [[n1, n2]]
+}
 
-func (Partition) Check(s Spec, nodes int) error {
+// partitionRandom is the faults: section's partition key.
+type partitionRandom struct {
+	Shapes []string `yaml:"shapes"` // to choose from; default [isolate]
+}
+
+func (Partition) Name() string      { return "partition" }
+func (Partition) Needs() Needs      { return Needs{Links: true} }
+func (Partition) StepParams() any   { return &PartitionParams{} }
+func (Partition) RandomParams() any { return &partitionRandom{} }
+
+func (Partition) Draw(rng *rand.Rand, random any) Params {
+	return PartitionParams{Shape: pick(rng, random.(*partitionRandom).Shapes, "isolate")}
+}
+
+func (Partition) CheckRandom(random any, nodes []string) error {
+	var errs []error
+	for i, sh := range random.(*partitionRandom).Shapes {
+		key := fmt.Sprintf("shapes[%d]", i)
+		switch {
+		case sh == "links":
+			errs = append(errs, fieldErr(key, "links: a shape with explicit links belongs in a timeline step"))
+		case !slices.Contains(PartitionShapes, sh):
+			errs = append(errs, fieldErr(key, "%q is not a partition shape (known: isolate, halves, bridge, links)", sh))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (Partition) Check(s Spec, nodes []string) error {
 	if err := checkTarget(s.Target, nodes); err != nil {
 		return err
 	}
-	shape := s.Shape
-	if shape == "" && len(s.Links) > 0 {
+	p := paramsOf[PartitionParams](s)
+	shape := p.Shape
+	if shape == "" && len(p.Links) > 0 {
 		shape = "links"
 	}
 	switch shape {
 	case "", "isolate", "halves", "bridge":
-		if len(s.Links) > 0 {
+		if len(p.Links) > 0 {
 			return fieldErr("links", "links are only for shape links, not %q", shape)
 		}
 	case "links":
-		if len(s.Links) == 0 {
+		if len(p.Links) == 0 {
 			return fieldErr("links", "shape links needs a list of node pairs, e.g. [[n1, n2]]")
 		}
-		names := NodeNames(nodes)
-		for _, l := range s.Links {
+		for _, l := range p.Links {
 			if len(l) != 2 || l[0] == l[1] {
 				return fieldErr("links", "%v is not a pair of two different nodes", l)
 			}
 			for _, n := range l {
-				if !slices.Contains(names, n) {
-					return fieldErr("links", "%q is not a node of this %d-node cluster", n, nodes)
+				if !slices.Contains(nodes, n) {
+					return fieldErr("links", "%q is not a node of this %d-node cluster", n, len(nodes))
 				}
 			}
 		}
 	default:
-		return fieldErr("shape", "%q is not a partition shape (known: isolate, halves, bridge, links)", s.Shape)
+		return fieldErr("shape", "%q is not a partition shape (known: isolate, halves, bridge, links)", p.Shape)
 	}
-	if nodes < 2 {
+	if len(nodes) < 2 {
 		return fieldErr("kind", "a partition needs at least 2 nodes")
 	}
 	return nil
@@ -76,10 +111,11 @@ func (Partition) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec
 		all = append(all, n.Name())
 	}
 	sort.Strings(all)
-	shape := s.Shape
+	p := paramsOf[PartitionParams](s)
+	shape := p.Shape
 	if shape == "" {
 		shape = "isolate"
-		if len(s.Links) > 0 {
+		if len(p.Links) > 0 {
 			shape = "links"
 		}
 	}
@@ -109,15 +145,15 @@ func (Partition) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec
 			sides = [][]string{sorted(left), sorted(right)}
 		}
 	case "links":
-		for _, l := range s.Links {
+		for _, l := range p.Links {
 			pairs = append(pairs, [2]string{l[0], l[1]})
 		}
 	default:
 		return nil, fmt.Errorf("partition: unknown shape %q", shape)
 	}
-	var links []*clusters.Link
+	var links []clusters.LinkControl
 	for _, p := range pairs {
-		for _, l := range []*clusters.Link{net.Link(p[0], p[1]), net.Link(p[1], p[0])} {
+		for _, l := range []clusters.LinkControl{net.Link(p[0], p[1]), net.Link(p[1], p[0])} {
 			if l == nil {
 				return nil, fmt.Errorf("partition: no link proxy %s-%s (link_proxies off?)", p[0], p[1])
 			}

@@ -11,11 +11,11 @@ import (
 // Pause freezes the target nodes (default one) with SIGSTOP: the process
 // holds its sockets but answers nothing, like a long GC pause or a hung VM.
 // Healing sends SIGCONT.
-type Pause struct{}
+type Pause struct{ NoParams }
 
-func (Pause) Name() string                  { return "pause" }
-func (Pause) Needs() Needs                  { return Needs{} }
-func (Pause) Check(s Spec, nodes int) error { return checkTarget(s.Target, nodes) }
+func (Pause) Name() string                       { return "pause" }
+func (Pause) Needs() Needs                       { return Needs{} }
+func (Pause) Check(s Spec, nodes []string) error { return checkTarget(s.Target, nodes) }
 
 func (Pause) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error) {
 	names, nodes, err := targetNodes(ctx, c, env, s.Target, "one", rng)

@@ -13,16 +13,16 @@ import (
 // node and the powerfs process holding its unsynced writes, so everything
 // not fsynced is gone, as after an OS crash. Healing restarts them (a fresh
 // mount of what reached the disk). Needs cluster.powerloss_fs.
-type PowerLoss struct{}
+type PowerLoss struct{ NoParams }
 
 // powerCutter is a node whose store can lose unsynced data.
 type powerCutter interface {
 	PowerLoss() (droppedBytes int64, err error)
 }
 
-func (PowerLoss) Name() string                  { return "powerloss" }
-func (PowerLoss) Needs() Needs                  { return Needs{PowerFS: true} }
-func (PowerLoss) Check(s Spec, nodes int) error { return checkTarget(s.Target, nodes) }
+func (PowerLoss) Name() string                       { return "powerloss" }
+func (PowerLoss) Needs() Needs                       { return Needs{PowerFS: true} }
+func (PowerLoss) Check(s Spec, nodes []string) error { return checkTarget(s.Target, nodes) }
 
 func (PowerLoss) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error) {
 	names, nodes, err := targetNodes(ctx, c, env, s.Target, "one", rng)

@@ -8,26 +8,23 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 
 	"jetstorm/clusters"
 )
 
 // Rollback makes a disk forget writes it had acknowledged: when the fault
-// starts it copies Count (default 4) 4 KiB chunks of up to 2 store files (or
-// those whose path contains one of Files) of each target node — every other
+// starts it copies count (default 4) 4 KiB chunks of up to 2 store files (or
+// those whose path contains one of files) of each target node — every other
 // one the file's tail, where appends land — and lets the node run on; at
 // heal it kills the node, puts the old chunks back where they changed
 // (zeros where the file grew into a chunk since), and restarts it. Chunks
 // that did not change are left alone, and reported as such.
-type Rollback struct{}
+type Rollback struct{ corruptParams }
 
 const chunkSize = 4096
 
-func (Rollback) Name() string                  { return "rollback" }
-func (Rollback) Needs() Needs                  { return Needs{} }
-func (Rollback) Check(s Spec, nodes int) error { return checkCorrupt(s, nodes) }
+func (Rollback) Name() string { return "rollback" }
+func (Rollback) Needs() Needs { return Needs{} }
 
 // digest is a short hash of a chunk, for the history.
 func digest(b []byte) string {
@@ -46,20 +43,25 @@ func (Rollback) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec,
 	if err != nil {
 		return nil, err
 	}
-	k := s.Count
+	stores, err := nodeStores(nodes)
+	if err != nil {
+		return nil, err
+	}
+	p := paramsOf[CorruptParams](s)
+	k := p.Count
 	if k == 0 {
 		k = 4
 	}
 	saved := map[string][]savedChunk{}
-	for _, n := range nodes {
-		dir := storeDir(n)
-		files, err := pickFiles(dir, 2, s.Files, rng)
+	for i, n := range nodes {
+		st := stores[i]
+		files, err := pickFiles(st, 2, p.Files, rng)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", n.Name(), err)
 		}
 		for i := 0; i < k; i++ {
 			f := files[rng.IntN(len(files))]
-			b, err := os.ReadFile(filepath.Join(dir, f))
+			b, err := st.ReadFile(f)
 			if err != nil {
 				return nil, err
 			}
@@ -76,15 +78,14 @@ func (Rollback) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec,
 	inj := &Injection{Targets: names, Params: map[string]any{"chunks": restored}}
 	inj.Heal = func(ctx context.Context) error {
 		var errs []error
-		for _, n := range nodes {
+		for i, n := range nodes {
 			if err := n.Kill(); err != nil {
 				errs = append(errs, err)
 				continue
 			}
 			var changes []map[string]any
 			for _, ch := range saved[n.Name()] {
-				path := filepath.Join(storeDir(n), ch.file)
-				cur, err := os.ReadFile(path)
+				cur, err := stores[i].ReadFile(ch.file)
 				if err != nil {
 					changes = append(changes, map[string]any{"file": ch.file, "offset": ch.off, "error": err.Error()})
 					continue
@@ -100,7 +101,7 @@ func (Rollback) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec,
 					changes = append(changes, map[string]any{"file": ch.file, "offset": ch.off, "rolled_back": false})
 					continue
 				}
-				errs = append(errs, writeSynced(path, old[:end-ch.off], ch.off))
+				errs = append(errs, stores[i].WriteAt(ch.file, old[:end-ch.off], ch.off))
 				changes = append(changes, map[string]any{"file": ch.file, "offset": ch.off, "bytes": len(ch.data), "rolled_back": true,
 					"was": digest(cur[ch.off:end]), "now": digest(old[:end-ch.off])})
 			}

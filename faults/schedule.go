@@ -60,42 +60,25 @@ func (p *Planned) UnmarshalJSON(b []byte) error {
 
 // RandomOptions describe a random schedule.
 type RandomOptions struct {
-	Kinds         []string
-	Targets       []string // default [one]
-	Shapes        []string // partition shapes to choose from; default [isolate]
-	SyncIntervals []string // sync-interval values to choose from; default [always, 2m]
-	Delay         time.Duration
-	Rate          int64
-	Count         int           // corruption faults
-	Files         []string      // corruption faults
-	Interval      time.Duration // between fault starts; the first starts one interval in
-	For           time.Duration // how long each fault lasts
-	Total         time.Duration // the workload's duration: every fault heals before it ends
+	Kinds    []string
+	Targets  []string      // default [one]
+	Params   RandomSection // each kind's parameters from the faults: section; a kind missing: its defaults
+	Interval time.Duration // between fault starts; the first starts one interval in
+	For      time.Duration // how long each fault lasts
+	Total    time.Duration // the workload's duration: every fault heals before it ends
 }
 
-// RandomPlan draws a schedule from rng.
+// RandomPlan draws a schedule from rng: for each fault its kind, its
+// target, its parameters (the kind's Draw) and its seed, in that order.
 func RandomPlan(rng *rand.Rand, o RandomOptions) []Planned {
 	if len(o.Kinds) == 0 || o.Interval <= 0 {
 		return nil
 	}
-	pick := func(xs []string, def ...string) string {
-		if len(xs) == 0 {
-			xs = def
-		}
-		return xs[rng.IntN(len(xs))]
-	}
 	var plan []Planned
 	for at := o.Interval; at+o.For <= o.Total; at += o.Interval {
-		sp := Spec{Kind: pick(o.Kinds), Target: pick(o.Targets, "one")}
-		switch sp.Kind {
-		case "partition":
-			sp.Shape = pick(o.Shapes, "isolate")
-		case "slowlink":
-			sp.Delay, sp.Rate = o.Delay, o.Rate
-		case "sync-interval":
-			sp.SyncInterval = pick(o.SyncIntervals, "always", "2m")
-		case "bitflip", "truncate", "rollback":
-			sp.Count, sp.Files = o.Count, o.Files
+		sp := Spec{Kind: pick(rng, o.Kinds), Target: pick(rng, o.Targets, "one")}
+		if f, ok := Registry[sp.Kind]; ok {
+			sp.Params = nonZero(f.Draw(rng, o.Params.random(sp.Kind)))
 		}
 		plan = append(plan, Planned{At: at, For: o.For, Spec: sp, Seed: rng.Uint64() >> 11})
 	}

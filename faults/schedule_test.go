@@ -12,7 +12,7 @@ func TestRandomPlanIsSeeded(t *testing.T) {
 	plan := func(seed uint64) []Planned {
 		return RandomPlan(rand.New(rand.NewPCG(seed, 1)), RandomOptions{
 			Kinds: []string{"kill", "partition", "pause"}, Targets: []string{"one", "majority", "stream-leader"},
-			Shapes: []string{"isolate", "halves", "bridge"}, Interval: 10 * time.Second, For: 5 * time.Second, Total: 60 * time.Second})
+			Params: RandomSection{"partition": &partitionRandom{Shapes: []string{"isolate", "halves", "bridge"}}}, Interval: 10 * time.Second, For: 5 * time.Second, Total: 60 * time.Second})
 	}
 	a, b, c := plan(1), plan(1), plan(2)
 	if !reflect.DeepEqual(a, b) {

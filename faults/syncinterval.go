@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"jetstorm/clusters"
+	"jetstorm/units"
 )
 
 // SyncIntervalChange sets jetstream sync_interval on the target nodes
@@ -17,56 +17,61 @@ import (
 // change lasts for the rest of the run: healing does nothing.
 type SyncIntervalChange struct{}
 
-func (SyncIntervalChange) Name() string { return "sync-interval" }
-func (SyncIntervalChange) Needs() Needs { return Needs{} }
+// SyncIntervalParams are a sync-interval fault's parameter (key sync_interval).
+type SyncIntervalParams struct {
+	SyncInterval units.SyncInterval `yaml:"sync_interval" json:"sync_interval,omitzero"`
+}
 
-func (SyncIntervalChange) Check(s Spec, nodes int) error {
-	if err := checkTarget(s.Target, nodes); err != nil {
-		return err
-	}
-	if _, _, err := ParseSyncInterval(s.SyncInterval); err != nil {
-		return fieldErr("sync_interval", "%v", err)
+// syncIntervalRandom is the faults: section's sync-interval key.
+type syncIntervalRandom struct {
+	SyncIntervals []units.SyncInterval `yaml:"sync_intervals"` // to choose from; default [always, 2m]
+}
+
+func (SyncIntervalChange) Name() string      { return "sync-interval" }
+func (SyncIntervalChange) Needs() Needs      { return Needs{} }
+func (SyncIntervalChange) StepParams() any   { return &SyncIntervalParams{} }
+func (SyncIntervalChange) RandomParams() any { return &syncIntervalRandom{} }
+
+func (SyncIntervalChange) Draw(rng *rand.Rand, random any) Params {
+	return SyncIntervalParams{pick(rng, random.(*syncIntervalRandom).SyncIntervals, units.SyncAlways(), units.SyncEvery(2*time.Minute))}
+}
+
+func (SyncIntervalChange) CheckRandom(random any, nodes []string) error {
+	for i, v := range random.(*syncIntervalRandom).SyncIntervals {
+		if v.IsZero() {
+			return fieldErr(fmt.Sprintf("sync_intervals[%d]", i), `must be "always" or a positive duration`)
+		}
 	}
 	return nil
 }
 
-// ParseSyncInterval reads "always" or a positive duration.
-func ParseSyncInterval(v string) (always bool, d time.Duration, err error) {
-	if strings.EqualFold(v, "always") {
-		return true, 0, nil
+func (SyncIntervalChange) Check(s Spec, nodes []string) error {
+	if err := checkTarget(s.Target, nodes); err != nil {
+		return err
 	}
-	d, err = time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return false, 0, fmt.Errorf("sync_interval %q: want \"always\" or a positive duration", v)
+	if paramsOf[SyncIntervalParams](s).SyncInterval.IsZero() {
+		return fieldErr("sync_interval", `sync_interval is missing: want "always" or a positive duration`)
 	}
-	return false, d, nil
-}
-
-// SyncIntervalConf is the value as a nats-server config file needs it: a
-// bare `always`, or a quoted duration (a bare 1m would parse as a size).
-func SyncIntervalConf(v string) string {
-	if strings.EqualFold(v, "always") {
-		return "always"
-	}
-	return fmt.Sprintf("%q", v)
+	return nil
 }
 
 func (SyncIntervalChange) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error) {
-	always, d, err := ParseSyncInterval(s.SyncInterval)
-	if err != nil {
-		return nil, err
+	v := paramsOf[SyncIntervalParams](s).SyncInterval
+	if v.IsZero() {
+		return nil, fmt.Errorf("sync-interval: no sync_interval given")
 	}
+	always, d := v.Always(), v.Interval()
 	names, nodes, err := targetNodes(ctx, c, env, s.Target, "all", rng)
 	if err != nil {
 		return nil, err
 	}
 	inj := &Injection{
 		Targets: names,
-		Params:  map[string]any{"sync_interval": s.SyncInterval, "rolling_restart": true},
+		Params:  map[string]any{"sync_interval": v.String(), "rolling_restart": true},
 		Heal:    func(context.Context) error { return nil },
 	}
 	for _, n := range nodes {
-		if err := n.SetSyncInterval(SyncIntervalConf(s.SyncInterval)); err != nil {
+		if err := n.SetSyncInterval(v.ConfString()); err != nil {
 			return inj, err
 		}
 		if err := n.Stop(ctx); err != nil {
@@ -87,7 +92,7 @@ func (SyncIntervalChange) Inject(ctx context.Context, c clusters.Cluster, env En
 		}
 		if info.Config.SyncAlways != always || (!always && info.Config.SyncInterval != d) {
 			return inj, fmt.Errorf("%s: /jsz reports sync_always=%v sync_interval=%s after the change to %s",
-				n.Name(), info.Config.SyncAlways, info.Config.SyncInterval, s.SyncInterval)
+				n.Name(), info.Config.SyncAlways, info.Config.SyncInterval, v)
 		}
 	}
 	return inj, nil

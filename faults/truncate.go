@@ -3,49 +3,36 @@ package faults
 import (
 	"context"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 
 	"jetstorm/clusters"
 )
 
 // Truncate cuts the tail of a random store file (or one whose path contains
-// one of Files) of the target nodes while they are down: up to Count bytes
+// one of files) of the target nodes while they are down: up to count bytes
 // (default: a random part of up to half the file, at least 1 byte), like a
 // torn write at the end of a log. Healing restarts the nodes.
-type Truncate struct{}
+type Truncate struct{ corruptParams }
 
-func (Truncate) Name() string                  { return "truncate" }
-func (Truncate) Needs() Needs                  { return Needs{} }
-func (Truncate) Check(s Spec, nodes int) error { return checkCorrupt(s, nodes) }
+func (Truncate) Name() string { return "truncate" }
+func (Truncate) Needs() Needs { return Needs{} }
 
 func (Truncate) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error) {
-	return corruptDown(ctx, c, env, s, rng, func(dir string, rng *rand.Rand) ([]map[string]any, error) {
-		files, err := pickFiles(dir, 1, s.Files, rng)
+	p := paramsOf[CorruptParams](s)
+	return corruptDown(ctx, c, env, s, rng, func(st clusters.Store, rng *rand.Rand) ([]map[string]any, error) {
+		files, err := pickFiles(st, 1, p.Files, rng)
 		if err != nil {
 			return nil, err
 		}
-		path := filepath.Join(dir, files[0])
-		info, err := os.Stat(path)
+		size, err := st.Size(files[0])
 		if err != nil {
 			return nil, err
 		}
-		cut := int64(s.Count)
+		cut := int64(p.Count)
 		if cut <= 0 {
-			cut = 1 + rng.Int64N(max(info.Size()/2, 1))
+			cut = 1 + rng.Int64N(max(size/2, 1))
 		}
-		cut = min(cut, info.Size())
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return nil, err
-		}
-		terr := f.Truncate(info.Size() - cut)
-		serr := f.Sync()
-		f.Close()
-		change := []map[string]any{{"file": files[0], "size": info.Size(), "new_size": info.Size() - cut}}
-		if terr != nil {
-			return change, terr
-		}
-		return change, serr
+		cut = min(cut, size)
+		change := []map[string]any{{"file": files[0], "size": size, "new_size": size - cut}}
+		return change, st.Truncate(files[0], size-cut)
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"jetstorm/faults"
 )
 
 // serverDefaultSyncInterval is nats-server's default jetstream sync_interval.
@@ -63,7 +65,7 @@ func (s *Scenario) fillDefaults() {
 	}
 	f.Duration = 0 // the resolved scenario says downtime only, so it loads again
 	setDefault(s, &f.Downtime, "faults.downtime", Duration(5*time.Second))
-	setDefault(s, &f.Delay, "faults.delay", Duration(50*time.Millisecond))
+	f.Params = faults.FillRandom(f.Params) // the kinds' own defaults (delay 50ms)
 	for i := range s.Timeline {
 		setDefault(s, &s.Timeline[i].For, fmt.Sprintf("timeline[%d].for", i), Duration(5*time.Second))
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"jetstorm/units"
 )
 
 func resolve(n *yaml.Node) *yaml.Node {
@@ -19,6 +21,18 @@ func resolve(n *yaml.Node) *yaml.Node {
 
 var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 
+// extraKeyed is a struct whose mapping also takes keys that are not its
+// fields: Faults and Step take the fault kinds' own parameter keys.
+type extraKeyed interface {
+	extraKeys() map[string]reflect.Type
+}
+
+// leaf reports whether t parses itself and has no keys to walk.
+func leaf(t reflect.Type) bool {
+	pt := reflect.PointerTo(t)
+	return pt.Implements(unmarshalerType) && !pt.Implements(reflect.TypeFor[extraKeyed]())
+}
+
 // walk checks n against type t: mappings for structs may hold only the
 // struct's yaml keys, once each. It records the position of every key and
 // list item in p.pos. Scalar type mismatches are left to Decode.
@@ -27,7 +41,7 @@ func (p *parser) walk(n *yaml.Node, t reflect.Type, path string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if n.ShortTag() == "!!null" || reflect.PointerTo(t).Implements(unmarshalerType) {
+	if n.ShortTag() == "!!null" || leaf(t) {
 		return nil
 	}
 	switch t.Kind() {
@@ -75,7 +89,7 @@ func (p *parser) walkStruct(n *yaml.Node, t reflect.Type, path string) error {
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			return fmt.Errorf("%s: a key must be a plain name, got a %s", p.where(k.Line), kindName(k.Kind))
+			return fmt.Errorf("%s: a key must be a plain name, got a %s", p.where(k.Line), units.KindName(k.Kind))
 		}
 		f, ok := fields[k.Value]
 		if !ok {
@@ -122,7 +136,7 @@ func structFields(t reflect.Type) (map[string]reflect.StructField, bool) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t.Kind() != reflect.Struct || reflect.PointerTo(t).Implements(unmarshalerType) {
+	if t.Kind() != reflect.Struct || leaf(t) {
 		return nil, false
 	}
 	fields := map[string]reflect.StructField{}
@@ -143,6 +157,13 @@ func structFields(t reflect.Type) (map[string]reflect.StructField, bool) {
 			name = strings.ToLower(f.Name)
 		}
 		fields[name] = f
+	}
+	if e, ok := reflect.New(t).Interface().(extraKeyed); ok {
+		for name, typ := range e.extraKeys() {
+			if _, dup := fields[name]; !dup {
+				fields[name] = reflect.StructField{Name: name, Type: typ}
+			}
+		}
 	}
 	return fields, true
 }

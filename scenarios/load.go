@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"jetstorm/units"
 )
 
 // Load reads the scenario file at path, applies the --set overrides
@@ -147,7 +149,7 @@ func (p *parser) notMapping(n *yaml.Node, path string) error {
 	if what == "" {
 		what = "a scenario"
 	}
-	got := "a " + kindName(n.Kind)
+	got := "a " + units.KindName(n.Kind)
 	if n.Kind == yaml.ScalarNode {
 		got = strconv.Quote(n.Value)
 	}

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"jetstorm/faults"
+	"jetstorm/units"
 )
 
 func TestLoadExample(t *testing.T) {
@@ -19,10 +22,10 @@ func TestLoadExample(t *testing.T) {
 	}
 	want := Scenario{
 		Name:     "smoke",
-		Cluster:  Cluster{Backend: "process", Nodes: 3, SyncInterval: SyncInterval{d: 2 * time.Minute}, Writeback: Duration(30 * time.Second)},
+		Cluster:  Cluster{Backend: "process", Nodes: 3, SyncInterval: units.SyncEvery(2 * time.Minute), Writeback: Duration(30 * time.Second)},
 		Stream:   Stream{Replicas: 3, Storage: "file"},
 		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second)},
-		Faults:   Faults{Kinds: []string{"kill"}, Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Targets: []string{"one"}, Delay: Duration(50 * time.Millisecond)},
+		Faults:   Faults{Kinds: []string{"kill"}, Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Targets: []string{"one"}, Params: faults.FillRandom(nil)},
 		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute), PerNode: true},
 		Check:    Check{Timeout: Duration(time.Minute)},
 		File:     "testdata/smoke.yaml",
@@ -62,7 +65,7 @@ func TestDefaults(t *testing.T) {
 		Cluster:  Cluster{Backend: "process", Nodes: 3, Writeback: Duration(30 * time.Second)},
 		Stream:   Stream{Replicas: 3, Storage: "file"},
 		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second)},
-		Faults:   Faults{Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Delay: Duration(50 * time.Millisecond)}, // no kinds: no targets
+		Faults:   Faults{Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Params: faults.FillRandom(nil)}, // no kinds: no targets
 		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute), PerNode: true},
 		Check:    Check{Timeout: Duration(time.Minute)},
 		File:     "dir/minimal.yaml",
@@ -347,9 +350,9 @@ timeline:
 		t.Error("a partition in the timeline must turn link proxies on")
 	}
 	plan := s.Plan(rand.New(rand.NewPCG(1, 2)))
-	if len(plan) != 4 || plan[0].At != 10*time.Second || plan[0].For != 20*time.Second || plan[0].Shape != "halves" ||
-		plan[1].Target != "stream-leader" || plan[2].SyncInterval != "always" || plan[2].For != 5*time.Second ||
-		plan[3].Delay != 5*time.Millisecond {
+	if len(plan) != 4 || plan[0].At != 10*time.Second || plan[0].For != 20*time.Second || plan[0].Params.(faults.PartitionParams).Shape != "halves" ||
+		plan[1].Target != "stream-leader" || !plan[2].Params.(faults.SyncIntervalParams).SyncInterval.Always() || plan[2].For != 5*time.Second ||
+		plan[3].Params.(faults.SlowLinkParams).Delay.D() != 5*time.Millisecond {
 		t.Errorf("plan: %+v", plan)
 	}
 	// duration is another name for downtime.

@@ -1,19 +1,75 @@
 package scenarios
 
 import (
-	"jetstorm/faults"
 	"math/rand/v2"
+	"reflect"
 	"slices"
+
+	"gopkg.in/yaml.v3"
+
+	"jetstorm/faults"
+	"jetstorm/units"
 )
 
 // spec is the fault a timeline step describes.
 func (st Step) spec() faults.Spec {
-	sp := faults.Spec{Kind: st.Fault, Target: st.Target, Shape: st.Shape, Links: st.Links,
-		Delay: st.Delay.D(), Rate: int64(st.Rate.Bytes()), Count: st.Count, Files: st.Files}
-	if !st.SyncInterval.IsZero() {
-		sp.SyncInterval = st.SyncInterval.String()
+	return faults.Spec{Kind: st.Fault, Target: st.Target, Params: st.Params}
+}
+
+// The faults: section and a timeline step take, besides their own fields,
+// the fault kinds' parameter keys: each kind decodes them itself (see
+// faults.DecodeRandom, faults.DecodeStep), and the key check (keys.go)
+// knows them through extraKeys.
+
+func (Faults) extraKeys() map[string]reflect.Type { return faults.RandomKeys() }
+func (Step) extraKeys() map[string]reflect.Type   { return faults.StepKeys() }
+
+func (f *Faults) UnmarshalYAML(n *yaml.Node) error {
+	type plain Faults // without these methods
+	var p plain
+	err := n.Decode(&p)
+	params, perr := faults.DecodeRandom(n)
+	p.Params = params
+	*f = Faults(p)
+	return units.JoinTypeErrors(err, perr)
+}
+
+func (f Faults) MarshalYAML() (any, error) {
+	type plain Faults
+	pairs, err := f.Params.YAMLPairs()
+	if err != nil {
+		return nil, err
 	}
-	return sp
+	return withPairs(plain(f), pairs)
+}
+
+func (st *Step) UnmarshalYAML(n *yaml.Node) error {
+	type plain Step
+	var p plain
+	err := n.Decode(&p)
+	params, perr := faults.DecodeStep(p.Fault, n)
+	p.Params = params
+	*st = Step(p)
+	return units.JoinTypeErrors(err, perr)
+}
+
+func (st Step) MarshalYAML() (any, error) {
+	type plain Step
+	pairs, err := faults.StepYAMLPairs(st.Params)
+	if err != nil {
+		return nil, err
+	}
+	return withPairs(plain(st), pairs)
+}
+
+// withPairs is v's mapping with the key and value nodes appended.
+func withPairs(v any, pairs []*yaml.Node) (*yaml.Node, error) {
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		return nil, err
+	}
+	n.Content = append(n.Content, pairs...)
+	return &n, nil
 }
 
 // needs is what the scheduled faults need from the cluster.
@@ -43,13 +99,8 @@ func (s *Scenario) Plan(rng *rand.Rand) []faults.Planned {
 		return plan
 	}
 	f := s.Faults
-	var syncs []string
-	for _, v := range f.SyncIntervals {
-		syncs = append(syncs, v.String())
-	}
 	return faults.RandomPlan(rng, faults.RandomOptions{
-		Kinds: f.Kinds, Targets: f.Targets, Shapes: f.Shapes, SyncIntervals: syncs,
-		Delay: f.Delay.D(), Rate: int64(f.Rate.Bytes()), Count: f.Count, Files: f.Files,
+		Kinds: f.Kinds, Targets: f.Targets, Params: f.Params,
 		Interval: f.Interval.D(), For: f.Downtime.D(), Total: s.Workload.Duration.D(),
 	})
 }

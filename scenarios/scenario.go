@@ -2,6 +2,8 @@
 // package that ties clusters, workloads, faults, checkers and reports together.
 package scenarios
 
+import "jetstorm/faults"
+
 // Scenario is one scenario file. Zero values are filled with defaults by Load.
 type Scenario struct {
 	Name     string    `yaml:"name"`
@@ -80,35 +82,28 @@ type Check struct {
 }
 
 // Faults is a random schedule: every interval, one fault drawn from kinds
-// (and its target and parameters from the lists) lasting downtime.
+// (and its target from targets, its parameters from the kind's own keys)
+// lasting downtime.
 type Faults struct {
-	Kinds    []string `yaml:"kinds"`              // kill, restart, pause, partition, slowlink, sync-interval; empty: no faults
+	Kinds    []string `yaml:"kinds"`              // kill, restart, pause, partition, slowlink, sync-interval, ...; empty: no faults
 	Interval Duration `yaml:"interval"`           // time between fault starts; default 10s
 	Downtime Duration `yaml:"downtime"`           // how long a fault lasts; default 5s
 	Duration Duration `yaml:"duration,omitempty"` // the same as downtime (give one of them)
 	Targets  []string `yaml:"targets"`            // one (default), minority, majority, all, stream-leader, meta-leader, or node names
-	Shapes   []string `yaml:"shapes"`             // partition shapes: isolate (default), halves, bridge
-	Delay    Duration `yaml:"delay"`              // slowlink: added one-way latency per link; default 50ms
-	Rate     Size     `yaml:"rate"`               // slowlink: bandwidth limit per link direction, bytes/s; default none
-	// SyncIntervals are the values a sync-interval fault chooses from; default [always, 2m].
-	SyncIntervals []SyncInterval `yaml:"sync_intervals"`
-	Count         int            `yaml:"count"` // bitflip: bits per file (3); truncate: bytes (random); rollback: 4 KiB chunks (4)
-	Files         []string       `yaml:"files"` // corruption faults: only store files whose path contains one of these (e.g. [.blk])
+	// Params are the fault kinds' own keys (shapes, delay, rate,
+	// sync_intervals, count, files: each fault's RandomParams), by kind.
+	Params faults.RandomSection `yaml:"-"`
 }
 
 // Step is one fault of a timeline.
 type Step struct {
-	At           Duration     `yaml:"at"`     // since the workload started
-	Fault        string       `yaml:"fault"`  // a fault kind
-	For          Duration     `yaml:"for"`    // how long until healed; default 5s
-	Target       string       `yaml:"target"` // as in faults.targets
-	Shape        string       `yaml:"shape"`  // partition: isolate, halves, bridge, links
-	Links        [][]string   `yaml:"links"`  // partition: node pairs to cut, e.g. [[n1, n2]]
-	Delay        Duration     `yaml:"delay"`  // slowlink
-	Rate         Size         `yaml:"rate"`   // slowlink
-	SyncInterval SyncInterval `yaml:"sync_interval"`
-	Count        int          `yaml:"count"` // bitflip, truncate, rollback
-	Files        []string     `yaml:"files"` // bitflip, truncate, rollback
+	At     Duration `yaml:"at"`     // since the workload started
+	Fault  string   `yaml:"fault"`  // a fault kind
+	For    Duration `yaml:"for"`    // how long until healed; default 5s
+	Target string   `yaml:"target"` // as in faults.targets
+	// Params are the fault kind's own keys (shape, links, delay, rate,
+	// sync_interval, count, files: its StepParams).
+	Params faults.Params `yaml:"-"`
 }
 
 type Final struct {

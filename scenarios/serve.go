@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"jetstorm/clusters"
+	"jetstorm/units"
 )
 
 // ServeOptions are the settings of `jetstorm cluster`.
@@ -26,7 +27,7 @@ func Serve(ctx context.Context, o ServeOptions, w io.Writer, logf func(string, .
 	if o.Nodes < 1 || o.Nodes > 9 {
 		return &ConfigError{fmt.Errorf("--nodes must be 1..9, got %d", o.Nodes)}
 	}
-	si, err := parseSyncInterval(o.SyncInterval)
+	si, err := units.ParseSyncInterval(o.SyncInterval)
 	if err != nil {
 		return &ConfigError{fmt.Errorf("--sync-interval: %w", err)}
 	}

@@ -68,10 +68,11 @@ func (s *Scenario) validate() error {
 		check(slices.Contains(faults.Kinds(), k), fmt.Sprintf("faults.kinds[%d]", i), "%q is not a known fault kind (known: %s)", k, strings.Join(faults.Kinds(), ", "))
 	}
 	// Fault parameters are checked by the faults themselves; a FieldError
-	// names the spec field, which maps to the scenario key here.
+	// names the spec field or the faults: key, which maps to the scenario key here.
+	nodes := clusters.NodeNames(c.Backend, c.Nodes)
 	specErr := func(sp faults.Spec, key func(field string) string) {
 		var fe *faults.FieldError
-		if err := faults.Check(sp, c.Nodes); errors.As(err, &fe) {
+		if err := faults.Check(sp, nodes); errors.As(err, &fe) {
 			k := key(fe.Field)
 			errs = append(errs, s.Errorf(k, "%s: %s", k, fe.Msg))
 		} else if err != nil {
@@ -81,16 +82,20 @@ func (s *Scenario) validate() error {
 	for i, t := range f.Targets {
 		specErr(faults.Spec{Kind: "kill", Target: t}, func(string) string { return fmt.Sprintf("faults.targets[%d]", i) })
 	}
-	for i, sh := range f.Shapes {
-		check(sh != "links", fmt.Sprintf("faults.shapes[%d]", i), "links: a shape with explicit links belongs in a timeline step")
-		specErr(faults.Spec{Kind: "partition", Shape: sh}, func(string) string { return fmt.Sprintf("faults.shapes[%d]", i) })
+	for _, err := range faults.CheckRandom(f.Params, nodes) {
+		var fe *faults.FieldError
+		if errors.As(err, &fe) {
+			k := "faults." + fe.Field
+			errs = append(errs, s.Errorf(k, "%s: %s", k, fe.Msg))
+		} else {
+			errs = append(errs, s.Errorf("faults", "faults: %v", err))
+		}
 	}
 	check(len(f.Kinds) == 0 || len(f.Targets) > 0, "faults.targets", "must not be empty when faults.kinds is set")
 	check(f.Interval > 0, "faults.interval", "must be positive")
 	check(f.Downtime > 0, "faults.downtime", "must be positive")
 	check(len(f.Kinds) == 0 || f.Downtime < f.Interval, downtimeKey(s), "(%s) must be shorter than faults.interval (%s): random faults do not overlap (timeline steps may)", f.Downtime, f.Interval)
 	check(!s.given("faults.downtime") || !s.given("faults.duration"), "faults.duration", "give faults.duration or faults.downtime, not both")
-	check(f.Delay >= 0, "faults.delay", "must not be negative")
 	check(len(f.Kinds) == 0 || len(s.Timeline) == 0, "timeline", "give either faults.kinds (a random schedule) or a timeline, not both")
 	stepKey := map[string]string{"kind": "fault"} // spec field -> step key, where they differ
 	for i, st := range s.Timeline {

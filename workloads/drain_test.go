@@ -108,7 +108,7 @@ func TestDrainStaleRead(t *testing.T) {
 		}
 		return nil
 	})
-	for _, l := range []*clusters.Link{c.Link(leader, lag.Name()), c.Link(lag.Name(), leader)} {
+	for _, l := range []clusters.LinkControl{c.Link(leader, lag.Name()), c.Link(lag.Name(), leader)} {
 		l.SetRate(20_000) // bytes/s: about 30 s of backlog for what follows
 	}
 	publish(t, ctx, js, rec, q, 1, 1000)
@@ -148,7 +148,7 @@ func TestDrainStaleRead(t *testing.T) {
 	// messages for the reader delivers them (the node had caught up); one
 	// that has none left delivers nothing (Confirmed: it would have hidden
 	// them).
-	for _, l := range []*clusters.Link{c.Link(leader, lag.Name()), c.Link(lag.Name(), leader)} {
+	for _, l := range []clusters.LinkControl{c.Link(leader, lag.Name()), c.Link(lag.Name(), leader)} {
 		l.SetRate(0)
 	}
 	waitFor(t, ctx, lag.Name()+" to catch up", func() error {
