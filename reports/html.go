@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"jetstorm/checker"
-	"jetstorm/workloads"
+	"jetstorm/stats"
 )
 
 // index.html is self-contained (inline CSS, no scripts, no external fonts)
@@ -301,7 +301,7 @@ func faultRowOf(f faultWindow) faultRow {
 		Label: f.Label(), Status: f.Status, Params: f.Params, Err: f.Err}
 }
 
-func stepRowOf(s workloads.BenchStepResult) stepRow {
+func stepRowOf(s stats.BenchStepResult) stepRow {
 	return stepRow{Rate: fmtF(s.Rate, 1), Duration: s.Duration.String(), Offered: fmtF(s.OfferedRate, 1),
 		Acked: fmtF(s.AckedRate, 1), AckThroughput: fmtF(s.AckThroughput, 1), Consumed: fmtF(s.ConsumedRate, 1),
 		Errors: strconv.FormatInt(s.Errors, 10), P50: fmtF(s.PubAck.P50, 3), P99: fmtF(s.PubAck.P99, 3),

@@ -15,16 +15,16 @@ import (
 
 	"jetstorm/checker"
 	"jetstorm/history"
-	"jetstorm/workloads"
+	"jetstorm/stats"
 )
 
 // Files of a run directory that Write reads (besides results.json and
 // history.jsonl) when they are present.
 const (
-	BenchFile    = "bench.json"    // workloads.BenchResult as JSON
+	BenchFile    = "bench.json"    // stats.BenchResult as JSON
 	BenchCSVFile = "bench.csv"     // BenchResult.WriteCSV (only linked)
 	SweepFile    = "sweep.json"    // Sweep
-	CapacityFile = "capacity.json" // Capacity
+	CapacityFile = "capacity.json" // stats.CapacityResult
 	HistoryHTML  = "history.html"  // porcupine's timeline (only linked)
 	IndexFile    = "index.html"
 	JUnitFile    = "junit.xml"
@@ -39,7 +39,7 @@ const (
 //	           "e2e": {...}, "errors": 0, "verdict": "valid", "message": ""}]}
 //
 // Throughput is acknowledged publishes per second; latencies are in
-// milliseconds (workloads.Latency). Verdict and Message are optional: a row
+// milliseconds (stats.Latency). Verdict and Message are optional: a row
 // with verdict "invalid" is a failed junit testcase, "unknown" an errored one.
 type Sweep struct {
 	Key  string     `json:"key"`
@@ -48,18 +48,18 @@ type Sweep struct {
 
 // SweepRow is one value of the swept setting.
 type SweepRow struct {
-	Value      string            `json:"value"`
-	Throughput float64           `json:"throughput"`
-	PubAck     workloads.Latency `json:"pub_ack"`
-	E2E        workloads.Latency `json:"e2e"`
+	Value      string        `json:"value"`
+	Throughput float64       `json:"throughput"`
+	PubAck     stats.Latency `json:"pub_ack"`
+	E2E        stats.Latency `json:"e2e"`
 	// Calm is the publish latency outside faults (results.json's
 	// publish_latency_calm_ms), for runs with faults.
-	Calm    *workloads.Latency `json:"calm,omitempty"`
-	Errors  int64              `json:"errors,omitempty"`
-	Verdict checker.Verdict    `json:"verdict,omitempty"`
-	Acked   int64              `json:"acked"`          // acknowledged publishes
-	Lost    *int               `json:"lost,omitempty"` // of which lost; nil: no lost-write check (bench)
-	Message string             `json:"message,omitempty"`
+	Calm    *stats.Latency  `json:"calm,omitempty"`
+	Errors  int64           `json:"errors,omitempty"`
+	Verdict checker.Verdict `json:"verdict,omitempty"`
+	Acked   int64           `json:"acked"`          // acknowledged publishes
+	Lost    *int            `json:"lost,omitempty"` // of which lost; nil: no lost-write check (bench)
+	Message string          `json:"message,omitempty"`
 }
 
 // LostText is the lost count, or "-" for a run without a lost-write check.
@@ -70,34 +70,14 @@ func (r SweepRow) LostText() string {
 	return strconv.Itoa(*r.Lost)
 }
 
-// Capacity is capacity.json: a stepped bench run searching for the highest
-// offered rate whose publish→ack p99 stays within the SLO. Example:
-//
-//	{"slo_p99_ms": 50, "best_rate": 12000,
-//	 "steps": [{"rate": 1000, "duration": 10000000000, "offered_rate": 1000,
-//	            "acked_rate": 1000, "ack_throughput": 998, "consumed_rate": 0,
-//	            "errors": 0, "pub_ack": {...}, "e2e": {...}}, ...]}
-//
-// Steps are workloads.BenchStepResult (duration in nanoseconds); BestRate
-// is the highest step rate that met the SLO (0: none did). Held (per step:
-// whether it met the SLO) and Stopped (why the search ended) are optional;
-// the fields are those of workloads.CapacityResult, so either decodes.
-type Capacity struct {
-	SLOP99Ms float64                     `json:"slo_p99_ms"`
-	Steps    []workloads.BenchStepResult `json:"steps"`
-	Held     []bool                      `json:"held,omitempty"`
-	BestRate float64                     `json:"best_rate"`
-	Stopped  string                      `json:"stopped,omitempty"`
-}
-
 // run is everything Write reads from a run directory.
 type run struct {
 	dir      string
 	res      *Results
 	ops      []history.Op
-	bench    *workloads.BenchResult
+	bench    *stats.BenchResult
 	sweep    *Sweep
-	capacity *Capacity
+	capacity *stats.CapacityResult
 
 	faults    []faultWindow
 	notFaults []faultWindow // fault ops that failed to inject (Fail)

@@ -17,7 +17,7 @@ import (
 
 	"jetstorm/checker"
 	"jetstorm/history"
-	"jetstorm/workloads"
+	"jetstorm/stats"
 )
 
 // Meta describes the run; it is the first op of every history (F "meta"),
@@ -52,9 +52,6 @@ func MetaOf(h []history.Op) (Meta, error) {
 	return Meta{}, fmt.Errorf("history has no %q op", history.FMeta)
 }
 
-// Latency percentiles in milliseconds (the same shape as the bench's).
-type Latency = workloads.Latency
-
 // Results is results.json.
 type Results struct {
 	Verdict       checker.Verdict              `json:"verdict"`
@@ -72,27 +69,27 @@ type Results struct {
 	// heal, with its last health error.
 	UnrecoveredNodes    map[string]string `json:"unrecovered_nodes,omitempty"`
 	ThroughputAckedPerS float64           `json:"throughput_acked_per_s"`
-	PublishLatencyMs    Latency           `json:"publish_latency_ms"`
+	PublishLatencyMs    stats.Latency     `json:"publish_latency_ms"`
 	// PublishLatencyCalmMs counts only the publishes that started and ended
 	// outside every fault (and CalmMargin after it): the price of a policy
 	// in steady state, without the outages. Set when faults were injected.
-	PublishLatencyCalmMs *Latency      `json:"publish_latency_calm_ms,omitempty"`
-	Faults               any           `json:"faults"`
-	FaultsInjected       int           `json:"faults_injected"`
-	Bench                *BenchSummary `json:"bench,omitempty"`
-	Meta                 Meta          `json:"meta"`
-	Errors               []string      `json:"errors,omitempty"`
+	PublishLatencyCalmMs *stats.Latency `json:"publish_latency_calm_ms,omitempty"`
+	Faults               any            `json:"faults"`
+	FaultsInjected       int            `json:"faults_injected"`
+	Bench                *BenchSummary  `json:"bench,omitempty"`
+	Meta                 Meta           `json:"meta"`
+	Errors               []string       `json:"errors,omitempty"`
 }
 
 // BenchSummary is results.json's bench section (bench.json has the
 // per-second windows).
 type BenchSummary struct {
-	Offered          int64                       `json:"offered"`
-	Acked            int64                       `json:"acked"`
-	Consumed         int64                       `json:"consumed"`
-	Errors           int64                       `json:"errors"`
-	Steps            []workloads.BenchStepResult `json:"steps"`
-	CapacityBestRate float64                     `json:"capacity_best_rate,omitempty"`
+	Offered          int64                   `json:"offered"`
+	Acked            int64                   `json:"acked"`
+	Consumed         int64                   `json:"consumed"`
+	Errors           int64                   `json:"errors"`
+	Steps            []stats.BenchStepResult `json:"steps"`
+	CapacityBestRate float64                 `json:"capacity_best_rate,omitempty"`
 }
 
 // Build assembles results from a history and the checkers' output.
@@ -138,7 +135,7 @@ func Build(h []history.Op, meta Meta, verdict checker.Verdict, checks []checker.
 // PublishLatency measures every acknowledged publish from its invoke time
 // (the intended start, for open-loop workloads) to its ack, and returns the
 // span from the first publish invoke to the last publish completion.
-func PublishLatency(h []history.Op) (Latency, time.Duration) {
+func PublishLatency(h []history.Op) (stats.Latency, time.Duration) {
 	return publishLatency(h, nil)
 }
 
@@ -149,7 +146,7 @@ const CalmMargin = 5 * time.Second
 // CalmPublishLatency is PublishLatency over the publishes that started and
 // ended outside every fault window [start, end + CalmMargin]. A fault that
 // never ended lasts to the end of the history.
-func CalmPublishLatency(h []history.Op) Latency {
+func CalmPublishLatency(h []history.Op) stats.Latency {
 	type window struct{ from, to time.Duration }
 	var ws []window
 	open := map[int]time.Duration{}
@@ -180,7 +177,7 @@ func CalmPublishLatency(h []history.Op) Latency {
 
 // publishLatency measures the acked publishes for which keep(invoke, ack)
 // holds (all when keep is nil).
-func publishLatency(h []history.Op, keep func(t0, t1 time.Duration) bool) (Latency, time.Duration) {
+func publishLatency(h []history.Op, keep func(t0, t1 time.Duration) bool) (stats.Latency, time.Duration) {
 	hist := hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3) // µs
 	invoked := map[int]time.Duration{}
 	var first, last time.Duration = -1, 0
@@ -204,7 +201,7 @@ func publishLatency(h []history.Op, keep func(t0, t1 time.Duration) bool) (Laten
 		}
 	}
 	ms := func(us int64) float64 { return float64(us) / 1000 }
-	l := Latency{Count: hist.TotalCount()}
+	l := stats.Latency{Count: hist.TotalCount()}
 	if l.Count > 0 {
 		l.P50, l.P90, l.P99 = ms(hist.ValueAtQuantile(50)), ms(hist.ValueAtQuantile(90)), ms(hist.ValueAtQuantile(99))
 		l.P999, l.Max = ms(hist.ValueAtQuantile(99.9)), ms(hist.Max())

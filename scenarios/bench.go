@@ -15,6 +15,7 @@ import (
 	"jetstorm/checker"
 	"jetstorm/history"
 	"jetstorm/reports"
+	"jetstorm/stats"
 	"jetstorm/workloads"
 )
 
@@ -24,7 +25,7 @@ import (
 func benchResults(h []history.Op, meta reports.Meta, bw *workloads.BenchWorkload, runErrs []string, origin time.Time, dir string) *reports.Results {
 	r := bw.Result
 	if r == nil {
-		r = &workloads.BenchResult{}
+		r = &stats.BenchResult{}
 	}
 	off := bw.Started.Sub(origin)
 	if bw.Started.IsZero() {
