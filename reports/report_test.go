@@ -136,7 +136,7 @@ func writeRunDir(t *testing.T, h []history.Op) string {
 	t.Helper()
 	dir := t.TempDir()
 	writeHistoryFile(t, dir, h)
-	meta, err := MetaOf(h)
+	meta, err := history.MetaOf(h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -471,7 +471,7 @@ func benchDir(t *testing.T, rateScale, latScale float64) string {
 	}
 	dir := t.TempDir()
 	writeHistoryFile(t, dir, h)
-	res := Build(h, Meta{Scenario: "bench", Seed: 1}, checker.Valid, []checker.Result{{Name: "bench", Verdict: checker.Valid, Message: "ok"}}, nil)
+	res := Build(h, history.Meta{Scenario: "bench", Seed: 1}, checker.Valid, []checker.Result{{Name: "bench", Verdict: checker.Valid, Message: "ok"}}, nil)
 	if err := res.WriteJSON(dir); err != nil {
 		t.Fatal(err)
 	}

@@ -20,38 +20,6 @@ import (
 	"jetstorm/stats"
 )
 
-// Meta describes the run; it is the first op of every history (F "meta"),
-// so a saved history can be re-checked and reported on its own.
-type Meta struct {
-	Scenario      string `json:"scenario"`
-	ScenarioFile  string `json:"scenario_file,omitempty"`
-	Seed          uint64 `json:"seed"`
-	ServerVersion string `json:"server_version"`
-	SyncInterval  string `json:"sync_interval"`
-	Nodes         int    `json:"nodes"`
-	Replicas      int    `json:"replicas"`
-	Storage       string `json:"storage"`
-	Workload      string `json:"workload"`
-	Faults        any    `json:"faults,omitempty"` // the fault schedule, as planned
-	StartedAt     string `json:"started_at"`
-}
-
-// MetaOf finds the meta op in a history.
-func MetaOf(h []history.Op) (Meta, error) {
-	for _, op := range h {
-		if op.F != history.FMeta {
-			continue
-		}
-		var m Meta
-		b, err := json.Marshal(op.Value)
-		if err == nil {
-			err = json.Unmarshal(b, &m)
-		}
-		return m, err
-	}
-	return Meta{}, fmt.Errorf("history has no %q op", history.FMeta)
-}
-
 // Results is results.json.
 type Results struct {
 	Verdict       checker.Verdict              `json:"verdict"`
@@ -77,7 +45,7 @@ type Results struct {
 	Faults               any            `json:"faults"`
 	FaultsInjected       int            `json:"faults_injected"`
 	Bench                *BenchSummary  `json:"bench,omitempty"`
-	Meta                 Meta           `json:"meta"`
+	Meta                 history.Meta   `json:"meta"`
 	Errors               []string       `json:"errors,omitempty"`
 }
 
@@ -93,7 +61,7 @@ type BenchSummary struct {
 }
 
 // Build assembles results from a history and the checkers' output.
-func Build(h []history.Op, meta Meta, verdict checker.Verdict, checks []checker.Result, runErrs []string) *Results {
+func Build(h []history.Op, meta history.Meta, verdict checker.Verdict, checks []checker.Result, runErrs []string) *Results {
 	r := &Results{
 		Verdict: verdict, Seed: meta.Seed, Scenario: meta.Scenario,
 		ServerVersion: meta.ServerVersion, SyncInterval: meta.SyncInterval,

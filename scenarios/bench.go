@@ -22,7 +22,7 @@ import (
 // benchResults writes bench.json, bench.csv (and capacity.json) and builds
 // results.json for a bench run. Window start times are shifted to the run's
 // time origin, so they line up with the fault ops of the history.
-func benchResults(h []history.Op, meta reports.Meta, bw *workloads.BenchWorkload, runErrs []string, origin time.Time, dir string) *reports.Results {
+func benchResults(h []history.Op, meta history.Meta, bw *workloads.BenchWorkload, runErrs []string, origin time.Time, dir string) *reports.Results {
 	r := bw.Result
 	if r == nil {
 		r = &stats.BenchResult{}

@@ -291,7 +291,7 @@ func newCheckCmd() *cobra.Command {
 			} else if err != nil {
 				return usageErr(err)
 			}
-			meta, err := reports.MetaOf(h)
+			meta, err := history.MetaOf(h)
 			if err != nil {
 				return usageErr(fmt.Errorf("%s: %w", filepath.Join(dir, "history.jsonl"), err))
 			}
