@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"jetstorm/checker"
@@ -79,27 +78,10 @@ type run struct {
 	sweep    *Sweep
 	capacity *stats.CapacityResult
 
-	faults    []faultWindow
-	notFaults []faultWindow // fault ops that failed to inject (Fail)
-	end       time.Duration // latest op time in the history
-	span      time.Duration // end of the time plots' axis: the workload and faults, not the drain
-}
-
-// faultWindow is one injected fault, from its invoke to its end op.
-type faultWindow struct {
-	Start, End time.Duration
-	Kind       string
-	Nodes      []string
-	Status     string // "healed", "heal failed" (info), "not healed" (no end op), "not injected"
-	Err        string
-	Params     string // the rest of the op's value, for the HTML table
-}
-
-func (f faultWindow) Label() string {
-	if len(f.Nodes) == 0 {
-		return f.Kind
-	}
-	return f.Kind + " " + strings.Join(f.Nodes, ",")
+	faults    []history.FaultWindow
+	notFaults []history.FaultWindow // fault ops that failed to inject (Fail)
+	end       time.Duration         // latest op time in the history
+	span      time.Duration         // end of the time plots' axis: the workload and faults, not the drain
 }
 
 // Write renders the report of the run in dir from its files: plots (PNG
@@ -174,7 +156,7 @@ func load(dir string) (*run, error) {
 			r.span = max(r.span, op.Time)
 		}
 	}
-	r.faults, r.notFaults = faultWindows(r.ops, r.end)
+	r.faults, r.notFaults = history.FaultWindows(r.ops, r.end)
 	for _, f := range r.faults {
 		r.span = max(r.span, f.End)
 	}
@@ -233,104 +215,6 @@ func writeFileAtomic(path string, b []byte) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
-}
-
-// faultWindows pairs each fault invoke with the next fault end (ok or
-// info) of the same process (each fault of a plan has its own process, so
-// overlapping faults pair correctly; in older histories every fault had
-// the same one and faults ran one after another). A fault that never ended
-// lasts until end. Fail ops (a fault that could not be injected) are
-// returned separately.
-func faultWindows(ops []history.Op, end time.Duration) (wins, failed []faultWindow) {
-	open := map[int][]int{} // process -> indices into wins, oldest first
-	for _, op := range ops {
-		if op.F != history.FFault {
-			continue
-		}
-		switch op.Type {
-		case history.Invoke:
-			w := describeFault(op.Value)
-			w.Start, w.End, w.Status, w.Err = op.Time, end, "not healed", op.Err
-			wins = append(wins, w)
-			open[op.Process] = append(open[op.Process], len(wins)-1)
-		case history.Fail:
-			w := describeFault(op.Value)
-			w.Start, w.End, w.Status, w.Err = op.Time, op.Time, "not injected", op.Err
-			failed = append(failed, w)
-		default:
-			q := open[op.Process]
-			if len(q) == 0 {
-				continue
-			}
-			w := &wins[q[0]]
-			open[op.Process] = q[1:]
-			w.End = max(op.Time, w.Start)
-			w.Status = "healed"
-			if op.Type == history.Info {
-				w.Status = "heal failed"
-				w.Err = op.Err
-			}
-		}
-	}
-	return wins, failed
-}
-
-// describeFault reads kind and nodes from a fault op's value and renders
-// the other fields as "k=v" pairs in key order.
-func describeFault(v any) faultWindow {
-	var w faultWindow
-	m, ok := v.(map[string]any)
-	if !ok {
-		if v != nil {
-			w.Kind = fmt.Sprint(v)
-		}
-		return w
-	}
-	w.Kind, _ = m["kind"].(string)
-	switch ns := m["nodes"].(type) {
-	case []any:
-		for _, n := range ns {
-			w.Nodes = append(w.Nodes, fmt.Sprint(n))
-		}
-	case []string:
-		w.Nodes = append(w.Nodes, ns...)
-	case string:
-		w.Nodes = []string{ns}
-	}
-	var rest []string
-	for _, k := range sortedKeys(m) {
-		if k == "kind" || k == "nodes" {
-			continue
-		}
-		if s := compact(m[k]); s != "" {
-			rest = append(rest, k+"="+s)
-		}
-	}
-	w.Params = strings.Join(rest, " ")
-	return w
-}
-
-// compact renders a JSON-ish value on one line; empty maps and nulls are "".
-func compact(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case map[string]any:
-		var parts []string
-		for _, k := range sortedKeys(x) {
-			if s := compact(x[k]); s != "" {
-				parts = append(parts, k+"="+s)
-			}
-		}
-		return strings.Join(parts, " ")
-	}
-	b, err := json.Marshal(v) // maps inside marshal with sorted keys
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

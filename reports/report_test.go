@@ -552,24 +552,6 @@ func TestWriteBench(t *testing.T) {
 	}
 }
 
-func TestFaultWindows(t *testing.T) {
-	v := map[string]any{"kind": "kill", "nodes": []any{"n1"}}
-	ops := []history.Op{
-		{Process: -2, Type: history.Fail, F: history.FFault, Value: v, Time: time.Second, Err: "no leader"},
-		{Process: -2, Type: history.Invoke, F: history.FFault, Value: v, Time: 2 * time.Second},
-		{Process: -2, Type: history.OK, F: history.FFault, Value: v, Time: 3 * time.Second},
-		{Process: -2, Type: history.Invoke, F: history.FFault, Value: map[string]any{"kind": "pause", "nodes": []any{"n2", "n3"}, "for": "1s"}, Time: 4 * time.Second},
-	}
-	wins, failed := faultWindows(ops, 9*time.Second)
-	if len(failed) != 1 || failed[0].Err != "no leader" {
-		t.Errorf("failed %+v", failed)
-	}
-	if len(wins) != 2 || wins[0].End != 3*time.Second || wins[0].Status != "healed" ||
-		wins[1].End != 9*time.Second || wins[1].Status != "not healed" || wins[1].Label() != "pause n2,n3" || wins[1].Params != "for=1s" {
-		t.Errorf("windows %+v", wins)
-	}
-}
-
 // A sweep's directory has sweep.json and one run directory per value, but
 // no results.json or history.jsonl of its own.
 func TestWriteSweepDir(t *testing.T) {

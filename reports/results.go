@@ -88,11 +88,8 @@ func Build(h []history.Op, meta history.Meta, verdict checker.Verdict, checks []
 	if r.Queue != nil && span > 0 {
 		r.ThroughputAckedPerS = float64(r.Queue.Acked) / span.Seconds()
 	}
-	for _, op := range h {
-		if op.F == history.FFault && op.Type == history.Invoke {
-			r.FaultsInjected++
-		}
-	}
+	injected, _ := history.FaultWindows(h, 0)
+	r.FaultsInjected = len(injected)
 	if r.FaultsInjected > 0 && lat.Count > 0 { // queue runs: bench and kv keep their own latencies
 		calm := CalmPublishLatency(h)
 		r.PublishLatencyCalmMs = &calm
@@ -104,7 +101,28 @@ func Build(h []history.Op, meta history.Meta, verdict checker.Verdict, checks []
 // (the intended start, for open-loop workloads) to its ack, and returns the
 // span from the first publish invoke to the last publish completion.
 func PublishLatency(h []history.Op) (stats.Latency, time.Duration) {
-	return publishLatency(h, nil)
+	return publishLatency(h, nil), publishSpan(h)
+}
+
+// publishSpan is the time from the first publish invoke to the last
+// publish completion (paired or not).
+func publishSpan(h []history.Op) time.Duration {
+	var first, last time.Duration = -1, 0
+	for _, op := range h {
+		switch {
+		case op.F != history.FPublish:
+		case op.Type == history.Invoke:
+			if first < 0 || op.Time < first {
+				first = op.Time
+			}
+		default:
+			last = max(last, op.Time)
+		}
+	}
+	if first < 0 {
+		return 0
+	}
+	return last - first
 }
 
 // CalmMargin is how long after a fault ends the cluster still counts as
@@ -116,23 +134,16 @@ const CalmMargin = 5 * time.Second
 // never ended lasts to the end of the history.
 func CalmPublishLatency(h []history.Op) stats.Latency {
 	type window struct{ from, to time.Duration }
-	var ws []window
-	open := map[int]time.Duration{}
-	for _, op := range h {
-		if op.F != history.FFault {
-			continue
+	faults, _ := history.FaultWindows(h, math.MaxInt64)
+	ws := make([]window, 0, len(faults))
+	for _, f := range faults {
+		to := time.Duration(math.MaxInt64)
+		if f.Status != history.FaultNotHealed {
+			to = f.End + CalmMargin
 		}
-		if op.Type == history.Invoke {
-			open[op.Process] = op.Time
-		} else if t0, ok := open[op.Process]; ok {
-			ws = append(ws, window{t0, op.Time + CalmMargin})
-			delete(open, op.Process)
-		}
+		ws = append(ws, window{f.Start, to})
 	}
-	for _, t0 := range open {
-		ws = append(ws, window{t0, time.Duration(math.MaxInt64)})
-	}
-	l, _ := publishLatency(h, func(t0, t1 time.Duration) bool {
+	return publishLatency(h, func(t0, t1 time.Duration) bool {
 		for _, w := range ws {
 			if t0 < w.to && t1 > w.from {
 				return false
@@ -140,31 +151,15 @@ func CalmPublishLatency(h []history.Op) stats.Latency {
 		}
 		return true
 	})
-	return l
 }
 
 // publishLatency measures the acked publishes for which keep(invoke, ack)
 // holds (all when keep is nil).
-func publishLatency(h []history.Op, keep func(t0, t1 time.Duration) bool) (stats.Latency, time.Duration) {
+func publishLatency(h []history.Op, keep func(t0, t1 time.Duration) bool) stats.Latency {
 	hist := hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3) // µs
-	invoked := map[int]time.Duration{}
-	var first, last time.Duration = -1, 0
-	for _, op := range h {
-		if op.F != history.FPublish {
-			continue
-		}
-		if op.Type == history.Invoke {
-			invoked[op.Process] = op.Time
-			if first < 0 || op.Time < first {
-				first = op.Time
-			}
-			continue
-		}
-		last = max(last, op.Time)
-		t0, ok := invoked[op.Process]
-		delete(invoked, op.Process)
-		if ok && op.Type == history.OK && (keep == nil || keep(t0, op.Time)) {
-			us := max(int64((op.Time-t0)/time.Microsecond), 1)
+	for _, p := range history.PublishPairs(h) {
+		if p.Outcome == history.OK && (keep == nil || keep(p.Start, p.End)) {
+			us := max(int64(p.Latency()/time.Microsecond), 1)
 			_ = hist.RecordValue(min(us, hist.HighestTrackableValue()))
 		}
 	}
@@ -174,10 +169,7 @@ func publishLatency(h []history.Op, keep func(t0, t1 time.Duration) bool) (stats
 		l.P50, l.P90, l.P99 = ms(hist.ValueAtQuantile(50)), ms(hist.ValueAtQuantile(90)), ms(hist.ValueAtQuantile(99))
 		l.P999, l.Max = ms(hist.ValueAtQuantile(99.9)), ms(hist.Max())
 	}
-	if first < 0 {
-		return l, 0
-	}
-	return l, last - first
+	return l
 }
 
 // WriteJSON writes results.json into dir (atomically: temp file + rename).
