@@ -22,22 +22,17 @@ import (
 
 // Results is results.json.
 type Results struct {
-	Verdict       checker.Verdict              `json:"verdict"`
-	Seed          uint64                       `json:"seed"`
-	Scenario      string                       `json:"scenario"`
-	ServerVersion string                       `json:"server_version"`
-	SyncInterval  string                       `json:"sync_interval"`
-	Checks        []checker.Result             `json:"checks"`
-	Crashes       []checker.Crash              `json:"crashes,omitempty"`   // crashes check: server crashes (known ones marked)
-	NodeLogs      map[string]checker.NodeLog   `json:"node_logs,omitempty"` // crashes check: starts, known-bad warnings per node
-	Queue         *checker.QueueStats          `json:"queue,omitempty"`
-	PerNode       map[string]checker.NodeStats `json:"per_node,omitempty"`
-	Disagreements []string                     `json:"disagreements,omitempty"` // per-node: how replicas differ
-	// UnrecoveredNodes names each node that was not healthy after the final
-	// heal, with its last health error.
-	UnrecoveredNodes    map[string]string `json:"unrecovered_nodes,omitempty"`
-	ThroughputAckedPerS float64           `json:"throughput_acked_per_s"`
-	PublishLatencyMs    stats.Latency     `json:"publish_latency_ms"`
+	Verdict       checker.Verdict  `json:"verdict"`
+	Seed          uint64           `json:"seed"`
+	Scenario      string           `json:"scenario"`
+	ServerVersion string           `json:"server_version"`
+	SyncInterval  string           `json:"sync_interval"`
+	Checks        []checker.Result `json:"checks"`
+	// The checkers' sections: crashes, node_logs, queue, per_node,
+	// disagreements, unrecovered_nodes.
+	checker.Sections
+	ThroughputAckedPerS float64       `json:"throughput_acked_per_s"`
+	PublishLatencyMs    stats.Latency `json:"publish_latency_ms"`
 	// PublishLatencyCalmMs counts only the publishes that started and ended
 	// outside every fault (and CalmMargin after it): the price of a policy
 	// in steady state, without the outages. Set when faults were injected.
@@ -69,19 +64,12 @@ func Build(h []history.Op, meta history.Meta, verdict checker.Verdict, checks []
 	}
 	r.Meta.Faults = nil // shown once, as results.faults
 	for _, c := range checks {
-		if qs, ok := c.Details.(checker.QueueStats); ok {
-			r.Queue = &qs
+		if c.Details != nil {
+			c.Details.AddTo(&r.Sections)
 		}
-		if ps, ok := c.Details.(checker.PerNodeStats); ok {
-			r.PerNode, r.Disagreements = ps.Nodes, ps.Disagreements
-		}
-		if rs, ok := c.Details.(checker.RecoveryStats); ok {
-			r.UnrecoveredNodes = rs.Unrecovered
-		}
-		if ls, ok := c.Details.(checker.LogStats); ok {
-			r.Crashes, r.NodeLogs = ls.Crashes, ls.Nodes
-			r.Errors = append(r.Errors[:len(r.Errors):len(r.Errors)], ls.Errors...)
-		}
+	}
+	if len(r.HarnessErrors) > 0 { // found by a check (e.g. in the node logs): run errors
+		r.Errors = append(r.Errors[:len(r.Errors):len(r.Errors)], r.HarnessErrors...)
 	}
 	lat, span := PublishLatency(h)
 	r.PublishLatencyMs = lat
