@@ -26,12 +26,12 @@ const (
 )
 
 // Result is one checker's output. Details holds checker-specific data (e.g.
-// QueueStats) for reports; it is not part of the JSON form.
+// QueueStats) for reports (see Sections); it is not part of the JSON form.
 type Result struct {
 	Name    string  `json:"name"`
 	Verdict Verdict `json:"verdict"`
 	Message string  `json:"message"`
-	Details any     `json:"-"`
+	Details Details `json:"-"`
 }
 
 // Checker judges a history.

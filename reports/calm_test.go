@@ -39,28 +39,3 @@ func TestCalmPublishLatency(t *testing.T) {
 		t.Fatalf("calm with an open fault: %d publishes, want 3", c.Count)
 	}
 }
-
-// Overlapping faults (one process each) pair by process: the fault that
-// started later and ended first gets its own end.
-func TestFaultWindowsOverlap(t *testing.T) {
-	s := time.Second
-	f := func(p int, typ history.OpType, at time.Duration, kind string) history.Op {
-		return history.Op{Process: p, Type: typ, F: history.FFault, Time: at, Value: map[string]any{"kind": kind}}
-	}
-	h := []history.Op{
-		f(-2, history.Invoke, 5*s, "partition"),
-		f(-3, history.Invoke, 10*s, "powerloss"),
-		f(-3, history.OK, 12*s, "powerloss"),
-		f(-2, history.OK, 30*s, "partition"),
-	}
-	ws, _ := faultWindows(h, 60*s)
-	if len(ws) != 2 || ws[0].End != 30*s || ws[1].End != 12*s {
-		t.Fatalf("windows %+v: want partition 5s-30s, powerloss 10s-12s", ws)
-	}
-	// Older histories: one process for every fault, one after another.
-	h = []history.Op{f(-2, history.Invoke, 1*s, "kill"), f(-2, history.OK, 2*s, "kill"),
-		f(-2, history.Invoke, 3*s, "kill"), f(-2, history.OK, 4*s, "kill")}
-	if ws, _ := faultWindows(h, 60*s); len(ws) != 2 || ws[0].End != 2*s || ws[1].End != 4*s {
-		t.Fatalf("sequential windows %+v", ws)
-	}
-}

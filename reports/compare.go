@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"jetstorm/workloads"
+	"jetstorm/stats"
 )
 
 // runFigures are the numbers Compare compares for one run directory.
@@ -32,7 +32,7 @@ type runFigures struct {
 func figuresOf(dir string) (runFigures, error) {
 	var f runFigures
 	var res *Results
-	var bench *workloads.BenchResult
+	var bench *stats.BenchResult
 	if err := readOptional(filepath.Join(dir, "results.json"), &res); err != nil {
 		return f, err
 	}
@@ -51,7 +51,7 @@ func figuresOf(dir string) (runFigures, error) {
 			f.Lost, f.HasLost = res.Queue.Lost, true
 		}
 	}
-	var steps []workloads.BenchStepResult
+	var steps []stats.BenchStepResult
 	switch {
 	case bench != nil:
 		steps, f.ThroughputSource = bench.Steps, BenchFile

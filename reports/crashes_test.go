@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"jetstorm/checker"
+	"jetstorm/history"
 )
 
 // A crashes result as the checker makes it: one crash, one known crash,
@@ -49,7 +50,7 @@ func TestCrashesReported(t *testing.T) {
 		os.MkdirAll(filepath.Join(dir, "nodes", n), 0o755)
 		os.WriteFile(filepath.Join(dir, "nodes", n, n+".log"), []byte("log\n"), 0o644)
 	}
-	meta, err := MetaOf(h)
+	meta, err := history.MetaOf(h)
 	if err != nil {
 		t.Fatal(err)
 	}

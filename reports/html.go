@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"jetstorm/checker"
-	"jetstorm/workloads"
+	"jetstorm/history"
+	"jetstorm/stats"
 )
 
 // index.html is self-contained (inline CSS, no scripts, no external fonts)
@@ -296,12 +297,12 @@ func examplesList(vs []string, total int) string {
 	return s
 }
 
-func faultRowOf(f faultWindow) faultRow {
+func faultRowOf(f history.FaultWindow) faultRow {
 	return faultRow{Start: fmtSeconds(f.Start), End: fmtSeconds(f.End), Duration: fmtSeconds(f.End - f.Start),
 		Label: f.Label(), Status: f.Status, Params: f.Params, Err: f.Err}
 }
 
-func stepRowOf(s workloads.BenchStepResult) stepRow {
+func stepRowOf(s stats.BenchStepResult) stepRow {
 	return stepRow{Rate: fmtF(s.Rate, 1), Duration: s.Duration.String(), Offered: fmtF(s.OfferedRate, 1),
 		Acked: fmtF(s.AckedRate, 1), AckThroughput: fmtF(s.AckThroughput, 1), Consumed: fmtF(s.ConsumedRate, 1),
 		Errors: strconv.FormatInt(s.Errors, 10), P50: fmtF(s.PubAck.P50, 3), P99: fmtF(s.PubAck.P99, 3),
@@ -316,16 +317,16 @@ func plannedRows(v any) ([]plannedRow, string) {
 	}
 	list, ok := v.([]any)
 	if !ok {
-		return nil, compact(v)
+		return nil, history.Compact(v)
 	}
 	var rows []plannedRow
 	for _, e := range list {
 		m, ok := e.(map[string]any)
 		if !ok {
-			rows = append(rows, plannedRow{Fault: compact(e)})
+			rows = append(rows, plannedRow{Fault: history.Compact(e)})
 			continue
 		}
-		row := plannedRow{At: compact(m["at"]), For: compact(m["for"]), Seed: compact(m["seed"])}
+		row := plannedRow{At: history.Compact(m["at"]), For: history.Compact(m["for"]), Seed: history.Compact(m["seed"])}
 		var parts []string
 		if f, ok := m["fault"]; ok {
 			parts = append(parts, faultDesc(f))
@@ -351,7 +352,7 @@ func plannedRows(v any) ([]plannedRow, string) {
 func faultDesc(v any) string {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return compact(v)
+		return history.Compact(v)
 	}
 	kind, _ := m["kind"].(string)
 	rest := map[string]any{}
@@ -360,7 +361,7 @@ func faultDesc(v any) string {
 			rest[k] = x
 		}
 	}
-	return strings.TrimSpace(kind + " " + compact(rest))
+	return strings.TrimSpace(kind + " " + history.Compact(rest))
 }
 
 // unrecovered renders the nodes that never recovered, in name order.

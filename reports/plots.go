@@ -13,7 +13,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"jetstorm/history"
-	"jetstorm/workloads"
+	"jetstorm/stats"
 )
 
 // Plot geometry: every figure is 8x4 inches; PNGs at pngDPI.
@@ -94,10 +94,10 @@ func (f figure) save(dir string) (figureFile, error) {
 func (r *run) figures() ([]figure, error) {
 	var figs []figure
 	if r.bench != nil {
-		if p := r.benchLatencyPlot("publish → ack latency per second (bench)", func(w workloads.BenchWindow) workloads.Latency { return w.PubAck }); p != nil {
+		if p := r.benchLatencyPlot("publish → ack latency per second (bench)", func(w stats.BenchWindow) stats.Latency { return w.PubAck }); p != nil {
 			figs = append(figs, single("latency", "Publish → ack latency per second", p))
 		}
-		if p := r.benchLatencyPlot("end-to-end latency per second (bench: publish → consumed)", func(w workloads.BenchWindow) workloads.Latency { return w.E2E }); p != nil {
+		if p := r.benchLatencyPlot("end-to-end latency per second (bench: publish → consumed)", func(w stats.BenchWindow) stats.Latency { return w.E2E }); p != nil {
 			figs = append(figs, single("e2e-latency", "End-to-end latency per second", p))
 		}
 		if p := r.benchThroughputPlot(); p != nil {

@@ -7,11 +7,11 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 
-	"jetstorm/workloads"
+	"jetstorm/stats"
 )
 
 // windowSpan is the X (midpoint, seconds) and length (seconds) of window i.
-func windowSpan(ws []workloads.BenchWindow, i int) (mid, length float64) {
+func windowSpan(ws []stats.BenchWindow, i int) (mid, length float64) {
 	length = 1
 	if i+1 < len(ws) {
 		if d := (ws[i+1].Start - ws[i].Start).Seconds(); d > 0 && d < length {
@@ -21,7 +21,7 @@ func windowSpan(ws []workloads.BenchWindow, i int) (mid, length float64) {
 	return ws[i].Start.Seconds() + length/2, length
 }
 
-func (r *run) benchLatencyPlot(title string, get func(workloads.BenchWindow) workloads.Latency) *plot.Plot {
+func (r *run) benchLatencyPlot(title string, get func(stats.BenchWindow) stats.Latency) *plot.Plot {
 	var p50, p99, p999 plotter.XYs
 	ws := r.bench.Windows
 	for i, w := range ws {
@@ -47,14 +47,14 @@ func (r *run) benchThroughputPlot() *plot.Plot {
 	}
 	type ser struct {
 		name string
-		get  func(workloads.BenchWindow) int64
+		get  func(stats.BenchWindow) int64
 		c    color.Color
 	}
 	all := []ser{
-		{"offered", func(w workloads.BenchWindow) int64 { return w.Offered }, colBlue},
-		{"acked (by send time)", func(w workloads.BenchWindow) int64 { return w.Acked }, colOK},
-		{"consumed", func(w workloads.BenchWindow) int64 { return w.Consumed }, colBrown},
-		{"errors", func(w workloads.BenchWindow) int64 { return w.Errors }, colError},
+		{"offered", func(w stats.BenchWindow) int64 { return w.Offered }, colBlue},
+		{"acked (by send time)", func(w stats.BenchWindow) int64 { return w.Acked }, colOK},
+		{"consumed", func(w stats.BenchWindow) int64 { return w.Consumed }, colBrown},
+		{"errors", func(w stats.BenchWindow) int64 { return w.Errors }, colError},
 	}
 	p := r.timePlot("throughput per second (bench windows)", "messages per second")
 	for _, s := range all {

@@ -9,13 +9,13 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
-	"jetstorm/workloads"
+	"jetstorm/stats"
 )
 
 func (r *run) capacityFigure() figure {
 	c := r.capacity
-	steps := append([]workloads.BenchStepResult(nil), c.Steps...)
-	x := func(s workloads.BenchStepResult) float64 {
+	steps := append([]stats.BenchStepResult(nil), c.Steps...)
+	x := func(s stats.BenchStepResult) float64 {
 		if s.OfferedRate > 0 {
 			return s.OfferedRate
 		}

@@ -7,10 +7,12 @@ import (
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"jetstorm/history"
 )
 
 // faultShade shades each fault window over the whole height of the data area.
-type faultShade struct{ wins []faultWindow }
+type faultShade struct{ wins []history.FaultWindow }
 
 func (f *faultShade) Plot(c draw.Canvas, plt *plot.Plot) {
 	trX, _ := plt.Transforms(&c)
@@ -40,7 +42,7 @@ func (f *faultShade) DataRange() (xmin, xmax, ymin, ymax float64) {
 // area, starting at the window's start, with a tick down to the window.
 // A label that would overprint the previous one goes on a second row.
 type faultLabels struct {
-	wins  []faultWindow
+	wins  []history.FaultWindow
 	style text.Style
 }
 

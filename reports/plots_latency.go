@@ -13,25 +13,15 @@ import (
 	"jetstorm/history"
 )
 
-// latencyPerSecond pairs each op selected by keep with its completion (per
-// process) and returns, for each second of invoke time that had an OK,
+// latencyPerSecond pairs each op selected by keep with its completion
+// (history.Calls) and returns, for each second of invoke time that had an OK,
 // the p50, p99 and p99.9 latency of the OKs invoked in it, in ms.
 func latencyPerSecond(ops []history.Op, keep func(history.Op) bool) (p50, p99, p999 plotter.XYs) {
-	invoked := map[int]time.Duration{}
 	perSec := map[int64][]int64{} // second -> latencies in µs
-	for _, op := range ops {
-		if !keep(op) {
-			continue
-		}
-		if op.Type == history.Invoke {
-			invoked[op.Process] = op.Time
-			continue
-		}
-		t0, ok := invoked[op.Process]
-		delete(invoked, op.Process)
-		if ok && op.Type == history.OK {
-			us := max(int64((op.Time-t0)/time.Microsecond), 1)
-			s := secondOf(t0)
+	for _, c := range history.Calls(ops, keep) {
+		if c.Outcome == history.OK {
+			us := max(int64(c.Latency()/time.Microsecond), 1)
+			s := secondOf(c.Start)
 			perSec[s] = append(perSec[s], us)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"math"
 	"regexp"
 	"sort"
-	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -27,42 +26,15 @@ const (
 
 var statusColor = [nStatus]color.Color{colOK, colFailed, colUnknown, colLost}
 
-// publish is one publish invoke and its outcome.
-type publish struct {
-	t     time.Duration
-	index int64
-	value string
-	out   history.OpType // OK, Fail or Info ("" when it never completed)
-}
-
-// publishes pairs publish invokes with their completions, per process.
-func publishes(ops []history.Op) []publish {
-	var ps []publish
-	open := map[int]int{} // process -> index into ps
-	for _, op := range ops {
-		if op.F != history.FPublish {
-			continue
-		}
-		if op.Type == history.Invoke {
-			open[op.Process] = len(ps)
-			ps = append(ps, publish{t: op.Time, index: op.Index, value: op.ValueString()})
-			continue
-		}
-		if i, ok := open[op.Process]; ok {
-			ps[i].out = op.Type
-			delete(open, op.Process)
-		}
-	}
-	return ps
-}
-
-func classify(p publish, read map[string]bool) uint8 {
-	switch p.out {
+// classify colours one publish: an acked one is lost when its value is in
+// lost.
+func classify(p history.Call, lost map[string]bool) uint8 {
+	switch p.Outcome {
 	case history.OK:
-		if read[p.value] {
-			return stOK
+		if lost[p.Value] {
+			return stLost
 		}
-		return stLost
+		return stOK
 	case history.Fail:
 		return stFailed
 	}
@@ -71,58 +43,125 @@ func classify(p publish, read map[string]bool) uint8 {
 
 var nodeFileSafe = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
+// lossFigures draws the publishes by outcome, against the final drain and
+// against each node's own copy. Which acked values are lost comes from the
+// checkers' sections of results.json (queue, per_node) whenever their list
+// of lost values is complete; those lists are capped, so past the cap, or
+// without the section, the lost values are found from the history's reads.
 func (r *run) lossFigures() []figure {
-	pubs := publishes(r.ops)
+	pubs := history.PublishPairs(r.ops)
 	if len(pubs) == 0 {
 		return nil
 	}
-	read := map[string]bool{}
-	nodeRead := map[string]map[string]bool{}
-	drained := false
-	nodeDrained := map[string]bool{}
-	for _, op := range r.ops {
-		switch {
-		case op.F == history.FRead && op.Type == history.OK:
-			read[op.ValueString()] = true
-		case op.F == history.FDrain && op.Type == history.OK:
-			drained = true
-		case op.F == history.FNodeRead && op.Node != "":
-			if nodeRead[op.Node] == nil {
-				nodeRead[op.Node] = map[string]bool{}
-			}
-			if op.Type == history.OK {
-				nodeRead[op.Node][op.ValueString()] = true
-			}
-		case op.F == history.FNodeDrain && op.Node != "":
-			if nodeRead[op.Node] == nil {
-				nodeRead[op.Node] = map[string]bool{}
-			}
-			if op.Type == history.OK {
-				nodeDrained[op.Node] = true
-			}
+	var hr *historyReads // only read when a checker's list does not do
+	reads := func() *historyReads {
+		if hr == nil {
+			hr = readsOf(r.ops)
 		}
+		return hr
+	}
+	var lost map[string]bool
+	var drained bool
+	if q := r.res.Queue; q != nil {
+		drained = q.DrainComplete
+		if len(q.LostValues) == q.Lost {
+			lost = setOf(q.LostValues)
+		}
+	} else {
+		drained = reads().drained
+	}
+	if lost == nil {
+		lost = unread(pubs, reads().read)
 	}
 	lostWord := "lost: acked, never read by the final drain"
 	if !drained {
 		lostWord = "acked, unread (drain incomplete: not proven lost)"
 	}
 	figs := []figure{r.lossFigure("loss", "Publishes by outcome (a red streak is a window of lost acked writes)",
-		"publishes by outcome, stacked per second of invoke time", lostWord, pubs, read)}
-	for _, n := range sortedKeys(nodeRead) {
+		"publishes by outcome, stacked per second of invoke time", lostWord, pubs, lost)}
+	nodes := sortedKeys(r.res.PerNode)
+	if r.res.PerNode == nil {
+		nodes = sortedKeys(reads().node)
+	}
+	for _, n := range nodes {
+		ns, ok := r.res.PerNode[n]
+		var lostOn map[string]bool
+		complete := ns.Complete
+		if ok && len(ns.LostValues) == ns.Lost {
+			lostOn = setOf(ns.LostValues)
+		} else {
+			lostOn = unread(pubs, reads().node[n])
+			complete = reads().nodeDrained[n]
+		}
 		w := "lost on " + n + ": acked, not read from " + n
-		if !nodeDrained[n] {
+		if !complete {
 			w = "acked, not read from " + n + " (node drain incomplete)"
 		}
 		figs = append(figs, r.lossFigure("loss-"+nodeFileSafe.ReplaceAllString(n, "_"), "Publishes by outcome on node "+n,
-			"node "+n+": publishes by outcome, stacked per second of invoke time", w, pubs, nodeRead[n]))
+			"node "+n+": publishes by outcome, stacked per second of invoke time", w, pubs, lostOn))
 	}
 	return figs
 }
 
-func (r *run) lossFigure(name, caption, title, lostWord string, pubs []publish, read map[string]bool) figure {
-	cols := map[int64][]publish{}
+// historyReads is what the history's reads hold: the values the final
+// drain read, and those read from each node's own copy.
+type historyReads struct {
+	read        map[string]bool
+	drained     bool
+	node        map[string]map[string]bool
+	nodeDrained map[string]bool
+}
+
+func readsOf(ops []history.Op) *historyReads {
+	hr := &historyReads{read: map[string]bool{}, node: map[string]map[string]bool{}, nodeDrained: map[string]bool{}}
+	for _, op := range ops {
+		switch {
+		case op.F == history.FRead && op.Type == history.OK:
+			hr.read[op.ValueString()] = true
+		case op.F == history.FDrain && op.Type == history.OK:
+			hr.drained = true
+		case op.F == history.FNodeRead && op.Node != "":
+			if hr.node[op.Node] == nil {
+				hr.node[op.Node] = map[string]bool{}
+			}
+			if op.Type == history.OK {
+				hr.node[op.Node][op.ValueString()] = true
+			}
+		case op.F == history.FNodeDrain && op.Node != "":
+			if hr.node[op.Node] == nil {
+				hr.node[op.Node] = map[string]bool{}
+			}
+			if op.Type == history.OK {
+				hr.nodeDrained[op.Node] = true
+			}
+		}
+	}
+	return hr
+}
+
+// unread is the values of the acked publishes not in read.
+func unread(pubs []history.Call, read map[string]bool) map[string]bool {
+	lost := map[string]bool{}
 	for _, p := range pubs {
-		s := secondOf(p.t)
+		if p.Outcome == history.OK && !read[p.Value] {
+			lost[p.Value] = true
+		}
+	}
+	return lost
+}
+
+func setOf(vs []string) map[string]bool {
+	m := make(map[string]bool, len(vs))
+	for _, v := range vs {
+		m[v] = true
+	}
+	return m
+}
+
+func (r *run) lossFigure(name, caption, title, lostWord string, pubs []history.Call, lost map[string]bool) figure {
+	cols := map[int64][]history.Call{}
+	for _, p := range pubs {
+		s := secondOf(p.Start)
 		cols[s] = append(cols[s], p)
 	}
 	lc := &lossColumns{}
@@ -130,14 +169,14 @@ func (r *run) lossFigure(name, caption, title, lostWord string, pubs []publish, 
 	for _, s := range sortedInt64Keys(cols) {
 		ps := cols[s]
 		sort.SliceStable(ps, func(i, j int) bool {
-			if ps[i].t != ps[j].t {
-				return ps[i].t < ps[j].t
+			if ps[i].Start != ps[j].Start {
+				return ps[i].Start < ps[j].Start
 			}
-			return ps[i].index < ps[j].index
+			return ps[i].Index < ps[j].Index
 		})
 		col := lossColumn{sec: s, st: make([]uint8, len(ps))}
 		for i, p := range ps {
-			col.st[i] = classify(p, read)
+			col.st[i] = classify(p, lost)
 			counts[col.st[i]]++
 		}
 		lc.cols = append(lc.cols, col)

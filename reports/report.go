@@ -10,21 +10,20 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"jetstorm/checker"
 	"jetstorm/history"
-	"jetstorm/workloads"
+	"jetstorm/stats"
 )
 
 // Files of a run directory that Write reads (besides results.json and
 // history.jsonl) when they are present.
 const (
-	BenchFile    = "bench.json"    // workloads.BenchResult as JSON
+	BenchFile    = "bench.json"    // stats.BenchResult as JSON
 	BenchCSVFile = "bench.csv"     // BenchResult.WriteCSV (only linked)
 	SweepFile    = "sweep.json"    // Sweep
-	CapacityFile = "capacity.json" // Capacity
+	CapacityFile = "capacity.json" // stats.CapacityResult
 	HistoryHTML  = "history.html"  // porcupine's timeline (only linked)
 	IndexFile    = "index.html"
 	JUnitFile    = "junit.xml"
@@ -39,7 +38,7 @@ const (
 //	           "e2e": {...}, "errors": 0, "verdict": "valid", "message": ""}]}
 //
 // Throughput is acknowledged publishes per second; latencies are in
-// milliseconds (workloads.Latency). Verdict and Message are optional: a row
+// milliseconds (stats.Latency). Verdict and Message are optional: a row
 // with verdict "invalid" is a failed junit testcase, "unknown" an errored one.
 type Sweep struct {
 	Key  string     `json:"key"`
@@ -48,18 +47,18 @@ type Sweep struct {
 
 // SweepRow is one value of the swept setting.
 type SweepRow struct {
-	Value      string            `json:"value"`
-	Throughput float64           `json:"throughput"`
-	PubAck     workloads.Latency `json:"pub_ack"`
-	E2E        workloads.Latency `json:"e2e"`
+	Value      string        `json:"value"`
+	Throughput float64       `json:"throughput"`
+	PubAck     stats.Latency `json:"pub_ack"`
+	E2E        stats.Latency `json:"e2e"`
 	// Calm is the publish latency outside faults (results.json's
 	// publish_latency_calm_ms), for runs with faults.
-	Calm    *workloads.Latency `json:"calm,omitempty"`
-	Errors  int64              `json:"errors,omitempty"`
-	Verdict checker.Verdict    `json:"verdict,omitempty"`
-	Acked   int64              `json:"acked"`          // acknowledged publishes
-	Lost    *int               `json:"lost,omitempty"` // of which lost; nil: no lost-write check (bench)
-	Message string             `json:"message,omitempty"`
+	Calm    *stats.Latency  `json:"calm,omitempty"`
+	Errors  int64           `json:"errors,omitempty"`
+	Verdict checker.Verdict `json:"verdict,omitempty"`
+	Acked   int64           `json:"acked"`          // acknowledged publishes
+	Lost    *int            `json:"lost,omitempty"` // of which lost; nil: no lost-write check (bench)
+	Message string          `json:"message,omitempty"`
 }
 
 // LostText is the lost count, or "-" for a run without a lost-write check.
@@ -70,56 +69,19 @@ func (r SweepRow) LostText() string {
 	return strconv.Itoa(*r.Lost)
 }
 
-// Capacity is capacity.json: a stepped bench run searching for the highest
-// offered rate whose publish→ack p99 stays within the SLO. Example:
-//
-//	{"slo_p99_ms": 50, "best_rate": 12000,
-//	 "steps": [{"rate": 1000, "duration": 10000000000, "offered_rate": 1000,
-//	            "acked_rate": 1000, "ack_throughput": 998, "consumed_rate": 0,
-//	            "errors": 0, "pub_ack": {...}, "e2e": {...}}, ...]}
-//
-// Steps are workloads.BenchStepResult (duration in nanoseconds); BestRate
-// is the highest step rate that met the SLO (0: none did). Held (per step:
-// whether it met the SLO) and Stopped (why the search ended) are optional;
-// the fields are those of workloads.CapacityResult, so either decodes.
-type Capacity struct {
-	SLOP99Ms float64                     `json:"slo_p99_ms"`
-	Steps    []workloads.BenchStepResult `json:"steps"`
-	Held     []bool                      `json:"held,omitempty"`
-	BestRate float64                     `json:"best_rate"`
-	Stopped  string                      `json:"stopped,omitempty"`
-}
-
 // run is everything Write reads from a run directory.
 type run struct {
 	dir      string
 	res      *Results
 	ops      []history.Op
-	bench    *workloads.BenchResult
+	bench    *stats.BenchResult
 	sweep    *Sweep
-	capacity *Capacity
+	capacity *stats.CapacityResult
 
-	faults    []faultWindow
-	notFaults []faultWindow // fault ops that failed to inject (Fail)
-	end       time.Duration // latest op time in the history
-	span      time.Duration // end of the time plots' axis: the workload and faults, not the drain
-}
-
-// faultWindow is one injected fault, from its invoke to its end op.
-type faultWindow struct {
-	Start, End time.Duration
-	Kind       string
-	Nodes      []string
-	Status     string // "healed", "heal failed" (info), "not healed" (no end op), "not injected"
-	Err        string
-	Params     string // the rest of the op's value, for the HTML table
-}
-
-func (f faultWindow) Label() string {
-	if len(f.Nodes) == 0 {
-		return f.Kind
-	}
-	return f.Kind + " " + strings.Join(f.Nodes, ",")
+	faults    []history.FaultWindow
+	notFaults []history.FaultWindow // fault ops that failed to inject (Fail)
+	end       time.Duration         // latest op time in the history
+	span      time.Duration         // end of the time plots' axis: the workload and faults, not the drain
 }
 
 // Write renders the report of the run in dir from its files: plots (PNG
@@ -194,7 +156,7 @@ func load(dir string) (*run, error) {
 			r.span = max(r.span, op.Time)
 		}
 	}
-	r.faults, r.notFaults = faultWindows(r.ops, r.end)
+	r.faults, r.notFaults = history.FaultWindows(r.ops, r.end)
 	for _, f := range r.faults {
 		r.span = max(r.span, f.End)
 	}
@@ -253,104 +215,6 @@ func writeFileAtomic(path string, b []byte) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
-}
-
-// faultWindows pairs each fault invoke with the next fault end (ok or
-// info) of the same process (each fault of a plan has its own process, so
-// overlapping faults pair correctly; in older histories every fault had
-// the same one and faults ran one after another). A fault that never ended
-// lasts until end. Fail ops (a fault that could not be injected) are
-// returned separately.
-func faultWindows(ops []history.Op, end time.Duration) (wins, failed []faultWindow) {
-	open := map[int][]int{} // process -> indices into wins, oldest first
-	for _, op := range ops {
-		if op.F != history.FFault {
-			continue
-		}
-		switch op.Type {
-		case history.Invoke:
-			w := describeFault(op.Value)
-			w.Start, w.End, w.Status, w.Err = op.Time, end, "not healed", op.Err
-			wins = append(wins, w)
-			open[op.Process] = append(open[op.Process], len(wins)-1)
-		case history.Fail:
-			w := describeFault(op.Value)
-			w.Start, w.End, w.Status, w.Err = op.Time, op.Time, "not injected", op.Err
-			failed = append(failed, w)
-		default:
-			q := open[op.Process]
-			if len(q) == 0 {
-				continue
-			}
-			w := &wins[q[0]]
-			open[op.Process] = q[1:]
-			w.End = max(op.Time, w.Start)
-			w.Status = "healed"
-			if op.Type == history.Info {
-				w.Status = "heal failed"
-				w.Err = op.Err
-			}
-		}
-	}
-	return wins, failed
-}
-
-// describeFault reads kind and nodes from a fault op's value and renders
-// the other fields as "k=v" pairs in key order.
-func describeFault(v any) faultWindow {
-	var w faultWindow
-	m, ok := v.(map[string]any)
-	if !ok {
-		if v != nil {
-			w.Kind = fmt.Sprint(v)
-		}
-		return w
-	}
-	w.Kind, _ = m["kind"].(string)
-	switch ns := m["nodes"].(type) {
-	case []any:
-		for _, n := range ns {
-			w.Nodes = append(w.Nodes, fmt.Sprint(n))
-		}
-	case []string:
-		w.Nodes = append(w.Nodes, ns...)
-	case string:
-		w.Nodes = []string{ns}
-	}
-	var rest []string
-	for _, k := range sortedKeys(m) {
-		if k == "kind" || k == "nodes" {
-			continue
-		}
-		if s := compact(m[k]); s != "" {
-			rest = append(rest, k+"="+s)
-		}
-	}
-	w.Params = strings.Join(rest, " ")
-	return w
-}
-
-// compact renders a JSON-ish value on one line; empty maps and nulls are "".
-func compact(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case map[string]any:
-		var parts []string
-		for _, k := range sortedKeys(x) {
-			if s := compact(x[k]); s != "" {
-				parts = append(parts, k+"="+s)
-			}
-		}
-		return strings.Join(parts, " ")
-	}
-	b, err := json.Marshal(v) // maps inside marshal with sorted keys
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

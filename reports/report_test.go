@@ -18,7 +18,7 @@ import (
 
 	"jetstorm/checker"
 	"jetstorm/history"
-	"jetstorm/workloads"
+	"jetstorm/stats"
 )
 
 // synthHistory is a small queue run: two writers at 20 publishes/s for 6 s,
@@ -136,7 +136,7 @@ func writeRunDir(t *testing.T, h []history.Op) string {
 	t.Helper()
 	dir := t.TempDir()
 	writeHistoryFile(t, dir, h)
-	meta, err := MetaOf(h)
+	meta, err := history.MetaOf(h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,8 +445,8 @@ func TestWriteMissingResults(t *testing.T) {
 	}
 }
 
-func lat(p50 float64) workloads.Latency {
-	return workloads.Latency{Count: 100, P50: p50, P90: p50 * 2, P99: p50 * 4, P999: p50 * 8, Max: p50 * 10}
+func lat(p50 float64) stats.Latency {
+	return stats.Latency{Count: 100, P50: p50, P90: p50 * 2, P99: p50 * 4, P999: p50 * 8, Max: p50 * 10}
 }
 
 func writeJSONFile(t *testing.T, path string, v any) {
@@ -471,11 +471,11 @@ func benchDir(t *testing.T, rateScale, latScale float64) string {
 	}
 	dir := t.TempDir()
 	writeHistoryFile(t, dir, h)
-	res := Build(h, Meta{Scenario: "bench", Seed: 1}, checker.Valid, []checker.Result{{Name: "bench", Verdict: checker.Valid, Message: "ok"}}, nil)
+	res := Build(h, history.Meta{Scenario: "bench", Seed: 1}, checker.Valid, []checker.Result{{Name: "bench", Verdict: checker.Valid, Message: "ok"}}, nil)
 	if err := res.WriteJSON(dir); err != nil {
 		t.Fatal(err)
 	}
-	var br workloads.BenchResult
+	var br stats.BenchResult
 	for i := 0; i < 8; i++ {
 		step := i / 4
 		rate := 1000 * float64(step+1) * rateScale
@@ -483,13 +483,13 @@ func benchDir(t *testing.T, rateScale, latScale float64) string {
 		if i >= 3 && i < 5 {
 			l *= 20 // the fault
 		}
-		br.Windows = append(br.Windows, workloads.BenchWindow{Start: time.Duration(i) * time.Second, Step: step,
+		br.Windows = append(br.Windows, stats.BenchWindow{Start: time.Duration(i) * time.Second, Step: step,
 			Offered: int64(rate), Acked: int64(rate) - 3, Errors: 3, AcksReceived: int64(rate), Consumed: int64(rate) - 5,
 			PubAck: lat(l), E2E: lat(l * 1.5)})
 	}
 	for s := 0; s < 2; s++ {
 		rate := 1000 * float64(s+1) * rateScale
-		br.Steps = append(br.Steps, workloads.BenchStepResult{Rate: rate, Duration: 4 * time.Second, OfferedRate: rate,
+		br.Steps = append(br.Steps, stats.BenchStepResult{Rate: rate, Duration: 4 * time.Second, OfferedRate: rate,
 			AckedRate: rate - 3, AckThroughput: rate - 3, ConsumedRate: rate - 5, Errors: 12, PubAck: lat(float64(s+1) * latScale), E2E: lat(2 * latScale)})
 	}
 	writeJSONFile(t, filepath.Join(dir, BenchFile), br)
@@ -498,9 +498,9 @@ func benchDir(t *testing.T, rateScale, latScale float64) string {
 		{Value: "1s", Throughput: 5000, PubAck: lat(1), E2E: lat(2), Verdict: checker.Invalid, Message: "LOST 3 <acked> writes"},
 		{Value: "2m", Throughput: 6000, PubAck: lat(0.8), E2E: lat(1.5)},
 	}})
-	cap := Capacity{SLOP99Ms: 10, BestRate: 4000, Held: []bool{true, true, true, false}, Stopped: "p99 over the SLO"}
+	cap := stats.CapacityResult{SLOP99Ms: 10, BestRate: 4000, Held: []bool{true, true, true, false}, Stopped: "p99 over the SLO"}
 	for i, r := range []float64{1000, 2000, 4000, 8000} {
-		cap.Steps = append(cap.Steps, workloads.BenchStepResult{Rate: r, Duration: 5 * time.Second, OfferedRate: r,
+		cap.Steps = append(cap.Steps, stats.BenchStepResult{Rate: r, Duration: 5 * time.Second, OfferedRate: r,
 			AckedRate: r, AckThroughput: min(r, 5000), PubAck: lat(float64(i*i) + 0.5)})
 	}
 	writeJSONFile(t, filepath.Join(dir, CapacityFile), cap)
@@ -549,24 +549,6 @@ func TestWriteBench(t *testing.T) {
 		if !bytes.Contains(html, []byte(want)) {
 			t.Errorf("index.html lacks %q", want)
 		}
-	}
-}
-
-func TestFaultWindows(t *testing.T) {
-	v := map[string]any{"kind": "kill", "nodes": []any{"n1"}}
-	ops := []history.Op{
-		{Process: -2, Type: history.Fail, F: history.FFault, Value: v, Time: time.Second, Err: "no leader"},
-		{Process: -2, Type: history.Invoke, F: history.FFault, Value: v, Time: 2 * time.Second},
-		{Process: -2, Type: history.OK, F: history.FFault, Value: v, Time: 3 * time.Second},
-		{Process: -2, Type: history.Invoke, F: history.FFault, Value: map[string]any{"kind": "pause", "nodes": []any{"n2", "n3"}, "for": "1s"}, Time: 4 * time.Second},
-	}
-	wins, failed := faultWindows(ops, 9*time.Second)
-	if len(failed) != 1 || failed[0].Err != "no leader" {
-		t.Errorf("failed %+v", failed)
-	}
-	if len(wins) != 2 || wins[0].End != 3*time.Second || wins[0].Status != "healed" ||
-		wins[1].End != 9*time.Second || wins[1].Status != "not healed" || wins[1].Label() != "pause n2,n3" || wins[1].Params != "for=1s" {
-		t.Errorf("windows %+v", wins)
 	}
 }
 

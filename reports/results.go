@@ -17,86 +17,46 @@ import (
 
 	"jetstorm/checker"
 	"jetstorm/history"
-	"jetstorm/workloads"
+	"jetstorm/stats"
 )
-
-// Meta describes the run; it is the first op of every history (F "meta"),
-// so a saved history can be re-checked and reported on its own.
-type Meta struct {
-	Scenario      string `json:"scenario"`
-	ScenarioFile  string `json:"scenario_file,omitempty"`
-	Seed          uint64 `json:"seed"`
-	ServerVersion string `json:"server_version"`
-	SyncInterval  string `json:"sync_interval"`
-	Nodes         int    `json:"nodes"`
-	Replicas      int    `json:"replicas"`
-	Storage       string `json:"storage"`
-	Workload      string `json:"workload"`
-	Faults        any    `json:"faults,omitempty"` // the fault schedule, as planned
-	StartedAt     string `json:"started_at"`
-}
-
-// MetaOf finds the meta op in a history.
-func MetaOf(h []history.Op) (Meta, error) {
-	for _, op := range h {
-		if op.F != history.FMeta {
-			continue
-		}
-		var m Meta
-		b, err := json.Marshal(op.Value)
-		if err == nil {
-			err = json.Unmarshal(b, &m)
-		}
-		return m, err
-	}
-	return Meta{}, fmt.Errorf("history has no %q op", history.FMeta)
-}
-
-// Latency percentiles in milliseconds (the same shape as the bench's).
-type Latency = workloads.Latency
 
 // Results is results.json.
 type Results struct {
-	Verdict       checker.Verdict              `json:"verdict"`
-	Seed          uint64                       `json:"seed"`
-	Scenario      string                       `json:"scenario"`
-	ServerVersion string                       `json:"server_version"`
-	SyncInterval  string                       `json:"sync_interval"`
-	Checks        []checker.Result             `json:"checks"`
-	Crashes       []checker.Crash              `json:"crashes,omitempty"`   // crashes check: server crashes (known ones marked)
-	NodeLogs      map[string]checker.NodeLog   `json:"node_logs,omitempty"` // crashes check: starts, known-bad warnings per node
-	Queue         *checker.QueueStats          `json:"queue,omitempty"`
-	PerNode       map[string]checker.NodeStats `json:"per_node,omitempty"`
-	Disagreements []string                     `json:"disagreements,omitempty"` // per-node: how replicas differ
-	// UnrecoveredNodes names each node that was not healthy after the final
-	// heal, with its last health error.
-	UnrecoveredNodes    map[string]string `json:"unrecovered_nodes,omitempty"`
-	ThroughputAckedPerS float64           `json:"throughput_acked_per_s"`
-	PublishLatencyMs    Latency           `json:"publish_latency_ms"`
+	Verdict       checker.Verdict  `json:"verdict"`
+	Seed          uint64           `json:"seed"`
+	Scenario      string           `json:"scenario"`
+	ServerVersion string           `json:"server_version"`
+	SyncInterval  string           `json:"sync_interval"`
+	Checks        []checker.Result `json:"checks"`
+	// The checkers' sections: crashes, node_logs, queue, per_node,
+	// disagreements, unrecovered_nodes.
+	checker.Sections
+	ThroughputAckedPerS float64       `json:"throughput_acked_per_s"`
+	PublishLatencyMs    stats.Latency `json:"publish_latency_ms"`
 	// PublishLatencyCalmMs counts only the publishes that started and ended
 	// outside every fault (and CalmMargin after it): the price of a policy
 	// in steady state, without the outages. Set when faults were injected.
-	PublishLatencyCalmMs *Latency      `json:"publish_latency_calm_ms,omitempty"`
-	Faults               any           `json:"faults"`
-	FaultsInjected       int           `json:"faults_injected"`
-	Bench                *BenchSummary `json:"bench,omitempty"`
-	Meta                 Meta          `json:"meta"`
-	Errors               []string      `json:"errors,omitempty"`
+	PublishLatencyCalmMs *stats.Latency `json:"publish_latency_calm_ms,omitempty"`
+	Faults               any            `json:"faults"`
+	FaultsInjected       int            `json:"faults_injected"`
+	Bench                *BenchSummary  `json:"bench,omitempty"`
+	Meta                 history.Meta   `json:"meta"`
+	Errors               []string       `json:"errors,omitempty"`
 }
 
 // BenchSummary is results.json's bench section (bench.json has the
 // per-second windows).
 type BenchSummary struct {
-	Offered          int64                       `json:"offered"`
-	Acked            int64                       `json:"acked"`
-	Consumed         int64                       `json:"consumed"`
-	Errors           int64                       `json:"errors"`
-	Steps            []workloads.BenchStepResult `json:"steps"`
-	CapacityBestRate float64                     `json:"capacity_best_rate,omitempty"`
+	Offered          int64                   `json:"offered"`
+	Acked            int64                   `json:"acked"`
+	Consumed         int64                   `json:"consumed"`
+	Errors           int64                   `json:"errors"`
+	Steps            []stats.BenchStepResult `json:"steps"`
+	CapacityBestRate float64                 `json:"capacity_best_rate,omitempty"`
 }
 
 // Build assembles results from a history and the checkers' output.
-func Build(h []history.Op, meta Meta, verdict checker.Verdict, checks []checker.Result, runErrs []string) *Results {
+func Build(h []history.Op, meta history.Meta, verdict checker.Verdict, checks []checker.Result, runErrs []string) *Results {
 	r := &Results{
 		Verdict: verdict, Seed: meta.Seed, Scenario: meta.Scenario,
 		ServerVersion: meta.ServerVersion, SyncInterval: meta.SyncInterval,
@@ -104,30 +64,20 @@ func Build(h []history.Op, meta Meta, verdict checker.Verdict, checks []checker.
 	}
 	r.Meta.Faults = nil // shown once, as results.faults
 	for _, c := range checks {
-		if qs, ok := c.Details.(checker.QueueStats); ok {
-			r.Queue = &qs
+		if c.Details != nil {
+			c.Details.AddTo(&r.Sections)
 		}
-		if ps, ok := c.Details.(checker.PerNodeStats); ok {
-			r.PerNode, r.Disagreements = ps.Nodes, ps.Disagreements
-		}
-		if rs, ok := c.Details.(checker.RecoveryStats); ok {
-			r.UnrecoveredNodes = rs.Unrecovered
-		}
-		if ls, ok := c.Details.(checker.LogStats); ok {
-			r.Crashes, r.NodeLogs = ls.Crashes, ls.Nodes
-			r.Errors = append(r.Errors[:len(r.Errors):len(r.Errors)], ls.Errors...)
-		}
+	}
+	if len(r.HarnessErrors) > 0 { // found by a check (e.g. in the node logs): run errors
+		r.Errors = append(r.Errors[:len(r.Errors):len(r.Errors)], r.HarnessErrors...)
 	}
 	lat, span := PublishLatency(h)
 	r.PublishLatencyMs = lat
 	if r.Queue != nil && span > 0 {
 		r.ThroughputAckedPerS = float64(r.Queue.Acked) / span.Seconds()
 	}
-	for _, op := range h {
-		if op.F == history.FFault && op.Type == history.Invoke {
-			r.FaultsInjected++
-		}
-	}
+	injected, _ := history.FaultWindows(h, 0)
+	r.FaultsInjected = len(injected)
 	if r.FaultsInjected > 0 && lat.Count > 0 { // queue runs: bench and kv keep their own latencies
 		calm := CalmPublishLatency(h)
 		r.PublishLatencyCalmMs = &calm
@@ -138,8 +88,29 @@ func Build(h []history.Op, meta Meta, verdict checker.Verdict, checks []checker.
 // PublishLatency measures every acknowledged publish from its invoke time
 // (the intended start, for open-loop workloads) to its ack, and returns the
 // span from the first publish invoke to the last publish completion.
-func PublishLatency(h []history.Op) (Latency, time.Duration) {
-	return publishLatency(h, nil)
+func PublishLatency(h []history.Op) (stats.Latency, time.Duration) {
+	return publishLatency(h, nil), publishSpan(h)
+}
+
+// publishSpan is the time from the first publish invoke to the last
+// publish completion (paired or not).
+func publishSpan(h []history.Op) time.Duration {
+	var first, last time.Duration = -1, 0
+	for _, op := range h {
+		switch {
+		case op.F != history.FPublish:
+		case op.Type == history.Invoke:
+			if first < 0 || op.Time < first {
+				first = op.Time
+			}
+		default:
+			last = max(last, op.Time)
+		}
+	}
+	if first < 0 {
+		return 0
+	}
+	return last - first
 }
 
 // CalmMargin is how long after a fault ends the cluster still counts as
@@ -149,25 +120,18 @@ const CalmMargin = 5 * time.Second
 // CalmPublishLatency is PublishLatency over the publishes that started and
 // ended outside every fault window [start, end + CalmMargin]. A fault that
 // never ended lasts to the end of the history.
-func CalmPublishLatency(h []history.Op) Latency {
+func CalmPublishLatency(h []history.Op) stats.Latency {
 	type window struct{ from, to time.Duration }
-	var ws []window
-	open := map[int]time.Duration{}
-	for _, op := range h {
-		if op.F != history.FFault {
-			continue
+	faults, _ := history.FaultWindows(h, math.MaxInt64)
+	ws := make([]window, 0, len(faults))
+	for _, f := range faults {
+		to := time.Duration(math.MaxInt64)
+		if f.Status != history.FaultNotHealed {
+			to = f.End + CalmMargin
 		}
-		if op.Type == history.Invoke {
-			open[op.Process] = op.Time
-		} else if t0, ok := open[op.Process]; ok {
-			ws = append(ws, window{t0, op.Time + CalmMargin})
-			delete(open, op.Process)
-		}
+		ws = append(ws, window{f.Start, to})
 	}
-	for _, t0 := range open {
-		ws = append(ws, window{t0, time.Duration(math.MaxInt64)})
-	}
-	l, _ := publishLatency(h, func(t0, t1 time.Duration) bool {
+	return publishLatency(h, func(t0, t1 time.Duration) bool {
 		for _, w := range ws {
 			if t0 < w.to && t1 > w.from {
 				return false
@@ -175,44 +139,25 @@ func CalmPublishLatency(h []history.Op) Latency {
 		}
 		return true
 	})
-	return l
 }
 
 // publishLatency measures the acked publishes for which keep(invoke, ack)
 // holds (all when keep is nil).
-func publishLatency(h []history.Op, keep func(t0, t1 time.Duration) bool) (Latency, time.Duration) {
+func publishLatency(h []history.Op, keep func(t0, t1 time.Duration) bool) stats.Latency {
 	hist := hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3) // µs
-	invoked := map[int]time.Duration{}
-	var first, last time.Duration = -1, 0
-	for _, op := range h {
-		if op.F != history.FPublish {
-			continue
-		}
-		if op.Type == history.Invoke {
-			invoked[op.Process] = op.Time
-			if first < 0 || op.Time < first {
-				first = op.Time
-			}
-			continue
-		}
-		last = max(last, op.Time)
-		t0, ok := invoked[op.Process]
-		delete(invoked, op.Process)
-		if ok && op.Type == history.OK && (keep == nil || keep(t0, op.Time)) {
-			us := max(int64((op.Time-t0)/time.Microsecond), 1)
+	for _, p := range history.PublishPairs(h) {
+		if p.Outcome == history.OK && (keep == nil || keep(p.Start, p.End)) {
+			us := max(int64(p.Latency()/time.Microsecond), 1)
 			_ = hist.RecordValue(min(us, hist.HighestTrackableValue()))
 		}
 	}
 	ms := func(us int64) float64 { return float64(us) / 1000 }
-	l := Latency{Count: hist.TotalCount()}
+	l := stats.Latency{Count: hist.TotalCount()}
 	if l.Count > 0 {
 		l.P50, l.P90, l.P99 = ms(hist.ValueAtQuantile(50)), ms(hist.ValueAtQuantile(90)), ms(hist.ValueAtQuantile(99))
 		l.P999, l.Max = ms(hist.ValueAtQuantile(99.9)), ms(hist.Max())
 	}
-	if first < 0 {
-		return l, 0
-	}
-	return l, last - first
+	return l
 }
 
 // WriteJSON writes results.json into dir (atomically: temp file + rename).

@@ -50,7 +50,7 @@ func Finish(ctx context.Context, dir string, o FinishOptions) (*reports.Results,
 	} else if err != nil {
 		return nil, &HistoryError{err}
 	}
-	meta, err := reports.MetaOf(h)
+	meta, err := history.MetaOf(h)
 	if err != nil {
 		return nil, &HistoryError{fmt.Errorf("%s: %w", path, err)}
 	}

@@ -17,6 +17,7 @@ import (
 	"jetstorm/checker"
 	"jetstorm/history"
 	"jetstorm/reports"
+	"jetstorm/stats"
 	"jetstorm/workloads"
 )
 
@@ -145,7 +146,7 @@ func saveBench(wl workloads.Workload, o SaveOptions) error {
 	bw := wl.(*workloads.BenchWorkload)
 	r := bw.Result
 	if r == nil {
-		r = &workloads.BenchResult{}
+		r = &stats.BenchResult{}
 	}
 	if !bw.Started.IsZero() {
 		off := bw.Started.Sub(o.Origin)
@@ -175,12 +176,12 @@ func saveBench(wl workloads.Workload, o SaveOptions) error {
 }
 
 // benchFiles reads bench.json and (capacity searches) capacity.json.
-func benchFiles(dir string) (*workloads.BenchResult, *workloads.CapacityResult, error) {
-	var r workloads.BenchResult
+func benchFiles(dir string) (*stats.BenchResult, *stats.CapacityResult, error) {
+	var r stats.BenchResult
 	if err := readJSONFile(filepath.Join(dir, reports.BenchFile), &r); err != nil {
 		return nil, nil, err
 	}
-	var cp workloads.CapacityResult
+	var cp stats.CapacityResult
 	err := readJSONFile(filepath.Join(dir, reports.CapacityFile), &cp)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &r, nil, nil

@@ -110,7 +110,7 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 
 	wl := kind.New(s, o)
 	plan := s.PlanFor(seed)
-	meta := reports.Meta{
+	meta := history.Meta{
 		Scenario: s.Name, ScenarioFile: s.File, Seed: seed, ServerVersion: version,
 		SyncInterval: s.Cluster.SyncIntervalLabel(), Nodes: s.Cluster.Nodes,
 		Replicas: s.Stream.Replicas, Storage: s.Stream.Storage, Workload: s.Workload.Type,

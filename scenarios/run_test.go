@@ -18,6 +18,7 @@ import (
 	"jetstorm/clusters"
 	"jetstorm/history"
 	"jetstorm/reports"
+	"jetstorm/stats"
 	"jetstorm/workloads"
 )
 
@@ -239,7 +240,7 @@ timeline:
 	if from == 0 || to == 0 {
 		t.Fatal("no slowlink in the history")
 	}
-	var br workloads.BenchResult
+	var br stats.BenchResult
 	b, err := os.ReadFile(filepath.Join(o.Dir, "bench.json"))
 	if err == nil {
 		err = json.Unmarshal(b, &br)

@@ -7,6 +7,7 @@ import (
 
 	"jetstorm/checker"
 	"jetstorm/reports"
+	"jetstorm/stats"
 )
 
 // A queue row shows its lost count; a bench row, which has no lost-write
@@ -36,8 +37,8 @@ func TestPrintSweepCalm(t *testing.T) {
 	lost := 59
 	var b bytes.Buffer
 	PrintSweep(&b, &reports.Sweep{Key: "cluster.sync_interval", Rows: []reports.SweepRow{
-		{Value: "always", Acked: 100, Lost: new(int), PubAck: reports.Latency{P50: 2, P99: 4723}, Calm: &reports.Latency{P50: 1.97, P99: 6.5}},
-		{Value: "1s", Acked: 100, Lost: &lost, PubAck: reports.Latency{P50: 1.3, P99: 6046}},
+		{Value: "always", Acked: 100, Lost: new(int), PubAck: stats.Latency{P50: 2, P99: 4723}, Calm: &stats.Latency{P50: 1.97, P99: 6.5}},
+		{Value: "1s", Acked: 100, Lost: &lost, PubAck: stats.Latency{P50: 1.3, P99: 6046}},
 	}})
 	out := b.String()
 	lines := strings.Split(out, "\n")

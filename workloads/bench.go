@@ -13,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"jetstorm/stats"
 )
 
 // The bench workload is an open-loop load generator for JetStream.
@@ -209,7 +211,7 @@ type benchRun struct {
 // acks (up to Timeout) and consumers go on until they have read as many
 // messages as were acked (or nothing came for 3 s, or 60 s passed). If ctx
 // ends first, Run returns what it measured so far with ctx's error.
-func (b *Bench) Run(ctx context.Context, urls []string, start time.Time) (*BenchResult, error) {
+func (b *Bench) Run(ctx context.Context, urls []string, start time.Time) (*stats.BenchResult, error) {
 	if len(urls) == 0 {
 		return nil, errors.New("bench: no client URLs")
 	}

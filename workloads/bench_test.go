@@ -13,6 +13,8 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/nats-io/nats-server/v2/server"
+
+	"jetstorm/stats"
 )
 
 // stallPublisher is a fake asyncPublisher: each publish is acked 1 ms after
@@ -66,10 +68,10 @@ func (p *stallPublisher) publish(_ string, _ []byte, sent int64) error {
 
 func (p *stallPublisher) close() { close(p.q); p.wg.Wait() }
 
-func (p *stallPublisher) closedLoopLatency() Latency {
+func (p *stallPublisher) closedLoopLatency() stats.Latency {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return latencyOf(p.closedLoop)
+	return stats.LatencyOf(p.closedLoop)
 }
 
 func fakeBench(t *testing.T, o BenchOptions, start time.Time, from, to time.Duration) (*Bench, func() *stallPublisher) {
@@ -273,7 +275,7 @@ func TestBenchEmbeddedServer(t *testing.T) {
 		if w.Step != 0 || w.Start != time.Duration(i)*time.Second {
 			t.Errorf("window %d: start %v step %d", i, w.Start, w.Step)
 		}
-		for name, l := range map[string]Latency{"pub ack": w.PubAck, "e2e": w.E2E} {
+		for name, l := range map[string]stats.Latency{"pub ack": w.PubAck, "e2e": w.E2E} {
 			if l.Count < 900 || l.P50 <= 0 || l.P50 > l.P99 || l.P99 > l.Max || l.Max > 2000 {
 				t.Errorf("window %d %s latency not sane: %+v", i, name, l)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"jetstorm/clusters"
 	"jetstorm/history"
+	"jetstorm/stats"
 )
 
 // CapacityOptions configure a capacity search: raise the offered rate by
@@ -24,15 +25,6 @@ type CapacityOptions struct {
 	Warmup time.Duration
 }
 
-// CapacityResult is capacity.json.
-type CapacityResult struct {
-	SLOP99Ms float64           `json:"slo_p99_ms"`
-	Steps    []BenchStepResult `json:"steps"`
-	Held     []bool            `json:"held"`      // per step: within the SLO and >= 95 % acked
-	BestRate float64           `json:"best_rate"` // highest offered rate that held (0: none did)
-	Stopped  string            `json:"stopped"`   // why the search ended
-}
-
 // BenchWorkload runs a Bench (its steps, or a capacity search) as a
 // Workload, so it gets the same cluster, faults and run directory as any
 // other. It records no per-message history (a benchmark sends far too many
@@ -41,9 +33,9 @@ type BenchWorkload struct {
 	B        *Bench
 	Capacity *CapacityOptions // nil: run B's steps
 
-	Result    *BenchResult    // after Run
-	CapResult *CapacityResult // after Run, with Capacity
-	Started   time.Time       // when the schedule started
+	Result    *stats.BenchResult    // after Run
+	CapResult *stats.CapacityResult // after Run, with Capacity
+	Started   time.Time             // when the schedule started
 }
 
 func (w *BenchWorkload) Name() string   { return "bench" }
@@ -62,9 +54,9 @@ func (w *BenchWorkload) Run(ctx context.Context, c clusters.Cluster, rec *histor
 		return err
 	}
 	co := *w.Capacity
-	cr := &CapacityResult{SLOP99Ms: float64(co.SLOP99) / float64(time.Millisecond), Stopped: "max_steps reached"}
+	cr := &stats.CapacityResult{SLOP99Ms: float64(co.SLOP99) / float64(time.Millisecond), Stopped: "max_steps reached"}
 	w.CapResult = cr
-	all := &BenchResult{}
+	all := &stats.BenchResult{}
 	if co.Warmup > 0 {
 		b := NewBench(w.B.o)
 		b.o.Steps = []BenchStep{{Rate: co.Start, Duration: co.Warmup}}

@@ -19,6 +19,7 @@ import (
 	"jetstorm/history"
 	"jetstorm/powerfs"
 	"jetstorm/reports"
+	"jetstorm/stats"
 	"jetstorm/termlog"
 )
 
@@ -300,7 +301,7 @@ func TestCompareExitCodes(t *testing.T) {
 	write := func(dir string, throughput float64) string {
 		os.MkdirAll(dir, 0o755)
 		r := reports.Results{Verdict: checker.Valid, Scenario: "x", ThroughputAckedPerS: throughput,
-			PublishLatencyMs: reports.Latency{Count: 10, P50: 1, P90: 2, P99: 3, P999: 4, Max: 5}}
+			PublishLatencyMs: stats.Latency{Count: 10, P50: 1, P90: 2, P99: 3, P999: 4, Max: 5}}
 		if err := r.WriteJSON(dir); err != nil {
 			t.Fatal(err)
 		}

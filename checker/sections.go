@@ -1,0 +1,49 @@
+package checker
+
+// Sections are the checkers' own sections of results.json, with exactly
+// the keys results.json has (reports.Results embeds it). Each check's
+// Details fills in its part; a section no check filled is left out.
+type Sections struct {
+	Crashes  []Crash              `json:"crashes,omitempty"`   // crashes check: server crashes (known ones marked)
+	NodeLogs map[string]NodeLog   `json:"node_logs,omitempty"` // crashes check: starts, known-bad warnings per node
+	Queue    *QueueStats          `json:"queue,omitempty"`
+	PerNode  map[string]NodeStats `json:"per_node,omitempty"`
+	// Disagreements (per-node check) says how the replicas differ.
+	Disagreements []string `json:"disagreements,omitempty"`
+	// UnrecoveredNodes names each node that was not healthy after the final
+	// heal, with its last health error.
+	UnrecoveredNodes map[string]string `json:"unrecovered_nodes,omitempty"`
+
+	// HarnessErrors are errors a check found in the harness rather than in
+	// the system (e.g. a crashed keeper in the node logs). They are no
+	// section of their own: results.json lists them with the run's errors.
+	HarnessErrors []string `json:"-"`
+}
+
+// Details is a check's checker-specific data (Result.Details), for reports
+// and tests. AddTo puts what results.json shows of it into s.
+type Details interface {
+	AddTo(s *Sections)
+}
+
+// AddTo sets the queue section.
+func (q QueueStats) AddTo(s *Sections) { s.Queue = &q }
+
+// AddTo sets the per-node sections: per_node and disagreements.
+func (p PerNodeStats) AddTo(s *Sections) {
+	s.PerNode, s.Disagreements = p.Nodes, p.Disagreements
+}
+
+// AddTo sets unrecovered_nodes.
+func (r RecoveryStats) AddTo(s *Sections) { s.UnrecoveredNodes = r.Unrecovered }
+
+// AddTo sets crashes and node_logs, and adds the harness errors found in
+// the logs.
+func (l LogStats) AddTo(s *Sections) {
+	s.Crashes, s.NodeLogs = l.Crashes, l.Nodes
+	s.HarnessErrors = append(s.HarnessErrors, l.Errors...)
+}
+
+// AddTo adds nothing: results.json shows the linearizability check only
+// as its result (the timeline is history.html).
+func (LinearizableStats) AddTo(*Sections) {}

@@ -1,0 +1,121 @@
+package stats
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"time"
+)
+
+// BenchWindow is one window (one second, or the shorter rest of a step
+// whose duration is not whole seconds) of the run. Windows never straddle
+// steps. Offered, Acked, Errors, PubAck and E2E are by the window of the
+// messages' intended send time, so Acked + Errors = Offered and a server
+// that falls behind shows as latency, not as a lower Acked. AcksReceived
+// and Consumed are by the window the ack or message arrived in: they are
+// the achieved throughput. Windows after the end of the schedule (Step -1)
+// only hold acks and messages that arrived while the clients caught up.
+type BenchWindow struct {
+	Start   time.Duration `json:"start"` // since the run's start (nanoseconds in JSON)
+	Step    int           `json:"step"`  // index into Steps, -1 after the schedule
+	Offered int64         `json:"offered"`
+	Acked   int64         `json:"acked"`
+	Errors  int64         `json:"errors"`
+	// Acks that arrived in this window, whatever their intended time.
+	AcksReceived int64   `json:"acks_received"`
+	Consumed     int64   `json:"consumed"`
+	PubAck       Latency `json:"pub_ack"` // ack time - intended send time
+	E2E          Latency `json:"e2e"`     // receive time - intended send time
+}
+
+// BenchStepResult aggregates the windows of one step. Rates are counts
+// divided by the step's duration. OfferedRate and AckedRate count messages
+// by intended send time (AckedRate stays near OfferedRate, less errors,
+// even past saturation: look at the latency); AckThroughput and
+// ConsumedRate count arrivals during the step, which is what the cluster
+// actually sustained.
+type BenchStepResult struct {
+	Rate          float64       `json:"rate"`
+	Duration      time.Duration `json:"duration"`
+	OfferedRate   float64       `json:"offered_rate"`
+	AckedRate     float64       `json:"acked_rate"`
+	AckThroughput float64       `json:"ack_throughput"`
+	ConsumedRate  float64       `json:"consumed_rate"`
+	Errors        int64         `json:"errors"`
+	PubAck        Latency       `json:"pub_ack"`
+	E2E           Latency       `json:"e2e"`
+}
+
+// BenchResult is the outcome of a bench run: bench.json.
+type BenchResult struct {
+	Windows []BenchWindow     `json:"windows"`
+	Steps   []BenchStepResult `json:"steps"`
+
+	errSamples []string // a few distinct publish errors, for diagnostics
+}
+
+// NewBenchResult returns a result with a few distinct publish error
+// messages kept for diagnostics (they are not part of bench.json).
+func NewBenchResult(windows []BenchWindow, steps []BenchStepResult, errSamples []string) *BenchResult {
+	return &BenchResult{Windows: windows, Steps: steps, errSamples: errSamples}
+}
+
+// ErrorSamples returns up to a few distinct error messages seen in the run.
+func (r *BenchResult) ErrorSamples() []string { return r.errSamples }
+
+// Totals sums the windows' counters.
+func (r *BenchResult) Totals() (offered, acked, consumed, errs int64) {
+	for _, w := range r.Windows {
+		offered += w.Offered
+		acked += w.Acked
+		consumed += w.Consumed
+		errs += w.Errors
+	}
+	return
+}
+
+// WriteCSV writes one row per window; times in seconds, latencies in ms.
+func (r *BenchResult) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	header := []string{"start_s", "step", "offered", "acked", "errors", "acks_received", "consumed"}
+	for _, m := range []string{"pub_ack", "e2e"} {
+		header = append(header, m+"_count", m+"_p50_ms", m+"_p90_ms", m+"_p99_ms", m+"_p999_ms", m+"_max_ms")
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
+	i := func(v int64) string { return strconv.FormatInt(v, 10) }
+	row := make([]string, 0, len(header))
+	for _, bw := range r.Windows {
+		row = append(row[:0], f(bw.Start.Seconds()), strconv.Itoa(bw.Step),
+			i(bw.Offered), i(bw.Acked), i(bw.Errors), i(bw.AcksReceived), i(bw.Consumed))
+		for _, l := range []Latency{bw.PubAck, bw.E2E} {
+			row = append(row, i(l.Count), f(l.P50), f(l.P90), f(l.P99), f(l.P999), f(l.Max))
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// CapacityResult is capacity.json: a stepped bench run searching for the
+// highest offered rate whose publish→ack p99 stays within the SLO. Example:
+//
+//	{"slo_p99_ms": 50,
+//	 "steps": [{"rate": 1000, "duration": 10000000000, "offered_rate": 1000,
+//	            "acked_rate": 1000, "ack_throughput": 998, "consumed_rate": 0,
+//	            "errors": 0, "pub_ack": {...}, "e2e": {...}}, ...],
+//	 "held": [true, ...], "best_rate": 12000,
+//	 "stopped": "at 24000 msgs/s: p99 71.20 ms (SLO 50.00 ms), ..."}
+//
+// Steps are BenchStepResult (duration in nanoseconds).
+type CapacityResult struct {
+	SLOP99Ms float64           `json:"slo_p99_ms"`
+	Steps    []BenchStepResult `json:"steps"`
+	Held     []bool            `json:"held"`      // per step: within the SLO and >= 95 % acked
+	BestRate float64           `json:"best_rate"` // highest offered rate that held (0: none did)
+	Stopped  string            `json:"stopped"`   // why the search ended
+}
