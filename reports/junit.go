@@ -131,6 +131,7 @@ func (r *run) writeJUnit(w io.Writer) error {
 	for _, c := range res.Crashes {
 		s.Cases = append(s.Cases, crashCase(c, class))
 	}
+	s.Cases = append(s.Cases, r.benchCases(class)...)
 	if sw := r.sweep; sw != nil {
 		for _, row := range sw.Rows {
 			out := fmt.Sprintf("throughput %.1f/s; pub-ack ms p50 %.3f p99 %.3f p99.9 %.3f; e2e p99 %.3f ms; %d errors; %d acked, %d lost",

@@ -535,10 +535,15 @@ func TestWriteBench(t *testing.T) {
 		}
 	}
 	s := readJUnit(t, dir).Suites[0]
-	if s.Tests != 4 || s.Fails != 1 || s.Errors != 0 {
-		t.Errorf("junit: tests %d fails %d errors %d, want 4 1 0", s.Tests, s.Fails, s.Errors)
+	// One case per bench step (here the capacity search's four): the step
+	// that broke the SLO fails.
+	if s.Tests != 8 || s.Fails != 2 || s.Errors != 0 {
+		t.Errorf("junit: tests %d fails %d errors %d, want 8 2 0", s.Tests, s.Fails, s.Errors)
 	}
 	for _, c := range s.Cases {
+		if strings.HasPrefix(c.Name, "step ") && (c.Failure != nil) != strings.HasPrefix(c.Name, "step 3:") {
+			t.Errorf("bench step testcase %s: failure %+v (only step 3 broke the SLO)", c.Name, c.Failure)
+		}
 		if c.Name == "sweep sync_interval=1s" && (c.Failure == nil || c.Failure.Text != "LOST 3 <acked> writes") {
 			t.Errorf("sweep row testcase %+v", c)
 		}
