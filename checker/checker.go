@@ -1,6 +1,7 @@
 // Package checker judges a recorded history. Each Checker returns a Result
-// whose Verdict is valid, invalid or unknown; Run combines them into the
-// run's verdict and ExitCode maps that to the process exit status.
+// whose Verdict is valid, invalid, unknown or skipped (the check does not
+// apply); Run combines them into the run's verdict (a benchmark's is none)
+// and ExitCode maps that to the process exit status.
 package checker
 
 import (

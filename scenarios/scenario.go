@@ -1,5 +1,14 @@
 // Package scenarios loads scenario files and runs them: it is the only
-// package that ties clusters, workloads, faults, checkers and reports together.
+// package that ties clusters, workloads, faults, checkers and reports
+// together, and the layer the CLI is thin over.
+//
+// A file per concern: scenario.go (the sections), load.go / keys.go /
+// overrides.go (YAML with positions, --set), defaults.go, validate.go,
+// plan.go (the fault schedule), kinds.go and kind_*.go (one per workload
+// kind: its options, defaults, validation, constructor, checks, files and
+// results sections), run.go (Run: start, load and faults, heal, drain),
+// finish.go (Finish: check, results.json, report; also `jetstorm check`),
+// serve.go (`jetstorm cluster`), sweep.go, progress.go, logcheck.go.
 package scenarios
 
 import "jetstorm/faults"
