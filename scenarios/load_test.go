@@ -408,3 +408,53 @@ func TestShippedScenariosLoad(t *testing.T) {
 		}
 	}
 }
+
+// A run's resolved scenario.yaml (every key written, zero values too) runs
+// the same scenario again: for every shipped scenario, and for one written
+// before the workload kinds and fault parameters had their own structs
+// (testdata/resolved-before-kinds.yaml: a flat workload section with every
+// kind's keys, and every fault's keys in faults:).
+func TestResolvedScenariosReload(t *testing.T) {
+	files, _ := filepath.Glob("*.yaml")
+	for _, f := range files {
+		s, err := Load(f, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := yaml.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := Parse(b, f+" (resolved)", nil)
+		if err != nil {
+			t.Errorf("%s: the resolved scenario does not load: %v\n%s", f, err, b)
+			continue
+		}
+		sameYAML := func(a, b any) bool { // as written: nil and empty lists alike
+			x, _ := yaml.Marshal(a)
+			y, _ := yaml.Marshal(b)
+			return string(x) == string(y)
+		}
+		same := func(a, b any) bool {
+			x, _ := json.Marshal(a)
+			y, _ := json.Marshal(b)
+			return string(x) == string(y)
+		}
+		for what, eq := range map[string]bool{
+			"workload": reflect.DeepEqual(again.Workload, s.Workload),
+			"plan":     same(again.PlanFor(9), s.PlanFor(9)),
+			"cluster":  sameYAML(again.Cluster, s.Cluster),
+		} {
+			if !eq {
+				t.Errorf("%s: the resolved scenario's %s differs", f, what)
+			}
+		}
+	}
+	s, err := Load("testdata/resolved-before-kinds.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Workload.Type != "queue" || s.Workload.Rate != 500 || len(s.PlanFor(*s.Seed)) != 5 {
+		t.Errorf("old resolved scenario: %+v, %d faults", s.Workload, len(s.PlanFor(*s.Seed)))
+	}
+}
