@@ -225,9 +225,9 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 func Checkers(h []history.Op, workload, dir string, timeout time.Duration) []checker.Checker {
 	var cs []checker.Checker
 	if workload == "kv" {
-		cs = append(cs, checker.Linearizable{Timeout: timeout, HTMLPath: filepath.Join(dir, "history.html")})
+		cs = append(cs, &checker.Linearizable{Timeout: timeout, HTMLPath: filepath.Join(dir, "history.html")})
 	} else {
-		cs = append(cs, checker.Queue{})
+		cs = append(cs, &checker.Queue{})
 	}
 	cs = append(cs, nodeLogChecker(dir))
 	var perNode, recovery bool
@@ -236,10 +236,10 @@ func Checkers(h []history.Op, workload, dir string, timeout time.Duration) []che
 		recovery = recovery || op.F == history.FRecover
 	}
 	if perNode {
-		cs = append(cs, checker.PerNode{})
+		cs = append(cs, &checker.PerNode{})
 	}
 	if recovery {
-		cs = append(cs, checker.Recovery{})
+		cs = append(cs, &checker.Recovery{})
 	}
 	return cs
 }
