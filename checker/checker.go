@@ -1,12 +1,15 @@
-// Package checker judges a recorded history. Each Checker returns a Result
-// whose Verdict is valid, invalid, unknown or skipped (the check does not
-// apply); Run combines them into the run's verdict (a benchmark's is none)
-// and ExitCode maps that to the process exit status.
+// Package checker judges a recorded history. Each Checker is shown the
+// history's ops once, in order, and returns a Result whose Verdict is
+// valid, invalid, unknown or skipped (the check does not apply);
+// RunStream (or Run, for a history in memory) reads the history once for
+// all of them and combines their verdicts into the run's verdict (a
+// benchmark's is none), and ExitCode maps that to the process exit status.
 package checker
 
 import (
 	"context"
 	"fmt"
+	"iter"
 
 	"jetstorm/history"
 )
@@ -35,10 +38,24 @@ type Result struct {
 	Details Details `json:"-"`
 }
 
-// Checker judges a history.
+// Checker judges one history, which it is shown once, op by op, in file
+// order: RunStream (or Run) calls Observe with every op of the history,
+// then Result once, also for a history with no ops (but not after Observe
+// panicked, nor when the context is done). Observe keeps only what the
+// judgement needs (typed, not the ops themselves), so a history need never
+// be held in memory; Result judges. Neither is called concurrently.
+//
+// A Checker is single-use: it judges one history, and is not reset by
+// Result. Build a new one per history; each checker of this package is
+// ready as a zero value (plus its configuration), by pointer:
+// &Queue{}, &Linearizable{Timeout: t}.
 type Checker interface {
 	Name() string
-	Check(ctx context.Context, h []history.Op) Result
+	// Observe is shown every op of the history, in order, once.
+	Observe(op history.Op)
+	// Result judges the ops observed, after the last one. Its Name may be
+	// left empty (Run fills it in).
+	Result(ctx context.Context) Result
 }
 
 // Combine folds verdicts: Invalid beats Unknown beats Valid; Skipped and
@@ -83,31 +100,95 @@ func ExitCode(v Verdict) int {
 	return 2
 }
 
-// Run runs the checkers in order and combines their verdicts. A checker that
-// panics, or is skipped because ctx is done, yields Unknown rather than
-// taking the whole run (and its other results) down with it.
+// Run shows every op of h to the checkers and combines their verdicts:
+// RunStream over a history held in memory.
 func Run(ctx context.Context, h []history.Op, checkers ...Checker) (Verdict, []Result) {
+	v, rs, _ := RunStream(ctx, history.Seq(h), checkers...)
+	return v, rs
+}
+
+// RunOne is Run with one checker: its Result.
+func RunOne(ctx context.Context, h []history.Op, c Checker) Result {
+	_, rs := Run(ctx, h, c)
+	return rs[0]
+}
+
+// RunStream reads ops once, from start to end (or to its first error),
+// shows each op to every checker in turn, then asks each for its Result, in
+// order, and combines their verdicts. A checker that panics (in Observe or
+// in Result), or is not asked because ctx is done, yields Unknown rather
+// than taking the whole run (and the other checkers) down with it: one that
+// panics in Observe is shown no more ops. ctx done before or while reading
+// stops the reading: then no checker is asked.
+//
+// A stream error (a malformed line, or a truncated file: history.Stream)
+// ends the reading and is returned; the verdict and results are then those
+// of the ops before it, and the caller decides whether they stand (as
+// `jetstorm check` does for history.ErrTruncated) or not.
+func RunStream(ctx context.Context, ops iter.Seq2[history.Op, error], checkers ...Checker) (Verdict, []Result, error) {
+	names := make([]string, len(checkers))
+	panics := make([]*Result, len(checkers))
+	for i, c := range checkers {
+		names[i] = c.Name()
+	}
+	var streamErr error
+	if ctx.Err() == nil {
+		for op, err := range ops {
+			if err != nil {
+				streamErr = err
+				break
+			}
+			for i, c := range checkers {
+				if panics[i] == nil {
+					panics[i] = observe(c, names[i], op)
+				}
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
 	results := make([]Result, 0, len(checkers))
 	vs := make([]Verdict, 0, len(checkers))
-	for _, c := range checkers {
-		r := runOne(ctx, h, c)
+	for i, c := range checkers {
+		var r Result
+		if p := panics[i]; p != nil {
+			r = *p
+		} else {
+			r = result(ctx, c, names[i])
+		}
 		results = append(results, r)
 		vs = append(vs, r.Verdict)
 	}
-	return Combine(vs...), results
+	return Combine(vs...), results, streamErr
 }
 
-func runOne(ctx context.Context, h []history.Op, c Checker) (r Result) {
-	name := c.Name()
+// observe shows op to c: the Result to give c when it panicked, else nil.
+func observe(c Checker, name string, op history.Op) (r *Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			r = panicked(name, p)
+		}
+	}()
+	c.Observe(op)
+	return nil
+}
+
+func panicked(name string, p any) *Result {
+	return &Result{Name: name, Verdict: Unknown, Message: fmt.Sprintf("checker panicked: %v", p)}
+}
+
+// result asks c for its Result.
+func result(ctx context.Context, c Checker, name string) (r Result) {
 	if err := ctx.Err(); err != nil {
 		return Result{Name: name, Verdict: Unknown, Message: "not checked: " + err.Error()}
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			r = Result{Name: name, Verdict: Unknown, Message: fmt.Sprintf("checker panicked: %v", p)}
+			r = *panicked(name, p)
 		}
 	}()
-	r = c.Check(ctx, h)
+	r = c.Result(ctx)
 	if r.Name == "" {
 		r.Name = name
 	}

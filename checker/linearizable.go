@@ -93,12 +93,20 @@ const DefaultLinearizableTimeout = 60 * time.Second
 // Linearizable checks a KV compare-and-set history for linearizability with
 // porcupine (see the comment at the top of linearizable.go). Its Details are
 // a LinearizableStats.
+//
+// Linearizable is a Checker: use a new one per history.
 type Linearizable struct {
 	Timeout  time.Duration // porcupine's budget; 0 = DefaultLinearizableTimeout
 	HTMLPath string        // if set, write porcupine's visualization there
+
+	p kvParser
 }
 
-func (Linearizable) Name() string { return "linearizable" }
+func (*Linearizable) Name() string { return "linearizable" }
+
+// Observe implements Checker: it keeps the kv operations (an invoke paired
+// with its completion) and the fault windows.
+func (l *Linearizable) Observe(op history.Op) { l.p.observe(op) }
 
 // maxLinExamples caps LinearizableStats' example lists.
 const maxLinExamples = 20
@@ -136,13 +144,13 @@ type LinearizableStats struct {
 	Elapsed     string   `json:"elapsed,omitempty"` // porcupine's run time
 }
 
-// Check implements Checker.
-func (l Linearizable) Check(ctx context.Context, h []history.Op) (res Result) {
+// Result implements Checker: it judges the kv operations observed.
+func (l *Linearizable) Result(ctx context.Context) (res Result) {
 	res.Name = l.Name()
-	var st LinearizableStats
+	st := l.p.st
 	defer func() { res.Details = st }()
 
-	calls, faults := parseKV(h, &st)
+	calls, faults := l.p.finish()
 	revMismatches(calls, &st)
 	ops, keys := buildKVOps(calls, &st)
 	st.Ops, st.Keys = len(ops), len(keys)

@@ -55,7 +55,7 @@ func TestLinearizableGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			r := Linearizable{}.Check(context.Background(), loadKV(t, tt.file))
+			r := checkOps(context.Background(), &Linearizable{}, loadKV(t, tt.file))
 			st := linStats(t, r)
 			if r.Name != "linearizable" || r.Verdict != tt.verdict || st.Result != tt.result {
 				t.Fatalf("got %s %s (porcupine %q): %s; want %s, %q", r.Name, r.Verdict, st.Result, r.Message, tt.verdict, tt.result)
@@ -70,7 +70,7 @@ func TestLinearizableGolden(t *testing.T) {
 }
 
 func TestLinearizableValidStats(t *testing.T) {
-	r := Linearizable{}.Check(context.Background(), loadKV(t, "kv_valid"))
+	r := checkOps(context.Background(), &Linearizable{}, loadKV(t, "kv_valid"))
 	st := linStats(t, r)
 	st.Elapsed = ""
 	want := LinearizableStats{Ops: 16, Keys: 2, Puts: 5, Gets: 9, Cas: 6, CasFailed: 1, Indeterminate: 3,
@@ -81,7 +81,7 @@ func TestLinearizableValidStats(t *testing.T) {
 }
 
 func TestLinearizableRevMismatchStats(t *testing.T) {
-	st := linStats(t, Linearizable{}.Check(context.Background(), loadKV(t, "kv_rev_mismatch")))
+	st := linStats(t, checkOps(context.Background(), &Linearizable{}, loadKV(t, "kv_rev_mismatch")))
 	if st.RevMismatchCount != 1 || len(st.RevMismatches) != 1 {
 		t.Fatalf("mismatches %d %q", st.RevMismatchCount, st.RevMismatches)
 	}
@@ -93,7 +93,7 @@ func TestLinearizableRevMismatchStats(t *testing.T) {
 	ops = append(ops, kvOp(1, history.FKVGet, 4, 5, kvv("x", "", 0), history.OK, kvv("x", "v1", 7), "")...)
 	ops = append(ops, kvOp(1, history.FKVGet, 6, 7, kvv("z", "", 0), history.OK, kvv("z", "u1", 9), "")...)
 	ops = append(ops, kvOp(1, history.FKVGet, 8, 9, kvv("z", "", 0), history.OK, kvv("z", "u2", 9), "")...)
-	r := Linearizable{}.Check(context.Background(), index(ops))
+	r := checkOps(context.Background(), &Linearizable{}, index(ops))
 	st = linStats(t, r)
 	if r.Verdict != Invalid || st.RevMismatchCount != 3 {
 		t.Fatalf("%s %q", r.Verdict, st.RevMismatches)
@@ -152,14 +152,14 @@ func TestLinearizableUnreadInfoExplainsFailedCas(t *testing.T) {
 		ops = append(ops, kvOp(1, history.FKVCas, 40, 50, kvcas("x", "v3", 1), history.Fail, nil, wrongLastSeq)...)
 		return index(ops)
 	}
-	r := Linearizable{}.Check(context.Background(), base(22))
+	r := checkOps(context.Background(), &Linearizable{}, base(22))
 	if r.Verdict != Valid {
 		t.Fatalf("info put before the cas: %s: %s", r.Verdict, r.Message)
 	}
 	if st := linStats(t, r); st.Ops != 4 || st.CasFailed != 1 || st.Indeterminate != 1 {
 		t.Fatalf("stats %+v", st)
 	}
-	r = Linearizable{}.Check(context.Background(), base(60))
+	r = checkOps(context.Background(), &Linearizable{}, base(60))
 	if r.Verdict != Invalid {
 		t.Fatalf("info put after the cas: %s: %s", r.Verdict, r.Message)
 	}
@@ -169,7 +169,7 @@ func TestLinearizableUnreadInfoExplainsFailedCas(t *testing.T) {
 	// A never-completed put counts as indeterminate too.
 	ops := base(22)
 	ops = slices_delete(ops, func(o history.Op) bool { return o.F == history.FKVPut && o.Type == history.Info })
-	if r := (Linearizable{}).Check(context.Background(), ops); r.Verdict != Valid {
+	if r := checkOps(context.Background(), &Linearizable{}, ops); r.Verdict != Valid {
 		t.Fatalf("pending put before the cas: %s: %s", r.Verdict, r.Message)
 	}
 	// A cas failing for another reason says nothing about the revision.
@@ -179,7 +179,7 @@ func TestLinearizableUnreadInfoExplainsFailedCas(t *testing.T) {
 			ops[i].Err = "nats: no responders available for request"
 		}
 	}
-	if r := (Linearizable{}).Check(context.Background(), ops); r.Verdict != Valid {
+	if r := checkOps(context.Background(), &Linearizable{}, ops); r.Verdict != Valid {
 		t.Fatalf("no-responders cas: %s: %s", r.Verdict, r.Message)
 	}
 }
@@ -222,7 +222,7 @@ func TestLinearizableUnreadInfoCasCondition(t *testing.T) {
 		{"unresolved cas", history.FKVCas, 77, Valid}, // unknown expectation: may have applied
 		{"put", history.FKVPut, 0, Valid},             // a put always may have
 	} {
-		if r := (Linearizable{}).Check(context.Background(), h(tt.f, tt.expect)); r.Verdict != tt.want {
+		if r := checkOps(context.Background(), &Linearizable{}, h(tt.f, tt.expect)); r.Verdict != tt.want {
 			t.Errorf("%s: %s, want %s: %s", tt.name, r.Verdict, tt.want, r.Message)
 		}
 	}
@@ -237,7 +237,7 @@ func TestLinearizableObservedInfo(t *testing.T) {
 	// After reading v2, reading v1 again is stale: the info put cannot be
 	// "not applied" any more.
 	ops = append(ops, kvOp(2, history.FKVGet, 50, 60, kvv("x", "", 0), history.OK, kvv("x", "v1", 1), "")...)
-	r := Linearizable{}.Check(context.Background(), index(ops))
+	r := checkOps(context.Background(), &Linearizable{}, index(ops))
 	if r.Verdict != Invalid {
 		t.Fatalf("%s: %s", r.Verdict, r.Message)
 	}
@@ -245,7 +245,7 @@ func TestLinearizableObservedInfo(t *testing.T) {
 	ops = nil
 	ops = append(ops, kvOp(2, history.FKVGet, 5, 8, kvv("x", "", 0), history.OK, kvv("x", "v2", 2), "")...)
 	ops = append(ops, kvOp(1, history.FKVPut, 22, 100, kvv("x", "v2", 0), history.Info, nil, "timeout")...)
-	if r := (Linearizable{}).Check(context.Background(), index(ops)); r.Verdict != Invalid {
+	if r := checkOps(context.Background(), &Linearizable{}, index(ops)); r.Verdict != Invalid {
 		t.Fatalf("read from the future: %s: %s", r.Verdict, r.Message)
 	}
 }
@@ -253,17 +253,17 @@ func TestLinearizableObservedInfo(t *testing.T) {
 func TestLinearizableMalformedAndEmpty(t *testing.T) {
 	ops := index(kvOp(0, history.FKVPut, 10, 20, kvv("x", "v1", 0), history.OK, kvv("x", "v1", 1), ""))
 	ops = append(ops, history.Op{Index: 2, Process: 3, Type: history.OK, F: history.FKVGet, Value: kvv("x", "v9", 5), Time: 30})
-	r := Linearizable{}.Check(context.Background(), ops)
+	r := checkOps(context.Background(), &Linearizable{}, ops)
 	if st := linStats(t, r); r.Verdict != Unknown || st.Malformed != 1 || !strings.Contains(r.Message, "malformed") {
 		t.Fatalf("%s %+v: %s", r.Verdict, st, r.Message)
 	}
-	r = Linearizable{}.Check(context.Background(), nil)
+	r = checkOps(context.Background(), &Linearizable{}, nil)
 	if r.Verdict != Unknown {
 		t.Fatalf("empty history: %s: %s", r.Verdict, r.Message)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	r = Linearizable{}.Check(ctx, loadKV(t, "kv_valid"))
+	r = checkOps(ctx, &Linearizable{}, loadKV(t, "kv_valid"))
 	if r.Verdict != Unknown || !strings.Contains(r.Message, "not run") {
 		t.Fatalf("cancelled: %s: %s", r.Verdict, r.Message)
 	}
@@ -280,7 +280,7 @@ func TestLinearizableHTML(t *testing.T) {
 				history.Op{Index: 101, Process: -2, Type: history.OK, F: history.FFault, Value: desc, Time: 48})
 		}
 		path := filepath.Join(dir, name+".html")
-		r := Linearizable{HTMLPath: path}.Check(context.Background(), h)
+		r := checkOps(context.Background(), &Linearizable{HTMLPath: path}, h)
 		if !strings.Contains(r.Message, "visualization: "+path) {
 			t.Errorf("%s: message %q does not name the visualization", name, r.Message)
 		}
@@ -330,7 +330,7 @@ func hardKV() []history.Op {
 
 func TestLinearizableTimeoutIsUnknown(t *testing.T) {
 	start := time.Now()
-	r := Linearizable{Timeout: time.Millisecond}.Check(context.Background(), hardKV())
+	r := checkOps(context.Background(), &Linearizable{Timeout: time.Millisecond}, hardKV())
 	if r.Verdict != Unknown || !strings.Contains(r.Message, "porcupine timed out after 1ms: verdict unknown, never a silent valid") {
 		t.Fatalf("%s: %s", r.Verdict, r.Message)
 	}
@@ -619,7 +619,7 @@ func TestLinearizableMatchesReference(t *testing.T) {
 		if seed%2 == 1 {
 			h = mutateKV(h, rng)
 		}
-		r := Linearizable{}.Check(context.Background(), h)
+		r := checkOps(context.Background(), &Linearizable{}, h)
 		st := linStats(t, r)
 		ref := referenceResult(h)
 		counts["reference "+string(ref)]++
@@ -650,7 +650,7 @@ func TestLinearizableLargeValid(t *testing.T) {
 	// Time unit: 1 µs. Ops last up to 20 ms, clients pause up to 50 ms.
 	h := genKV(42, 10, 5, n, 0.01, 0.01, 20000, 50000)
 	start := time.Now()
-	r := Linearizable{}.Check(context.Background(), h)
+	r := checkOps(context.Background(), &Linearizable{}, h)
 	d := time.Since(start)
 	st := linStats(t, r)
 	t.Logf("%d history ops: %s in %v (%+v)", len(h), r.Verdict, d, st)
@@ -682,7 +682,7 @@ func TestLinearizableLargeValid(t *testing.T) {
 	bad := append([]history.Op(nil), h...)
 	bad[last].Value = map[string]any{"key": "k0", "value": first}
 	start = time.Now()
-	r = Linearizable{}.Check(context.Background(), bad)
+	r = checkOps(context.Background(), &Linearizable{}, bad)
 	d = time.Since(start)
 	st = linStats(t, r)
 	t.Logf("stale read of k0 at op %d: %s in %v: %s", bad[last].Index, r.Verdict, d, r.Message)
@@ -709,11 +709,11 @@ func TestLinearizableInFlightConflictIsNoPrecondition(t *testing.T) {
 		return index(ops)
 	}
 	conflict := "nats: nats: API error: code=400 err_code=10164 description=wrong last sequence"
-	if r := (Linearizable{}).Check(context.Background(), h(conflict)); r.Verdict != Valid {
+	if r := checkOps(context.Background(), &Linearizable{}, h(conflict)); r.Verdict != Valid {
 		t.Errorf("in-flight conflict (10164): %s: %s", r.Verdict, r.Message)
 	}
 	precondition := "nats: nats: API error: code=400 err_code=10071 description=wrong last sequence: 1"
-	if r := (Linearizable{}).Check(context.Background(), h(precondition)); r.Verdict != Invalid {
+	if r := checkOps(context.Background(), &Linearizable{}, h(precondition)); r.Verdict != Invalid {
 		t.Errorf("precondition failure (10071) while the revision matched: %s: %s", r.Verdict, r.Message)
 	}
 }

@@ -86,7 +86,7 @@ func TestQueueMutants(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := Queue{}.Check(context.Background(), tt.h)
+			r := checkOps(context.Background(), &Queue{}, tt.h)
 			if r.Verdict != tt.verdict {
 				t.Errorf("got %s, want %s; message: %s", r.Verdict, tt.verdict, r.Message)
 			}
@@ -147,7 +147,7 @@ func TestPerNodeMutants(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := PerNode{}.Check(context.Background(), tt.h)
+			r := checkOps(context.Background(), &PerNode{}, tt.h)
 			if r.Verdict != tt.verdict {
 				t.Errorf("got %s, want %s; message: %s", r.Verdict, tt.verdict, r.Message)
 			}
@@ -208,7 +208,7 @@ func TestLinearizableMutants(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := Linearizable{}.Check(context.Background(), tt.h)
+			r := checkOps(context.Background(), &Linearizable{}, tt.h)
 			st := linStats(t, r)
 			if r.Verdict != tt.verdict || st.Result != tt.result {
 				t.Errorf("got %s (porcupine %q), want %s (%q); message: %s", r.Verdict, st.Result, tt.verdict, tt.result, r.Message)
@@ -225,8 +225,9 @@ func TestLinearizableMutants(t *testing.T) {
 // constChecker always returns its verdict.
 type constChecker Verdict
 
-func (constChecker) Name() string { return "const" }
-func (c constChecker) Check(context.Context, []history.Op) Result {
+func (constChecker) Name() string       { return "const" }
+func (constChecker) Observe(history.Op) {}
+func (c constChecker) Result(context.Context) Result {
 	return Result{Verdict: Verdict(c), Message: "checked"}
 }
 
@@ -256,7 +257,7 @@ func TestLinearizableExampleCaps(t *testing.T) {
 		ops = append(ops, kvOp(1, history.FKVGet, at, at+5, kvv("x", "", 0), history.OK, kvv("x", "v1", 7), "")...)
 		ops = append(ops, history.Op{Process: 100 + i, Type: history.OK, F: history.FKVGet, Value: kvv("x", "v1", 1), Time: at + 6})
 	}
-	st := linStats(t, Linearizable{}.Check(context.Background(), index(ops)))
+	st := linStats(t, checkOps(context.Background(), &Linearizable{}, index(ops)))
 	if st.RevMismatchCount != 25 || len(st.RevMismatches) != maxLinExamples || st.Malformed != 25 || len(st.MalformedExamples) != maxLinExamples {
 		t.Fatalf("mismatches %d (%d listed), malformed %d (%d listed)", st.RevMismatchCount, len(st.RevMismatches), st.Malformed, len(st.MalformedExamples))
 	}
@@ -272,16 +273,16 @@ func TestLinearizableMessageParts(t *testing.T) {
 		return kvOp(1, history.FKVGet, t0, t0+10, kvv("x", "", 0), history.OK, kvv("x", v, rev), "")
 	}
 	// The latest value at the wrong revision: porcupine is happy.
-	r := Linearizable{}.Check(context.Background(), cat(put("v1", 1, 10), put("v2", 2, 30), get("v2", 1, 50)))
+	r := checkOps(context.Background(), &Linearizable{}, cat(put("v1", 1, 10), put("v2", 2, 30), get("v2", 1, 50)))
 	if r.Verdict != Invalid || strings.Contains(r.Message, "also not linearizable") {
 		t.Errorf("%s: %s", r.Verdict, r.Message)
 	}
 	// A stale value at the wrong revision: both.
-	r = Linearizable{}.Check(context.Background(), cat(put("v1", 1, 10), put("v2", 2, 30), get("v1", 2, 50)))
+	r = checkOps(context.Background(), &Linearizable{}, cat(put("v1", 1, 10), put("v2", 2, 30), get("v1", 2, 50)))
 	if r.Verdict != Invalid || !strings.HasSuffix(r.Message, "; also not linearizable on x (longest linearizable prefix: 2 of 3 ops)") {
 		t.Errorf("%s: %s", r.Verdict, r.Message)
 	}
-	r = Linearizable{}.Check(context.Background(), loadKV(t, "kv_valid"))
+	r = checkOps(context.Background(), &Linearizable{}, loadKV(t, "kv_valid"))
 	if r.Verdict != Valid || strings.HasSuffix(strings.TrimSpace(r.Message), ";") {
 		t.Errorf("%s: %q", r.Verdict, r.Message)
 	}
@@ -459,7 +460,7 @@ func TestLinearizableRewriteEdges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := Linearizable{}.Check(context.Background(), tt.h)
+			r := checkOps(context.Background(), &Linearizable{}, tt.h)
 			if r.Verdict != tt.want {
 				t.Errorf("got %s, want %s: %s", r.Verdict, tt.want, r.Message)
 			}
@@ -475,7 +476,7 @@ func TestLinearizableCasWithoutExpectation(t *testing.T) {
 	ops = append(ops, kvOp(0, history.FKVPut, 10, 20, kvv("x", "v1", 0), history.OK, kvv("x", "v1", 1), "")...)
 	ops = append(ops, kvOp(2, history.FKVPut, 25, 1000, kvv("x", "v2", 0), history.Info, nil, "timeout")...)
 	ops = append(ops, kvOp(1, history.FKVCas, 30, 40, kvv("x", "v3", 0), history.Fail, nil, wrongLastSeq)...)
-	r := Linearizable{}.Check(context.Background(), index(ops))
+	r := checkOps(context.Background(), &Linearizable{}, index(ops))
 	st := linStats(t, r)
 	st.Elapsed = ""
 	want := LinearizableStats{Ops: 1, Keys: 1, Puts: 2, Cas: 1, Indeterminate: 1, UnresolvedCas: 1, Dropped: 2, Result: "Ok"}
@@ -606,7 +607,7 @@ func TestKVUint(t *testing.T) {
 func TestQueueCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if r := (Queue{}).Check(ctx, nil); r.Verdict != Unknown || r.Name != "queue" || r.Message != "not checked: context canceled" {
+	if r := checkOps(ctx, &Queue{}, nil); r.Verdict != Unknown || r.Name != "queue" || r.Message != "not checked: context canceled" {
 		t.Fatalf("%+v", r)
 	}
 }
@@ -632,11 +633,11 @@ func TestQueueSeqlessDuplicate(t *testing.T) {
 
 // Message parts appear only when they say something.
 func TestQueueMessageParts(t *testing.T) {
-	r := Queue{}.Check(context.Background(), cat(qpub(0, "0-1", history.OK), qdrain([]string{"0-1"}, []uint64{1})))
+	r := checkOps(context.Background(), &Queue{}, cat(qpub(0, "0-1", history.OK), qdrain([]string{"0-1"}, []uint64{1})))
 	if r.Verdict != Valid || strings.Contains(r.Message, "duplicated") {
 		t.Errorf("%s: %s", r.Verdict, r.Message)
 	}
-	r = Queue{}.Check(context.Background(), cat(qpub(0, "0-1", history.OK), qpub(0, "0-2", history.OK), qdrain([]string{"0-1"}, []uint64{1})))
+	r = checkOps(context.Background(), &Queue{}, cat(qpub(0, "0-1", history.OK), qpub(0, "0-2", history.OK), qdrain([]string{"0-1"}, []uint64{1})))
 	if r.Verdict != Invalid || !strings.Contains(r.Message, "postfix 1") || strings.Contains(r.Message, "middle:") {
 		t.Errorf("%s: %s", r.Verdict, r.Message)
 	}
@@ -767,6 +768,37 @@ func TestPerNodeSeqTableEdge(t *testing.T) {
 	s := AnalyzePerNode(h)
 	want := []string{fmt.Sprintf("seq %d: n1 read 0-0, n2 read 0-1", limit), fmt.Sprintf("seq %d: n1 read 0-1, n2 read 0-0", limit+5)}
 	if s.Divergent != 2 || !reflect.DeepEqual(s.Disagreements, want) {
+		t.Fatalf("%d divergent: %q, want %q", s.Divergent, s.Disagreements, want)
+	}
+}
+
+// The dense table's limit grows with the ops observed: a sequence first
+// read past it lives in the sparse table, and stays there once the limit
+// has grown past it, so a third value read there is not counted again.
+func TestPerNodeSeqTableLimitGrows(t *testing.T) {
+	h := []history.Op{{Type: history.OK, F: history.FNodeRead, Node: "n1", Value: "0-0", Seq: 1100}}
+	for range 40 {
+		h = append(h, history.Op{Type: history.OK, F: history.FNote})
+	}
+	h = append(h, history.Op{Type: history.OK, F: history.FNodeRead, Node: "n2", Value: "0-1", Seq: 1100},
+		history.Op{Type: history.OK, F: history.FNodeRead, Node: "n3", Value: "0-2", Seq: 1100})
+	s := AnalyzePerNode(h)
+	if want := []string{"seq 1100: n1 read 0-0, n2 read 0-1"}; s.Divergent != 1 || !reflect.DeepEqual(s.Disagreements, want) {
+		t.Fatalf("%d divergent: %q, want %q", s.Divergent, s.Disagreements, want)
+	}
+}
+
+// A far sequence read after many ops still goes to the sparse table (the
+// limit counts the ops observed up).
+func TestPerNodeFarSeqAfterManyOps(t *testing.T) {
+	var h []history.Op
+	for range 600 {
+		h = append(h, history.Op{Type: history.OK, F: history.FNote})
+	}
+	h = append(h, history.Op{Type: history.OK, F: history.FNodeRead, Node: "n1", Value: "0-0", Seq: 1 << 62},
+		history.Op{Type: history.OK, F: history.FNodeRead, Node: "n2", Value: "0-1", Seq: 1 << 62})
+	s := AnalyzePerNode(h)
+	if want := []string{"seq 4611686018427387904: n1 read 0-0, n2 read 0-1"}; s.Divergent != 1 || !reflect.DeepEqual(s.Disagreements, want) {
 		t.Fatalf("%d divergent: %q, want %q", s.Divergent, s.Disagreements, want)
 	}
 }

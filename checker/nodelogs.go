@@ -29,6 +29,10 @@ import (
 // crashed keeper, a [FTL] about the environment (a port already in use,
 // permission denied on the store dir, a full disk) and a missing log are
 // harness errors: they make the verdict Unknown, never Invalid.
+//
+// NodeLogs is a Checker: use a new &NodeLogs{...} per history. Of the
+// history it needs only the run's start time, to say when each crash
+// happened.
 type NodeLogs struct {
 	Dir string // the run directory
 	// KnownCrashes are regular expressions (check.known_crashes) matched
@@ -37,9 +41,21 @@ type NodeLogs struct {
 	// Skip says why there are no node logs to read (an external cluster):
 	// the result is then Skipped, with that reason.
 	Skip string
+
+	// The run's start time, from the history's first meta op.
+	metaSeen bool
+	start    time.Time
 }
 
-func (NodeLogs) Name() string { return "crashes" }
+func (*NodeLogs) Name() string { return "crashes" }
+
+// Observe implements Checker: it keeps the run's start time, from the first
+// meta op (to tell when each crash happened).
+func (c *NodeLogs) Observe(op history.Op) {
+	if !c.metaSeen && op.F == history.FMeta {
+		c.metaSeen, c.start = true, runStart(op)
+	}
+}
 
 // Crash is one crash found in a node log.
 type Crash struct {
@@ -132,7 +148,8 @@ var BadWarnings = []struct {
 	{"unsafe quorum rescue", regexp.MustCompile(`Unsafe quorum rescue applied`)},
 }
 
-func (c NodeLogs) Check(ctx context.Context, h []history.Op) Result {
+// Result implements Checker: it reads the node logs and judges them.
+func (c *NodeLogs) Result(ctx context.Context) Result {
 	r := Result{Name: c.Name()}
 	if c.Skip != "" {
 		r.Verdict, r.Message = Skipped, "skipped: "+c.Skip
@@ -143,7 +160,7 @@ func (c NodeLogs) Check(ctx context.Context, h []history.Op) Result {
 		r.Verdict, r.Message = Unknown, err.Error()
 		return r
 	}
-	st, err := ScanNodeLogs(ctx, c.Dir, runStart(h))
+	st, err := ScanNodeLogs(ctx, c.Dir, c.start)
 	if err != nil {
 		r.Verdict, r.Message = Unknown, err.Error()
 		return r
@@ -277,21 +294,14 @@ func CheckKnownCrashes(pats []string) error {
 	return err
 }
 
-// runStart is the run's start time from the history's meta op (zero when
-// absent).
-func runStart(h []history.Op) time.Time {
-	for _, op := range h {
-		if op.F != history.FMeta {
-			continue
-		}
-		var m struct {
-			StartedAt string `json:"started_at"`
-		}
-		if b, err := json.Marshal(op.Value); err == nil && json.Unmarshal(b, &m) == nil {
-			t, _ := time.Parse(time.RFC3339Nano, m.StartedAt)
-			return t
-		}
-		break
+// runStart is the run's start time from a meta op (zero when it has none).
+func runStart(op history.Op) time.Time {
+	var m struct {
+		StartedAt string `json:"started_at"`
+	}
+	if b, err := json.Marshal(op.Value); err == nil && json.Unmarshal(b, &m) == nil {
+		t, _ := time.Parse(time.RFC3339Nano, m.StartedAt)
+		return t
 	}
 	return time.Time{}
 }

@@ -45,7 +45,7 @@ func metaAt(t string) []history.Op {
 
 func checkLogs(t *testing.T, c NodeLogs, h []history.Op) (Result, LogStats) {
 	t.Helper()
-	r := c.Check(context.Background(), h)
+	r := checkOps(context.Background(), &c, h)
 	st, _ := r.Details.(LogStats)
 	t.Logf("%s: %s", r.Verdict, r.Message)
 	return r, st
@@ -518,5 +518,18 @@ func TestNodeLogsLongReport(t *testing.T) {
 	r, _ = checkLogs(t, NodeLogs{Dir: dir, KnownCrashes: []string{`checkInterestState`}}, nil)
 	if r.Verdict != Valid {
 		t.Errorf("a pattern for the 400th line: %s %q", r.Verdict, r.Message)
+	}
+}
+
+// The run's start is the first meta op's, wherever it is in the history;
+// later meta ops and other ops do not change it.
+func TestNodeLogsFirstMetaOp(t *testing.T) {
+	dir := logRun(t, map[string]string{"n1": "@race.log"})
+	h := []history.Op{{Type: history.OK, F: history.FNote, Value: map[string]any{"started_at": "2025-11-20T10:29:00Z"}}}
+	h = append(h, metaAt("2025-11-20T10:30:00Z")...)
+	h = append(h, metaAt("2025-11-20T10:29:30Z")...)
+	_, st := checkLogs(t, NodeLogs{Dir: dir}, h)
+	if len(st.Crashes) != 1 || st.Crashes[0].At != "4.4s" {
+		t.Fatalf("crashes %+v", st.Crashes)
 	}
 }

@@ -1,7 +1,6 @@
 package checker
 
 import (
-	"context"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -25,9 +24,18 @@ import (
 //
 // A history with no node-read or node-drain ops (final.per_node off) is
 // Skipped: it proves nothing either way.
-type PerNode struct{}
+//
+// PerNode is a Checker: use a new &PerNode{} per history.
+type PerNode struct {
+	a perNodeAnalysis
+}
 
-func (PerNode) Name() string { return "per-node" }
+func (*PerNode) Name() string { return "per-node" }
+
+// Observe implements Checker: it keeps the publishes (which values were
+// attempted and acked), each node's reads as a set of values, and the first
+// value read at each stream sequence.
+func (p *PerNode) Observe(op history.Op) { p.a.observe(op) }
 
 // maxNodeValues caps PerNode's example lists.
 const maxNodeValues = 20
@@ -43,7 +51,7 @@ type NodeStats struct {
 	UnexpectedValues []string `json:"unexpected_values,omitempty"` // first 20, in first-read order
 }
 
-// PerNodeStats is what AnalyzePerNode finds; PerNode.Check returns it as
+// PerNodeStats is what AnalyzePerNode finds; PerNode.Result returns it as
 // Details.
 type PerNodeStats struct {
 	Nodes map[string]NodeStats `json:"per_node"`
@@ -106,38 +114,58 @@ type seqSeen struct {
 	drain bool  // read by the final drain (from the node that served it)
 }
 
-// seqTable maps stream sequences to seqSeen: a slice below limit (twice
-// the history's length: sequences a stream written by this history can
-// reach, with room for a purge or two), a map at and above it.
+// seqTable maps stream sequences to seqSeen: a slice for a sequence below
+// the limit when it is first put (twice the ops observed so far, plus 1024:
+// sequences a stream written by the history so far can reach, with room for
+// a purge or two), a map for the others. A sequence first put in the map
+// stays there, though the limit grows past it.
 type seqTable struct {
-	limit  uint64
+	ops    uint64 // ops observed so far
 	dense  []seqSeen
 	sparse map[uint64]seqSeen
 }
 
-func newSeqTable(ops int) *seqTable {
-	return &seqTable{limit: 2*uint64(ops) + 1024, sparse: map[uint64]seqSeen{}}
-}
-
 func (t *seqTable) get(seq uint64) seqSeen {
+	if e, ok := t.sparse[seq]; ok {
+		return e
+	}
 	if seq < uint64(len(t.dense)) {
 		return t.dense[seq]
 	}
-	if seq < t.limit {
-		return seqSeen{}
-	}
-	return t.sparse[seq]
+	return seqSeen{}
 }
 
 func (t *seqTable) put(seq uint64, e seqSeen) {
-	if seq < t.limit {
+	if _, ok := t.sparse[seq]; !ok && seq < 2*t.ops+1024 {
 		if seq >= uint64(len(t.dense)) {
 			t.dense = append(t.dense, make([]seqSeen, int(seq)+1-len(t.dense))...)
 		}
 		t.dense[seq] = e
 		return
 	}
+	if t.sparse == nil {
+		t.sparse = map[uint64]seqSeen{}
+	}
 	t.sparse[seq] = e
+}
+
+// perNodeAnalysis is AnalyzePerNode's state between ops. The zero value is
+// ready.
+type perNodeAnalysis struct {
+	s        PerNodeStats
+	idx      map[string]int32
+	vals     []pnValue
+	pubOrder []int32
+	nodeIdx  map[string]int32
+	nodes    []pnNode
+	lastNode string
+	lastNi   int32         // lastNode's index; -1: none
+	open     map[int]int32 // process -> value of its outstanding publish
+	seqs     seqTable
+	// divergent describes the first divergent sequences.
+	divergent  []string
+	drainIdx   map[string]int32
+	drainNodes []string
 }
 
 // AnalyzePerNode computes PerNodeStats in one pass over h, then word-wise
@@ -146,154 +174,168 @@ func (t *seqTable) put(seq uint64, e seqSeen) {
 // sequence (the usual case) costs none: sequences index a slice, and reads
 // come in runs per node.
 func AnalyzePerNode(h []history.Op) PerNodeStats {
-	s := PerNodeStats{Nodes: map[string]NodeStats{}}
-	bad := func(format string, args ...any) {
-		s.Malformed++
-		if len(s.MalformedExamples) < 10 {
-			s.MalformedExamples = append(s.MalformedExamples, fmt.Sprintf(format, args...))
-		}
-	}
-	idx := make(map[string]int32, len(h)/3)
-	vals := make([]pnValue, 0, len(h)/3)
-	var pubOrder []int32
-	lookup := func(v string) int32 {
-		i, ok := idx[v]
-		if !ok {
-			i = int32(len(vals))
-			idx[v] = i
-			vals = append(vals, pnValue{v: v})
-		}
-		return i
-	}
-	nodeIdx := map[string]int32{}
-	var nodes []pnNode
-	lastNode, lastNi := "", int32(-1)
-	node := func(name string) int32 {
-		if lastNi >= 0 && name == lastNode {
-			return lastNi
-		}
-		n, ok := nodeIdx[name]
-		if !ok {
-			n = int32(len(nodes))
-			nodeIdx[name] = n
-			nodes = append(nodes, pnNode{name: name})
-		}
-		lastNode, lastNi = name, n
-		return n
-	}
-	open := map[int]int32{} // process -> value of its outstanding publish
-	seqs := newSeqTable(len(h))
-	var divergent []string
-	drainIdx := map[string]int32{}
-	var drainNodes []string
-	who := func(e seqSeen) string {
-		if e.drain {
-			return drainNodes[e.node] + " (final drain)"
-		}
-		return nodes[e.node].name
-	}
-	// seen records that r was read at seq, where e was read first.
-	seen := func(seq uint64, e, r seqSeen) {
-		switch {
-		case e.val == 0:
-			seqs.put(seq, r)
-		case e.val != r.val && !e.div:
-			e.div = true
-			seqs.put(seq, e)
-			s.Divergent++
-			if len(divergent) < maxNodeValues {
-				divergent = append(divergent, fmt.Sprintf("seq %d: %s read %s, %s read %s",
-					seq, who(e), vals[e.val-1].v, who(r), vals[r.val-1].v))
-			}
-		}
-	}
-
+	var a perNodeAnalysis
 	for _, op := range h {
-		switch op.F {
-		case history.FPublish:
-			// Publish protocol errors are the queue checker's to report;
-			// here a publish only says which values were attempted and acked.
-			if op.Type == history.Invoke {
-				v, ok := op.Value.(string)
-				if !ok {
-					continue
-				}
-				i := lookup(v)
-				if !vals[i].pub {
-					vals[i].pub = true
-					pubOrder = append(pubOrder, i)
-				}
-				open[op.Process] = i
-				continue
-			}
-			i, ok := open[op.Process]
-			if !ok {
-				continue
-			}
-			delete(open, op.Process)
-			if op.Type == history.OK {
-				vals[i].acked = true
-			}
-		case history.FRead:
-			// The final drain's reads name the node that served them (its
-			// consumer's host, or the leader): a read of that node's copy,
-			// which must agree with every other copy at each sequence. They
-			// count for divergence only: they are not a per-node read.
-			v, ok := op.Value.(string)
-			if op.Type != history.OK || op.Node == "" || op.Seq == 0 || !ok {
-				continue
-			}
-			i := lookup(v)
-			di, ok := drainIdx[op.Node]
-			if !ok {
-				di = int32(len(drainNodes))
-				drainIdx[op.Node] = di
-				drainNodes = append(drainNodes, op.Node)
-			}
-			seen(op.Seq, seqs.get(op.Seq), seqSeen{val: i + 1, node: di, drain: true})
-		case history.FNodeRead:
-			if op.Type != history.OK {
-				continue
-			}
-			if op.Node == "" {
-				bad("op %d: node-read has no node", op.Index)
-				continue
-			}
-			v, ok := op.Value.(string)
-			if !ok {
-				bad("op %d: node-read value %v is not a string", op.Index, op.Value)
-				continue
-			}
-			ni := node(op.Node)
-			var e seqSeen
-			if op.Seq > 0 {
-				e = seqs.get(op.Seq)
-			}
-			var i int32
-			if e.val > 0 && vals[e.val-1].v == v {
-				i = e.val - 1 // the usual case: another node already read it here; skip the map
-			} else {
-				i = lookup(v)
-			}
-			if n := &nodes[ni]; !n.has.has(i) {
-				n.has.add(i)
-				n.read++
-			}
-			if op.Seq > 0 {
-				seen(op.Seq, e, seqSeen{val: i + 1, node: ni})
-			}
-		case history.FNodeDrain:
-			if op.Node == "" {
-				bad("op %d: node-drain %s has no node", op.Index, op.Type)
-				continue
-			}
-			n := node(op.Node)
-			if op.Type == history.OK {
-				nodes[n].complete = true
-			}
+		a.observe(op)
+	}
+	return a.stats()
+}
+
+func (a *perNodeAnalysis) init() {
+	if a.idx == nil {
+		a.s.Nodes = map[string]NodeStats{}
+		a.idx, a.nodeIdx, a.drainIdx = map[string]int32{}, map[string]int32{}, map[string]int32{}
+		a.open, a.lastNi = map[int]int32{}, -1
+	}
+}
+
+func (a *perNodeAnalysis) bad(format string, args ...any) {
+	a.s.Malformed++
+	if len(a.s.MalformedExamples) < 10 {
+		a.s.MalformedExamples = append(a.s.MalformedExamples, fmt.Sprintf(format, args...))
+	}
+}
+
+func (a *perNodeAnalysis) lookup(v string) int32 {
+	i, ok := a.idx[v]
+	if !ok {
+		i = int32(len(a.vals))
+		a.idx[v] = i
+		a.vals = append(a.vals, pnValue{v: v})
+	}
+	return i
+}
+
+func (a *perNodeAnalysis) node(name string) int32 {
+	if a.lastNi >= 0 && name == a.lastNode {
+		return a.lastNi
+	}
+	n, ok := a.nodeIdx[name]
+	if !ok {
+		n = int32(len(a.nodes))
+		a.nodeIdx[name] = n
+		a.nodes = append(a.nodes, pnNode{name: name})
+	}
+	a.lastNode, a.lastNi = name, n
+	return n
+}
+
+func (a *perNodeAnalysis) who(e seqSeen) string {
+	if e.drain {
+		return a.drainNodes[e.node] + " (final drain)"
+	}
+	return a.nodes[e.node].name
+}
+
+// seen records that r was read at seq, where e was read first.
+func (a *perNodeAnalysis) seen(seq uint64, e, r seqSeen) {
+	switch {
+	case e.val == 0:
+		a.seqs.put(seq, r)
+	case e.val != r.val && !e.div:
+		e.div = true
+		a.seqs.put(seq, e)
+		a.s.Divergent++
+		if len(a.divergent) < maxNodeValues {
+			a.divergent = append(a.divergent, fmt.Sprintf("seq %d: %s read %s, %s read %s",
+				seq, a.who(e), a.vals[e.val-1].v, a.who(r), a.vals[r.val-1].v))
 		}
 	}
+}
 
+// observe takes in one op of the history.
+func (a *perNodeAnalysis) observe(op history.Op) {
+	a.init()
+	a.seqs.ops++
+	switch op.F {
+	case history.FPublish:
+		// Publish protocol errors are the queue checker's to report;
+		// here a publish only says which values were attempted and acked.
+		if op.Type == history.Invoke {
+			v, ok := op.Value.(string)
+			if !ok {
+				return
+			}
+			i := a.lookup(v)
+			if !a.vals[i].pub {
+				a.vals[i].pub = true
+				a.pubOrder = append(a.pubOrder, i)
+			}
+			a.open[op.Process] = i
+			return
+		}
+		i, ok := a.open[op.Process]
+		if !ok {
+			return
+		}
+		delete(a.open, op.Process)
+		if op.Type == history.OK {
+			a.vals[i].acked = true
+		}
+	case history.FRead:
+		// The final drain's reads name the node that served them (its
+		// consumer's host, or the leader): a read of that node's copy,
+		// which must agree with every other copy at each sequence. They
+		// count for divergence only: they are not a per-node read.
+		v, ok := op.Value.(string)
+		if op.Type != history.OK || op.Node == "" || op.Seq == 0 || !ok {
+			return
+		}
+		i := a.lookup(v)
+		di, ok := a.drainIdx[op.Node]
+		if !ok {
+			di = int32(len(a.drainNodes))
+			a.drainIdx[op.Node] = di
+			a.drainNodes = append(a.drainNodes, op.Node)
+		}
+		a.seen(op.Seq, a.seqs.get(op.Seq), seqSeen{val: i + 1, node: di, drain: true})
+	case history.FNodeRead:
+		if op.Type != history.OK {
+			return
+		}
+		if op.Node == "" {
+			a.bad("op %d: node-read has no node", op.Index)
+			return
+		}
+		v, ok := op.Value.(string)
+		if !ok {
+			a.bad("op %d: node-read value %v is not a string", op.Index, op.Value)
+			return
+		}
+		ni := a.node(op.Node)
+		var e seqSeen
+		if op.Seq > 0 {
+			e = a.seqs.get(op.Seq)
+		}
+		var i int32
+		if e.val > 0 && a.vals[e.val-1].v == v {
+			i = e.val - 1 // the usual case: another node already read it here; skip the map
+		} else {
+			i = a.lookup(v)
+		}
+		if n := &a.nodes[ni]; !n.has.has(i) {
+			n.has.add(i)
+			n.read++
+		}
+		if op.Seq > 0 {
+			a.seen(op.Seq, e, seqSeen{val: i + 1, node: ni})
+		}
+	case history.FNodeDrain:
+		if op.Node == "" {
+			a.bad("op %d: node-drain %s has no node", op.Index, op.Type)
+			return
+		}
+		n := a.node(op.Node)
+		if op.Type == history.OK {
+			a.nodes[n].complete = true
+		}
+	}
+}
+
+// stats finishes the analysis, once, after the last op.
+func (a *perNodeAnalysis) stats() PerNodeStats {
+	a.init()
+	s, vals, pubOrder, nodes, divergent := &a.s, a.vals, a.pubOrder, a.nodes, a.divergent
 	// Complete nodes in name order, for deterministic pairwise output.
 	var complete []int32
 	for i := range nodes {
@@ -374,7 +416,7 @@ func AnalyzePerNode(h []history.Op) PerNodeStats {
 		}
 		s.Nodes[n.name] = ns
 	}
-	return s
+	return *s
 }
 
 func plural(n int, one, many string) string {
@@ -382,67 +424,4 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// Check analyzes h and judges it.
-func (PerNode) Check(ctx context.Context, h []history.Op) Result {
-	r := Result{Name: "per-node", Verdict: Unknown}
-	if err := ctx.Err(); err != nil {
-		r.Message = "not checked: " + err.Error()
-		return r
-	}
-	s := AnalyzePerNode(h)
-	r.Details = s
-	r.Verdict, r.Message = perNodeVerdict(s)
-	return r
-}
-
-func perNodeVerdict(s PerNodeStats) (Verdict, string) {
-	if len(s.Nodes) == 0 && s.Malformed == 0 {
-		return Skipped, "no per-node reads in the history (final.per_node off)"
-	}
-	names := make([]string, 0, len(s.Nodes))
-	for n := range s.Nodes {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-
-	var problems, parts, incomplete []string
-	nComplete, disagree := 0, s.Divergent > 0
-	for _, name := range names {
-		ns := s.Nodes[name]
-		if !ns.Complete {
-			incomplete = append(incomplete, name)
-			parts = append(parts, fmt.Sprintf("%s %d read/%d acked but unread (incomplete)", name, ns.Read, ns.Lost))
-		} else {
-			nComplete++
-			parts = append(parts, fmt.Sprintf("%s %d read/%d lost", name, ns.Read, ns.Lost))
-			if ns.Lost > 0 {
-				problems = append(problems, fmt.Sprintf("%s LOST %d acknowledged writes (first: %s)",
-					name, ns.Lost, examples(ns.LostValues, ns.Lost)))
-			}
-			disagree = disagree || ns.MissingVsOthers > 0
-		}
-		if ns.Unexpected > 0 {
-			problems = append(problems, fmt.Sprintf("%s has %d UNEXPECTED values never published (first: %s)",
-				name, ns.Unexpected, examples(ns.UnexpectedValues, ns.Unexpected)))
-		}
-	}
-	if disagree {
-		problems = append(problems, fmt.Sprintf("SPLIT BRAIN: nodes disagree, %d divergent seqs (%s)",
-			s.Divergent, strings.Join(s.Disagreements[:min(len(s.Disagreements), 3)], "; ")))
-	}
-	summary := fmt.Sprintf("%d nodes, %d complete: %s", len(names), nComplete, strings.Join(parts, ", "))
-
-	switch {
-	case s.Malformed > 0:
-		msg := fmt.Sprintf("malformed history (%d bad ops; first: %s)", s.Malformed, s.MalformedExamples[0])
-		return Unknown, strings.Join(append([]string{msg}, append(problems, summary)...), "; ")
-	case len(problems) > 0:
-		return Invalid, strings.Join(append(problems, summary), "; ")
-	case len(incomplete) > 0:
-		return Unknown, fmt.Sprintf("per-node drain missing or incomplete on %s, so its lost writes and disagreement cannot be judged; %s",
-			strings.Join(incomplete, ", "), summary)
-	}
-	return Valid, summary
 }

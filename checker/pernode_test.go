@@ -44,7 +44,7 @@ func TestPerNodeGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := PerNode{}.Check(context.Background(), h)
+			r := checkOps(context.Background(), &PerNode{}, h)
 			if r.Name != "per-node" || r.Verdict != tt.verdict {
 				t.Errorf("got %s %s, want per-node %s; message: %s", r.Name, r.Verdict, tt.verdict, r.Message)
 			}
@@ -60,7 +60,7 @@ func TestPerNodeGolden(t *testing.T) {
 				t.Errorf("message is not one line: %q", r.Message)
 			}
 			// The queue checker judges the leader's drain, which was complete and clean.
-			if q := (Queue{}).Check(context.Background(), h); q.Verdict != Valid {
+			if q := checkOps(context.Background(), &Queue{}, h); q.Verdict != Valid {
 				t.Errorf("queue: %s %s", q.Verdict, q.Message)
 			}
 		})
@@ -125,7 +125,7 @@ func TestPerNodeVerdicts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := PerNode{}.Check(context.Background(), tt.h)
+			r := checkOps(context.Background(), &PerNode{}, tt.h)
 			if r.Verdict != tt.verdict {
 				t.Errorf("got %s, want %s; message: %s", r.Verdict, tt.verdict, r.Message)
 			}
@@ -138,7 +138,7 @@ func TestPerNodeVerdicts(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if r := (PerNode{}).Check(ctx, nil); r.Verdict != Unknown || r.Name != "per-node" {
+	if r := checkOps(ctx, &PerNode{}, nil); r.Verdict != Unknown || r.Name != "per-node" {
 		t.Fatalf("cancelled: %+v", r)
 	}
 }

@@ -24,14 +24,22 @@ import (
 // lost value of a process none of whose values was read), and between them
 // lost-middle: a later write of the same process survived while this one
 // vanished, the worst kind.
-type Queue struct{}
+//
+// Queue is a Checker: use a new &Queue{} per history.
+type Queue struct {
+	a queueAnalysis
+}
 
-func (Queue) Name() string { return "queue" }
+func (*Queue) Name() string { return "queue" }
+
+// Observe implements Checker: it keeps the publishes, reads, per-node reads
+// and stale reads of op, by distinct value.
+func (q *Queue) Observe(op history.Op) { q.a.observe(op) }
 
 // maxValues caps the example lists so a catastrophic run stays reportable.
 const maxValues = 100
 
-// QueueStats is what AnalyzeQueue finds; Queue.Check returns it as Details.
+// QueueStats is what AnalyzeQueue finds; Queue.Result returns it as Details.
 // Publish counts (Acked+Failed+Indeterminate = Attempted) count operations;
 // the read-side counts count distinct values.
 type QueueStats struct {
@@ -127,170 +135,206 @@ type procState struct {
 	prev        int32 // vals index of its last acked, read value with a known seq; -1: none
 }
 
-// AnalyzeQueue computes QueueStats in one pass over h, then passes over the
-// distinct values. Each value costs about two map operations: everything
-// else indexes a slice, which matters at 1e6 ops (maps that size miss cache).
-func AnalyzeQueue(h []history.Op) QueueStats {
-	s := QueueStats{LostValues: []string{}} // "lost_values": [] rather than null
-	bad := func(format string, args ...any) {
-		s.Malformed++
-		if len(s.MalformedExamples) < 10 {
-			s.MalformedExamples = append(s.MalformedExamples, fmt.Sprintf(format, args...))
-		}
-	}
-	type pending struct {
-		val   int   // index into vals
-		index int64 // the invoke op, for messages
-	}
-	open := map[int]pending{}  // process -> its outstanding publish
-	procIdx := map[int]int32{} // process -> dense index into procIDs
-	var procIDs []int
-	idx := make(map[string]int, len(h)/3)
-	vals := make([]valState, 0, len(h)/3)
-	var pubOrder, readOrder []int // vals indices in first-publish / first-read order: deterministic lists
-	lookup := func(v string) int {
-		i, ok := idx[v]
-		if !ok {
-			i = len(vals)
-			idx[v] = i
-			vals = append(vals, valState{v: v})
-		}
-		return i
-	}
-	// Per-node reads: which values each node's own copy holds.
-	nodeIdx := map[string]int{}
-	var nodeNames []string
-	var nodeHas []bitset
-	var nodeDone []bool
-	node := func(name string) int {
-		n, ok := nodeIdx[name]
-		if !ok {
-			n = len(nodeNames)
-			nodeIdx[name] = n
-			nodeNames = append(nodeNames, name)
-			nodeHas = append(nodeHas, nil)
-			nodeDone = append(nodeDone, false)
-		}
-		return n
-	}
-	settle := func(i int, t history.OpType) {
-		o := outInfo
-		switch t {
-		case history.OK:
-			s.Acked++
-			o = outOK
-		case history.Fail:
-			s.Failed++
-			o = outFail
-		default:
-			s.Indeterminate++
-		}
-		vals[i].out = max(vals[i].out, o)
-	}
+// queuePending is a process's outstanding publish.
+type queuePending struct {
+	val   int   // index into vals
+	index int64 // the invoke op, for messages
+}
 
+// queueAnalysis is AnalyzeQueue's state between ops. Each value costs about
+// two map operations: everything else indexes a slice, which matters at
+// 1e6 ops (maps that size miss cache). The zero value is ready.
+type queueAnalysis struct {
+	s       QueueStats
+	open    map[int]queuePending // process -> its outstanding publish
+	procIdx map[int]int32        // process -> dense index into procIDs
+	procIDs []int
+	idx     map[string]int
+	vals    []valState
+	// vals indices in first-publish / first-read order: deterministic lists
+	pubOrder, readOrder []int
+	// Per-node reads: which values each node's own copy holds.
+	nodeIdx   map[string]int
+	nodeNames []string
+	nodeHas   []bitset
+	nodeDone  []bool
+}
+
+// AnalyzeQueue computes QueueStats in one pass over h, then passes over the
+// distinct values.
+func AnalyzeQueue(h []history.Op) QueueStats {
+	var a queueAnalysis
 	for _, op := range h {
-		switch op.F {
-		case history.FPublish:
-			if op.Type == history.Invoke {
-				v, ok := op.Value.(string)
-				if !ok {
-					bad("op %d: publish value %v is not a string", op.Index, op.Value)
-					continue
-				}
-				if p, busy := open[op.Process]; busy {
-					// The earlier publish's fate is unknown: count it as Info.
-					bad("op %d: process %d invoked a publish while op %d was outstanding", op.Index, op.Process, p.index)
-					settle(p.val, history.Info)
-				}
-				s.Attempted++
-				i := lookup(v)
-				if !vals[i].pub {
-					vals[i].pub = true
-					pubOrder = append(pubOrder, i)
-					pi, ok := procIdx[op.Process]
-					if !ok {
-						pi = int32(len(procIDs))
-						procIdx[op.Process] = pi
-						procIDs = append(procIDs, op.Process)
-					}
-					vals[i].proc = pi
-				}
-				open[op.Process] = pending{i, op.Index}
-				continue
-			}
-			p, ok := open[op.Process]
-			if !ok {
-				bad("op %d: publish %s by process %d has no invoke", op.Index, op.Type, op.Process)
-				continue
-			}
-			delete(open, op.Process)
-			if v, ok := op.Value.(string); ok && v != vals[p.val].v {
-				bad("op %d: publish %s value %q differs from invoke op %d value %q", op.Index, op.Type, v, p.index, vals[p.val].v)
-			}
-			settle(p.val, op.Type)
-		case history.FRead:
-			if op.Type != history.OK {
-				continue
-			}
+		a.observe(op)
+	}
+	return a.stats()
+}
+
+func (a *queueAnalysis) init() {
+	if a.idx == nil {
+		a.s.LostValues = []string{} // "lost_values": [] rather than null
+		a.open, a.procIdx, a.idx, a.nodeIdx = map[int]queuePending{}, map[int]int32{}, map[string]int{}, map[string]int{}
+	}
+}
+
+func (a *queueAnalysis) bad(format string, args ...any) {
+	a.s.Malformed++
+	if len(a.s.MalformedExamples) < 10 {
+		a.s.MalformedExamples = append(a.s.MalformedExamples, fmt.Sprintf(format, args...))
+	}
+}
+
+func (a *queueAnalysis) lookup(v string) int {
+	i, ok := a.idx[v]
+	if !ok {
+		i = len(a.vals)
+		a.idx[v] = i
+		a.vals = append(a.vals, valState{v: v})
+	}
+	return i
+}
+
+func (a *queueAnalysis) node(name string) int {
+	n, ok := a.nodeIdx[name]
+	if !ok {
+		n = len(a.nodeNames)
+		a.nodeIdx[name] = n
+		a.nodeNames = append(a.nodeNames, name)
+		a.nodeHas = append(a.nodeHas, nil)
+		a.nodeDone = append(a.nodeDone, false)
+	}
+	return n
+}
+
+func (a *queueAnalysis) settle(i int, t history.OpType) {
+	o := outInfo
+	switch t {
+	case history.OK:
+		a.s.Acked++
+		o = outOK
+	case history.Fail:
+		a.s.Failed++
+		o = outFail
+	default:
+		a.s.Indeterminate++
+	}
+	a.vals[i].out = max(a.vals[i].out, o)
+}
+
+// observe takes in one op of the history.
+func (a *queueAnalysis) observe(op history.Op) {
+	a.init()
+	s := &a.s
+	switch op.F {
+	case history.FPublish:
+		if op.Type == history.Invoke {
 			v, ok := op.Value.(string)
 			if !ok {
-				bad("op %d: read value %v is not a string", op.Index, op.Value)
-				continue
+				a.bad("op %d: publish value %v is not a string", op.Index, op.Value)
+				return
 			}
-			i := lookup(v)
-			if op.Seq > 0 && (vals[i].seq == 0 || op.Seq < vals[i].seq) {
-				vals[i].seq = op.Seq // a duplicate's first copy is the one that was stored in order
+			if p, busy := a.open[op.Process]; busy {
+				// The earlier publish's fate is unknown: count it as Info.
+				a.bad("op %d: process %d invoked a publish while op %d was outstanding", op.Index, op.Process, p.index)
+				a.settle(p.val, history.Info)
 			}
-			switch vals[i].reads++; vals[i].reads {
-			case 1:
-				readOrder = append(readOrder, i)
-			case 2:
-				s.Duplicated++
-				s.DuplicatedValues = appendCapped(s.DuplicatedValues, v)
-			}
-			if op.Node != "" {
-				if s.ReadsByNode == nil {
-					s.ReadsByNode = map[string]int{}
+			s.Attempted++
+			i := a.lookup(v)
+			if !a.vals[i].pub {
+				a.vals[i].pub = true
+				a.pubOrder = append(a.pubOrder, i)
+				pi, ok := a.procIdx[op.Process]
+				if !ok {
+					pi = int32(len(a.procIDs))
+					a.procIdx[op.Process] = pi
+					a.procIDs = append(a.procIDs, op.Process)
 				}
-				s.ReadsByNode[op.Node]++
+				a.vals[i].proc = pi
 			}
-		case history.FDrain:
-			if op.Type == history.OK {
-				s.DrainComplete = true
+			a.open[op.Process] = queuePending{i, op.Index}
+			return
+		}
+		p, ok := a.open[op.Process]
+		if !ok {
+			a.bad("op %d: publish %s by process %d has no invoke", op.Index, op.Type, op.Process)
+			return
+		}
+		delete(a.open, op.Process)
+		if v, ok := op.Value.(string); ok && v != a.vals[p.val].v {
+			a.bad("op %d: publish %s value %q differs from invoke op %d value %q", op.Index, op.Type, v, p.index, a.vals[p.val].v)
+		}
+		a.settle(p.val, op.Type)
+	case history.FRead:
+		if op.Type != history.OK {
+			return
+		}
+		v, ok := op.Value.(string)
+		if !ok {
+			a.bad("op %d: read value %v is not a string", op.Index, op.Value)
+			return
+		}
+		i := a.lookup(v)
+		if op.Seq > 0 && (a.vals[i].seq == 0 || op.Seq < a.vals[i].seq) {
+			a.vals[i].seq = op.Seq // a duplicate's first copy is the one that was stored in order
+		}
+		switch a.vals[i].reads++; a.vals[i].reads {
+		case 1:
+			a.readOrder = append(a.readOrder, i)
+		case 2:
+			s.Duplicated++
+			s.DuplicatedValues = appendCapped(s.DuplicatedValues, v)
+		}
+		if op.Node != "" {
+			if s.ReadsByNode == nil {
+				s.ReadsByNode = map[string]int{}
 			}
-		case history.FNodeRead:
-			// Malformed node ops are the per-node checker's to report.
-			if v, ok := op.Value.(string); ok && op.Type == history.OK && op.Node != "" {
-				nodeHas[node(op.Node)].add(int32(lookup(v)))
-			}
-		case history.FNodeDrain:
-			if op.Node != "" && op.Type == history.OK {
-				nodeDone[node(op.Node)] = true
-			}
-		case history.FRecover:
-			s.Unhealed = op.Type == history.Info
-		case history.FStaleRead:
-			var sr StaleRead
-			if err := op.Decode(&sr.StaleRead); err != nil || op.Node == "" || sr.ClaimedEnd >= sr.LeaderLast {
-				bad("op %d: stale-read %v on node %q is not a stale read", op.Index, op.Value, op.Node)
-				continue
-			}
-			sr.Node, sr.Behind = op.Node, sr.LeaderLast-sr.ClaimedEnd
-			sr.Hid = sr.Confirmed && sr.NodeLastErr == "" && sr.NodeLast >= sr.LeaderLast
-			s.StaleReadCount++
-			if sr.Hid {
-				s.StaleReadsHiding++
-			}
-			if len(s.StaleReads) < maxNodeValues {
-				s.StaleReads = append(s.StaleReads, sr)
-			}
+			s.ReadsByNode[op.Node]++
+		}
+	case history.FDrain:
+		if op.Type == history.OK {
+			s.DrainComplete = true
+		}
+	case history.FNodeRead:
+		// Malformed node ops are the per-node checker's to report.
+		if v, ok := op.Value.(string); ok && op.Type == history.OK && op.Node != "" {
+			n := a.node(op.Node)
+			a.nodeHas[n].add(int32(a.lookup(v)))
+		}
+	case history.FNodeDrain:
+		if op.Node != "" && op.Type == history.OK {
+			n := a.node(op.Node)
+			a.nodeDone[n] = true
+		}
+	case history.FRecover:
+		s.Unhealed = op.Type == history.Info
+	case history.FStaleRead:
+		var sr StaleRead
+		if err := op.Decode(&sr.StaleRead); err != nil || op.Node == "" || sr.ClaimedEnd >= sr.LeaderLast {
+			a.bad("op %d: stale-read %v on node %q is not a stale read", op.Index, op.Value, op.Node)
+			return
+		}
+		sr.Node, sr.Behind = op.Node, sr.LeaderLast-sr.ClaimedEnd
+		sr.Hid = sr.Confirmed && sr.NodeLastErr == "" && sr.NodeLast >= sr.LeaderLast
+		s.StaleReadCount++
+		if sr.Hid {
+			s.StaleReadsHiding++
+		}
+		if len(s.StaleReads) < maxNodeValues {
+			s.StaleReads = append(s.StaleReads, sr)
 		}
 	}
+}
+
+// stats finishes the analysis, once, after the last op.
+func (a *queueAnalysis) stats() QueueStats {
+	a.init()
 	// The run died before these completed: they may or may not have happened.
 	// Map order does not matter here: settle only counts.
-	for _, p := range open {
-		settle(p.val, history.Info)
+	for _, p := range a.open {
+		a.settle(p.val, history.Info)
 	}
+	s, vals, pubOrder, readOrder := &a.s, a.vals, a.pubOrder, a.readOrder
+	procIDs, nodeNames, nodeHas, nodeDone := a.procIDs, a.nodeNames, a.nodeHas, a.nodeDone
 
 	s.Read = len(readOrder)
 	// First pass over each process's values in publish order: where its
@@ -378,7 +422,7 @@ func AnalyzeQueue(h []history.Op) QueueStats {
 			s.UnexpectedValues = appendCapped(s.UnexpectedValues, vals[i].v)
 		}
 	}
-	return s
+	return *s
 }
 
 func appendCapped(vs []string, v string) []string {

@@ -72,7 +72,7 @@ func TestQueueGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := Queue{}.Check(context.Background(), h)
+			r := checkOps(context.Background(), &Queue{}, h)
 			if r.Name != "queue" || r.Verdict != tt.verdict {
 				t.Errorf("got %s %s, want queue %s; message: %s", r.Name, r.Verdict, tt.verdict, r.Message)
 			}
@@ -109,7 +109,7 @@ func TestQueueLostOrderAndCap(t *testing.T) {
 	if s.Lost != 150 || !reflect.DeepEqual(s.LostValues, want[:maxValues]) {
 		t.Fatalf("lost=%d values=%v", s.Lost, s.LostValues)
 	}
-	r := Queue{}.Check(context.Background(), h)
+	r := checkOps(context.Background(), &Queue{}, h)
 	if r.Verdict != Invalid || !strings.HasPrefix(r.Message, "LOST 150 acknowledged writes (first: 0-0, 1-1, 2-2, 3-3, 4-4, ...)") {
 		t.Fatalf("%s: %s", r.Verdict, r.Message)
 	}
@@ -156,25 +156,26 @@ func TestExitCode(t *testing.T) {
 
 type panicky struct{}
 
-func (panicky) Name() string                               { return "panicky" }
-func (panicky) Check(context.Context, []history.Op) Result { panic("boom") }
+func (panicky) Name() string                  { return "panicky" }
+func (panicky) Observe(history.Op)            {}
+func (panicky) Result(context.Context) Result { panic("boom") }
 
 func TestRun(t *testing.T) {
 	h, err := history.ReadFile("testdata/valid.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, rs := Run(context.Background(), h, Queue{})
+	v, rs := Run(context.Background(), h, &Queue{})
 	if v != Valid || len(rs) != 1 || rs[0].Verdict != Valid {
 		t.Fatalf("%s %+v", v, rs)
 	}
-	v, rs = Run(context.Background(), h, Queue{}, panicky{})
+	v, rs = Run(context.Background(), h, &Queue{}, panicky{})
 	if v != Unknown || rs[1].Name != "panicky" || !strings.Contains(rs[1].Message, "boom") {
 		t.Fatalf("%s %+v", v, rs)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if v, rs = Run(ctx, h, Queue{}); v != Unknown || rs[0].Verdict != Unknown {
+	if v, rs = Run(ctx, h, &Queue{}); v != Unknown || rs[0].Verdict != Unknown {
 		t.Fatalf("cancelled: %s %+v", v, rs)
 	}
 	if v, _ = Run(context.Background(), h); v != Unknown {
@@ -271,7 +272,7 @@ func TestQueueOrderViolations(t *testing.T) {
 	if want := []string{"process 0: 0-2 (seq 20) read before 0-1 (seq 30)", "process 3: 3-1 (seq 199) read before 3-0 (seq 200)"}; !reflect.DeepEqual(s.OrderExamples[:2], want) {
 		t.Fatalf("examples %q, want prefix %q", s.OrderExamples, want)
 	}
-	r := Queue{}.Check(context.Background(), h) // drain never completed
+	r := checkOps(context.Background(), &Queue{}, h) // drain never completed
 	if r.Verdict != Invalid || !strings.Contains(r.Message, "12 ORDER violations") {
 		t.Fatalf("%s: %s", r.Verdict, r.Message)
 	}

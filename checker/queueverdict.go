@@ -36,15 +36,16 @@ func (r StaleRead) String() string {
 		r.Node, r.ClaimedEnd, r.Leader, r.LeaderLast, r.Behind, own)
 }
 
-// Check analyzes h and judges it. Lost writes are only proven by a complete
-// drain; unexpected and failed-but-read values are proven by any read.
-func (Queue) Check(ctx context.Context, h []history.Op) Result {
+// Result implements Checker: it judges the ops observed. Lost writes are
+// only proven by a complete drain; unexpected and failed-but-read values
+// are proven by any read.
+func (q *Queue) Result(ctx context.Context) Result {
 	r := Result{Name: "queue", Verdict: Unknown}
 	if err := ctx.Err(); err != nil {
 		r.Message = "not checked: " + err.Error()
 		return r
 	}
-	s := AnalyzeQueue(h)
+	s := q.a.stats()
 	r.Details = s
 	r.Verdict, r.Message = queueVerdict(s)
 	return r

@@ -17,11 +17,18 @@ import (
 // what could be read, and Invalid beats Unknown.)
 //
 // Without recover ops (an interrupted run) it is skipped.
-type Recovery struct{}
+//
+// Recovery is a Checker: use a new &Recovery{} per history.
+type Recovery struct {
+	a recoveryAnalysis
+}
 
-func (Recovery) Name() string { return "recovery" }
+func (*Recovery) Name() string { return "recovery" }
 
-// RecoveryStats is what the recover ops say; Recovery.Check returns it as
+// Observe implements Checker: it keeps the outcome of the last recover op.
+func (r *Recovery) Observe(op history.Op) { r.a.observe(op) }
+
+// RecoveryStats is what the recover ops say; Recovery.Result returns it as
 // Details.
 type RecoveryStats struct {
 	Healed bool `json:"healed"`
@@ -31,43 +38,60 @@ type RecoveryStats struct {
 	Err         string            `json:"err,omitempty"`
 }
 
-// AnalyzeRecovery reads the last completed recover op of h.
-func AnalyzeRecovery(h []history.Op) (RecoveryStats, bool, error) {
-	var s RecoveryStats
-	seen, done := false, false
-	var err error
-	for _, op := range h {
-		if op.F != history.FRecover {
-			continue
-		}
-		seen = true
-		switch op.Type {
-		case history.Invoke:
-			done = false
-		case history.OK:
-			s, done, err = RecoveryStats{Healed: true}, true, nil
-		default:
-			s, done = RecoveryStats{Err: op.Err}, true
-			err = op.Decode(&s.Unrecovered)
-		}
-	}
-	if !seen {
-		return s, false, nil
-	}
-	if !done {
-		return s, true, fmt.Errorf("the final heal never completed")
-	}
-	return s, true, err
+// recoveryAnalysis is AnalyzeRecovery's state between ops. The zero value
+// is ready.
+type recoveryAnalysis struct {
+	s          RecoveryStats
+	seen, done bool
+	err        error
 }
 
-// Check judges the final heal.
-func (Recovery) Check(ctx context.Context, h []history.Op) Result {
+// AnalyzeRecovery reads the last completed recover op of h.
+func AnalyzeRecovery(h []history.Op) (RecoveryStats, bool, error) {
+	var a recoveryAnalysis
+	for _, op := range h {
+		a.observe(op)
+	}
+	return a.stats()
+}
+
+// observe takes in one op of the history.
+func (a *recoveryAnalysis) observe(op history.Op) {
+	if op.F != history.FRecover {
+		return
+	}
+	a.seen = true
+	switch op.Type {
+	case history.Invoke:
+		a.done = false
+	case history.OK:
+		a.s, a.done, a.err = RecoveryStats{Healed: true}, true, nil
+	default:
+		a.s, a.done = RecoveryStats{Err: op.Err}, true
+		a.err = op.Decode(&a.s.Unrecovered)
+	}
+}
+
+// stats is the outcome of the last completed recover op, whether there was
+// a recover op, and why it is not known.
+func (a *recoveryAnalysis) stats() (RecoveryStats, bool, error) {
+	if !a.seen {
+		return a.s, false, nil
+	}
+	if !a.done {
+		return a.s, true, fmt.Errorf("the final heal never completed")
+	}
+	return a.s, true, a.err
+}
+
+// Result implements Checker: it judges the final heal.
+func (c *Recovery) Result(ctx context.Context) Result {
 	r := Result{Name: "recovery", Verdict: Unknown}
 	if err := ctx.Err(); err != nil {
 		r.Message = "not checked: " + err.Error()
 		return r
 	}
-	s, seen, err := AnalyzeRecovery(h)
+	s, seen, err := c.a.stats()
 	r.Details = s
 	switch {
 	case !seen:

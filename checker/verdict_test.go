@@ -119,7 +119,7 @@ func TestDrainVerdicts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, results := Run(context.Background(), h, Queue{}, PerNode{}, Recovery{})
+			v, results := Run(context.Background(), h, &Queue{}, &PerNode{}, &Recovery{})
 			if v != tt.verdict {
 				t.Errorf("combined verdict %s, want %s", v, tt.verdict)
 			}
@@ -172,7 +172,7 @@ func TestRecovery(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := Recovery{}.Check(context.Background(), tt.h)
+			r := checkOps(context.Background(), &Recovery{}, tt.h)
 			if r.Verdict != tt.want || !strings.Contains(r.Message, tt.msg) {
 				t.Errorf("%s %q, want %s containing %q", r.Verdict, r.Message, tt.want, tt.msg)
 			}
@@ -184,7 +184,7 @@ func TestRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	h = append(h, op(history.Invoke, nil), op(history.Info, map[string]string{"n3": "not running"}))
-	v, rs := Run(context.Background(), h, Queue{}, Recovery{})
+	v, rs := Run(context.Background(), h, &Queue{}, &Recovery{})
 	if v != Unknown || rs[0].Verdict != Valid || rs[1].Verdict != Unknown {
 		t.Errorf("valid history on a cluster that never healed: %s (queue %s, recovery %s), want unknown (queue valid: nothing is missing)",
 			v, rs[0].Verdict, rs[1].Verdict)
@@ -200,7 +200,7 @@ func TestStaleReadMalformed(t *testing.T) {
 	}
 	for _, v := range []any{"nonsense", map[string]any{"claimed_end": 5, "leader_last": 5}} {
 		hh := append(append([]history.Op(nil), h...), history.Op{Process: -1, Type: history.OK, F: history.FStaleRead, Node: "n2", Value: v})
-		if r := (Queue{}).Check(context.Background(), hh); r.Verdict != Unknown || !strings.Contains(r.Message, "not a stale read") {
+		if r := checkOps(context.Background(), &Queue{}, hh); r.Verdict != Unknown || !strings.Contains(r.Message, "not a stale read") {
 			t.Errorf("%v: %s %s", v, r.Verdict, r.Message)
 		}
 	}
@@ -219,7 +219,7 @@ func TestLostHoldersIgnoreBadNodeReads(t *testing.T) {
 		{Process: -1, Type: history.OK, F: history.FNodeRead, Node: "n2", Value: 3, Seq: 3},
 	} {
 		hh := append(append([]history.Op(nil), h...), bad)
-		q := Queue{}.Check(context.Background(), hh).Details.(QueueStats)
+		q := checkOps(context.Background(), &Queue{}, hh).Details.(QueueStats)
 		if q.LostOnReplicas != 0 || q.LostOnNoReplica != 1 || q.LostHolders != nil {
 			t.Errorf("%+v: lost on replicas %d, on no replica %d, holders %v; want 0, 1, none", bad, q.LostOnReplicas, q.LostOnNoReplica, q.LostHolders)
 		}
@@ -235,14 +235,14 @@ func TestStaleReadNodeAndCap(t *testing.T) {
 	}
 	sr := history.StaleRead{Leader: "n1", ClaimedEnd: 1, LeaderLast: 3, NodeLast: 1}
 	noNode := append(append([]history.Op(nil), h...), history.Op{Process: -1, Type: history.OK, F: history.FStaleRead, Value: sr})
-	if r := (Queue{}).Check(context.Background(), noNode); r.Verdict != Unknown || !strings.Contains(r.Message, "not a stale read") {
+	if r := checkOps(context.Background(), &Queue{}, noNode); r.Verdict != Unknown || !strings.Contains(r.Message, "not a stale read") {
 		t.Errorf("stale read without a node: %s %s", r.Verdict, r.Message)
 	}
 	many := append([]history.Op(nil), h...)
 	for range 25 {
 		many = append(many, history.Op{Process: -1, Type: history.OK, F: history.FStaleRead, Node: "n2", Value: sr})
 	}
-	r := Queue{}.Check(context.Background(), many)
+	r := checkOps(context.Background(), &Queue{}, many)
 	q := r.Details.(QueueStats)
 	if r.Verdict != Valid || q.StaleReadCount != 25 || len(q.StaleReads) != maxNodeValues || !strings.Contains(r.Message, "25 stale reads (allowed") {
 		t.Errorf("25 stale reads: %s, count %d, kept %d; %s", r.Verdict, q.StaleReadCount, len(q.StaleReads), r.Message)
@@ -267,7 +267,7 @@ func TestPerNodeSeqZeroNotDivergent(t *testing.T) {
 		}
 		h = append(h, history.Op{Process: -1, Type: history.OK, F: history.FNodeDrain, Node: n})
 	}
-	if r := (PerNode{}).Check(context.Background(), h); r.Verdict != Valid || r.Details.(PerNodeStats).Divergent != 0 {
+	if r := checkOps(context.Background(), &PerNode{}, h); r.Verdict != Valid || r.Details.(PerNodeStats).Divergent != 0 {
 		t.Errorf("reads without sequences: %s %s", r.Verdict, r.Message)
 	}
 }

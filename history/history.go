@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"sync"
 	"time"
@@ -208,40 +209,103 @@ var ErrTruncated = errors.New("truncated history (last line is incomplete)")
 // file and line; the ops before it are returned as well. An incomplete last
 // line is an error wrapping ErrTruncated, returned with every op before it.
 func ReadFile(path string) ([]Op, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return Read(f, path)
+	return collect(Stream(path))
 }
 
 // Read parses JSON lines from r; name is used in error messages.
 func Read(r io.Reader, name string) ([]Op, error) {
-	var ops []Op
-	br := bufio.NewReader(r)
-	for line := 1; ; line++ {
-		b, err := br.ReadBytes('\n')
-		if len(b) == 0 && err == io.EOF {
-			return ops, nil
+	return collect(StreamFrom(r, name))
+}
+
+// collect gathers a stream's ops up to its error.
+func collect(ops iter.Seq2[Op, error]) ([]Op, error) {
+	var out []Op
+	for op, err := range ops {
+		if err != nil {
+			return out, err
 		}
-		if err != nil && err != io.EOF {
-			return ops, fmt.Errorf("%s:%d: %w", name, line, err)
+		out = append(out, op)
+	}
+	return out, nil
+}
+
+// Stream reads a history.jsonl one line at a time, holding one line in
+// memory, and yields its ops in file order. It stops at the first error,
+// which it yields (with a zero Op) as ReadFile returns it: a malformed line
+// names the file and line, an incomplete last line wraps ErrTruncated
+// (every complete op before it was yielded), and a file that cannot be
+// opened is the open error. Each range over the sequence reads the file
+// again from the start; stopping early closes it.
+func Stream(path string) iter.Seq2[Op, error] {
+	return func(yield func(Op, error) bool) {
+		f, err := os.Open(path)
+		if err != nil {
+			yield(Op{}, err)
+			return
 		}
-		truncated := err == io.EOF // last line has no newline: the writer died mid-line
-		var op Op
-		if jerr := json.Unmarshal(b, &op); jerr != nil {
-			if truncated {
-				return ops, fmt.Errorf("%s:%d: %w: %v", name, line, ErrTruncated, jerr)
+		defer f.Close()
+		StreamFrom(f, path)(yield)
+	}
+}
+
+// StreamFrom is Stream over the JSON lines of r; name is used in error
+// messages. It reads r as it is ranged over, so it can be ranged over once.
+func StreamFrom(r io.Reader, name string) iter.Seq2[Op, error] {
+	return func(yield func(Op, error) bool) {
+		br := bufio.NewReaderSize(r, 64<<10)
+		var buf []byte
+		for line := 1; ; line++ {
+			b, err := readLine(br, buf[:0])
+			buf = b
+			if len(b) == 0 && err == io.EOF {
+				return
 			}
-			return ops, fmt.Errorf("%s:%d: malformed history line: %v", name, line, jerr)
+			if err != nil && err != io.EOF {
+				yield(Op{}, fmt.Errorf("%s:%d: %w", name, line, err))
+				return
+			}
+			truncated := err == io.EOF // last line has no newline: the writer died mid-line
+			var op Op
+			if jerr := json.Unmarshal(b, &op); jerr != nil {
+				if truncated {
+					yield(Op{}, fmt.Errorf("%s:%d: %w: %v", name, line, ErrTruncated, jerr))
+					return
+				}
+				yield(Op{}, fmt.Errorf("%s:%d: malformed history line: %v", name, line, jerr))
+				return
+			}
+			if op.Type != Invoke && op.Type != OK && op.Type != Fail && op.Type != Info {
+				yield(Op{}, fmt.Errorf("%s:%d: unknown op type %q", name, line, op.Type))
+				return
+			}
+			if !yield(op, nil) || truncated {
+				return
+			}
 		}
-		if op.Type != Invoke && op.Type != OK && op.Type != Fail && op.Type != Info {
-			return ops, fmt.Errorf("%s:%d: unknown op type %q", name, line, op.Type)
+	}
+}
+
+// readLine appends the next line of br, with its newline, to buf, as
+// bufio.Reader.ReadBytes would return it but reusing buf (json.Unmarshal
+// copies what it keeps).
+func readLine(br *bufio.Reader, buf []byte) ([]byte, error) {
+	for {
+		b, err := br.ReadSlice('\n')
+		buf = append(buf, b...)
+		if err != bufio.ErrBufferFull {
+			return buf, err
 		}
-		ops = append(ops, op)
-		if truncated {
-			return ops, nil
+	}
+}
+
+// Seq yields the ops of h in order, never an error: a history held in
+// memory, as a stream.
+func Seq(h []Op) iter.Seq2[Op, error] {
+	return func(yield func(Op, error) bool) {
+		for _, op := range h {
+			if !yield(op, nil) {
+				return
+			}
 		}
 	}
 }

@@ -54,7 +54,7 @@ func TestCrashesReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, checks := checker.Run(context.Background(), h, checker.Queue{})
+	_, checks := checker.Run(context.Background(), h, &checker.Queue{})
 	checks = append(checks, crashChecks()...)
 	res := Build(h, meta, checker.Invalid, checks, []string{"heal kill: start n2: process exited"})
 	if len(res.Crashes) != 2 || res.NodeLogs["n2"].Starts != 3 || len(res.Errors) != 2 {

@@ -14,7 +14,7 @@ import (
 // otherwise (no section, or a capped list): both draw the same plots.
 func TestLossFiguresFromCheckersMatchHistory(t *testing.T) {
 	h := synthHistory(true)
-	_, checks := checker.Run(context.Background(), h, checker.Queue{}, checker.PerNode{})
+	_, checks := checker.Run(context.Background(), h, &checker.Queue{}, &checker.PerNode{})
 	res := Build(h, history.Meta{}, checker.Invalid, checks, nil)
 	if res.Queue == nil || res.Queue.Lost == 0 || len(res.Queue.LostValues) != res.Queue.Lost {
 		t.Fatalf("want some lost values, all listed: %+v", res.Queue)

@@ -144,7 +144,7 @@ func writeRunDir(t *testing.T, h []history.Op) string {
 		map[string]any{"at": "1.5s", "for": "1s", "fault": map[string]any{"kind": "kill", "target": "one"}, "seed": 7},
 		map[string]any{"at": "4s", "for": "800ms", "fault": map[string]any{"kind": "partition", "target": "minority", "shape": "isolate"}, "seed": 8},
 	}
-	verdict, checks := checker.Run(context.Background(), h, checker.Queue{}, checker.PerNode{})
+	verdict, checks := checker.Run(context.Background(), h, &checker.Queue{}, &checker.PerNode{})
 	if err := Build(h, meta, verdict, checks, nil).WriteJSON(dir); err != nil {
 		t.Fatal(err)
 	}

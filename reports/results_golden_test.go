@@ -33,7 +33,7 @@ func TestResultsJSONGolden(t *testing.T) {
 		checks func([]history.Op) (checker.Verdict, []checker.Result)
 	}
 	all := func(h []history.Op) (checker.Verdict, []checker.Result) {
-		return checker.Run(context.Background(), h, checker.Queue{}, checker.PerNode{}, checker.Recovery{}, checker.Linearizable{})
+		return checker.Run(context.Background(), h, &checker.Queue{}, &checker.PerNode{}, &checker.Recovery{}, &checker.Linearizable{})
 	}
 	var runs []run
 	for _, f := range files {
@@ -45,7 +45,7 @@ func TestResultsJSONGolden(t *testing.T) {
 	}
 	runs = append(runs, run{"synth", synthHistory(false), all}, run{"synthlose", synthHistory(true), all},
 		run{"crash", synthHistory(false), func(h []history.Op) (checker.Verdict, []checker.Result) {
-			_, checks := checker.Run(context.Background(), h, checker.Queue{})
+			_, checks := checker.Run(context.Background(), h, &checker.Queue{})
 			return checker.Invalid, append(checks, crashChecks()...)
 		}})
 	for _, r := range runs {

@@ -68,7 +68,7 @@ func TestSummaryVerdictEvidence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, checks := checker.Run(context.Background(), h, checker.Queue{}, checker.PerNode{}, checker.Recovery{})
+			v, checks := checker.Run(context.Background(), h, &checker.Queue{}, &checker.PerNode{}, &checker.Recovery{})
 			res := Build(h, history.Meta{Scenario: tt.file}, v, checks, nil)
 			var sb strings.Builder
 			res.Summary(&sb)

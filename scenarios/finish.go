@@ -94,7 +94,7 @@ func checkersFor(kind *Kind, o CheckOptions) []checker.Checker {
 	if kind.Checkers != nil {
 		cs = kind.Checkers(o)
 	}
-	return append(cs, nodeLogChecker(o.Dir), checker.Recovery{})
+	return append(cs, nodeLogChecker(o.Dir), &checker.Recovery{})
 }
 
 // PrintSummary prints the results for people, then the kind's own table

@@ -208,12 +208,11 @@ func readJSONFile(path string, v any) error {
 // the end (a run error) or nothing was acknowledged (no numbers).
 type benchCheck struct{ o CheckOptions }
 
-func (benchCheck) Name() string { return "bench" }
+func (benchCheck) Name() string          { return "bench" }
+func (benchCheck) Observe(op history.Op) {} // its numbers are in bench.json
 
-func (b benchCheck) Check(context.Context, []history.Op) checker.Result { return b.result() }
-
-// result is the check's outcome from the run directory's files.
-func (b benchCheck) result() checker.Result {
+// Result is the check's outcome from the run directory's files.
+func (b benchCheck) Result(context.Context) checker.Result {
 	res := checker.Result{Name: "bench", Verdict: checker.None}
 	r, cp, err := benchFiles(b.o.Dir)
 	if err != nil {

@@ -36,7 +36,7 @@ var kvKind = &Kind{
 	},
 	Checkers: func(o CheckOptions) []checker.Checker {
 		// porcupine's timeline goes to history.html.
-		return []checker.Checker{checker.Linearizable{Timeout: o.Timeout, HTMLPath: filepath.Join(o.Dir, "history.html")}}
+		return []checker.Checker{&checker.Linearizable{Timeout: o.Timeout, HTMLPath: filepath.Join(o.Dir, "history.html")}}
 	},
 	Progress: []string{history.FKVPut, history.FKVGet, history.FKVCas},
 }

@@ -21,7 +21,7 @@ var queueKind = &Kind{
 	Checkers: func(CheckOptions) []checker.Checker {
 		// The per-node check is skipped when the run read no replica's
 		// own copy (final.per_node off).
-		return []checker.Checker{checker.Queue{}, checker.PerNode{}}
+		return []checker.Checker{&checker.Queue{}, &checker.PerNode{}}
 	},
 	Progress: []string{history.FPublish},
 }

@@ -17,7 +17,7 @@ import (
 // check DIR` judges the logs as the run did. An external cluster has no node
 // logs: the check is skipped, saying so.
 func nodeLogChecker(dir string) checker.Checker {
-	c := checker.NodeLogs{Dir: dir}
+	c := &checker.NodeLogs{Dir: dir}
 	b, err := os.ReadFile(filepath.Join(dir, "scenario.yaml"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return c // no known crashes

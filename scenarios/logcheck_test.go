@@ -32,17 +32,17 @@ func TestNodeLogChecker(t *testing.T) {
 		return dir
 	}
 	dir := write("check: {known_crashes: [rebuildStateLocked, 'fatal error: concurrent']}\n")
-	c := nodeLogChecker(dir).(checker.NodeLogs)
+	c := nodeLogChecker(dir).(*checker.NodeLogs)
 	if !reflect.DeepEqual(c.KnownCrashes, []string{"rebuildStateLocked", "fatal error: concurrent"}) || c.Skip != "" || c.Dir != dir {
 		t.Errorf("process cluster: %+v", c)
 	}
 	dir = write("cluster: {backend: external, urls: ['nats://127.0.0.1:4222']}\n")
-	r := nodeLogChecker(dir).Check(context.Background(), nil)
+	r := checker.RunOne(context.Background(), nil, nodeLogChecker(dir))
 	if r.Verdict != checker.Skipped || !strings.Contains(r.Message, "skipped: an external cluster: jetstorm has no node logs") {
 		t.Errorf("external cluster: %s %q", r.Verdict, r.Message)
 	}
 	// No scenario.yaml: no known crashes, and no node logs is no pass.
-	r = nodeLogChecker(t.TempDir()).Check(context.Background(), nil)
+	r = checker.RunOne(context.Background(), nil, nodeLogChecker(t.TempDir()))
 	if r.Verdict != checker.Unknown {
 		t.Errorf("empty directory: %s %q", r.Verdict, r.Message)
 	}

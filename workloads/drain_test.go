@@ -123,7 +123,7 @@ func TestDrainStaleRead(t *testing.T) {
 		t.Fatalf("drain: %v", err)
 	}
 
-	r := checker.Queue{}.Check(ctx, rec.Ops())
+	r := checker.RunOne(ctx, rec.Ops(), &checker.Queue{})
 	s := r.Details.(checker.QueueStats)
 	t.Logf("%s: %s", r.Verdict, r.Message)
 	if r.Verdict != checker.Valid || s.Lost != 0 || s.Read != 1100 {

@@ -1,0 +1,73 @@
+package checker
+
+// The per-node check's verdict and its messages, from PerNodeStats.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Result implements Checker: it judges the ops observed.
+func (p *PerNode) Result(ctx context.Context) Result {
+	r := Result{Name: "per-node", Verdict: Unknown}
+	if err := ctx.Err(); err != nil {
+		r.Message = "not checked: " + err.Error()
+		return r
+	}
+	s := p.a.stats()
+	r.Details = s
+	r.Verdict, r.Message = perNodeVerdict(s)
+	return r
+}
+
+func perNodeVerdict(s PerNodeStats) (Verdict, string) {
+	if len(s.Nodes) == 0 && s.Malformed == 0 {
+		return Skipped, "no per-node reads in the history (final.per_node off)"
+	}
+	names := make([]string, 0, len(s.Nodes))
+	for n := range s.Nodes {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+
+	var problems, parts, incomplete []string
+	nComplete, disagree := 0, s.Divergent > 0
+	for _, name := range names {
+		ns := s.Nodes[name]
+		if !ns.Complete {
+			incomplete = append(incomplete, name)
+			parts = append(parts, fmt.Sprintf("%s %d read/%d acked but unread (incomplete)", name, ns.Read, ns.Lost))
+		} else {
+			nComplete++
+			parts = append(parts, fmt.Sprintf("%s %d read/%d lost", name, ns.Read, ns.Lost))
+			if ns.Lost > 0 {
+				problems = append(problems, fmt.Sprintf("%s LOST %d acknowledged writes (first: %s)",
+					name, ns.Lost, examples(ns.LostValues, ns.Lost)))
+			}
+			disagree = disagree || ns.MissingVsOthers > 0
+		}
+		if ns.Unexpected > 0 {
+			problems = append(problems, fmt.Sprintf("%s has %d UNEXPECTED values never published (first: %s)",
+				name, ns.Unexpected, examples(ns.UnexpectedValues, ns.Unexpected)))
+		}
+	}
+	if disagree {
+		problems = append(problems, fmt.Sprintf("SPLIT BRAIN: nodes disagree, %d divergent seqs (%s)",
+			s.Divergent, strings.Join(s.Disagreements[:min(len(s.Disagreements), 3)], "; ")))
+	}
+	summary := fmt.Sprintf("%d nodes, %d complete: %s", len(names), nComplete, strings.Join(parts, ", "))
+
+	switch {
+	case s.Malformed > 0:
+		msg := fmt.Sprintf("malformed history (%d bad ops; first: %s)", s.Malformed, s.MalformedExamples[0])
+		return Unknown, strings.Join(append([]string{msg}, append(problems, summary)...), "; ")
+	case len(problems) > 0:
+		return Invalid, strings.Join(append(problems, summary), "; ")
+	case len(incomplete) > 0:
+		return Unknown, fmt.Sprintf("per-node drain missing or incomplete on %s, so its lost writes and disagreement cannot be judged; %s",
+			strings.Join(incomplete, ", "), summary)
+	}
+	return Valid, summary
+}
