@@ -1,8 +1,12 @@
 package clusters
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -25,43 +29,17 @@ type Config struct {
 // find the server, start the nodes, wait until every node is healthy, and
 // read the server version. On error nothing it started is left running.
 func Start(ctx context.Context, cfg Config) (Cluster, string, error) {
-	d := cfg.Healthy
-	if d <= 0 {
-		d = 60 * time.Second
+	d := cfg.timeout()
+	start, ok := Backends[cmp.Or(cfg.Backend, "process")]
+	if !ok {
+		return nil, "", &SpecError{fmt.Errorf("backend %q is not supported (supported: %s)", cfg.Backend, strings.Join(BackendNames(), ", "))}
 	}
-	var c Cluster
-	switch cfg.Backend {
-	case "external":
-		ec, err := NewExternal(cfg.URLs, cfg.MonitorURLs)
-		if err != nil {
-			return nil, "", err
-		}
-		c = ec
-	case "", "process":
-		o := cfg.ProcessOptions
-		if o.ServerBinary == "" && cfg.Server != "" {
-			logf := cfg.Logf
-			if logf == nil {
-				logf = func(string, ...any) {}
-			}
-			bin, err := ServerBinary(ctx, cfg.Server, logf)
-			if err != nil {
-				return nil, "", err
-			}
-			o.ServerBinary = bin
-		}
-		sctx, cancel := context.WithTimeout(ctx, d)
-		pc, err := StartProcess(sctx, o)
-		cancel()
-		if err != nil {
-			return nil, "", fmt.Errorf("start cluster: %w", err)
-		}
-		c = pc
-	default:
-		return nil, "", &SpecError{fmt.Errorf("backend %q is not supported (supported: process, external)", cfg.Backend)}
+	c, err := start(ctx, cfg)
+	if err != nil {
+		return nil, "", err
 	}
 	sctx, cancel := context.WithTimeout(ctx, d)
-	err := c.WaitHealthy(sctx)
+	err = c.WaitHealthy(sctx)
 	cancel()
 	if err != nil {
 		c.Close(context.Background())
@@ -73,4 +51,48 @@ func Start(ctx context.Context, cfg Config) (Cluster, string, error) {
 		return nil, "", fmt.Errorf("server version: %w", err)
 	}
 	return c, version, nil
+}
+
+// Backends start a cluster of each backend (cluster.backend), bounding the
+// start itself by cfg.Healthy (a server build before it is not bounded).
+// Adding a backend is its files (Cluster, Node, and for faults Network and
+// Node.Store) and one line here.
+var Backends = map[string]func(ctx context.Context, cfg Config) (Cluster, error){
+	"process":  startProcess,
+	"external": func(_ context.Context, cfg Config) (Cluster, error) { return NewExternal(cfg.URLs, cfg.MonitorURLs) },
+}
+
+// timeout bounds a start and the wait for health (default 60s each).
+func (cfg Config) timeout() time.Duration {
+	if cfg.Healthy > 0 {
+		return cfg.Healthy
+	}
+	return 60 * time.Second
+}
+
+// BackendNames lists the backends, sorted.
+func BackendNames() []string { return slices.Sorted(maps.Keys(Backends)) }
+
+// startProcess starts the process backend, building the server first when
+// cfg names a release.
+func startProcess(ctx context.Context, cfg Config) (Cluster, error) {
+	o := cfg.ProcessOptions
+	if o.ServerBinary == "" && cfg.Server != "" {
+		logf := cfg.Logf
+		if logf == nil {
+			logf = func(string, ...any) {}
+		}
+		bin, err := ServerBinary(ctx, cfg.Server, logf)
+		if err != nil {
+			return nil, err
+		}
+		o.ServerBinary = bin
+	}
+	sctx, cancel := context.WithTimeout(ctx, cfg.timeout())
+	defer cancel()
+	pc, err := StartProcess(sctx, o)
+	if err != nil {
+		return nil, fmt.Errorf("start cluster: %w", err)
+	}
+	return pc, nil
 }

@@ -28,7 +28,8 @@ func (s *Scenario) validate() error {
 		}
 	}
 	c, st, w, f, fin := s.Cluster, s.Stream, s.Workload, s.Faults, s.Final
-	check(c.Backend == "process" || c.Backend == "external", "cluster.backend", "%q is not supported yet (supported: process, external)", c.Backend)
+	_, known := clusters.Backends[c.Backend]
+	check(known, "cluster.backend", "%q is not supported yet (supported: %s)", c.Backend, strings.Join(clusters.BackendNames(), ", "))
 	if c.Backend == "external" {
 		check(len(c.URLs) > 0, "cluster.urls", "the external backend needs the cluster's client URLs")
 		check(len(c.MonitorURLs) == 0 || len(c.MonitorURLs) == len(c.URLs), "cluster.monitor_urls", "give one per client URL, in the same order")
