@@ -41,30 +41,8 @@ F4 | scenarios/kill-storm.yaml | - | 1 | v2.10.22 | v2.10.23 | - | lost | kill -
 F5 | scenarios/smoke.yaml | cluster.link_proxies=true faults.kinds=[] workload.duration=5s | 1 | v2.10.23 | newest:embedded | 20 | log:JetStream meta group of [0-9]+ nodes, not [0-9]+;established contact with a meta leader;no suitable peers for placement | a node left out of the meta group at start-up
 '
 
-cd "$(dirname "$0")/.." || exit 3
-JETSTORM=${JETSTORM:-bin/jetstorm}
-TIMEOUT=${FINDING_TIMEOUT:-900}
-
 trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; s=${s%"${s##*[![:space:]]}"}; printf '%s' "$s"; }
-
 rows() { printf '%s\n' "$TABLE" | grep -v '^[[:space:]]*$'; }
-
-if [[ $# -eq 0 ]]; then
-	echo "usage: scripts/finding.sh ID... (F1..F5, all) | --list" >&2
-	exit 3
-fi
-if [[ $1 == --list ]]; then
-	rows | while IFS='|' read -r id scen sets seeds aff fixed tries check what; do
-		printf '%s  %-40s affected %-9s %-18s %s\n' "$(trim "$id")" "$(trim "$scen")" "$(trim "$aff")" "$(trim "$fixed")" "$(trim "$what")"
-	done
-	exit 0
-fi
-if [[ ! -x $JETSTORM ]]; then
-	echo "finding: $JETSTORM not found (make build)" >&2
-	exit 3
-fi
-command -v jq >/dev/null || { echo "finding: needs jq" >&2; exit 3; }
-EMBEDDED=$("$JETSTORM" version | sed -n 's/.*nats-server \([0-9][0-9.]*\).*/\1/p')
 
 # server_arg R: the cluster.server value for release R.
 server_arg() {
@@ -86,7 +64,9 @@ summary() {
 	fi
 	jq -r --arg code "$2" '"\(.verdict) (exit \($code)), server \(.server_version // "?"), acked \(.queue.acked // 0), lost \(.queue.lost // 0)"
 		+ (if (.queue.stale_read_count // 0) > 0 then ", stale reads \(.queue.stale_read_count)" else "" end)
-		+ (if (.disagreements // []) | length > 0 then ", split brain (\(.disagreements | length) disagreements)" else "" end)
+		+ (([.checks[]? | select(.name == "per-node") | .message | capture("(?<n>[0-9]+) divergent seq").n] | first) as $n
+		   | if $n then ", split brain (\($n) divergent seqs)"
+		     elif (.disagreements // []) | length > 0 then ", split brain" else "" end)
 		+ (if (.crashes // []) | length > 0 then ", crashes \(.crashes | length)" else "" end)' "$res"
 }
 
@@ -124,7 +104,7 @@ attempt() {
 		local s
 		for s in "${SETS[@]}"; do args+=(--set "$s"); done
 		echo "  $id $lbl: try $i/$tries, seed $seed: $JETSTORM ${args[*]}" >&2
-		timeout -s INT -k 120 "$TIMEOUT" "$JETSTORM" "${args[@]}" >"$dir.log" 2>&1
+		timeout -s INT -k 120 "$TIMEOUT" "$JETSTORM" "${args[@]}" </dev/null >"$dir.log" 2>&1
 		code=$?
 		if ((code == 3)); then
 			echo "$id $lbl: configuration error (exit 3), see $dir.log:" >&2
@@ -187,12 +167,39 @@ run_finding() {
 	fi
 }
 
-ids=("$@")
-if [[ $1 == all ]]; then
-	mapfile -t ids < <(rows | cut -d'|' -f1 | tr -d ' ')
-fi
-status=0
-for id in "${ids[@]}"; do
-	run_finding "$id" || status=1
-done
-exit $status
+# main is called on the script's last line, which bash reads whole before it
+# runs it: editing this file while a run goes on cannot change what it does.
+main() {
+	cd "$(dirname "$0")/.." || exit 3
+	JETSTORM=${JETSTORM:-bin/jetstorm}
+	TIMEOUT=${FINDING_TIMEOUT:-900}
+
+	if [[ $# -eq 0 ]]; then
+		echo "usage: scripts/finding.sh ID... (F1..F5, all) | --list" >&2
+		exit 3
+	fi
+	if [[ $1 == --list ]]; then
+		rows | while IFS='|' read -r id scen sets seeds aff fixed tries check what; do
+			printf '%s  %-40s affected %-9s %-18s %s\n' "$(trim "$id")" "$(trim "$scen")" "$(trim "$aff")" "$(trim "$fixed")" "$(trim "$what")"
+		done
+		exit 0
+	fi
+	if [[ ! -x $JETSTORM ]]; then
+		echo "finding: $JETSTORM not found (make build)" >&2
+		exit 3
+	fi
+	command -v jq >/dev/null || { echo "finding: needs jq" >&2; exit 3; }
+	EMBEDDED=$("$JETSTORM" version | sed -n 's/.*nats-server \([0-9][0-9.]*\).*/\1/p')
+
+	ids=("$@")
+	if [[ $1 == all ]]; then
+		mapfile -t ids < <(rows | cut -d'|' -f1 | tr -d ' ')
+	fi
+	status=0
+	for id in "${ids[@]}"; do
+		run_finding "$id" || status=1
+	done
+	return $status
+}
+
+main "$@"; exit $?
