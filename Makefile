@@ -47,3 +47,18 @@ mutate:
 
 clean:
 	rm -rf bin
+
+# Findings as regressions (docs/findings.md, README "Track record"): run a
+# finding's scenario on the release it was found on until it reproduces (at
+# most FINDING_TRIES runs, default 5), then once on the fixed or newest
+# release; one line per release. Exit 0 = jetstorm still finds the bug.
+# `make finding ID=F3` is the same as `make finding-F3`.
+FINDINGS := F1 F2 F3 F4 F5
+.PHONY: finding $(addprefix finding-,$(FINDINGS))
+
+$(addprefix finding-,$(FINDINGS)): finding-%: build
+	scripts/finding.sh $*
+
+finding: build
+	@test -n "$(ID)" || { echo "usage: make finding ID=F3 (IDs: $(FINDINGS), all)"; exit 3; }
+	scripts/finding.sh $(ID)
