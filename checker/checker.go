@@ -194,3 +194,14 @@ func result(ctx context.Context, c Checker, name string) (r Result) {
 	}
 	return r
 }
+
+// judge is the Result of a checker whose judgement is verdict(stats()):
+// Unknown, not checked, when ctx is already done.
+func judge[S Details](ctx context.Context, name string, stats func() S, verdict func(S) (Verdict, string)) Result {
+	if err := ctx.Err(); err != nil {
+		return Result{Name: name, Verdict: Unknown, Message: "not checked: " + err.Error()}
+	}
+	s := stats()
+	v, msg := verdict(s)
+	return Result{Name: name, Verdict: v, Message: msg, Details: s}
+}

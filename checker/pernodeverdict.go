@@ -11,15 +11,7 @@ import (
 
 // Result implements Checker: it judges the ops observed.
 func (p *PerNode) Result(ctx context.Context) Result {
-	r := Result{Name: "per-node", Verdict: Unknown}
-	if err := ctx.Err(); err != nil {
-		r.Message = "not checked: " + err.Error()
-		return r
-	}
-	s := p.a.stats()
-	r.Details = s
-	r.Verdict, r.Message = perNodeVerdict(s)
-	return r
+	return judge(ctx, "per-node", p.a.stats, perNodeVerdict)
 }
 
 func perNodeVerdict(s PerNodeStats) (Verdict, string) {

@@ -40,15 +40,7 @@ func (r StaleRead) String() string {
 // only proven by a complete drain; unexpected and failed-but-read values
 // are proven by any read.
 func (q *Queue) Result(ctx context.Context) Result {
-	r := Result{Name: "queue", Verdict: Unknown}
-	if err := ctx.Err(); err != nil {
-		r.Message = "not checked: " + err.Error()
-		return r
-	}
-	s := q.a.stats()
-	r.Details = s
-	r.Verdict, r.Message = queueVerdict(s)
-	return r
+	return judge(ctx, "queue", q.a.stats, queueVerdict)
 }
 
 func queueVerdict(s QueueStats) (Verdict, string) {
