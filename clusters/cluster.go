@@ -1,7 +1,8 @@
 // Package clusters starts and controls the NATS clusters a run tests.
 // The process backend (the default) runs each node as a child process of
 // jetstorm ("jetstorm node --config FILE"), so a node can be SIGKILLed,
-// paused and restarted like a real server.
+// paused and restarted like a real server. Start (start.go) is the one way
+// a cluster of any backend (Backends) is started.
 package clusters
 
 import (

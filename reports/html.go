@@ -97,6 +97,8 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 		d.VerdictMsg = "no anomaly found"
 	case checker.Invalid:
 		d.VerdictMsg = "an anomaly was proven"
+	case checker.None:
+		d.VerdictMsg = "a benchmark: it measured, and proves nothing about correctness"
 	default:
 		d.VerdictMsg = "the history can prove neither validity nor an anomaly"
 	}

@@ -13,7 +13,7 @@ body { font-family: sans-serif; margin: 1.5em auto; max-width: 1250px; padding: 
 .verdict small { font-size: .45em; font-weight: normal; display: block; }
 .valid { background: #2ca02c; } .invalid { background: #d62728; } .unknown { background: #d58a00; }
 td.valid, td.invalid, td.unknown { color: #fff; font-weight: bold; }
-.skipped { background: #888; } td.skipped { color: #fff; }
+.skipped, .none { background: #888; } td.skipped, td.none { color: #fff; }
 .crashes { border: 3px solid #d62728; padding: .2em .8em; margin: 0 0 1em 0; }
 .crashes.known { border-color: #999; }
 .crashes h2 { color: #d62728; margin: .3em 0; } .crashes.known h2 { color: #555; }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"jetstorm/checker"
@@ -113,10 +114,16 @@ func TestCheckAndReportKeepSavedRuns(t *testing.T) {
 			if !reflect.DeepEqual(again, after) {
 				t.Errorf("report changed results.json")
 			}
-			for _, f := range []string{"index.html", "junit.xml"} {
-				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-					t.Errorf("report: %v", err)
-				}
+			html, err := os.ReadFile(filepath.Join(dir, "index.html"))
+			if err != nil || !strings.Contains(string(html), `class="verdict `+string(tt.verdict)+`"`) {
+				t.Errorf("index.html does not show verdict %s (%v)", tt.verdict, err)
+			}
+			junit, err := os.ReadFile(filepath.Join(dir, "junit.xml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.kind == "bench" && strings.Count(string(junit), `name="step `) != 2 {
+				t.Errorf("junit.xml of a 2-step benchmark has not one case per step:\n%s", junit)
 			}
 		})
 	}
