@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -100,14 +101,7 @@ var Registry = map[string]Fault{
 }
 
 // Kinds lists the registered fault kinds, sorted.
-func Kinds() []string {
-	var ks []string
-	for k := range Registry {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
+func Kinds() []string { return slices.Sorted(maps.Keys(Registry)) }
 
 // FieldError is a Check error about one Spec field ("target", "shape", ...),
 // or a CheckRandom error about one key of the faults: section ("shapes[1]").

@@ -3,7 +3,8 @@ package history
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -97,7 +98,7 @@ func describeFault(v any) FaultWindow {
 		w.Nodes = []string{ns}
 	}
 	var rest []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if k == "kind" || k == "nodes" {
 			continue
 		}
@@ -120,7 +121,7 @@ func Compact(v any) string {
 		return x
 	case map[string]any:
 		var parts []string
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			if s := Compact(x[k]); s != "" {
 				parts = append(parts, k+"="+s)
 			}
@@ -132,15 +133,6 @@ func Compact(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
-}
-
-func sortedKeys(m map[string]any) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // Call is one client operation: its invoke and, when it completed, its
