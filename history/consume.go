@@ -45,11 +45,11 @@ type ConsumerConfig struct {
 	AckWaitMs     int64  `json:"ack_wait_ms"`
 	MaxDeliver    int    `json:"max_deliver"` // -1: unlimited
 	MaxAckPending int    `json:"max_ack_pending"`
-	DeliverPolicy string `json:"deliver_policy"`            // all, by_start_sequence, by_start_time
-	StartSeq      uint64 `json:"start_seq,omitempty"`       // by_start_sequence: the first sequence it must see
-	Replicas      int    `json:"replicas"`                  // the consumer's own replicas (file-backed)
-	Mode          string `json:"mode"`                      // pull or push
-	DoubleAck     bool   `json:"double_ack,omitempty"`      // acks are confirmed by the server
+	DeliverPolicy string `json:"deliver_policy"`           // all, by_start_sequence, by_start_time
+	StartSeq      uint64 `json:"start_seq,omitempty"`      // by_start_sequence: the first sequence it must see
+	Replicas      int    `json:"replicas"`                 // the consumer's own replicas (file-backed)
+	Mode          string `json:"mode"`                     // pull or push
+	DoubleAck     bool   `json:"double_ack,omitempty"`     // acks are confirmed by the server
 	CreatedAtSeq  uint64 `json:"created_at_seq,omitempty"` // the stream's last sequence when created (deliver_policy new, replay checks)
 }
 
