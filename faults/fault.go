@@ -25,7 +25,8 @@ import (
 
 // Env is what a fault may need to know about the run besides the cluster.
 type Env struct {
-	Stream string // the stream under test, for stream-leader targets
+	Stream    string   // the stream under test, for stream-leader targets
+	Consumers []string // the workload's durable consumers (pause-consumer)
 }
 
 // Spec says which fault to inject and how. Its JSON is flat: the kind's
@@ -87,17 +88,18 @@ type Needs struct {
 // Registry lists every fault kind by name. Adding a fault = one file + one
 // entry: its parameters' keys join the scenario keys through it.
 var Registry = map[string]Fault{
-	"kill":          Kill{},
-	"restart":       Kill{Graceful: true},
-	"pause":         Pause{},
-	"partition":     Partition{},
-	"slowlink":      SlowLink{},
-	"sync-interval": SyncIntervalChange{},
-	"powerloss":     PowerLoss{},
-	"bitflip":       BitFlip{},
-	"truncate":      Truncate{},
-	"rollback":      Rollback{},
-	"leader":        Leader{},
+	"kill":           Kill{},
+	"restart":        Kill{Graceful: true},
+	"pause":          Pause{},
+	"partition":      Partition{},
+	"slowlink":       SlowLink{},
+	"sync-interval":  SyncIntervalChange{},
+	"powerloss":      PowerLoss{},
+	"bitflip":        BitFlip{},
+	"truncate":       Truncate{},
+	"rollback":       Rollback{},
+	"leader":         Leader{},
+	"pause-consumer": PauseConsumer{},
 }
 
 // Kinds lists the registered fault kinds, sorted.

@@ -177,11 +177,15 @@ func (s *Scenario) drive(ctx context.Context, wl workloads.Workload, cluster clu
 	}
 	var wg sync.WaitGroup
 	var wlErr, faultErr error
+	env := faults.Env{Stream: wl.Stream()}
+	if wc, ok := wl.(workloads.WithConsumers); ok {
+		env.Consumers = wc.Consumers()
+	}
 	wg.Add(2)
 	go func() { defer wg.Done(); wlErr = wl.Run(ctx, cluster, rec) }()
 	go func() {
 		defer wg.Done()
-		faultErr = faults.RunPlan(ctx, cluster, faults.Env{Stream: wl.Stream()}, plan, rec, start, log)
+		faultErr = faults.RunPlan(ctx, cluster, env, plan, rec, start, log)
 	}()
 	wg.Wait()
 	stopProgress()

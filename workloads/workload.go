@@ -31,6 +31,12 @@ type Workload interface {
 	Stream() string
 }
 
+// WithConsumers is a workload with durable consumers (for the
+// pause-consumer fault).
+type WithConsumers interface {
+	Consumers() []string
+}
+
 // NodeDrainer is a workload that can read every replica's own copy.
 type NodeDrainer interface {
 	DrainNodes(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error
