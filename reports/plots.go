@@ -119,6 +119,9 @@ func (r *run) figures() ([]figure, error) {
 		if pub {
 			figs = append(figs, r.lossFigures()...)
 		}
+		if f, ok := r.consumerLagFigure(); ok {
+			figs = append(figs, f)
+		}
 	}
 	if r.capacity != nil && len(r.capacity.Steps) > 0 {
 		figs = append(figs, r.capacityFigure())
