@@ -180,3 +180,28 @@ func MoveStreamLeader(ctx context.Context, nc *nats.Conn, stream, name string) e
 	}
 	return fmt.Errorf("could not make %s the leader of stream %s (last answer: %s)", name, stream, last)
 }
+
+// Consumers is what n's /jsz reports of stream's durable consumers: each
+// node's own view of the consumer state it holds (delivered, ack floor,
+// pending), by consumer name. Replicas that disagree after the cluster
+// settled hold different consumer state.
+func Consumers(ctx context.Context, n Node, stream string) (map[string]*server.ConsumerInfo, error) {
+	var info server.JSInfo
+	if err := GetJSON(ctx, n, "/jsz?consumers=true", &info); err != nil {
+		return nil, err
+	}
+	out := map[string]*server.ConsumerInfo{}
+	for _, a := range info.AccountDetails {
+		for _, s := range a.Streams {
+			if s.Name != stream {
+				continue
+			}
+			for _, c := range s.Consumer {
+				if c != nil {
+					out[c.Name] = c
+				}
+			}
+		}
+	}
+	return out, nil
+}
