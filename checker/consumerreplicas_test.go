@@ -1,0 +1,56 @@
+package checker
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"jetstorm/history"
+)
+
+// The consumer's split brain: replicas that hold different cursors for one
+// durable consumer at the end.
+func TestConsumerReplicas(t *testing.T) {
+	final := func(node, name string, delivered, floor uint64) history.Op {
+		return history.Op{Type: history.OK, F: history.FConsumerState, Node: node,
+			Value: history.ConsumerState{Consumer: name, Delivered: delivered, AckFloor: floor, Final: true}}
+	}
+	read := func(file string) []history.Op {
+		h, err := history.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	tests := []struct {
+		name    string
+		h       []history.Op
+		verdict Verdict
+		msg     []string
+	}{
+		{"split", read("consume_replicas_split.jsonl"), Invalid,
+			[]string{"CONSUMER SPLIT BRAIN: c0's replicas disagree (n1 delivered 10, ack floor 10; n2 delivered 10, ack floor 10; n3 delivered 10, ack floor 8)", "c1: 2 replicas agree"}},
+		{"agree", read("consume_replicas_agree.jsonl"), Valid, []string{"c0: 3 replicas agree (delivered 10, ack floor 10)", "c1: 2 replicas agree"}},
+		{"delivered differs", []history.Op{final("n1", "c0", 10, 9), final("n2", "c0", 9, 9)}, Invalid, []string{"SPLIT BRAIN"}},
+		{"last read of a node counts", []history.Op{final("n1", "c0", 10, 9), final("n2", "c0", 9, 9), final("n2", "c0", 10, 9)}, Valid, []string{"2 replicas agree"}},
+		{"samples during the run are not judged", []history.Op{{Type: history.OK, F: history.FConsumerState, Node: "n1",
+			Value: history.ConsumerState{Consumer: "c0", Delivered: 3}}}, Skipped, []string{"no per-node consumer states"}},
+		{"not a consume run", nil, Skipped, []string{"not a consume run"}},
+		{"no node", []history.Op{{Type: history.OK, F: history.FConsumerState, Value: history.ConsumerState{Consumer: "c0", Final: true}}}, Unknown, []string{"names no node"}},
+		{"no consumer", []history.Op{{Type: history.OK, F: history.FConsumerState, Node: "n1", Value: "x"}}, Unknown, []string{"without a consumer"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := checkOps(context.Background(), &ConsumerReplicas{}, tt.h)
+			if r.Verdict != tt.verdict {
+				t.Errorf("verdict %s, want %s: %s", r.Verdict, tt.verdict, r.Message)
+			}
+			for _, m := range tt.msg {
+				if !strings.Contains(r.Message, m) {
+					t.Errorf("message %q lacks %q", r.Message, m)
+				}
+			}
+		})
+	}
+}
