@@ -20,8 +20,9 @@ import (
 // A history without final per-node states is Skipped. ConsumerReplicas is
 // a Checker: use a new &ConsumerReplicas{} per history.
 type ConsumerReplicas struct {
-	states map[string]map[string]history.ConsumerState // consumer -> node -> state
-	bad    []string
+	states   map[string]map[string]history.ConsumerState // consumer -> node -> state
+	nBad     int                                         // malformed consumer-state ops
+	firstBad string
 }
 
 // ConsumerReplicaStats is the consumer_replicas section of results.json:
@@ -40,18 +41,14 @@ func (c *ConsumerReplicas) Observe(op history.Op) {
 	}
 	var st history.ConsumerState
 	if err := op.Decode(&st); err != nil || st.Consumer == "" {
-		if len(c.bad) < 10 {
-			c.bad = append(c.bad, fmt.Sprintf("op %d: consumer-state without a consumer (%v)", op.Index, err))
-		}
+		c.malformed(fmt.Sprintf("op %d: consumer-state without a consumer (%v)", op.Index, err))
 		return
 	}
 	if !st.Final {
 		return
 	}
 	if op.Node == "" {
-		if len(c.bad) < 10 {
-			c.bad = append(c.bad, fmt.Sprintf("op %d: final consumer-state of %s names no node", op.Index, st.Consumer))
-		}
+		c.malformed(fmt.Sprintf("op %d: final consumer-state of %s names no node", op.Index, st.Consumer))
 		return
 	}
 	if c.states == nil {
@@ -63,14 +60,21 @@ func (c *ConsumerReplicas) Observe(op history.Op) {
 	c.states[st.Consumer][op.Node] = st // the last read of a node counts
 }
 
+func (c *ConsumerReplicas) malformed(why string) {
+	if c.nBad == 0 {
+		c.firstBad = why
+	}
+	c.nBad++
+}
+
 // Result judges the final states.
 func (c *ConsumerReplicas) Result(ctx context.Context) Result {
 	return judge(ctx, c.Name(), func() ConsumerReplicaStats { return c.states }, c.verdict)
 }
 
 func (c *ConsumerReplicas) verdict(s ConsumerReplicaStats) (Verdict, string) {
-	if len(c.bad) > 0 {
-		return Unknown, fmt.Sprintf("malformed history (%d bad consumer-state ops; first: %s)", len(c.bad), c.bad[0])
+	if c.nBad > 0 {
+		return Unknown, fmt.Sprintf("malformed history (%d bad consumer-state ops; first: %s)", c.nBad, c.firstBad)
 	}
 	if len(s) == 0 {
 		return Skipped, "no per-node consumer states in the history (not a consume run)"

@@ -39,6 +39,8 @@ func TestConsumerReplicas(t *testing.T) {
 		{"not a consume run", nil, Skipped, []string{"not a consume run"}},
 		{"no node", []history.Op{{Type: history.OK, F: history.FConsumerState, Value: history.ConsumerState{Consumer: "c0", Final: true}}}, Unknown, []string{"names no node"}},
 		{"no consumer", []history.Op{{Type: history.OK, F: history.FConsumerState, Node: "n1", Value: "x"}}, Unknown, []string{"without a consumer"}},
+		{"empty consumer name", []history.Op{final("n1", "", 1, 1), final("n1", "c0", 1, 1)}, Unknown, []string{"1 bad consumer-state ops; first: op 0: consumer-state without a consumer (<nil>)"}},
+		{"every bad op counted", []history.Op{final("", "c0", 1, 1), final("", "c0", 1, 1), final("n1", "c0", 1, 1)}, Unknown, []string{"2 bad consumer-state ops; first: op 0: final consumer-state of c0 names no node"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
