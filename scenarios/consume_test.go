@@ -94,7 +94,7 @@ final: {recover: 30s, drain_timeout: 30s}
 			t.Errorf("no ok %s", k)
 		}
 	}
-	if counts[history.FConsumerState] < 10 || counts["final-state"] != 2 {
+	if counts[history.FConsumerState] < 10 || counts["final-state"] != 2+2*3 { // from the leaders, then from each node
 		t.Errorf("consumer-state samples: %v", counts)
 	}
 	if counts["terminated"] == 0 {

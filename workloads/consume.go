@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"jetstorm/clusters"
@@ -327,6 +328,54 @@ func (w *Consume) deadLetters(ctx context.Context, c clusters.Cluster, rec *hist
 		}
 		rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FDeadLetter, Seq: a.StreamSeq,
 			Value: history.DeadLetter{Consumer: a.Consumer, Kind: kind, StreamSeq: a.StreamSeq, Deliveries: a.Deliveries}})
+	}
+	return nil
+}
+
+// DrainNodes records each node's own copy of every durable's state (its
+// /jsz, final FConsumerState ops, Node the node), then reads each
+// replica's copy of the stream as the queue workload does.
+func (w *Consume) DrainNodes(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
+	var errs []error
+	for _, n := range c.Nodes() {
+		if n.MonitorURL() == "" {
+			continue
+		}
+		if err := w.nodeStates(ctx, n, rec); err != nil {
+			rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FNote, Node: n.Name(), Err: err.Error()})
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(append(errs, w.Queue.DrainNodes(ctx, c, rec))...)
+}
+
+// nodeStates reads n's /jsz with consumer details.
+func (w *Consume) nodeStates(ctx context.Context, n clusters.Node, rec *history.Recorder) error {
+	jctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var info server.JSInfo
+	if err := clusters.GetJSON(jctx, n, "/jsz?consumers=true", &info); err != nil {
+		return fmt.Errorf("consumer states on %s: %w", n.Name(), err)
+	}
+	for _, a := range info.AccountDetails {
+		for _, sd := range a.Streams {
+			if sd.Name != w.o.Queue.Stream {
+				continue
+			}
+			for _, ci := range sd.Consumer {
+				if ci == nil {
+					continue
+				}
+				s := history.ConsumerState{
+					Consumer: ci.Name, NumPending: ci.NumPending, NumAckPending: ci.NumAckPending,
+					Delivered: ci.Delivered.Stream, AckFloor: ci.AckFloor.Stream, Final: true, Paused: ci.Paused,
+				}
+				if ci.Cluster != nil {
+					s.Leader = ci.Cluster.Leader
+				}
+				rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FConsumerState, Node: n.Name(), Value: s})
+			}
+		}
 	}
 	return nil
 }
