@@ -20,7 +20,10 @@ const (
 	FAck = "ack"
 	// FConsumerState is a sample of a consumer's state (ok), taken every
 	// second during the run and once per node at the end; Value is a
-	// ConsumerState, Node the node that answered.
+	// ConsumerState, Node the node that answered. The final ones (Final)
+	// are one per durable from its leader once the consumers caught up
+	// after the last publish, and, with the per-node drain, one per durable
+	// per node from that node's /jsz after the drains.
 	FConsumerState = "consumer-state"
 	// FConsumerRestart marks a consumer client that stopped and attached
 	// to its durable again (info: a scheduled restart, or after an error);

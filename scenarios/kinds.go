@@ -49,9 +49,10 @@ type Kind struct {
 
 // Kinds are the workload kinds by workload.type.
 var Kinds = map[string]*Kind{
-	"queue": queueKind,
-	"kv":    kvKind,
-	"bench": benchKind,
+	"queue":   queueKind,
+	"kv":      kvKind,
+	"bench":   benchKind,
+	"consume": consumeKind,
 }
 
 // KindNames lists the workload kinds, sorted.

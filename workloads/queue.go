@@ -24,6 +24,15 @@ type QueueOptions struct {
 	Duration time.Duration // how long to publish
 	Payload  int           // message size in bytes (at least the value's length)
 	Timeout  time.Duration // per-publish timeout; a timeout is recorded as info
+	// Retention is the stream's retention policy: limits (""), workqueue
+	// or interest. With workqueue or interest the final drains read from
+	// the stream leader (STREAM.MSG.GET) only: a second, unfiltered
+	// consumer is refused on a work queue and would ack on an interest
+	// stream.
+	Retention string
+	// Partitions > 0 publishes value counter to <stream>.q.<counter mod
+	// Partitions> instead of <stream>.queue (disjoint consumer filters).
+	Partitions int
 }
 
 // Queue is Jepsen's queue workload: clients pinned to nodes publish unique
@@ -47,6 +56,28 @@ func (q *Queue) Name() string    { return "queue" }
 func (q *Queue) Stream() string  { return q.o.Stream }
 func (q *Queue) subject() string { return q.o.Stream + ".queue" }
 
+// subjectFor is the subject a process's counter-th publish goes to.
+func (q *Queue) subjectFor(counter int) string {
+	if q.o.Partitions > 0 {
+		return PartitionSubject(q.o.Stream, counter%q.o.Partitions)
+	}
+	return q.subject()
+}
+
+// PartitionSubject is the subject of partition k (QueueOptions.Partitions).
+func PartitionSubject(stream string, k int) string { return fmt.Sprintf("%s.q.%d", stream, k) }
+
+// retention maps QueueOptions.Retention to the stream's policy.
+func (q *Queue) retention() jetstream.RetentionPolicy {
+	switch q.o.Retention {
+	case "workqueue":
+		return jetstream.WorkQueuePolicy
+	case "interest":
+		return jetstream.InterestPolicy
+	}
+	return jetstream.LimitsPolicy
+}
+
 func (q *Queue) Setup(ctx context.Context, c clusters.Cluster) error {
 	nc, js, err := connectAll(c, "queue setup")
 	if err != nil {
@@ -65,7 +96,7 @@ func (q *Queue) Setup(ctx context.Context, c clusters.Cluster) error {
 		_, err = js.CreateOrUpdateStream(actx, jetstream.StreamConfig{
 			Name: q.o.Stream, Subjects: []string{q.o.Stream + ".>"},
 			Replicas: q.o.Replicas, Storage: storage,
-			Duplicates: 2 * time.Minute,
+			Duplicates: 2 * time.Minute, Retention: q.retention(),
 			// Reads in the drain must come from the leader, not any replica.
 			AllowDirect: false,
 		})
@@ -106,7 +137,7 @@ func (q *Queue) client(ctx context.Context, rec *history.Recorder, node clusters
 		if !waitDue(ctx, next) {
 			return nil
 		}
-		value := fmt.Sprintf("%d-%d", process, counter)
+		value, subject := fmt.Sprintf("%d-%d", process, counter), q.subjectFor(counter)
 		counter++
 		if n := q.o.Payload - len(value) - 1; n > len(pad) {
 			pad = bytes.Repeat([]byte{'.'}, n)
@@ -118,7 +149,7 @@ func (q *Queue) client(ctx context.Context, rec *history.Recorder, node clusters
 		rec.Record(history.Op{Process: process, Type: history.Invoke, F: history.FPublish,
 			Value: value, Node: node.Name(), Time: next.Sub(rec.Start())})
 		pctx, cancel := context.WithTimeout(context.Background(), q.o.Timeout)
-		ack, err := js.PublishMsg(pctx, &nats.Msg{Subject: q.subject(), Data: data}, jetstream.WithMsgID(value))
+		ack, err := js.PublishMsg(pctx, &nats.Msg{Subject: subject, Data: data}, jetstream.WithMsgID(value))
 		cancel()
 		op := history.Op{Process: process, Type: Classify(err), F: history.FPublish, Value: value, Node: node.Name()}
 		if err != nil {
@@ -188,7 +219,7 @@ func (q *Queue) drain(ctx context.Context, c clusters.Cluster, rec *history.Reco
 		if ctx.Err() != nil {
 			return d.read, fmt.Errorf("drain: read %d messages, stopped at stream sequence %d: %w (last error: %v)", d.read, d.next, ctx.Err(), lastErr)
 		}
-		err := q.drainStep(ctx, d, consumerErrs >= 3)
+		err := q.drainStep(ctx, d, consumerErrs >= 3 || q.retention() != jetstream.LimitsPolicy)
 		if err == nil {
 			return d.read, nil
 		}

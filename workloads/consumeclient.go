@@ -1,0 +1,169 @@
+package workloads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"jetstorm/clusters"
+	"jetstorm/history"
+)
+
+// consumerClient is one client of a durable, pinned to a node: it fetches,
+// records every delivery and replies to it, and detaches and attaches
+// again (by the durable's name) on a schedule or after repeated errors.
+type consumerClient struct {
+	w       *Consume
+	rec     *history.Recorder
+	node    clusters.Node
+	id      int
+	durable string
+	rng     *rand.Rand
+}
+
+// errScheduledRestart ends an attachment when RestartEvery is due.
+var errScheduledRestart = errors.New("scheduled restart")
+
+// maxFetchErrors consecutive fetch errors make a client attach again.
+const maxFetchErrors = 20
+
+func (cl *consumerClient) process() int { return history.ConsumerProcessBase + cl.id }
+
+func (cl *consumerClient) run(ctx context.Context) {
+	cl.rng = rand.New(rand.NewPCG(cl.w.o.Seed, uint64(cl.id)))
+	for {
+		err := cl.attach(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		cl.rec.Record(history.Op{Process: cl.process(), Type: history.Info, F: history.FConsumerRestart,
+			Value: cl.durable, Node: cl.node.Name(), Err: err.Error()})
+	}
+}
+
+// attach connects to the client's node, binds to the durable and consumes
+// until ctx ends, a restart is due or fetches keep failing.
+func (cl *consumerClient) attach(ctx context.Context) error {
+	nc, js, err := connectPinned(cl.node, fmt.Sprintf("jetstorm-consumer-%d", cl.id))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	var restart <-chan time.Time
+	if cl.w.o.RestartEvery > 0 {
+		t := time.NewTimer(cl.w.o.RestartEvery)
+		defer t.Stop()
+		restart = t.C
+	}
+	var cons jetstream.Consumer
+	err = retry(ctx, "bind "+cl.durable, func(actx context.Context) error {
+		cons, err = js.Consumer(actx, cl.w.o.Queue.Stream, cl.durable)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-restart:
+			return errScheduledRestart
+		default:
+		}
+		err := cl.fetch(ctx, cons)
+		if err == nil || errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+			failed = 0
+			continue
+		}
+		if failed++; failed >= maxFetchErrors {
+			return fmt.Errorf("%d fetches failed, the last: %w", failed, err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// fetch asks for a small batch and handles each message in turn.
+func (cl *consumerClient) fetch(ctx context.Context, cons jetstream.Consumer) error {
+	batch, err := cons.Fetch(10, jetstream.FetchMaxWait(time.Second))
+	if err != nil {
+		return err
+	}
+	for m := range batch.Messages() {
+		cl.handle(cons, m)
+	}
+	return batch.Error()
+}
+
+// handle records a delivery and replies to it.
+func (cl *consumerClient) handle(cons jetstream.Consumer, m jetstream.Msg) {
+	md, err := m.Metadata()
+	if err != nil {
+		cl.rec.Record(history.Op{Process: cl.process(), Type: history.Info, F: history.FNote, Node: cl.node.Name(),
+			Err: fmt.Sprintf("delivery to %s without metadata: %v", cl.durable, err)})
+		return
+	}
+	value := valueOf(m.Data())
+	cl.rec.Record(history.Op{Process: cl.process(), Type: history.OK, F: history.FDeliver, Node: cl.node.Name(),
+		Seq: md.Sequence.Stream, Value: history.Delivery{
+			Consumer: cl.durable, Value: value, StreamSeq: md.Sequence.Stream, ConsumerSeq: md.Sequence.Consumer,
+			NumDelivered: md.NumDelivered, NumPending: md.NumPending,
+		}})
+	ack := history.Ack{Consumer: cl.durable, Value: value, StreamSeq: md.Sequence.Stream, ConsumerSeq: md.Sequence.Consumer}
+	o := cl.w.o
+	r := cl.rng.Float64()
+	var reply func() error
+	switch {
+	case r < o.Term:
+		ack.Kind, reply = history.AckTerm, m.Term
+	case r < o.Term+o.Nak:
+		ack.Kind, reply = history.AckNak, m.Nak
+	case r < o.Term+o.Nak+o.NakDelay:
+		ack.Kind, ack.DelayMs = history.AckNakDelay, o.NakDelayFor.Milliseconds()
+		reply = func() error { return m.NakWithDelay(o.NakDelayFor) }
+	case r < o.Term+o.Nak+o.NakDelay+o.NoAck:
+		return // no reply: ack_wait expires and the server redelivers
+	default:
+		ack.Kind, reply, ack.Double = history.AckAck, m.Ack, o.DoubleAck
+	}
+	cl.rec.Record(history.Op{Process: cl.process(), Type: history.Invoke, F: history.FAck, Node: cl.node.Name(),
+		Seq: ack.StreamSeq, Value: ack})
+	op := history.Op{Process: cl.process(), F: history.FAck, Node: cl.node.Name(), Seq: ack.StreamSeq}
+	if ack.Double {
+		err = cl.doubleAck(cons, m, &ack)
+		op.Type = Classify(err)
+	} else if err = reply(); err != nil {
+		op.Type = history.Fail // a plain reply is only sent: an error means it was not
+	} else {
+		op.Type = history.OK
+	}
+	if err != nil {
+		op.Err = err.Error()
+	}
+	op.Value = ack
+	cl.rec.Record(op)
+}
+
+// doubleAck acks and waits for the server's confirmation, then reads the
+// consumer's delivered sequence into ack.DeliveredAfter (left 0 if that
+// read fails).
+func (cl *consumerClient) doubleAck(cons jetstream.Consumer, m jetstream.Msg, ack *history.Ack) error {
+	actx, cancel := context.WithTimeout(context.Background(), cl.w.o.Queue.Timeout)
+	defer cancel()
+	if err := m.DoubleAck(actx); err != nil {
+		return err
+	}
+	if info, err := cons.Info(actx); err == nil {
+		ack.DeliveredAfter = info.Delivered.Consumer
+	}
+	return nil
+}
