@@ -90,6 +90,9 @@ func NewConsume(o ConsumeOptions) *Consume {
 
 func (w *Consume) Name() string { return "consume" }
 
+// Consumers are the durable consumers' names (for pause-consumer).
+func (w *Consume) Consumers() []string { return w.names }
+
 // DLQ is the stream that captures the dead-letter advisories.
 func (w *Consume) DLQ() string { return w.o.Queue.Stream + "_dlq" }
 
