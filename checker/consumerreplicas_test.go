@@ -56,3 +56,54 @@ func TestConsumerReplicas(t *testing.T) {
 		})
 	}
 }
+
+// On a workqueue or interest stream the consumers' acks delete messages:
+// what the final read misses is not lost, so queue and per-node skip.
+func TestRetentionSkipsQueueChecks(t *testing.T) {
+	pub := []history.Op{
+		{Process: 0, Type: history.Invoke, F: history.FPublish, Value: "0-0"},
+		{Process: 0, Type: history.OK, F: history.FPublish, Value: "0-0", Seq: 1},
+		{Process: -1, Type: history.Invoke, F: history.FDrain},
+		{Process: -1, Type: history.OK, F: history.FDrain},
+	}
+	for _, ret := range []string{"limits", "workqueue", "interest"} {
+		h := append([]history.Op{{Process: -1, Type: history.OK, F: history.FConsumer,
+			Value: history.ConsumerConfig{Name: "d", Retention: ret}}}, pub...)
+		for _, c := range []Checker{&Queue{}, &PerNode{}} {
+			r := checkOps(context.Background(), c, h)
+			want := Skipped
+			if ret == "limits" {
+				want = map[string]Verdict{"queue": Invalid, "per-node": Skipped}[c.Name()] // 0-0 lost; no per-node reads
+			}
+			if r.Verdict != want || (ret != "limits" && !strings.Contains(r.Message, "retention is "+ret)) {
+				t.Errorf("%s %s: %s %q, want %s", ret, c.Name(), r.Verdict, r.Message, want)
+			}
+		}
+	}
+}
+
+// Only the consumer ops that happened (ok) say the retention, and a
+// malformed one does not undo it.
+func TestRetentionFromConsumerOps(t *testing.T) {
+	cons := func(typ history.OpType, v any) history.Op {
+		return history.Op{Process: -1, Type: typ, F: history.FConsumer, Value: v}
+	}
+	for _, tt := range []struct {
+		name string
+		h    []history.Op
+		want string
+	}{
+		{"invoke only", []history.Op{cons(history.Invoke, history.ConsumerConfig{Retention: "workqueue"})}, ""},
+		{"malformed after", []history.Op{cons(history.OK, history.ConsumerConfig{Retention: "workqueue"}), cons(history.OK, "x")}, "workqueue"},
+		{"limits", []history.Op{cons(history.OK, history.ConsumerConfig{Retention: "limits"})}, ""},
+		{"one without a retention", []history.Op{cons(history.OK, history.ConsumerConfig{Retention: "interest"}), cons(history.OK, history.ConsumerConfig{Name: "e"})}, "interest"},
+	} {
+		var r retention
+		for _, op := range tt.h {
+			r.observe(op)
+		}
+		if r.kind != tt.want {
+			t.Errorf("%s: retention %q, want %q", tt.name, r.kind, tt.want)
+		}
+	}
+}

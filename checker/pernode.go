@@ -27,7 +27,8 @@ import (
 //
 // PerNode is a Checker: use a new &PerNode{} per history.
 type PerNode struct {
-	a perNodeAnalysis
+	a       perNodeAnalysis
+	deletes retention
 }
 
 func (*PerNode) Name() string { return "per-node" }
@@ -35,7 +36,7 @@ func (*PerNode) Name() string { return "per-node" }
 // Observe implements Checker: it keeps the publishes (which values were
 // attempted and acked), each node's reads as a set of values, and the first
 // value read at each stream sequence.
-func (p *PerNode) Observe(op history.Op) { p.a.observe(op) }
+func (p *PerNode) Observe(op history.Op) { p.deletes.observe(op); p.a.observe(op) }
 
 // maxNodeValues caps PerNode's example lists.
 const maxNodeValues = 20

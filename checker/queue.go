@@ -27,14 +27,15 @@ import (
 //
 // Queue is a Checker: use a new &Queue{} per history.
 type Queue struct {
-	a queueAnalysis
+	a       queueAnalysis
+	deletes retention
 }
 
 func (*Queue) Name() string { return "queue" }
 
 // Observe implements Checker: it keeps the publishes, reads, per-node reads
 // and stale reads of op, by distinct value.
-func (q *Queue) Observe(op history.Op) { q.a.observe(op) }
+func (q *Queue) Observe(op history.Op) { q.deletes.observe(op); q.a.observe(op) }
 
 // maxValues caps the example lists so a catastrophic run stays reportable.
 const maxValues = 100
