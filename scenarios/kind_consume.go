@@ -28,13 +28,16 @@ type ConsumeOptions struct {
 }
 
 // consumeKind: the queue workload's publishers plus durable consumers read
-// during the faults (issue 13); the publish side is checked as the queue's.
+// during the faults (issue 13).
 var consumeKind = &Kind{
 	Defaults: consumeDefaults,
 	Validate: consumeValidate,
 	New:      newConsume,
 	Checkers: func(CheckOptions) []checker.Checker {
-		return []checker.Checker{&checker.Queue{}, &checker.PerNode{}}
+		// Queue and per-node judge the publishers (skipped when the
+		// stream's retention deletes what consumers acked); the consumer
+		// checks judge the durables.
+		return []checker.Checker{&checker.Queue{}, &checker.PerNode{}, &checker.ConsumerReplicas{}}
 	},
 	Progress: []string{history.FDeliver},
 }
