@@ -73,8 +73,14 @@ func Build(h []history.Op, meta history.Meta, verdict checker.Verdict, checks []
 	}
 	lat, span := PublishLatency(h)
 	r.PublishLatencyMs = lat
-	if r.Queue != nil && span > 0 {
-		r.ThroughputAckedPerS = float64(r.Queue.Acked) / span.Seconds()
+	// Acked publishes: the queue check's count, or (when it was skipped,
+	// e.g. on a workqueue stream) the publishes whose ack came back.
+	acked := lat.Count
+	if r.Queue != nil {
+		acked = int64(r.Queue.Acked)
+	}
+	if span > 0 {
+		r.ThroughputAckedPerS = float64(acked) / span.Seconds()
 	}
 	injected, _ := history.FaultWindows(h, 0)
 	r.FaultsInjected = len(injected)
