@@ -13,6 +13,9 @@ type Sections struct {
 	// UnrecoveredNodes names each node that was not healthy after the final
 	// heal, with its last health error.
 	UnrecoveredNodes map[string]string `json:"unrecovered_nodes,omitempty"`
+	// Consumers (consumer check) is each durable consumer's deliveries,
+	// acks and anomalies, by name.
+	Consumers map[string]ConsumerStats `json:"consumers,omitempty"`
 
 	// HarnessErrors are errors a check found in the harness rather than in
 	// the system (e.g. a crashed keeper in the node logs). They are no
