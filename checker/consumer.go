@@ -35,10 +35,11 @@ import (
 //     complete drain that an interested consumer never tried to ack or
 //     term, nor exhausted. Limits: nothing (a missing acked publish is the
 //     queue check's lost write). Removal is judged only on a healed cluster.
-//   - stall: after the last fault (or heal) ended, a state sample with
-//     messages pending taken more than StallAfter after the consumer's last
-//     delivery (or the heal): reported with its window, invalid, but not a
-//     lost write.
+//   - stall: after the last fault ended, a state sample (not a final
+//     one) with messages pending taken more than StallAfter after the
+//     consumer's last delivery (or the fault's end): reported with its
+//     window, to the consumer's last sample or delivery; invalid, but not
+//     a lost write. No sample is taken during a fault.
 //
 // Consumer is a Checker: use a new &Consumer{} per history.
 type Consumer struct {
@@ -101,6 +102,7 @@ type consumer struct {
 	match   map[int32]bool  // filter match by subject index
 	// stall: the window starts at the last delivery or heal
 	winStart, stallFrom time.Duration
+	lastSeen            time.Duration // its last sample (not final) or delivery
 	stallOpen           bool
 	stallPending        uint64
 	stalls              []StallWindow
@@ -132,7 +134,6 @@ type consumerAnalysis struct {
 	pubOpen    map[int]int // process -> message of its outstanding publish
 	acks       map[int]openAck
 	lastPubIdx int64
-	lastTime   time.Duration
 	faults     int // faults (and heals) begun and not ended
 	drained    bool
 	unhealed   bool
@@ -216,7 +217,6 @@ func decodeAs[T any](op history.Op) (T, bool) {
 }
 
 func (a *consumerAnalysis) observe(op history.Op) {
-	a.lastTime = max(a.lastTime, op.Time)
 	switch op.F {
 	case history.FConsumer:
 		a.config(op)
@@ -250,16 +250,17 @@ func (a *consumerAnalysis) observe(op history.Op) {
 		if op.Type == history.OK {
 			a.drained = true
 		}
-	case history.FFault, history.FRecover:
-		if op.F == history.FRecover {
-			a.unhealed = op.Type == history.Info
-		}
+	case history.FRecover:
+		// The final heal comes after the consumer clients stopped: it
+		// ends no stall window (their samples end before it).
+		a.unhealed = op.Type == history.Info
+	case history.FFault:
 		if op.Type == history.Invoke {
 			a.faults++
 			return
 		}
 		a.faults = max(a.faults-1, 0)
-		// Stalls count from the end of the last fault or heal.
+		// Stalls count from the end of the last fault.
 		for _, c := range a.cons {
 			c.stalls, c.stallOpen, c.winStart = nil, false, op.Time
 		}
@@ -364,7 +365,7 @@ func (a *consumerAnalysis) deliver(op history.Op) {
 	if c.stallOpen {
 		c.closeStall(op.Time)
 	}
-	c.winStart = op.Time
+	c.winStart, c.lastSeen = op.Time, op.Time
 }
 
 func (c *consumer) closeStall(t time.Duration) {

@@ -112,11 +112,11 @@ func TestConsumerVerdicts(t *testing.T) {
 				}
 			}},
 		{"stall", Invalid,
-			[]string{"c1: 1 STALL (liveness after the last heal, not a lost write): nothing delivered from 7.0s to 45.0s with 2 pending"},
+			[]string{"c1: 1 STALL (liveness after the last heal, not a lost write): nothing delivered from 7.0s to 40.0s with 2 pending"},
 			[]string{"LOST"},
 			func(t *testing.T, s ConsumersStats) {
 				c := s.Consumers["c1"]
-				if c.Stalls != 1 || c.StallWindows[0] != (StallWindow{FromS: 7, ToS: 45, Pending: 2}) {
+				if c.Stalls != 1 || c.StallWindows[0] != (StallWindow{FromS: 7, ToS: 40, Pending: 2}) {
 					t.Errorf("stats %+v", c)
 				}
 			}},

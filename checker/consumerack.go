@@ -88,8 +88,9 @@ func (a *consumerAnalysis) sample(op history.Op) {
 		c.zeroIdx = op.Index
 	}
 	if st.Final || a.faults > 0 {
-		return // the end's per-node samples come after the clients stopped
+		return // the end's samples come after the clients stopped
 	}
+	c.lastSeen = op.Time
 	switch {
 	case st.Paused:
 		if c.stallOpen {

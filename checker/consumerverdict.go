@@ -212,7 +212,7 @@ func (a *consumerAnalysis) judgeConsumer(c *consumer) {
 		}
 	}
 	if c.stallOpen {
-		c.closeStall(a.lastTime)
+		c.closeStall(c.lastSeen)
 	}
 	s.Stalls, s.StallWindows = len(c.stalls), c.stalls
 	if len(c.lat) > 0 {
