@@ -85,7 +85,7 @@ func TestConsumerMutants(t *testing.T) {
 	}{
 		// stored(): an acked publish neither delivered nor read is stored
 		// (`m.out == outOK` mutants); LostInStream stays 0 (`c.LostInStream > 0`).
-		{"lost, unread", cat(ccfg("c1", nil), cpub("p-1", 1, ok, ""), zero, cend()), Invalid, []string{"LOST-TO-CONSUMER 1"},
+		{"lost, unread", cat(ccfg("c1", nil), cpub("p-1", 1, ok, ""), zero, cend()), Invalid, []string{"LOST-TO-CONSUMER 1", "!still in the stream"},
 			func(s ConsumersStats) bool {
 				c := s.Consumers["c1"]
 				return c.LostInStream == 0 && c.Verdict == Invalid
@@ -120,9 +120,11 @@ func TestConsumerMutants(t *testing.T) {
 		{"config again, other", cat(ccfg("c1", nil), ccfg("c1", cwq)), Unknown, []string{"configured again, differently"}, nil},
 		{"ack no consumer", cat(ccfg("c1", nil), cack("", ack, "p-1", 1, 1, ok, false, 0)), Unknown, []string{"is not an Ack"}, nil},
 		{"ack names no message", cat(ccfg("c1", nil), cack("c1", ack, "", 99, 1, ok, false, 0)), Unknown, []string{"names no message"}, nil},
+		{"dead letter without seq", cat(ccfg("c1", nil), bad(history.Op{Type: ok, F: history.FDeadLetter, Value: history.DeadLetter{Consumer: "c1", Kind: "terminated"}})),
+			Unknown, []string{"is not a DeadLetter"}, nil},
 		{"sample junk", cat(ccfg("c1", nil), bad(history.Op{Type: ok, F: history.FConsumerState, Value: 7})), Unknown, []string{"is not a ConsumerState"}, nil},
 		{"sample info", cat(ccfg("c1", nil), bad(history.Op{Type: info, F: history.FConsumerState, Value: history.ConsumerState{Consumer: "c1"}})), Unknown, []string{"is not a ConsumerState"}, nil},
-		{"strangers", cat(ccfg("c1", nil), cdel("zz", "p-1", 1, 1, 1), cdel("yy", "p-1", 1, 1, 1)), Unknown, []string{`1 ops name consumer "yy"`},
+		{"strangers", cat(ccfg("c1", nil), cdel("zz", "p-1", 1, 1, 1), cdel("yy", "p-1", 1, 1, 1)), Unknown, []string{`first: 1 ops name consumer "yy"`},
 			func(s ConsumersStats) bool { return s.Malformed == 2 }},
 		// Only the first 10 malformed examples are kept (`len(a.malformed) < 10`).
 		{"eleven bad ops", cat(ccfg("c1", nil), manyBad(11)), Unknown, []string{"malformed history (11 bad ops"},
@@ -214,6 +216,10 @@ func TestConsumerMutants(t *testing.T) {
 			cdel("c1", "other", 2, 1, 1), cack("c1", ack, "other", 2, 1, ok, true, 1), cdel("c1", "p-3", 3, 2, 1), cack("c1", ack, "p-3", 3, 2, ok, true, 2),
 			cdel("c1", "p-4", 4, 3, 1), cack("c1", ack, "p-4", 4, 3, ok, true, 3), zero, cend()),
 			Invalid, []string{"LOST-TO-CONSUMER 2"}, func(s ConsumersStats) bool { return s.Consumers["c1"].CursorSkips == 0 }},
+		{"lost at a reused seq between delivered ones", cat(ccfg("c1", nil), cpub("p-1", 1, ok, ""), cpub("p-2", 2, ok, ""), cpub("p-3", 3, ok, ""),
+			cdel("c1", "p-1", 1, 1, 1), cack("c1", ack, "p-1", 1, 1, ok, true, 1), cdel("c1", "other", 2, 2, 1), cack("c1", ack, "other", 2, 2, ok, true, 2),
+			cdel("c1", "p-3", 3, 3, 1), cack("c1", ack, "p-3", 3, 3, ok, true, 3), zero, cend()),
+			Invalid, []string{"LOST-TO-CONSUMER 1"}, func(s ConsumersStats) bool { return s.Consumers["c1"].CursorSkips == 0 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,7 +228,11 @@ func TestConsumerMutants(t *testing.T) {
 				t.Errorf("%s, want %s: %s", r.Verdict, tt.verdict, r.Message)
 			}
 			for _, sub := range tt.msg {
-				if !strings.Contains(r.Message, sub) {
+				if no, ok := strings.CutPrefix(sub, "!"); ok {
+					if strings.Contains(r.Message, no) {
+						t.Errorf("message has %q: %s", no, r.Message)
+					}
+				} else if !strings.Contains(r.Message, sub) {
 					t.Errorf("message lacks %q: %s", sub, r.Message)
 				}
 			}
