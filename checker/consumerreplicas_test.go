@@ -3,8 +3,10 @@ package checker
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"jetstorm/history"
 )
@@ -104,6 +106,33 @@ func TestRetentionFromConsumerOps(t *testing.T) {
 		}
 		if r.kind != tt.want {
 			t.Errorf("%s: retention %q, want %q", tt.name, r.kind, tt.want)
+		}
+	}
+}
+
+// The run's stall_after rides in the consumer ops: the stall golden
+// history, whose consumer gets nothing for 33 s with messages pending, is no stall
+// when the run allowed 60 s, and one with 30 s (the default).
+func TestConsumerStallAfterFromHistory(t *testing.T) {
+	h, err := history.ReadFile(filepath.Join("testdata", "consume_stall.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		ms      int64
+		checker time.Duration
+		stall   bool
+	}{{0, 0, true}, {60_000, 0, false}, {60_000, 10 * time.Second, true}, {20_000, 0, true}} {
+		hh := slices.Clone(h)
+		var cfg history.ConsumerConfig
+		if err := hh[1].Decode(&cfg); err != nil {
+			t.Fatal(err)
+		}
+		cfg.StallAfterMs = tt.ms
+		hh[1].Value = cfg
+		r := checkOps(context.Background(), &Consumer{StallAfter: tt.checker}, hh)
+		if got := strings.Contains(r.Message, "STALL"); got != tt.stall || (r.Verdict == Invalid) != tt.stall {
+			t.Errorf("stall_after %d ms, checker %s: %s %q; want stall %v", tt.ms, tt.checker, r.Verdict, r.Message, tt.stall)
 		}
 	}
 }

@@ -13,6 +13,9 @@ type Sections struct {
 	// UnrecoveredNodes names each node that was not healthy after the final
 	// heal, with its last health error.
 	UnrecoveredNodes map[string]string `json:"unrecovered_nodes,omitempty"`
+	// Consumers (consumer check) is each durable consumer's deliveries,
+	// acks and anomalies, by name.
+	Consumers map[string]ConsumerStats `json:"consumers,omitempty"`
 	// ConsumerReplicas (consumer-replicas check) is each durable
 	// consumer's final state on every replica.
 	ConsumerReplicas ConsumerReplicaStats `json:"consumer_replicas,omitempty"`

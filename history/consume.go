@@ -1,10 +1,15 @@
 package history
 
+import "time"
+
 // The consume workload's ops (durable consumers under faults). The
 // publishes, the final drain (what the stream still holds, for retention)
 // and the per-node reads are the queue workload's ops; these add the
 // consumer side. Process numbers of consumer clients start at
-// ConsumerProcessBase, so they never collide with publishers'.
+// ConsumerProcessBase, so they never collide with publishers'. A publish
+// records its subject in Op.Subject, so the consumer check knows which
+// consumers' filters it matches (without it, a filtered consumer's missing
+// messages cannot be judged).
 const (
 	// FConsumer is recorded (ok) once per durable consumer when the
 	// workload creates it; Value is a ConsumerConfig.
@@ -54,6 +59,14 @@ type ConsumerConfig struct {
 	Mode          string `json:"mode"`                     // pull or push
 	DoubleAck     bool   `json:"double_ack,omitempty"`     // acks are confirmed by the server
 	CreatedAtSeq  uint64 `json:"created_at_seq,omitempty"` // the stream's last sequence when created (deliver_policy new, replay checks)
+	// StartTime (by_start_time) is the consumer's start time on the run's
+	// clock (as Op.Time): it must see every message published (invoked) at
+	// or after it.
+	StartTime time.Duration `json:"start_time,omitempty"`
+	// StallAfterMs (workload.stall_after) is how long the consumer may
+	// receive nothing with messages pending, after the last fault, before
+	// that is a stall.
+	StallAfterMs int64 `json:"stall_after_ms,omitempty"`
 }
 
 // Delivery is the Value of an FDeliver op.

@@ -32,13 +32,17 @@ const (
 // (no coordinated omission). The file is therefore in write order (Index),
 // not strictly in Time order.
 type Op struct {
-	Index   int64         `json:"index"`
-	Process int           `json:"process"`
-	Type    OpType        `json:"type"`
-	F       string        `json:"f"`
-	Value   any           `json:"value,omitempty"`
-	Seq     uint64        `json:"seq,omitempty"` // stream sequence (publish ack, read), when known
-	Node    string        `json:"node,omitempty"`
+	Index   int64  `json:"index"`
+	Process int    `json:"process"`
+	Type    OpType `json:"type"`
+	F       string `json:"f"`
+	Value   any    `json:"value,omitempty"`
+	Seq     uint64 `json:"seq,omitempty"` // stream sequence (publish ack, read), when known
+	Node    string `json:"node,omitempty"`
+	// Subject is the message subject of a consume-workload publish (the
+	// consumer check matches it against each consumer's filter); "" when
+	// not recorded (the queue workload publishes to one subject).
+	Subject string        `json:"subject,omitempty"`
 	Time    time.Duration `json:"time"` // since run start, nanoseconds
 	Err     string        `json:"err,omitempty"`
 }

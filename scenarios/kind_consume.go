@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"time"
+
 	"jetstorm/checker"
 	"jetstorm/history"
 	"jetstorm/workloads"
@@ -25,6 +27,10 @@ type ConsumeOptions struct {
 	NoAck        *float64 `yaml:"no_ack,omitempty"`        // default 0.01
 	Term         *float64 `yaml:"term,omitempty"`          // default 0.005
 	RestartEvery Duration `yaml:"restart_every,omitempty"` // clients re-attach this often; default 0: never
+	// StallAfter: after the last fault, a consumer with messages pending
+	// that receives nothing for this long is a stall; default 30s. It
+	// must exceed ack_wait plus the nak delay (1s).
+	StallAfter Duration `yaml:"stall_after,omitempty"`
 }
 
 // consumeKind: the queue workload's publishers plus durable consumers read
@@ -37,7 +43,7 @@ var consumeKind = &Kind{
 		// Queue and per-node judge the publishers (skipped when the
 		// stream's retention deletes what consumers acked); the consumer
 		// checks judge the durables.
-		return []checker.Checker{&checker.Queue{}, &checker.PerNode{}, &checker.ConsumerReplicas{}}
+		return []checker.Checker{&checker.Queue{}, &checker.PerNode{}, &checker.Consumer{}, &checker.ConsumerReplicas{}}
 	},
 	Progress: []string{history.FDeliver},
 }
@@ -62,6 +68,7 @@ func consumeDefaults(s *Scenario) {
 	defaultPtr(&w.NakDelay, 0.02)
 	defaultPtr(&w.NoAck, 0.01)
 	defaultPtr(&w.Term, 0.005)
+	setDefault(s, &w.StallAfter, "workload.stall_after", Duration(30*time.Second))
 }
 
 func consumeValidate(s *Scenario, check checkFunc) {
@@ -71,6 +78,7 @@ func consumeValidate(s *Scenario, check checkFunc) {
 	check(w.ConsumerClients >= 1 && w.ConsumerClients <= 100, "workload.consumer_clients", "must be 1..100, got %d", w.ConsumerClients)
 	check(w.Mode == "pull", "workload.mode", "must be pull (push consumers are not supported yet), got %q", w.Mode)
 	check(w.AckWait > 0, "workload.ack_wait", "must be positive")
+	check(w.StallAfter.D() > w.AckWait.D()+time.Second, "workload.stall_after", "(%s) must exceed ack_wait (%s) plus the nak delay (1s): a redelivery may take that long", w.StallAfter, w.AckWait)
 	check(w.MaxDeliver >= 1 || w.MaxDeliver == -1, "workload.max_deliver", "must be at least 1, or -1 (unlimited), got %d", w.MaxDeliver)
 	check(w.MaxAckPending >= 1 || w.MaxAckPending == -1, "workload.max_ack_pending", "must be at least 1, or -1 (unlimited), got %d", w.MaxAckPending)
 	check(w.Retention == "limits" || w.Retention == "workqueue" || w.Retention == "interest",
@@ -102,6 +110,6 @@ func newConsume(s *Scenario, _ RunOptions) workloads.Workload {
 		Durables: *w.Bench.Consumers, ClientsPer: c.ConsumerClients,
 		AckWait: c.AckWait.D(), MaxDeliver: c.MaxDeliver, MaxAckPending: c.MaxAckPending,
 		DoubleAck: *c.DoubleAck, Nak: *c.Nak, NakDelay: *c.NakDelay, NoAck: *c.NoAck, Term: *c.Term,
-		RestartEvery: c.RestartEvery.D(), CatchUp: s.Final.DrainTimeout.D(), Seed: seed,
+		RestartEvery: c.RestartEvery.D(), CatchUp: s.Final.DrainTimeout.D(), Seed: seed, StallAfter: c.StallAfter.D(),
 	})
 }

@@ -45,6 +45,9 @@ type ConsumeOptions struct {
 	CatchUp time.Duration
 	// Seed seeds each client's reply choices (with its id).
 	Seed uint64
+	// StallAfter is recorded with each consumer for the checker: how long
+	// it may receive nothing with messages pending after the last fault.
+	StallAfter time.Duration
 }
 
 // Consume is the consume workload (issue 13): durable, file-backed,
@@ -158,7 +161,7 @@ func (w *Consume) Run(ctx context.Context, c clusters.Cluster, rec *history.Reco
 			Name: name, Filter: cfg.FilterSubject, Retention: w.o.Queue.Retention,
 			AckWaitMs: w.o.AckWait.Milliseconds(), MaxDeliver: maxDeliver(w.o.MaxDeliver),
 			MaxAckPending: w.o.MaxAckPending, DeliverPolicy: "all", Replicas: w.o.Queue.Replicas,
-			Mode: "pull", DoubleAck: w.o.DoubleAck,
+			Mode: "pull", DoubleAck: w.o.DoubleAck, StallAfterMs: w.o.StallAfter.Milliseconds(),
 		}})
 	}
 	nc, js, err := connectAll(c, "consume sampler")

@@ -146,8 +146,12 @@ func (q *Queue) client(ctx context.Context, rec *history.Recorder, node clusters
 		if n := q.o.Payload - len(value) - 1; n > 0 {
 			data = append(append(data, ' '), pad[:n]...)
 		}
-		rec.Record(history.Op{Process: process, Type: history.Invoke, F: history.FPublish,
-			Value: value, Node: node.Name(), Time: next.Sub(rec.Start())})
+		inv := history.Op{Process: process, Type: history.Invoke, F: history.FPublish,
+			Value: value, Node: node.Name(), Time: next.Sub(rec.Start())}
+		if q.o.Partitions > 0 { // consumers filter by subject: the checker matches it
+			inv.Subject = subject
+		}
+		rec.Record(inv)
 		pctx, cancel := context.WithTimeout(context.Background(), q.o.Timeout)
 		ack, err := js.PublishMsg(pctx, &nats.Msg{Subject: subject, Data: data}, jetstream.WithMsgID(value))
 		cancel()
@@ -164,14 +168,6 @@ func (q *Queue) client(ctx context.Context, rec *history.Recorder, node clusters
 		}
 	}
 	return nil
-}
-
-// valueOf extracts the published value from a message body.
-func valueOf(data []byte) string {
-	if i := bytes.IndexByte(data, ' '); i >= 0 {
-		return string(data[:i])
-	}
-	return string(data)
 }
 
 // Drain reads the whole stream once, in order, as a client would, up to

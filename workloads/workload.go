@@ -3,6 +3,7 @@
 package workloads
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -170,4 +171,12 @@ func connectPinned(node clusters.Node, name string) (*nats.Conn, jetstream.JetSt
 		return nil, nil, err
 	}
 	return nc, js, nil
+}
+
+// valueOf extracts the published value from a message body.
+func valueOf(data []byte) string {
+	if i := bytes.IndexByte(data, ' '); i >= 0 {
+		return string(data[:i])
+	}
+	return string(data)
 }
