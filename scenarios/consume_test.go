@@ -1,13 +1,16 @@
 package scenarios
 
 import (
+	"context"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"jetstorm/checker"
 	"jetstorm/history"
 )
 
@@ -16,7 +19,7 @@ import (
 // and every acknowledged publish reaches each durable at least once (a
 // simple in-test check; the consumer checker judges the rest).
 func TestConsumeRunRecordsDeliveries(t *testing.T) {
-	_, h := runScenario(t, `
+	o, h := runScenario(t, `
 name: consume
 seed: 7
 cluster: {nodes: 3, sync_interval: always}
@@ -86,6 +89,11 @@ final: {recover: 30s, drain_timeout: 30s}
 		}
 	}
 	t.Logf("acked %d, ok replies %v, counts %v", len(acked), acks, counts)
+	for _, c := range o.Results.Checks {
+		if c.Name == "consumer" && c.Verdict != checker.Valid {
+			t.Errorf("consumer check: %s %s", c.Verdict, c.Message)
+		}
+	}
 	if consumers != 2 || len(acked) < 500 {
 		t.Fatalf("%d consumers, %d acked publishes", consumers, len(acked))
 	}
@@ -140,5 +148,51 @@ func TestConsumeOptions(t *testing.T) {
 		if _, err := Parse([]byte("workload: {type: consume, "+bad+"}\n"), "bad.yaml", nil); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
+	}
+}
+
+// End to end: a consumer client that acks a delivery without processing it
+// (the history never sees it) makes the run invalid, naming the message
+// lost to that consumer; the publishers' checks stay valid.
+func TestConsumeLostDeliveryIsInvalid(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real 3-node cluster; skipped with -short")
+	}
+	s, err := Parse([]byte(`
+name: consume-drop
+seed: 3
+cluster: {nodes: 3, sync_interval: always}
+workload: {type: consume, clients: 2, rate: 100, duration: 5s, consumers: 2, nak: 0, nak_delay: 0, no_ack: 0, term: 0}
+final: {recover: 30s, drain_timeout: 30s}
+`), "test.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	var hidden string
+	hide := func(d history.Delivery) (drop bool) {
+		if d.Consumer == "durable-1" && d.StreamSeq == 40 {
+			once.Do(func() { drop, hidden = true, d.Value })
+		}
+		return drop
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := Run(ctx, s, RunOptions{OutDir: t.TempDir(), ConsumeHide: hide})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hidden == "" {
+		t.Fatal("the message at seq 40 was never delivered to durable-1")
+	}
+	verdicts := map[string]checker.Verdict{}
+	for _, c := range out.Results.Checks {
+		verdicts[c.Name] = c.Verdict
+		if c.Name == "consumer" && !strings.Contains(c.Message, hidden) {
+			t.Errorf("consumer check does not name %s: %s", hidden, c.Message)
+		}
+	}
+	if out.Results.Verdict != checker.Invalid || verdicts["consumer"] != checker.Invalid || verdicts["queue"] != checker.Valid {
+		t.Errorf("verdict %s, checks %v; want invalid by the consumer check alone", out.Results.Verdict, verdicts)
 	}
 }

@@ -95,7 +95,7 @@ func consumeValidate(s *Scenario, check checkFunc) {
 	check(w.RestartEvery >= 0, "workload.restart_every", "must not be negative")
 }
 
-func newConsume(s *Scenario, _ RunOptions) workloads.Workload {
+func newConsume(s *Scenario, o RunOptions) workloads.Workload {
 	w, c := s.Workload, s.Workload.Consume
 	var seed uint64
 	if s.Seed != nil {
@@ -110,6 +110,6 @@ func newConsume(s *Scenario, _ RunOptions) workloads.Workload {
 		Durables: *w.Bench.Consumers, ClientsPer: c.ConsumerClients,
 		AckWait: c.AckWait.D(), MaxDeliver: c.MaxDeliver, MaxAckPending: c.MaxAckPending,
 		DoubleAck: *c.DoubleAck, Nak: *c.Nak, NakDelay: *c.NakDelay, NoAck: *c.NoAck, Term: *c.Term,
-		RestartEvery: c.RestartEvery.D(), CatchUp: s.Final.DrainTimeout.D(), Seed: seed, StallAfter: c.StallAfter.D(),
+		RestartEvery: c.RestartEvery.D(), CatchUp: s.Final.DrainTimeout.D(), Seed: seed, StallAfter: c.StallAfter.D(), Hide: o.ConsumeHide,
 	})
 }

@@ -36,6 +36,9 @@ type RunOptions struct {
 	Progress io.Writer
 	// KVWrap wraps every KV client (tests that misbehave on purpose).
 	KVWrap func(workloads.KVClient) workloads.KVClient
+	// ConsumeHide makes a consumer client ack a delivery without
+	// recording it when it returns true (tests that misbehave on purpose).
+	ConsumeHide func(history.Delivery) bool
 }
 
 // Outcome is what a run produced.

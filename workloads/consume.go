@@ -48,6 +48,9 @@ type ConsumeOptions struct {
 	// StallAfter is recorded with each consumer for the checker: how long
 	// it may receive nothing with messages pending after the last fault.
 	StallAfter time.Duration
+	// Hide (tests) makes a client ack a delivery without recording it,
+	// when it returns true: a consumer that loses a message it acked.
+	Hide func(history.Delivery) bool
 }
 
 // Consume is the consume workload (issue 13): durable, file-backed,

@@ -113,11 +113,16 @@ func (cl *consumerClient) handle(cons jetstream.Consumer, m jetstream.Msg) {
 		return
 	}
 	value := valueOf(m.Data())
+	d := history.Delivery{
+		Consumer: cl.durable, Value: value, StreamSeq: md.Sequence.Stream, ConsumerSeq: md.Sequence.Consumer,
+		NumDelivered: md.NumDelivered, NumPending: md.NumPending,
+	}
+	if h := cl.w.o.Hide; h != nil && h(d) {
+		m.Ack() // a client that acks without processing: the history never sees it
+		return
+	}
 	cl.rec.Record(history.Op{Process: cl.process(), Type: history.OK, F: history.FDeliver, Node: cl.node.Name(),
-		Seq: md.Sequence.Stream, Value: history.Delivery{
-			Consumer: cl.durable, Value: value, StreamSeq: md.Sequence.Stream, ConsumerSeq: md.Sequence.Consumer,
-			NumDelivered: md.NumDelivered, NumPending: md.NumPending,
-		}})
+		Seq: md.Sequence.Stream, Value: d})
 	ack := history.Ack{Consumer: cl.durable, Value: value, StreamSeq: md.Sequence.Stream, ConsumerSeq: md.Sequence.Consumer}
 	o := cl.w.o
 	r := cl.rng.Float64()
