@@ -135,4 +135,11 @@ func TestConsumerStallAfterFromHistory(t *testing.T) {
 			t.Errorf("stall_after %d ms, checker %s: %s %q; want stall %v", tt.ms, tt.checker, r.Verdict, r.Message, tt.stall)
 		}
 	}
+	// Only a consumer op that happened (ok) says the run's stall_after.
+	inv := h[1]
+	inv.Type, inv.Value = history.Invoke, history.ConsumerConfig{Name: "c1", StallAfterMs: 60_000}
+	r := checkOps(context.Background(), &Consumer{}, append([]history.Op{h[0], inv}, h[1:]...))
+	if !strings.Contains(r.Message, "STALL") {
+		t.Errorf("a consumer invoke op set stall_after: %s %q", r.Verdict, r.Message)
+	}
 }
