@@ -56,14 +56,6 @@ func (c *Consumer) Observe(op history.Op) {
 	if c.a.msgIdx == nil {
 		c.a.init(c.StallAfter)
 	}
-	if op.F == history.FConsumer && op.Type == history.OK && c.StallAfter <= 0 {
-		// The run's stall_after, recorded with each consumer (before any
-		// sample is judged), unless the checker was given one.
-		var cfg history.ConsumerConfig
-		if op.Decode(&cfg) == nil && cfg.StallAfterMs > 0 {
-			c.a.stallAfter = time.Duration(cfg.StallAfterMs) * time.Millisecond
-		}
-	}
 	c.a.observe(op)
 }
 
@@ -132,6 +124,7 @@ type openAck struct {
 // consumerAnalysis is the Consumer check's state between ops.
 type consumerAnalysis struct {
 	stallAfter time.Duration
+	stallGiven bool // set on the checker: the history's stall_after does not apply
 	cons       map[string]*consumer
 	names      []string // in FConsumer order
 	msgIdx     map[string]int
@@ -151,6 +144,7 @@ type consumerAnalysis struct {
 }
 
 func (a *consumerAnalysis) init(stallAfter time.Duration) {
+	a.stallGiven = stallAfter > 0
 	if stallAfter <= 0 {
 		stallAfter = 30 * time.Second
 	}
@@ -291,6 +285,11 @@ func (a *consumerAnalysis) config(op history.Op) {
 		if r := a.cons[n].cfg.Retention; r != cfg.Retention {
 			a.bad("op %d: consumer %s says retention %q, %s says %q", op.Index, cfg.Name, cfg.Retention, n, r)
 		}
+	}
+	if !a.stallGiven && cfg.StallAfterMs > 0 {
+		// The run's stall_after, recorded with each consumer before any
+		// sample is judged.
+		a.stallAfter = time.Duration(cfg.StallAfterMs) * time.Millisecond
 	}
 	a.cons[cfg.Name] = &consumer{cfg: cfg, cfgIdx: op.Index, zeroIdx: -1, winStart: op.Time,
 		adv: map[uint64]bool{}, match: map[int32]bool{}}
