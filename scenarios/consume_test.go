@@ -143,7 +143,8 @@ func TestConsumeOptions(t *testing.T) {
 	if b, _ := yaml.Marshal(q.Workload); strings.Contains(string(b), "retention") {
 		t.Errorf("a queue scenario shows the consume keys:\n%s", b)
 	}
-	for _, bad := range []string{"mode: push", "consumers: 0", "retention: stream", "nak: 1.5",
+	for _, bad := range []string{"mode: fetch", "consumers: 0", "deliver_policy: last", "replay_at: 5s",
+		"deliver_policy: by_start_time, replay_at: 90s", "deliver_policy: by_start_sequence, retention: workqueue", "retention: stream", "nak: 1.5",
 		"nak: 0.5, term: 0.6", "max_deliver: 0", "ack_wait: 0s", "consumer_clients: 0"} {
 		if _, err := Parse([]byte("workload: {type: consume, "+bad+"}\n"), "bad.yaml", nil); err == nil {
 			t.Errorf("%s: no error", bad)
@@ -194,5 +195,102 @@ final: {recover: 30s, drain_timeout: 30s}
 	}
 	if out.Results.Verdict != checker.Invalid || verdicts["consumer"] != checker.Invalid || verdicts["queue"] != checker.Valid {
 		t.Errorf("verdict %s, checks %v; want invalid by the consumer check alone", out.Results.Verdict, verdicts)
+	}
+}
+
+// A replay durable created mid-run (deliver_policy by_start_sequence or
+// by_start_time) is recorded with its start, gets exactly the stored
+// messages from its start on (every one, and none before), and the
+// consumer check is valid; in push mode (with a kill) and in pull mode
+// (with clients re-attaching).
+func TestConsumeReplayDurable(t *testing.T) {
+	for _, tc := range []struct{ mode, policy, more string }{
+		{"push", "by_start_sequence", "faults: {kinds: [kill], interval: 4s, downtime: 2s}"},
+		{"pull", "by_start_time", "  restart_every: 3s"},
+	} {
+		t.Run(tc.mode+"-"+tc.policy, func(t *testing.T) {
+			o, h := runScenario(t, `
+name: replay
+seed: 11
+cluster: {nodes: 3, sync_interval: always}
+stream: {replicas: 3}
+workload:
+  type: consume
+  clients: 2
+  rate: 100
+  duration: 10s
+  consumers: 1
+  consumer_clients: 2
+  mode: `+tc.mode+`
+  deliver_policy: `+tc.policy+`
+  replay_at: 6s
+  ack_wait: 2s
+`+tc.more+`
+final: {recover: 30s, drain_timeout: 30s}
+`)
+			var replay *history.ConsumerConfig
+			seqs := map[string]uint64{} // acked publishes: value -> sequence
+			pubDone := map[string]time.Duration{}
+			got := map[uint64]bool{}
+			for _, op := range h {
+				switch {
+				case op.F == history.FConsumer:
+					var c history.ConsumerConfig
+					if err := op.Decode(&c); err != nil {
+						t.Fatal(err)
+					}
+					if c.Mode != tc.mode {
+						t.Errorf("consumer %s mode %q", c.Name, c.Mode)
+					}
+					if c.Name == "replay" {
+						replay = &c
+					}
+				case op.F == history.FPublish && op.Type == history.OK:
+					seqs[op.ValueString()], pubDone[op.ValueString()] = op.Seq, op.Time
+				case op.F == history.FDeliver:
+					var d history.Delivery
+					if err := op.Decode(&d); err != nil {
+						t.Fatal(err)
+					}
+					if d.Consumer == "replay" {
+						got[d.StreamSeq] = true
+					}
+				}
+			}
+			if replay == nil || replay.DeliverPolicy != tc.policy || replay.CreatedAtSeq < 100 {
+				t.Fatalf("replay consumer op: %+v", replay)
+			}
+			first := replay.StartSeq
+			if tc.policy == "by_start_time" {
+				if replay.StartTime < time.Second {
+					t.Fatalf("start time %s", replay.StartTime)
+				}
+				// The first message published after the start time:
+				// everything acked before it must not be delivered.
+				first = ^uint64(0)
+				for v, at := range pubDone {
+					if at > replay.StartTime+time.Second {
+						first = min(first, seqs[v])
+					}
+				}
+			}
+			missing, early := 0, 0
+			for v, seq := range seqs {
+				switch {
+				case seq >= first && !got[seq]:
+					missing++
+				case seq < first && got[seq] && (tc.policy == "by_start_sequence" || pubDone[v] < replay.StartTime-time.Second):
+					early++
+				}
+			}
+			if missing > 0 || early > 0 || len(got) < 100 {
+				t.Errorf("replay from seq %d: %d delivered, %d stored from there never delivered, %d delivered from before", first, len(got), missing, early)
+			}
+			for _, c := range o.Results.Checks {
+				if (c.Name == "consumer" || c.Name == "queue") && c.Verdict != checker.Valid {
+					t.Errorf("%s check: %s %s", c.Name, c.Verdict, c.Message)
+				}
+			}
+		})
 	}
 }

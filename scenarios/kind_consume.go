@@ -14,7 +14,7 @@ import (
 // pointers, so a resolved scenario keeps an explicit 0.
 type ConsumeOptions struct {
 	ConsumerClients int      `yaml:"consumer_clients,omitempty"` // clients per durable; default 1
-	Mode            string   `yaml:"mode,omitempty"`             // pull (default; push is not supported yet)
+	Mode            string   `yaml:"mode,omitempty"`             // pull (default) | push
 	AckWait         Duration `yaml:"ack_wait,omitempty"`         // default 5s
 	MaxDeliver      int      `yaml:"max_deliver,omitempty"`      // default 5; -1: unlimited
 	MaxAckPending   int      `yaml:"max_ack_pending,omitempty"`  // default 1000; -1: unlimited
@@ -31,6 +31,12 @@ type ConsumeOptions struct {
 	// that receives nothing for this long is a stall; default 30s. It
 	// must exceed ack_wait plus the nak delay (1s).
 	StallAfter Duration `yaml:"stall_after,omitempty"`
+	// DeliverPolicy by_start_sequence or by_start_time adds a durable
+	// "replay", created replay_at into the run (default: half the
+	// workload's duration), starting at half the stream's last sequence
+	// then, or at half the time elapsed then; all (default): none.
+	DeliverPolicy string   `yaml:"deliver_policy,omitempty"`
+	ReplayAt      Duration `yaml:"replay_at,omitempty"`
 }
 
 // consumeKind: the queue workload's publishers plus durable consumers read
@@ -69,6 +75,10 @@ func consumeDefaults(s *Scenario) {
 	defaultPtr(&w.NoAck, 0.01)
 	defaultPtr(&w.Term, 0.005)
 	setDefault(s, &w.StallAfter, "workload.stall_after", Duration(30*time.Second))
+	setDefault(s, &w.DeliverPolicy, "workload.deliver_policy", "all")
+	if w.DeliverPolicy != "all" {
+		setDefault(s, &w.ReplayAt, "workload.replay_at", s.Workload.Duration/2)
+	}
 }
 
 func consumeValidate(s *Scenario, check checkFunc) {
@@ -76,7 +86,16 @@ func consumeValidate(s *Scenario, check checkFunc) {
 	d := *s.Workload.Bench.Consumers
 	check(d >= 1 && d <= 100, "workload.consumers", "must be 1..100 durable consumers, got %d", d)
 	check(w.ConsumerClients >= 1 && w.ConsumerClients <= 100, "workload.consumer_clients", "must be 1..100, got %d", w.ConsumerClients)
-	check(w.Mode == "pull", "workload.mode", "must be pull (push consumers are not supported yet), got %q", w.Mode)
+	check(w.Mode == "pull" || w.Mode == "push", "workload.mode", "must be pull or push, got %q", w.Mode)
+	switch w.DeliverPolicy {
+	case "all":
+		check(w.ReplayAt == 0, "workload.replay_at", "needs deliver_policy by_start_sequence or by_start_time")
+	case "by_start_sequence", "by_start_time":
+		check(w.Retention != "workqueue", "workload.deliver_policy", "%s needs retention limits or interest: on a workqueue stream the replay durable's filter would overlap the others'", w.DeliverPolicy)
+		check(w.ReplayAt > 0 && w.ReplayAt < s.Workload.Duration, "workload.replay_at", "(%s) must fall within the workload's duration (%s)", w.ReplayAt, s.Workload.Duration)
+	default:
+		check(false, "workload.deliver_policy", "must be all, by_start_sequence or by_start_time, got %q", w.DeliverPolicy)
+	}
 	check(w.AckWait > 0, "workload.ack_wait", "must be positive")
 	check(w.StallAfter.D() > w.AckWait.D()+time.Second, "workload.stall_after", "(%s) must exceed ack_wait (%s) plus the nak delay (1s): a redelivery may take that long", w.StallAfter, w.AckWait)
 	check(w.MaxDeliver >= 1 || w.MaxDeliver == -1, "workload.max_deliver", "must be at least 1, or -1 (unlimited), got %d", w.MaxDeliver)
@@ -110,6 +129,15 @@ func newConsume(s *Scenario, o RunOptions) workloads.Workload {
 		Durables: *w.Bench.Consumers, ClientsPer: c.ConsumerClients,
 		AckWait: c.AckWait.D(), MaxDeliver: c.MaxDeliver, MaxAckPending: c.MaxAckPending,
 		DoubleAck: *c.DoubleAck, Nak: *c.Nak, NakDelay: *c.NakDelay, NoAck: *c.NoAck, Term: *c.Term,
+		Push: c.Mode == "push", ReplayAt: c.ReplayAt.D(), Replay: replayPolicy(c.DeliverPolicy),
 		RestartEvery: c.RestartEvery.D(), CatchUp: s.Final.DrainTimeout.D(), Seed: seed, StallAfter: c.StallAfter.D(), Hide: o.ConsumeHide,
 	})
+}
+
+// replayPolicy is the replay durable's deliver policy; "" for none.
+func replayPolicy(p string) string {
+	if p == "all" {
+		return ""
+	}
+	return p
 }

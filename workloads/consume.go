@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +49,15 @@ type ConsumeOptions struct {
 	// StallAfter is recorded with each consumer for the checker: how long
 	// it may receive nothing with messages pending after the last fault.
 	StallAfter time.Duration
+	// Push makes the durables push consumers (a deliver subject and a
+	// deliver group shared by each durable's clients); else pull.
+	Push bool
+	// Replay, when by_start_sequence or by_start_time, adds the durable
+	// "replay", created ReplayAt after Run starts, that starts at half the
+	// stream's last sequence then, or at half the time elapsed then: it
+	// must see exactly the stored messages from there on.
+	Replay   string
+	ReplayAt time.Duration
 	// Hide (tests) makes a client ack a delivery without recording it,
 	// when it returns true: a consumer that loses a message it acked.
 	Hide func(history.Delivery) bool
@@ -60,8 +70,12 @@ type ConsumeOptions struct {
 type Consume struct {
 	*Queue // publishers, final drain, per-node drain
 	o      ConsumeOptions
-	names  []string // durable names, by index
+	mu     sync.Mutex
+	names  []string // durable names, by index; the replay durable joins mid-run
 }
+
+// replayName is the durable created mid-run with Replay's deliver policy.
+const replayName = "replay"
 
 // NewConsume fills the defaults.
 func NewConsume(o ConsumeOptions) *Consume {
@@ -96,23 +110,66 @@ func NewConsume(o ConsumeOptions) *Consume {
 
 func (w *Consume) Name() string { return "consume" }
 
-// Consumers are the durable consumers' names (for pause-consumer).
-func (w *Consume) Consumers() []string { return w.names }
+// Consumers are the durable consumers' names (for pause-consumer): those
+// created so far.
+func (w *Consume) Consumers() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.names)
+}
 
 // DLQ is the stream that captures the dead-letter advisories.
 func (w *Consume) DLQ() string { return w.o.Queue.Stream + "_dlq" }
 
-// config is durable k's configuration.
-func (w *Consume) config(k int) jetstream.ConsumerConfig {
+// config is the configuration of the durable name; filter "" reads the
+// whole stream.
+func (w *Consume) config(name, filter string) jetstream.ConsumerConfig {
 	cfg := jetstream.ConsumerConfig{
-		Durable: w.names[k], AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
+		Durable: name, AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckWait: w.o.AckWait, MaxDeliver: w.o.MaxDeliver, MaxAckPending: w.o.MaxAckPending,
-		Replicas: w.o.Queue.Replicas, MemoryStorage: false,
+		Replicas: w.o.Queue.Replicas, MemoryStorage: false, FilterSubject: filter,
 	}
-	if w.o.Queue.Partitions > 0 {
-		cfg.FilterSubject = PartitionSubject(w.o.Queue.Stream, k)
+	if w.o.Push {
+		// The group lets the durable's clients share its deliveries.
+		cfg.DeliverSubject, cfg.DeliverGroup = "_jetstorm.push."+w.o.Queue.Stream+"."+name, name
 	}
 	return cfg
+}
+
+// filter is durable k's filter subject: its partition on a workqueue
+// stream (the server refuses overlapping ones), else the whole stream.
+func (w *Consume) filter(k int) string {
+	if w.o.Queue.Partitions > 0 {
+		return PartitionSubject(w.o.Queue.Stream, k)
+	}
+	return ""
+}
+
+// create creates (or updates) a durable, pull or push.
+func (w *Consume) create(ctx context.Context, js jetstream.JetStream, cfg jetstream.ConsumerConfig) error {
+	return retry(ctx, "create consumer "+cfg.Durable, func(ctx context.Context) error {
+		var err error
+		if w.o.Push {
+			_, err = js.CreateOrUpdatePushConsumer(ctx, w.o.Queue.Stream, cfg)
+		} else {
+			_, err = js.CreateOrUpdateConsumer(ctx, w.o.Queue.Stream, cfg)
+		}
+		return err
+	})
+}
+
+// record records a durable's FConsumer op from its server config.
+func (w *Consume) record(rec *history.Recorder, cfg jetstream.ConsumerConfig, h history.ConsumerConfig) {
+	h.Name, h.Filter, h.Retention = cfg.Durable, cfg.FilterSubject, w.o.Queue.Retention
+	h.AckWaitMs, h.MaxDeliver, h.MaxAckPending = w.o.AckWait.Milliseconds(), maxDeliver(w.o.MaxDeliver), w.o.MaxAckPending
+	h.Replicas, h.Mode, h.DoubleAck, h.StallAfterMs = w.o.Queue.Replicas, "pull", w.o.DoubleAck, w.o.StallAfter.Milliseconds()
+	if h.DeliverPolicy == "" {
+		h.DeliverPolicy = "all"
+	}
+	if w.o.Push {
+		h.Mode = "push"
+	}
+	rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FConsumer, Value: h})
 }
 
 // Setup creates the stream (with its retention), the dead-letter stream
@@ -141,12 +198,8 @@ func (w *Consume) Setup(ctx context.Context, c clusters.Cluster) error {
 	if err != nil {
 		return fmt.Errorf("consume setup: %w", err)
 	}
-	for k := range w.names {
-		err := retry(ctx, "create consumer "+w.names[k], func(ctx context.Context) error {
-			_, err := js.CreateOrUpdateConsumer(ctx, st, w.config(k))
-			return err
-		})
-		if err != nil {
+	for k, name := range w.names {
+		if err := w.create(ctx, js, w.config(name, w.filter(k))); err != nil {
 			return fmt.Errorf("consume setup: %w", err)
 		}
 	}
@@ -158,14 +211,8 @@ func (w *Consume) Setup(ctx context.Context, c clusters.Cluster) error {
 // durable has nothing pending and nothing awaiting an ack (or CatchUp
 // passed), records each durable's final state, and stops the clients.
 func (w *Consume) Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
-	for k, name := range w.names {
-		cfg := w.config(k)
-		rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FConsumer, Value: history.ConsumerConfig{
-			Name: name, Filter: cfg.FilterSubject, Retention: w.o.Queue.Retention,
-			AckWaitMs: w.o.AckWait.Milliseconds(), MaxDeliver: maxDeliver(w.o.MaxDeliver),
-			MaxAckPending: w.o.MaxAckPending, DeliverPolicy: "all", Replicas: w.o.Queue.Replicas,
-			Mode: "pull", DoubleAck: w.o.DoubleAck, StallAfterMs: w.o.StallAfter.Milliseconds(),
-		}})
+	for k, name := range w.Consumers() {
+		w.record(rec, w.config(name, w.filter(k)), history.ConsumerConfig{})
 	}
 	nc, js, err := connectAll(c, "consume sampler")
 	if err != nil {
@@ -176,27 +223,48 @@ func (w *Consume) Run(ctx context.Context, c clusters.Cluster, rec *history.Reco
 	defer stopClients()
 	var clients, sampler sync.WaitGroup
 	nodes := c.Nodes()
-	for i := range w.o.Durables * w.o.ClientsPer {
-		clients.Add(1)
-		go func() {
-			defer clients.Done()
-			cl := &consumerClient{w: w, rec: rec, node: nodes[i%len(nodes)], id: i, durable: w.names[i/w.o.ClientsPer]}
-			cl.run(cctx)
-		}()
+	spawn := func(k int, name string) { // durable k's clients
+		for j := range w.o.ClientsPer {
+			i := k*w.o.ClientsPer + j
+			clients.Add(1)
+			go func() {
+				defer clients.Done()
+				cl := &consumerClient{w: w, rec: rec, node: nodes[i%len(nodes)], id: i, durable: name}
+				cl.run(cctx)
+			}()
+		}
 	}
+	for k, name := range w.Consumers() {
+		spawn(k, name)
+	}
+	began := rec.Since() // the history's clock starts before the cluster
 	sctx, stopSampler := context.WithCancel(ctx)
 	sampler.Add(1)
 	go func() {
 		defer sampler.Done()
 		w.sample(sctx, js, rec)
 	}()
+	if w.o.Replay != "" {
+		sampler.Add(1)
+		go func() {
+			defer sampler.Done()
+			if err := w.replay(sctx, js, rec, began); err != nil {
+				if sctx.Err() != nil {
+					err = fmt.Errorf("replay durable: not created before the consumers caught up (replay_at %s)", w.o.ReplayAt)
+				}
+				rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FNote, Err: err.Error()})
+				return
+			}
+			spawn(w.o.Durables, replayName)
+		}()
+	}
 	pubErr := w.Queue.Run(ctx, c, rec)
 	w.catchUp(ctx, js, rec)
+	stopSampler()
+	sampler.Wait() // no replay durable is created (nor its clients spawned) after this
 	stopClients()
 	clients.Wait()
-	stopSampler()
-	sampler.Wait()
-	for _, name := range w.names {
+	for _, name := range w.Consumers() {
 		if s, err := w.state(ctx, js, name); err == nil {
 			s.Final = true
 			rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FConsumerState, Node: s.Leader, Value: s})
@@ -206,6 +274,49 @@ func (w *Consume) Run(ctx context.Context, c clusters.Cluster, rec *history.Reco
 		}
 	}
 	return pubErr
+}
+
+// replay waits until ReplayAt after the run began (on the history's
+// clock), then creates the replay durable with Replay's deliver policy,
+// records it and adds it to the durables.
+func (w *Consume) replay(ctx context.Context, js jetstream.JetStream, rec *history.Recorder, began time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(began + w.o.ReplayAt - rec.Since()):
+	}
+	var last uint64
+	err := retry(ctx, "stream info", func(ctx context.Context) error {
+		st, err := js.Stream(ctx, w.o.Queue.Stream)
+		if err == nil {
+			last = st.CachedInfo().State.LastSeq
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("replay durable: %w", err)
+	}
+	cfg := w.config(replayName, "")
+	h := history.ConsumerConfig{DeliverPolicy: w.o.Replay, CreatedAtSeq: last}
+	switch w.o.Replay {
+	case "by_start_sequence":
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, max(last/2, 1)
+		h.StartSeq = cfg.OptStartSeq
+	case "by_start_time":
+		h.StartTime = began + (rec.Since()-began)/2
+		t := rec.Start().Add(h.StartTime)
+		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
+	default:
+		return fmt.Errorf("replay durable: deliver policy %q", w.o.Replay)
+	}
+	if err := w.create(ctx, js, cfg); err != nil {
+		return fmt.Errorf("replay durable: %w", err)
+	}
+	w.record(rec, cfg, h)
+	w.mu.Lock()
+	w.names = append(w.names, replayName)
+	w.mu.Unlock()
+	return nil
 }
 
 // maxDeliver is the history's form: -1 for unlimited.
@@ -220,11 +331,20 @@ func maxDeliver(n int) int {
 func (w *Consume) state(ctx context.Context, js jetstream.JetStream, name string) (history.ConsumerState, error) {
 	ictx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	cons, err := js.Consumer(ictx, w.o.Queue.Stream, name)
-	if err != nil {
-		return history.ConsumerState{}, err
+	var ci *jetstream.ConsumerInfo
+	if w.o.Push {
+		cons, err := js.PushConsumer(ictx, w.o.Queue.Stream, name)
+		if err != nil {
+			return history.ConsumerState{}, err
+		}
+		ci = cons.CachedInfo()
+	} else {
+		cons, err := js.Consumer(ictx, w.o.Queue.Stream, name)
+		if err != nil {
+			return history.ConsumerState{}, err
+		}
+		ci = cons.CachedInfo()
 	}
-	ci := cons.CachedInfo()
 	s := history.ConsumerState{
 		Consumer: name, NumPending: ci.NumPending, NumAckPending: ci.NumAckPending,
 		Delivered: ci.Delivered.Stream, AckFloor: ci.AckFloor.Stream, Paused: ci.Paused,
@@ -240,7 +360,7 @@ func (w *Consume) sample(ctx context.Context, js jetstream.JetStream, rec *histo
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
-		for _, name := range w.names {
+		for _, name := range w.Consumers() {
 			if s, err := w.state(ctx, js, name); err == nil {
 				rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FConsumerState, Node: s.Leader, Value: s})
 			}
@@ -260,7 +380,7 @@ func (w *Consume) catchUp(ctx context.Context, js jetstream.JetStream, rec *hist
 	var behind []string
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		behind = behind[:0]
-		for _, name := range w.names {
+		for _, name := range w.Consumers() {
 			s, err := w.state(ctx, js, name)
 			switch {
 			case err != nil:

@@ -47,7 +47,7 @@ func (cl *consumerClient) run(ctx context.Context) {
 }
 
 // attach connects to the client's node, binds to the durable and consumes
-// until ctx ends, a restart is due or fetches keep failing.
+// (pull or push) until ctx ends, a restart is due or the consuming fails.
 func (cl *consumerClient) attach(ctx context.Context) error {
 	nc, js, err := connectPinned(cl.node, fmt.Sprintf("jetstorm-consumer-%d", cl.id))
 	if err != nil {
@@ -59,6 +59,9 @@ func (cl *consumerClient) attach(ctx context.Context) error {
 		t := time.NewTimer(cl.w.o.RestartEvery)
 		defer t.Stop()
 		restart = t.C
+	}
+	if cl.w.o.Push {
+		return cl.push(ctx, js, restart)
 	}
 	var cons jetstream.Consumer
 	err = retry(ctx, "bind "+cl.durable, func(actx context.Context) error {
@@ -92,6 +95,44 @@ func (cl *consumerClient) attach(ctx context.Context) error {
 	}
 }
 
+// push subscribes to the push durable's deliver subject (in its deliver
+// group, shared by the durable's clients) and handles each message in the
+// subscription's goroutine, until ctx ends, a restart is due or the
+// consumer is gone.
+func (cl *consumerClient) push(ctx context.Context, js jetstream.JetStream, restart <-chan time.Time) error {
+	var cons jetstream.PushConsumer
+	err := retry(ctx, "bind "+cl.durable, func(actx context.Context) error {
+		var err error
+		cons, err = js.PushConsumer(actx, cl.w.o.Queue.Stream, cl.durable)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	fatal := make(chan error, 1)
+	cc, err := cons.Consume(func(m jetstream.Msg) { cl.handle(cons, m) },
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if errors.Is(err, jetstream.ErrConsumerDeleted) {
+				select {
+				case fatal <- err:
+				default:
+				}
+			}
+		}))
+	if err != nil {
+		return err
+	}
+	defer cc.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-restart:
+		return errScheduledRestart
+	case err := <-fatal:
+		return err
+	}
+}
+
 // fetch asks for a small batch and handles each message in turn.
 func (cl *consumerClient) fetch(ctx context.Context, cons jetstream.Consumer) error {
 	batch, err := cons.Fetch(10, jetstream.FetchMaxWait(time.Second))
@@ -104,8 +145,13 @@ func (cl *consumerClient) fetch(ctx context.Context, cons jetstream.Consumer) er
 	return batch.Error()
 }
 
+// infoer reads a consumer's info: a pull or a push consumer.
+type infoer interface {
+	Info(context.Context) (*jetstream.ConsumerInfo, error)
+}
+
 // handle records a delivery and replies to it.
-func (cl *consumerClient) handle(cons jetstream.Consumer, m jetstream.Msg) {
+func (cl *consumerClient) handle(cons infoer, m jetstream.Msg) {
 	md, err := m.Metadata()
 	if err != nil {
 		cl.rec.Record(history.Op{Process: cl.process(), Type: history.Info, F: history.FNote, Node: cl.node.Name(),
@@ -161,7 +207,7 @@ func (cl *consumerClient) handle(cons jetstream.Consumer, m jetstream.Msg) {
 // doubleAck acks and waits for the server's confirmation, then reads the
 // consumer's delivered sequence into ack.DeliveredAfter (left 0 if that
 // read fails).
-func (cl *consumerClient) doubleAck(cons jetstream.Consumer, m jetstream.Msg, ack *history.Ack) error {
+func (cl *consumerClient) doubleAck(cons infoer, m jetstream.Msg, ack *history.Ack) error {
 	actx, cancel := context.WithTimeout(context.Background(), cl.w.o.Queue.Timeout)
 	defer cancel()
 	if err := m.DoubleAck(actx); err != nil {
