@@ -35,6 +35,9 @@ import (
 //     complete drain that an interested consumer never tried to ack or
 //     term, nor exhausted. Limits: nothing (a missing acked publish is the
 //     queue check's lost write). Removal is judged only on a healed cluster.
+//   - delivered-while-paused: a delivery during a pause-consumer fault
+//     on it, after the pause began and before a later sample still said
+//     paused (each with a slack: consumerpause.go).
 //   - stall: after the last fault ended, a state sample (not a final
 //     one) with messages pending taken more than StallAfter after the
 //     consumer's last delivery (or the fault's end): reported with its
@@ -106,6 +109,7 @@ type consumer struct {
 	stallOpen           bool
 	stallPending        uint64
 	stalls              []StallWindow
+	pause               *pauseWatch // an open pause-consumer fault on it
 }
 
 func (c *consumer) at(i int) *cm {
@@ -257,6 +261,7 @@ func (a *consumerAnalysis) observe(op history.Op) {
 		// ends no stall window (their samples end before it).
 		a.unhealed = op.Type == history.Info
 	case history.FFault:
+		a.pauseEvent(op)
 		if op.Type == history.Invoke {
 			a.faults++
 			return
@@ -369,6 +374,7 @@ func (a *consumerAnalysis) deliver(op history.Op) {
 	}
 	x.maxCseq = max(x.maxCseq, d.ConsumerSeq)
 	c.seqs = append(c.seqs, d.StreamSeq)
+	c.pausedDelivery(op.Time, d)
 	if c.stallOpen {
 		c.closeStall(op.Time)
 	}

@@ -3,9 +3,11 @@ package checker
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"jetstorm/history"
 )
@@ -120,6 +122,14 @@ func TestConsumerVerdicts(t *testing.T) {
 					t.Errorf("stats %+v", c)
 				}
 			}},
+		{"paused", Invalid,
+			[]string{"c1: 1 DELIVERED WHILE PAUSED (first: p-2 (seq 2) delivered at 5.0s: paused from 1.0s, still paused at 9.0s)"},
+			[]string{"LOST", "p-1 (seq 1) delivered", "p-3 (seq 3) delivered"},
+			func(t *testing.T, s ConsumersStats) {
+				if c := s.Consumers["c1"]; c.DeliveredWhilePaused != 1 || c.Verdict != Invalid || !c.CaughtUp {
+					t.Errorf("stats %+v", c)
+				}
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -162,5 +172,125 @@ func TestConsumerSkipped(t *testing.T) {
 	}
 	if r := RunOne(context.Background(), nil, &Consumer{}); r.Verdict != Skipped {
 		t.Errorf("empty history: %s %s", r.Verdict, r.Message)
+	}
+}
+
+// The edges of a pause: a delivery within pauseSlack of the pause's start,
+// or of the last sample that said paused, is not judged; a sample that
+// does not say paused, a final one, or a pause of another consumer proves
+// nothing; a pause still open at the end is judged.
+func TestConsumerPauseEdges(t *testing.T) {
+	deliveryOf := func(h []history.Op, v string) *history.Op {
+		for i := range h {
+			if d, ok := h[i].Value.(map[string]any); ok && h[i].F == history.FDeliver && d["value"] == v {
+				return &h[i]
+			}
+		}
+		t.Fatalf("no delivery of %s", v)
+		return nil
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(h []history.Op) []history.Op
+		want int
+	}{
+		{"as recorded", func(h []history.Op) []history.Op { return h }, 1},
+		{"just after the start's slack", func(h []history.Op) []history.Op {
+			deliveryOf(h, "p-1").Time = 3100 * time.Millisecond // and p-2 at 5 s
+			return h
+		}, 2},
+		{"at the start's slack", func(h []history.Op) []history.Op {
+			deliveryOf(h, "p-1").Time = 3 * time.Second
+			return h
+		}, 1},
+		{"at the last paused sample's slack", func(h []history.Op) []history.Op {
+			deliveryOf(h, "p-3").Time = 7 * time.Second
+			return h
+		}, 1},
+		{"within the start's slack", func(h []history.Op) []history.Op {
+			deliveryOf(h, "p-2").Time = 2900 * time.Millisecond
+			return h
+		}, 0},
+		{"just before the last paused sample's slack", func(h []history.Op) []history.Op {
+			deliveryOf(h, "p-3").Time = 6900 * time.Millisecond
+			return h
+		}, 2},
+		{"no sample says paused", func(h []history.Op) []history.Op {
+			for i := range h {
+				if v, ok := h[i].Value.(map[string]any); ok && h[i].F == history.FConsumerState {
+					delete(v, "paused")
+				}
+			}
+			return h
+		}, 0},
+		{"the paused samples are final", func(h []history.Op) []history.Op {
+			for i := range h {
+				if v, ok := h[i].Value.(map[string]any); ok && h[i].F == history.FConsumerState && v["paused"] == true {
+					v["final"] = true
+				}
+			}
+			return h
+		}, 0},
+		{"another consumer paused", func(h []history.Op) []history.Op {
+			for i := range h {
+				if v, ok := h[i].Value.(map[string]any); ok && h[i].F == history.FFault {
+					v["consumer"] = "c2"
+				}
+			}
+			return h
+		}, 0},
+		{"another fault kind", func(h []history.Op) []history.Op {
+			for i := range h {
+				if v, ok := h[i].Value.(map[string]any); ok && h[i].F == history.FFault {
+					v["kind"] = "kill"
+				}
+			}
+			return h
+		}, 0},
+		{"the pause never ends", func(h []history.Op) []history.Op {
+			for i := range h {
+				if h[i].F == history.FFault && h[i].Type == history.OK {
+					return append(h[:i:i], h[i+1:]...)
+				}
+			}
+			return h
+		}, 1},
+		{"a later delivery after the pause ended", func(h []history.Op) []history.Op {
+			deliveryOf(h, "p-4").Time = 5 * time.Second // recorded after the end op: not in the pause
+			return h
+		}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := tc.edit(loadConsume(t, "paused"))
+			r := RunOne(context.Background(), h, &Consumer{})
+			c := r.Details.(ConsumersStats).Consumers["c1"]
+			if c.DeliveredWhilePaused != tc.want || (tc.want > 0) != (r.Verdict == Invalid) {
+				t.Errorf("%d delivered while paused (%s: %s), want %d", c.DeliveredWhilePaused, r.Verdict, r.Message, tc.want)
+			}
+		})
+	}
+}
+
+// One pause keeps at most maxPausedDeliveries deliveries (a server that
+// ignores a pause delivers at the publish rate).
+func TestConsumerPauseBounded(t *testing.T) {
+	fault := map[string]any{"kind": "pause-consumer", "consumer": "c1"}
+	h := cat(ccfg("c1", nil), []history.Op{{Process: -2, Type: history.Invoke, F: history.FFault, Value: fault}})
+	for i := range maxPausedDeliveries + 2 {
+		v := fmt.Sprintf("p-%d", i+1)
+		h = append(h, cat(cpub(v, uint64(i+1), history.OK, ""), cdel("c1", v, uint64(i+1), uint64(i+1), 1))...)
+	}
+	paused := cstate("c1", 5, 0, false, "n1")
+	paused[0].Value = history.ConsumerState{Consumer: "c1", Leader: "n1", NumPending: 5, Paused: true}
+	h = cat(h, paused, []history.Op{{Process: -2, Type: history.OK, F: history.FFault, Value: fault}})
+	for i := range h {
+		h[i].Time = pauseSlack + time.Duration(i)*time.Millisecond // all well after the pause began
+	}
+	h[1].Time = 0 // the pause
+	h[len(h)-2].Time = time.Hour // the paused sample, long after every delivery
+	h[len(h)-1].Time = time.Hour
+	r := RunOne(context.Background(), h, &Consumer{})
+	if c := r.Details.(ConsumersStats).Consumers["c1"]; c.DeliveredWhilePaused != maxPausedDeliveries {
+		t.Errorf("%d delivered while paused, want %d (%s)", c.DeliveredWhilePaused, maxPausedDeliveries, r.Message)
 	}
 }

@@ -81,6 +81,7 @@ func (a *consumerAnalysis) sample(op history.Op) {
 	if c == nil {
 		return
 	}
+	c.pausedSample(op.Time, st)
 	// A replica's own copy at the end may lag: only the leader's word
 	// proves that nothing is pending. A publish still open may yet be
 	// stored after the sample.

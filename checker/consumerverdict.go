@@ -48,14 +48,16 @@ type ConsumerStats struct {
 	CursorSkips        int      `json:"cursor_skips"`
 	CursorSkipExamples []string `json:"cursor_skip_examples,omitempty"`
 
-	RedeliveredAfterAck         int           `json:"redelivered_after_ack"`
-	RedeliveredAfterAckExamples []string      `json:"redelivered_after_ack_examples,omitempty"`
-	MaxDeliverExceeded          int           `json:"max_deliver_exceeded"`
-	MaxDeliverExamples          []string      `json:"max_deliver_examples,omitempty"`
-	RetentionViolations         int           `json:"retention_violations"`
-	RetentionExamples           []string      `json:"retention_examples,omitempty"`
-	Stalls                      int           `json:"stalls"`
-	StallWindows                []StallWindow `json:"stall_windows,omitempty"`
+	RedeliveredAfterAck          int           `json:"redelivered_after_ack"`
+	RedeliveredAfterAckExamples  []string      `json:"redelivered_after_ack_examples,omitempty"`
+	MaxDeliverExceeded           int           `json:"max_deliver_exceeded"`
+	MaxDeliverExamples           []string      `json:"max_deliver_examples,omitempty"`
+	RetentionViolations          int           `json:"retention_violations"`
+	RetentionExamples            []string      `json:"retention_examples,omitempty"`
+	DeliveredWhilePaused         int           `json:"delivered_while_paused"`
+	DeliveredWhilePausedExamples []string      `json:"delivered_while_paused_examples,omitempty"`
+	Stalls                       int           `json:"stalls"`
+	StallWindows                 []StallWindow `json:"stall_windows,omitempty"`
 
 	// First-delivery latency, publish invoke to first delivery.
 	LatencyP50Ms float64 `json:"latency_p50_ms"`
@@ -137,6 +139,7 @@ func (a *consumerAnalysis) stats() ConsumersStats {
 		out.Retention = a.cons[a.names[0]].cfg.Retention
 	}
 	for _, name := range a.names {
+		a.cons[name].endPause() // a pause still open at the end
 		a.judgeConsumer(a.cons[name])
 	}
 	a.retention(&out)
@@ -144,7 +147,7 @@ func (a *consumerAnalysis) stats() ConsumersStats {
 		c := a.cons[name]
 		s := &c.s
 		switch {
-		case s.LostToConsumer+s.RedeliveredAfterAck+s.MaxDeliverExceeded+s.RetentionViolations+s.Stalls > 0:
+		case s.LostToConsumer+s.RedeliveredAfterAck+s.MaxDeliverExceeded+s.RetentionViolations+s.DeliveredWhilePaused+s.Stalls > 0:
 			s.Verdict = Invalid
 		case s.Undelivered+s.Unjudged > 0, !out.RetentionJudged && (out.Retention == "workqueue" || out.Retention == "interest"):
 			s.Verdict = Unknown
@@ -274,6 +277,10 @@ func consumerVerdict(s ConsumersStats) (Verdict, string) {
 		if c.RetentionViolations > 0 {
 			problems = append(problems, fmt.Sprintf("%s: %d RETENTION (%s) %s (first: %s)",
 				n, c.RetentionViolations, c.Retention, plural(c.RetentionViolations, "violation", "violations"), c.RetentionExamples[0]))
+		}
+		if c.DeliveredWhilePaused > 0 {
+			problems = append(problems, fmt.Sprintf("%s: %d DELIVERED WHILE PAUSED (first: %s)",
+				n, c.DeliveredWhilePaused, c.DeliveredWhilePausedExamples[0]))
 		}
 		if c.Stalls > 0 {
 			w := c.StallWindows[0]
