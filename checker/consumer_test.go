@@ -123,8 +123,8 @@ func TestConsumerVerdicts(t *testing.T) {
 				}
 			}},
 		{"paused", Invalid,
-			[]string{"c1: 1 DELIVERED WHILE PAUSED (first: p-2 (seq 2) delivered at 5.0s: paused from 1.0s, still paused at 9.0s)"},
-			[]string{"LOST", "p-1 (seq 1) delivered", "p-3 (seq 3) delivered"},
+			[]string{"c1: 1 DELIVERED WHILE PAUSED (first: p-3 (seq 3) delivered at 5.0s with consumer seq 3: paused at consumer seq 2, still paused at 9.0s)"},
+			[]string{"LOST", "p-2 (seq 2) delivered", "p-4 (seq 4) delivered"},
 			func(t *testing.T, s ConsumersStats) {
 				if c := s.Consumers["c1"]; c.DeliveredWhilePaused != 1 || c.Verdict != Invalid || !c.CaughtUp {
 					t.Errorf("stats %+v", c)
@@ -175,19 +175,30 @@ func TestConsumerSkipped(t *testing.T) {
 	}
 }
 
-// The edges of a pause: a delivery within pauseSlack of the pause's start,
-// or of the last sample that said paused, is not judged; a sample that
-// does not say paused, a final one, or a pause of another consumer proves
-// nothing; a pause still open at the end is judged.
+// The edges of a pause: a delivery the first paused sample already
+// counted (sent before the pause, handled late) or recorded within
+// pauseSlack of the last sample that said paused is not judged; a sample
+// that does not say paused (or is final, or lacks the consumer sequence),
+// or a pause of another consumer, proves nothing; a pause still open at
+// the end is judged.
 func TestConsumerPauseEdges(t *testing.T) {
-	deliveryOf := func(h []history.Op, v string) *history.Op {
+	timeOf := func(h []history.Op, v string) *time.Duration {
 		for i := range h {
 			if d, ok := h[i].Value.(map[string]any); ok && h[i].F == history.FDeliver && d["value"] == v {
-				return &h[i]
+				return &h[i].Time
 			}
 		}
 		t.Fatalf("no delivery of %s", v)
 		return nil
+	}
+	// each edits the golden history's samples (s) or fault ops (f)
+	each := func(h []history.Op, f string, edit func(v map[string]any)) []history.Op {
+		for i := range h {
+			if v, ok := h[i].Value.(map[string]any); ok && h[i].F == f {
+				edit(v)
+			}
+		}
+		return h
 	}
 	for _, tc := range []struct {
 		name string
@@ -195,57 +206,44 @@ func TestConsumerPauseEdges(t *testing.T) {
 		want int
 	}{
 		{"as recorded", func(h []history.Op) []history.Op { return h }, 1},
-		{"just after the start's slack", func(h []history.Op) []history.Op {
-			deliveryOf(h, "p-1").Time = 3100 * time.Millisecond // and p-2 at 5 s
+		{"sent before the first paused sample said", func(h []history.Op) []history.Op {
+			return each(h, history.FConsumerState, func(v map[string]any) {
+				if v["delivered_consumer_seq"] == 2.0 {
+					v["delivered_consumer_seq"] = 1.0 // p-2 (consumer seq 2) was then sent while paused
+				}
+			})
+		}, 2},
+		{"just before the last paused sample's slack", func(h []history.Op) []history.Op {
+			*timeOf(h, "p-4") = 6900 * time.Millisecond
 			return h
 		}, 2},
-		{"at the start's slack", func(h []history.Op) []history.Op {
-			deliveryOf(h, "p-1").Time = 3 * time.Second
-			return h
-		}, 1},
 		{"at the last paused sample's slack", func(h []history.Op) []history.Op {
-			deliveryOf(h, "p-3").Time = 7 * time.Second
-			return h
-		}, 1},
-		{"within the start's slack", func(h []history.Op) []history.Op {
-			deliveryOf(h, "p-2").Time = 2900 * time.Millisecond
+			*timeOf(h, "p-3") = 7 * time.Second
 			return h
 		}, 0},
-		{"just before the last paused sample's slack", func(h []history.Op) []history.Op {
-			deliveryOf(h, "p-3").Time = 6900 * time.Millisecond
-			return h
-		}, 2},
 		{"no sample says paused", func(h []history.Op) []history.Op {
-			for i := range h {
-				if v, ok := h[i].Value.(map[string]any); ok && h[i].F == history.FConsumerState {
-					delete(v, "paused")
-				}
-			}
-			return h
+			return each(h, history.FConsumerState, func(v map[string]any) { delete(v, "paused") })
 		}, 0},
 		{"the paused samples are final", func(h []history.Op) []history.Op {
-			for i := range h {
-				if v, ok := h[i].Value.(map[string]any); ok && h[i].F == history.FConsumerState && v["paused"] == true {
-					v["final"] = true
-				}
-			}
-			return h
+			return each(h, history.FConsumerState, func(v map[string]any) { v["final"] = true })
 		}, 0},
-		{"another consumer paused", func(h []history.Op) []history.Op {
-			for i := range h {
-				if v, ok := h[i].Value.(map[string]any); ok && h[i].F == history.FFault {
-					v["consumer"] = "c2"
+		{"the samples lack the consumer sequence", func(h []history.Op) []history.Op {
+			return each(h, history.FConsumerState, func(v map[string]any) { delete(v, "delivered_consumer_seq") })
+		}, 0},
+		{"only the first sample has the consumer sequence", func(h []history.Op) []history.Op {
+			first := true
+			return each(h, history.FConsumerState, func(v map[string]any) {
+				if !first {
+					delete(v, "delivered_consumer_seq")
 				}
-			}
-			return h
+				first = false
+			})
+		}, 1},
+		{"another consumer paused", func(h []history.Op) []history.Op {
+			return each(h, history.FFault, func(v map[string]any) { v["consumer"] = "c2" })
 		}, 0},
 		{"another fault kind", func(h []history.Op) []history.Op {
-			for i := range h {
-				if v, ok := h[i].Value.(map[string]any); ok && h[i].F == history.FFault {
-					v["kind"] = "kill"
-				}
-			}
-			return h
+			return each(h, history.FFault, func(v map[string]any) { v["kind"] = "kill" })
 		}, 0},
 		{"the pause never ends", func(h []history.Op) []history.Op {
 			for i := range h {
@@ -255,8 +253,16 @@ func TestConsumerPauseEdges(t *testing.T) {
 			}
 			return h
 		}, 1},
-		{"a later delivery after the pause ended", func(h []history.Op) []history.Op {
-			deliveryOf(h, "p-4").Time = 5 * time.Second // recorded after the end op: not in the pause
+		{"the pause's end failed", func(h []history.Op) []history.Op {
+			for i := range h {
+				if h[i].F == history.FFault && h[i].Type == history.OK {
+					h[i].Type = history.Info
+				}
+			}
+			return h
+		}, 1},
+		{"a delivery after the pause ended", func(h []history.Op) []history.Op {
+			*timeOf(h, "p-5") = 5 * time.Second // recorded after the end op: not in the pause
 			return h
 		}, 1},
 	} {
@@ -278,16 +284,16 @@ func TestConsumerPauseBounded(t *testing.T) {
 	h := cat(ccfg("c1", nil), []history.Op{{Process: -2, Type: history.Invoke, F: history.FFault, Value: fault}})
 	for i := range maxPausedDeliveries + 2 {
 		v := fmt.Sprintf("p-%d", i+1)
-		h = append(h, cat(cpub(v, uint64(i+1), history.OK, ""), cdel("c1", v, uint64(i+1), uint64(i+1), 1))...)
+		h = append(h, cat(cpub(v, uint64(i+1), history.OK, ""), cdel("c1", v, uint64(i+1), uint64(i+2), 1))...)
 	}
 	paused := cstate("c1", 5, 0, false, "n1")
-	paused[0].Value = history.ConsumerState{Consumer: "c1", Leader: "n1", NumPending: 5, Paused: true}
+	paused[0].Value = history.ConsumerState{Consumer: "c1", Leader: "n1", NumPending: 5, Paused: true, DeliveredConsumer: 1}
 	h = cat(h, paused, []history.Op{{Process: -2, Type: history.OK, F: history.FFault, Value: fault}})
 	for i := range h {
 		h[i].Time = pauseSlack + time.Duration(i)*time.Millisecond // all well after the pause began
 	}
-	h[1].Time = 0 // the pause
-	h[len(h)-2].Time = time.Hour // the paused sample, long after every delivery
+	h[1].Time = 0                // the pause
+	h[len(h)-2].Time = time.Hour // the paused sample (consumer seq 1), long after every delivery (2 on)
 	h[len(h)-1].Time = time.Hour
 	r := RunOne(context.Background(), h, &Consumer{})
 	if c := r.Details.(ConsumersStats).Consumers["c1"]; c.DeliveredWhilePaused != maxPausedDeliveries {

@@ -110,9 +110,12 @@ type ConsumerState struct {
 	NumPending    uint64 `json:"num_pending"`
 	NumAckPending int    `json:"num_ack_pending"`
 	Delivered     uint64 `json:"delivered_stream_seq"`
-	AckFloor      uint64 `json:"ack_floor_stream_seq"`
-	Final         bool   `json:"final,omitempty"` // read from Node's own copy at the end
-	Paused        bool   `json:"paused,omitempty"`
+	// DeliveredConsumer is the last consumer sequence the consumer sent:
+	// it grows with every delivery and redelivery (0: not recorded).
+	DeliveredConsumer uint64 `json:"delivered_consumer_seq,omitempty"`
+	AckFloor          uint64 `json:"ack_floor_stream_seq"`
+	Final             bool   `json:"final,omitempty"` // read from Node's own copy at the end
+	Paused            bool   `json:"paused,omitempty"`
 }
 
 // DeadLetter is the Value of an FDeadLetter op.

@@ -347,7 +347,7 @@ func (w *Consume) state(ctx context.Context, js jetstream.JetStream, name string
 	}
 	s := history.ConsumerState{
 		Consumer: name, NumPending: ci.NumPending, NumAckPending: ci.NumAckPending,
-		Delivered: ci.Delivered.Stream, AckFloor: ci.AckFloor.Stream, Paused: ci.Paused,
+		Delivered: ci.Delivered.Stream, DeliveredConsumer: ci.Delivered.Consumer, AckFloor: ci.AckFloor.Stream, Paused: ci.Paused,
 	}
 	if ci.Cluster != nil {
 		s.Leader = ci.Cluster.Leader
@@ -497,7 +497,7 @@ func (w *Consume) nodeStates(ctx context.Context, n clusters.Node, rec *history.
 				}
 				s := history.ConsumerState{
 					Consumer: ci.Name, NumPending: ci.NumPending, NumAckPending: ci.NumAckPending,
-					Delivered: ci.Delivered.Stream, AckFloor: ci.AckFloor.Stream, Final: true, Paused: ci.Paused,
+					Delivered: ci.Delivered.Stream, DeliveredConsumer: ci.Delivered.Consumer, AckFloor: ci.AckFloor.Stream, Final: true, Paused: ci.Paused,
 				}
 				if ci.Cluster != nil {
 					s.Leader = ci.Cluster.Leader
