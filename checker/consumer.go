@@ -65,6 +65,7 @@ type cmsg struct {
 	v       string
 	seq     uint64        // stream sequence (publish ack, delivery or read); 0: unknown
 	pubT    time.Duration // first publish invoke
+	okT     time.Duration // first publish ok (out == outOK)
 	pubIdx  int64
 	readIdx int64 // last final-drain read of it; -1: never read
 	readBy  string
@@ -84,7 +85,9 @@ type cm struct {
 	confirmedD uint64 // lowest DeliveredAfter of a confirmed double ack or term; 0: none
 	ackedAt    int64  // op index of the first confirmed double ack; -1: none
 	first      time.Duration
-	ackMaybe   bool // an ack that did not fail: it may have been applied
+	lastIdx    int64         // op index of its last delivery
+	due        time.Duration // when that delivery's redelivery is due; noDue: none is owed
+	ackMaybe   bool          // an ack that did not fail: it may have been applied
 	termMaybe  bool
 	termOK     bool
 }
@@ -106,6 +109,10 @@ type consumer struct {
 	stallOpen           bool
 	stallPending        uint64
 	stalls              []StallWindow
+	// redelivery timing is not judged across these (op indices; -1: none)
+	restartIdx int64           // its last restart
+	pausedTo   int64           // the sample that saw its last pause end; pausedNow: still paused
+	catch      []time.Duration // by a.wins: catch-up time after the fault; -1: never
 }
 
 func (c *consumer) at(i int) *cm {
@@ -136,6 +143,9 @@ type consumerAnalysis struct {
 	acks       map[int]openAck
 	lastPubIdx int64
 	faults     int // faults (and heals) begun and not ended
+	faultOps   []history.Op
+	faultEnd   int64 // op index of the last fault end; -1: none
+	wins       []history.FaultWindow
 	drained    bool
 	unhealed   bool
 	malformed  []string
@@ -151,7 +161,7 @@ func (a *consumerAnalysis) init(stallAfter time.Duration) {
 	a.stallAfter = stallAfter
 	a.cons, a.msgIdx, a.seqIdx, a.subjIdx = map[string]*consumer{}, map[string]int{}, map[uint64]int{}, map[string]int32{}
 	a.pubOpen, a.acks, a.stranger = map[int]int{}, map[int]openAck{}, map[string]int{}
-	a.lastPubIdx = -1
+	a.lastPubIdx, a.faultEnd = -1, -1
 }
 
 func (a *consumerAnalysis) bad(format string, args ...any) {
@@ -233,6 +243,7 @@ func (a *consumerAnalysis) observe(op history.Op) {
 	case history.FConsumerRestart:
 		if c := a.consumer(op.ValueString()); c != nil {
 			c.s.Restarts++
+			c.restartIdx = op.Index
 		}
 	case history.FDeadLetter:
 		d, ok := decodeAs[history.DeadLetter](op)
@@ -257,11 +268,13 @@ func (a *consumerAnalysis) observe(op history.Op) {
 		// ends no stall window (their samples end before it).
 		a.unhealed = op.Type == history.Info
 	case history.FFault:
+		a.faultOps = append(a.faultOps, op)
 		if op.Type == history.Invoke {
 			a.faults++
 			return
 		}
 		a.faults = max(a.faults-1, 0)
+		a.faultEnd = op.Index
 		// Stalls count from the end of the last fault.
 		for _, c := range a.cons {
 			c.stalls, c.stallOpen, c.winStart = nil, false, op.Time
@@ -292,7 +305,7 @@ func (a *consumerAnalysis) config(op history.Op) {
 		a.stallAfter = time.Duration(cfg.StallAfterMs) * time.Millisecond
 	}
 	a.cons[cfg.Name] = &consumer{cfg: cfg, cfgIdx: op.Index, zeroIdx: -1, winStart: op.Time,
-		adv: map[uint64]bool{}, match: map[int32]bool{}}
+		adv: map[uint64]bool{}, match: map[int32]bool{}, restartIdx: -1, pausedTo: -1}
 	a.names = append(a.names, cfg.Name)
 }
 
@@ -333,6 +346,9 @@ func (a *consumerAnalysis) publish(op history.Op) {
 	switch op.Type {
 	case history.OK:
 		o = outOK
+		if a.msgs[i].out != outOK {
+			a.msgs[i].okT = op.Time
+		}
 		a.found(a.msgs[i].v, op.Seq)
 	case history.Fail:
 		o = outFail
@@ -363,7 +379,9 @@ func (a *consumerAnalysis) deliver(op history.Op) {
 		}
 	} else {
 		c.s.Redelivered++
+		a.redelivered(c, m, x, op.Time)
 	}
+	x.lastIdx, x.due = op.Index, op.Time+c.ackWait()
 	if d.NumDelivered >= x.maxND {
 		x.maxND = d.NumDelivered
 	}
