@@ -78,13 +78,7 @@ func TestConsumerMutants(t *testing.T) {
 	for i := range 11 {
 		eleven = append(eleven, cpub(fmt.Sprintf("p-%d", i+1), uint64(i+1), ok, "")...)
 	}
-	tests := []struct {
-		name    string
-		h       []history.Op
-		verdict Verdict
-		msg     []string
-		check   func(s ConsumersStats) bool
-	}{
+	runConsumerCases(t, []consumerCase{
 		// stored(): an acked publish neither delivered nor read is stored
 		// (`m.out == outOK` mutants); LostInStream stays 0 (`c.LostInStream > 0`).
 		{"lost, unread", cat(ccfg("c1", nil), cpub("p-1", 1, ok, ""), zero, cend()), Invalid, []string{"LOST-TO-CONSUMER 1", "!still in the stream"},
@@ -222,7 +216,22 @@ func TestConsumerMutants(t *testing.T) {
 			cdel("c1", "p-1", 1, 1, 1), cack("c1", ack, "p-1", 1, 1, ok, true, 1), cdel("c1", "other", 2, 2, 1), cack("c1", ack, "other", 2, 2, ok, true, 2),
 			cdel("c1", "p-3", 3, 3, 1), cack("c1", ack, "p-3", 3, 3, ok, true, 3), zero, cend()),
 			Invalid, []string{"LOST-TO-CONSUMER 1"}, func(s ConsumersStats) bool { return s.Consumers["c1"].CursorSkips == 0 }},
-	}
+	})
+}
+
+// consumerCase is a hand-made consume history and what the consumer check
+// must say of it: its verdict, substrings of its message ("!": must not
+// have), and a predicate on its stats.
+type consumerCase struct {
+	name    string
+	h       []history.Op
+	verdict Verdict
+	msg     []string
+	check   func(s ConsumersStats) bool
+}
+
+func runConsumerCases(t *testing.T, tests []consumerCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := RunOne(context.Background(), tt.h, &Consumer{})
@@ -257,7 +266,7 @@ func manyBad(n int) []history.Op {
 // The consumer verdict of each anomaly is invalid (the sums of anomaly
 // counts in stats), and the latency percentiles are exact.
 func TestConsumerGoldenStats(t *testing.T) {
-	for _, f := range []string{"lost", "redelivered_after_ack", "max_deliver", "workqueue_removed", "stall", "cursor_skip"} {
+	for _, f := range []string{"lost", "redelivered_after_ack", "max_deliver", "workqueue_removed", "stall", "cursor_skip", "delivered_outside", "unacked_dropped"} {
 		r := RunOne(context.Background(), loadConsume(t, f), &Consumer{})
 		if v := r.Details.(ConsumersStats).Consumers["c1"].Verdict; v != Invalid {
 			t.Errorf("%s: c1 %s", f, v)

@@ -114,7 +114,8 @@ func TestConsumerVerdicts(t *testing.T) {
 				}
 			}},
 		{"stall", Invalid,
-			[]string{"c1: 1 STALL (liveness after the last heal, not a lost write): nothing delivered from 7.0s to 40.0s with 2 pending"},
+			[]string{"c1: 1 STALL (liveness after the last heal, not a lost write): nothing delivered from 7.0s to 40.0s with 2 pending",
+				"did not catch up after 1 of 1 fault"},
 			[]string{"LOST"},
 			func(t *testing.T, s ConsumersStats) {
 				c := s.Consumers["c1"]
