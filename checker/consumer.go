@@ -40,6 +40,16 @@ import (
 //     consumer's last delivery (or the fault's end): reported with its
 //     window, to the consumer's last sample or delivery; invalid, but not
 //     a lost write. No sample is taken during a fault.
+//   - delivered-outside: a delivery the consumer provably should not get
+//     (outside: its filter does not match, a sequence below its first,
+//     or a publish acked more than startTimeSlack before StartTime).
+//   - unacked-dropped: delivered, never acked, Term'd nor exhausted, never
+//     back, yet a caught-up sample after its last delivery showed nothing
+//     awaiting an ack.
+//
+// Reported, not judged: late redeliveries (more than redeliverySlack past
+// the nak, the nak's delay, or ack_wait; not timed across a fault, a
+// restart or a pause), and each consumer's catch-up after each fault.
 //
 // Consumer is a Checker: use a new &Consumer{} per history.
 type Consumer struct {
@@ -110,9 +120,10 @@ type consumer struct {
 	stallPending        uint64
 	stalls              []StallWindow
 	// redelivery timing is not judged across these (op indices; -1: none)
-	restartIdx int64           // its last restart
-	pausedTo   int64           // the sample that saw its last pause end; pausedNow: still paused
-	catch      []time.Duration // by a.wins: catch-up time after the fault; -1: never
+	restartIdx int64 // its last restart
+	pausedTo   int64 // the sample that saw its last pause end; pausedNow: still paused
+
+	catch []time.Duration // by a.wins: its catch-up after that fault; -1: never
 }
 
 func (c *consumer) at(i int) *cm {
@@ -142,10 +153,10 @@ type consumerAnalysis struct {
 	pubOpen    map[int]int // process -> message of its outstanding publish
 	acks       map[int]openAck
 	lastPubIdx int64
-	faults     int // faults (and heals) begun and not ended
-	faultOps   []history.Op
-	faultEnd   int64 // op index of the last fault end; -1: none
-	wins       []history.FaultWindow
+	faults     int                   // faults (and heals) begun and not ended
+	faultOps   []history.Op          // a few: paired into windows at the end
+	faultEnd   int64                 // op index of the last fault end; -1: none
+	wins       []history.FaultWindow // the faults that ended, for catch-up
 	drained    bool
 	unhealed   bool
 	malformed  []string
