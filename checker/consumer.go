@@ -43,6 +43,16 @@ import (
 //     consumer's last delivery (or the fault's end): reported with its
 //     window, to the consumer's last sample or delivery; invalid, but not
 //     a lost write. No sample is taken during a fault.
+//   - delivered-outside: a delivery the consumer provably should not get
+//     (outside: its filter does not match, a sequence below its first,
+//     or a publish acked more than startTimeSlack before StartTime).
+//   - unacked-dropped: delivered, never acked, Term'd nor exhausted, never
+//     back, yet a caught-up sample after its last delivery showed nothing
+//     awaiting an ack.
+//
+// Reported, not judged: late redeliveries (more than redeliverySlack past
+// the nak, the nak's delay, or ack_wait; not timed across a fault, a
+// restart or a pause), and each consumer's catch-up after each fault.
 //
 // Consumer is a Checker: use a new &Consumer{} per history.
 type Consumer struct {
@@ -68,6 +78,7 @@ type cmsg struct {
 	v       string
 	seq     uint64        // stream sequence (publish ack, delivery or read); 0: unknown
 	pubT    time.Duration // first publish invoke
+	okT     time.Duration // first publish ok (out == outOK)
 	pubIdx  int64
 	readIdx int64 // last final-drain read of it; -1: never read
 	readBy  string
@@ -87,7 +98,9 @@ type cm struct {
 	confirmedD uint64 // lowest DeliveredAfter of a confirmed double ack or term; 0: none
 	ackedAt    int64  // op index of the first confirmed double ack; -1: none
 	first      time.Duration
-	ackMaybe   bool // an ack that did not fail: it may have been applied
+	lastIdx    int64         // op index of its last delivery
+	due        time.Duration // when that delivery's redelivery is due; noDue: none is owed
+	ackMaybe   bool          // an ack that did not fail: it may have been applied
 	termMaybe  bool
 	termOK     bool
 }
@@ -101,8 +114,8 @@ type consumer struct {
 	seqs    []uint64 // stream sequences delivered
 	zeroIdx int64    // last caught-up sample; -1: none
 	lat     []time.Duration
-	adv     map[uint64]bool // stream sequences with a dead-letter op
-	match   map[int32]bool  // filter match by subject index
+	adv     map[uint64]string // stream sequence -> kind of its dead-letter op (max_deliveries wins)
+	match   map[int32]bool    // filter match by subject index
 	// stall: the window starts at the last delivery or heal
 	winStart, stallFrom time.Duration
 	lastSeen            time.Duration // its last sample (not final) or delivery
@@ -110,6 +123,11 @@ type consumer struct {
 	stallPending        uint64
 	stalls              []StallWindow
 	pause               *pauseWatch // an open pause-consumer fault on it
+	// redelivery timing is not judged across these (op indices; -1: none)
+	restartIdx int64 // its last restart
+	pausedTo   int64 // the sample that saw its last pause end; pausedNow: still paused
+
+	catch []time.Duration // by a.wins: its catch-up after that fault; -1: never
 }
 
 func (c *consumer) at(i int) *cm {
@@ -139,7 +157,10 @@ type consumerAnalysis struct {
 	pubOpen    map[int]int // process -> message of its outstanding publish
 	acks       map[int]openAck
 	lastPubIdx int64
-	faults     int // faults (and heals) begun and not ended
+	faults     int                   // faults (and heals) begun and not ended
+	faultOps   []history.Op          // a few: paired into windows at the end
+	faultEnd   int64                 // op index of the last fault end; -1: none
+	wins       []history.FaultWindow // the faults that ended, for catch-up
 	drained    bool
 	unhealed   bool
 	malformed  []string
@@ -155,7 +176,7 @@ func (a *consumerAnalysis) init(stallAfter time.Duration) {
 	a.stallAfter = stallAfter
 	a.cons, a.msgIdx, a.seqIdx, a.subjIdx = map[string]*consumer{}, map[string]int{}, map[uint64]int{}, map[string]int32{}
 	a.pubOpen, a.acks, a.stranger = map[int]int{}, map[int]openAck{}, map[string]int{}
-	a.lastPubIdx = -1
+	a.lastPubIdx, a.faultEnd = -1, -1
 }
 
 func (a *consumerAnalysis) bad(format string, args ...any) {
@@ -237,6 +258,7 @@ func (a *consumerAnalysis) observe(op history.Op) {
 	case history.FConsumerRestart:
 		if c := a.consumer(op.ValueString()); c != nil {
 			c.s.Restarts++
+			c.restartIdx = op.Index
 		}
 	case history.FDeadLetter:
 		d, ok := decodeAs[history.DeadLetter](op)
@@ -244,8 +266,8 @@ func (a *consumerAnalysis) observe(op history.Op) {
 			a.bad("op %d: dead-letter %v is not a DeadLetter", op.Index, op.Value)
 			return
 		}
-		if c := a.consumer(d.Consumer); c != nil {
-			c.adv[d.StreamSeq] = true
+		if c := a.consumer(d.Consumer); c != nil && c.adv[d.StreamSeq] != advMaxDeliveries {
+			c.adv[d.StreamSeq] = d.Kind
 		}
 	case history.FRead:
 		if v, ok := op.Value.(string); ok && op.Type == history.OK {
@@ -262,11 +284,13 @@ func (a *consumerAnalysis) observe(op history.Op) {
 		a.unhealed = op.Type == history.Info
 	case history.FFault:
 		a.pauseEvent(op)
+		a.faultOps = append(a.faultOps, op)
 		if op.Type == history.Invoke {
 			a.faults++
 			return
 		}
 		a.faults = max(a.faults-1, 0)
+		a.faultEnd = op.Index
 		// Stalls count from the end of the last fault.
 		for _, c := range a.cons {
 			c.stalls, c.stallOpen, c.winStart = nil, false, op.Time
@@ -297,7 +321,7 @@ func (a *consumerAnalysis) config(op history.Op) {
 		a.stallAfter = time.Duration(cfg.StallAfterMs) * time.Millisecond
 	}
 	a.cons[cfg.Name] = &consumer{cfg: cfg, cfgIdx: op.Index, zeroIdx: -1, winStart: op.Time,
-		adv: map[uint64]bool{}, match: map[int32]bool{}}
+		adv: map[uint64]string{}, match: map[int32]bool{}, restartIdx: -1, pausedTo: -1}
 	a.names = append(a.names, cfg.Name)
 }
 
@@ -338,6 +362,9 @@ func (a *consumerAnalysis) publish(op history.Op) {
 	switch op.Type {
 	case history.OK:
 		o = outOK
+		if a.msgs[i].out != outOK {
+			a.msgs[i].okT = op.Time
+		}
 		a.found(a.msgs[i].v, op.Seq)
 	case history.Fail:
 		o = outFail
@@ -368,7 +395,9 @@ func (a *consumerAnalysis) deliver(op history.Op) {
 		}
 	} else {
 		c.s.Redelivered++
+		a.redelivered(c, m, x, op.Time)
 	}
+	x.lastIdx, x.due = op.Index, op.Time+c.ackWait()
 	if d.NumDelivered >= x.maxND {
 		x.maxND = d.NumDelivered
 	}

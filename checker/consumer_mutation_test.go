@@ -69,6 +69,8 @@ func TestConsumerMutants(t *testing.T) {
 	ok, info, fail := history.OK, history.Info, history.Fail
 	ack, nak, term := history.AckAck, history.AckNak, history.AckTerm
 	zero := cstate("c1", 0, 0, false, "n1")
+	// caught up but for an unacked delivery, which is not a dropped one
+	awaiting := cstate("c1", 0, 1, false, "n1")
 	// a consumer that received p-1 and acked it
 	one := cat(cdel("c1", "p-1", 1, 1, 1), cack("c1", ack, "p-1", 1, 1, ok, true, 1))
 	bad := func(op history.Op) []history.Op { return []history.Op{op} }
@@ -76,13 +78,7 @@ func TestConsumerMutants(t *testing.T) {
 	for i := range 11 {
 		eleven = append(eleven, cpub(fmt.Sprintf("p-%d", i+1), uint64(i+1), ok, "")...)
 	}
-	tests := []struct {
-		name    string
-		h       []history.Op
-		verdict Verdict
-		msg     []string
-		check   func(s ConsumersStats) bool
-	}{
+	runConsumerCases(t, []consumerCase{
 		// stored(): an acked publish neither delivered nor read is stored
 		// (`m.out == outOK` mutants); LostInStream stays 0 (`c.LostInStream > 0`).
 		{"lost, unread", cat(ccfg("c1", nil), cpub("p-1", 1, ok, ""), zero, cend()), Invalid, []string{"LOST-TO-CONSUMER 1", "!still in the stream"},
@@ -95,7 +91,7 @@ func TestConsumerMutants(t *testing.T) {
 			Invalid, []string{"1 still in the stream"}, nil},
 		// the same on a work queue (retention's `m.readIdx >= 0`): present, never acked: fine.
 		{"workqueue read at op 0", cat(bad(history.Op{Process: -1, Type: ok, F: history.FRead, Value: "x", Seq: 1}), ccfg("c1", cwq), cpub("x", 1, ok, ""),
-			cdel("c1", "x", 1, 1, 1), zero, cend()[:2], bad(history.Op{Process: -1, Type: ok, F: history.FDrain})), Valid, nil, nil},
+			cdel("c1", "x", 1, 1, 1), awaiting, cend()[:2], bad(history.Op{Process: -1, Type: ok, F: history.FDrain})), Valid, nil, nil},
 		// A read that did not succeed reads nothing.
 		{"info read", cat(ccfg("c1", nil), cpub("p-1", 1, ok, ""), zero, bad(history.Op{Process: -1, Type: info, F: history.FRead, Value: "p-1", Seq: 1}), cend()),
 			Invalid, nil, func(s ConsumersStats) bool { return s.Consumers["c1"].LostInStream == 0 }},
@@ -150,7 +146,7 @@ func TestConsumerMutants(t *testing.T) {
 			cdel("c1", "p-1", 1, 1, 1), cack("c1", ack, "p-1", 1, 1, ok, false, 0),
 			cdel("c1", "p-2", 2, 2, 1), cack("c1", term, "p-2", 2, 2, ok, true, 2),
 			cdel("c1", "p-3", 3, 3, 1), cack("c1", nak, "p-3", 3, 3, ok, true, 3), cdel("c1", "p-3", 3, 4, 2),
-			cdel("c1", "p-4", 4, 5, 1), zero, cend("p-1", "p-2", "p-3", "p-4")), Valid, nil,
+			cdel("c1", "p-4", 4, 5, 1), cstate("c1", 0, 2, false, "n1"), cend("p-1", "p-2", "p-3", "p-4")), Valid, nil,
 			func(s ConsumersStats) bool { return s.RetentionJudged && s.Consumers["c1"].Verdict == Valid }},
 		// A confirmation without DeliveredAfter keeps the one with it (`d > 0`).
 		{"second confirmation without delivered_after", cat(ccfg("c1", nil), cpub("p-1", 1, ok, ""), one,
@@ -193,17 +189,17 @@ func TestConsumerMutants(t *testing.T) {
 		// ackedAt `&&`); removal is not judged on a cluster that never
 		// healed, nor without a complete drain (`a.drained && !a.unhealed`,
 		// the drain's `op.Type == history.OK`).
-		{"workqueue unacked, read", cat(ccfg("c1", cwq), cpub("p-1", 1, ok, ""), cdel("c1", "p-1", 1, 1, 1), zero, cend("p-1")), Valid, nil, nil},
-		{"workqueue unhealed", cat(ccfg("c1", cwq), cpub("p-1", 1, ok, ""), cdel("c1", "p-1", 1, 1, 1), zero,
+		{"workqueue unacked, read", cat(ccfg("c1", cwq), cpub("p-1", 1, ok, ""), cdel("c1", "p-1", 1, 1, 1), awaiting, cend("p-1")), Valid, nil, nil},
+		{"workqueue unhealed", cat(ccfg("c1", cwq), cpub("p-1", 1, ok, ""), cdel("c1", "p-1", 1, 1, 1), awaiting,
 			bad(history.Op{Process: -1, Type: info, F: history.FRecover}), cend()[2:]), Unknown, []string{"no complete final drain on a healed cluster"},
 			func(s ConsumersStats) bool { return s.Consumers["c1"].Verdict == Unknown }},
-		{"workqueue drain incomplete", cat(ccfg("c1", cwq), cpub("p-1", 1, ok, ""), cdel("c1", "p-1", 1, 1, 1), zero, cend()[:3]),
+		{"workqueue drain incomplete", cat(ccfg("c1", cwq), cpub("p-1", 1, ok, ""), cdel("c1", "p-1", 1, 1, 1), awaiting, cend()[:3]),
 			Unknown, []string{"no complete final drain"}, func(s ConsumersStats) bool { return s.Consumers["c1"].Verdict == Unknown }},
 		// On a work queue one consumer's ack is enough (`done || fin`).
 		{"workqueue other consumer acked", cat(ccfg("c1", cwq), ccfg("c2", cwq), cpub("p-1", 1, ok, ""), one, zero, cend()),
 			Unknown, []string{"c2: consumer did not catch up"}, nil},
 		// max_deliver 0 is no limit (`md > 0`); NumDelivered alone can exceed it.
-		{"max_deliver 0", cat(ccfg("c1", func(c *history.ConsumerConfig) { c.MaxDeliver = 0 }), cpub("p-1", 1, ok, ""), cdel("c1", "p-1", 1, 1, 1), zero, cend("p-1")),
+		{"max_deliver 0", cat(ccfg("c1", func(c *history.ConsumerConfig) { c.MaxDeliver = 0 }), cpub("p-1", 1, ok, ""), cdel("c1", "p-1", 1, 1, 1), awaiting, cend("p-1")),
 			Valid, nil, func(s ConsumersStats) bool { return s.Consumers["c1"].DeadLettered == 0 }},
 		{"NumDelivered above max_deliver", cat(ccfg("c1", nil), cpub("p-1", 1, ok, ""), cdel("c1", "p-1", 1, 1, 4), zero, cend("p-1")),
 			Invalid, []string{"MAX_DELIVER EXCEEDED"}, nil},
@@ -220,7 +216,22 @@ func TestConsumerMutants(t *testing.T) {
 			cdel("c1", "p-1", 1, 1, 1), cack("c1", ack, "p-1", 1, 1, ok, true, 1), cdel("c1", "other", 2, 2, 1), cack("c1", ack, "other", 2, 2, ok, true, 2),
 			cdel("c1", "p-3", 3, 3, 1), cack("c1", ack, "p-3", 3, 3, ok, true, 3), zero, cend()),
 			Invalid, []string{"LOST-TO-CONSUMER 1"}, func(s ConsumersStats) bool { return s.Consumers["c1"].CursorSkips == 0 }},
-	}
+	})
+}
+
+// consumerCase is a hand-made consume history and what the consumer check
+// must say of it: its verdict, substrings of its message ("!": must not
+// have), and a predicate on its stats.
+type consumerCase struct {
+	name    string
+	h       []history.Op
+	verdict Verdict
+	msg     []string
+	check   func(s ConsumersStats) bool
+}
+
+func runConsumerCases(t *testing.T, tests []consumerCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := RunOne(context.Background(), tt.h, &Consumer{})
@@ -255,7 +266,7 @@ func manyBad(n int) []history.Op {
 // The consumer verdict of each anomaly is invalid (the sums of anomaly
 // counts in stats), and the latency percentiles are exact.
 func TestConsumerGoldenStats(t *testing.T) {
-	for _, f := range []string{"lost", "redelivered_after_ack", "max_deliver", "workqueue_removed", "stall", "cursor_skip"} {
+	for _, f := range []string{"lost", "redelivered_after_ack", "max_deliver", "workqueue_removed", "stall", "cursor_skip", "delivered_outside", "unacked_dropped"} {
 		r := RunOne(context.Background(), loadConsume(t, f), &Consumer{})
 		if v := r.Details.(ConsumersStats).Consumers["c1"].Verdict; v != Invalid {
 			t.Errorf("%s: c1 %s", f, v)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,7 +102,8 @@ func TestConsumerVerdicts(t *testing.T) {
 			[]string{"p-3 (seq 3): removed without an ack: no consumer acked, Term'd or exhausted it, and the final drain did not read it"},
 			[]string{"LOST"},
 			func(t *testing.T, s ConsumersStats) {
-				if c := s.Consumers["c1"]; c.RetentionViolations != 1 {
+				// p-3, never acked, neither came back: dropped too.
+				if c := s.Consumers["c1"]; c.RetentionViolations != 1 || c.UnackedDropped != 1 {
 					t.Errorf("stats %+v", c)
 				}
 			}},
@@ -114,12 +116,96 @@ func TestConsumerVerdicts(t *testing.T) {
 				}
 			}},
 		{"stall", Invalid,
-			[]string{"c1: 1 STALL (liveness after the last heal, not a lost write): nothing delivered from 7.0s to 40.0s with 2 pending"},
+			[]string{"c1: 1 STALL (liveness after the last heal, not a lost write): nothing delivered from 7.0s to 40.0s with 2 pending",
+				"did not catch up after 1 of 1 fault"},
 			[]string{"LOST"},
 			func(t *testing.T, s ConsumersStats) {
 				c := s.Consumers["c1"]
 				if c.Stalls != 1 || c.StallWindows[0] != (StallWindow{FromS: 7, ToS: 40, Pending: 2}) {
 					t.Errorf("stats %+v", c)
+				}
+				// p-2 and p-3, published before the partition healed, never came.
+				if len(c.CatchUp) != 1 || c.CatchUp[0].CaughtUp || c.CatchUp[0].CatchUpS != nil || c.CatchUpMaxS != 0 {
+					t.Errorf("catch-up %+v", c.CatchUp)
+				}
+			}},
+		// Each consumer gets one message outside its range: c1 below its
+		// start sequence, c2 (deliver new) at its creation's last sequence,
+		// c3 one acked 4 s before its start time, c4 one its filter does
+		// not match.
+		{"delivered_outside", Invalid,
+			[]string{"c1: 1 DELIVERED OUTSIDE its range (first: p-2 (seq 2): below its first sequence 3 (by_start_sequence))",
+				"c2: 1 DELIVERED OUTSIDE its range (first: p-2 (seq 2): below its first sequence 3 (new))",
+				"c3: 1 DELIVERED OUTSIDE its range (first: p-1 (seq 1): its publish was acked at 1.001s, more than 1s before its start time 5.000s)",
+				`c4: 1 DELIVERED OUTSIDE its range (first: p-3 (seq 3): subject "s.a" does not match its filter "s.b")`},
+			[]string{"LOST"},
+			func(t *testing.T, s ConsumersStats) {
+				for _, n := range []string{"c1", "c2", "c3", "c4"} {
+					if c := s.Consumers[n]; c.DeliveredOutside != 1 || c.Verdict != Invalid || c.LostToConsumer != 0 {
+						t.Errorf("%s: stats %+v", n, c)
+					}
+				}
+			}},
+		// The near misses, on an interest stream: c1 gets exactly seq >=
+		// start_seq 2, c2 (new, created at 1) seq 2 and 3, c3 one acked
+		// 0.8 s before its start time (within the slack) and one only
+		// invoked before it, c4 one published before it was created.
+		{"start_range", Valid,
+			nil,
+			[]string{"OUTSIDE", "LOST", "RETENTION"},
+			func(t *testing.T, s ConsumersStats) {
+				for _, n := range []string{"c1", "c2", "c3", "c4"} {
+					if c := s.Consumers[n]; c.DeliveredOutside != 0 || c.Verdict != Valid || !c.CaughtUp {
+						t.Errorf("%s: stats %+v", n, c)
+					}
+				}
+				if !s.RetentionJudged || s.Consumers["c3"].Expected != 1 || s.Consumers["c4"].Expected != 2 {
+					t.Errorf("stats %+v", s)
+				}
+			}},
+		// ack_wait 2 s: p-1 (no reply) redelivered 8 s past due is late;
+		// p-2 (nak) and p-3 (nak-delay 3 s) come back within the slack;
+		// p-4, p-5 and p-6 come back 7 s past due across a fault, a restart
+		// and a pause: not judged. Reported only: the verdict stays valid.
+		{"redelivery_timing", Valid,
+			[]string{"1 late redelivery (up to 8.0 s past due; reported, not judged: first: p-1 (seq 1): redelivered at 20.0s, 8.0 s after it was due)"},
+			[]string{"LOST"},
+			func(t *testing.T, s ConsumersStats) {
+				c := s.Consumers["c1"]
+				if c.LateRedeliveries != 1 || c.LateRedeliveryMaxS != 8 || c.RedeliveriesUnjudged != 3 || c.Redelivered != 6 || c.Verdict != Valid {
+					t.Errorf("stats %+v", c)
+				}
+			}},
+		// p-1 was nak'd and never came back, yet the consumer caught up.
+		{"unacked_dropped", Invalid,
+			[]string{"c1: 1 UNACKED message DROPPED: never redelivered, yet the consumer caught up (first: p-1 (seq 1): delivered 1 time (last by op 6), never acked, yet nothing awaited an ack by op 13)"},
+			[]string{"LOST"},
+			func(t *testing.T, s ConsumersStats) {
+				if c := s.Consumers["c1"]; c.UnackedDropped != 1 || c.Nakd != 1 || c.LostToConsumer != 0 || c.Verdict != Invalid {
+					t.Errorf("stats %+v", c)
+				}
+			}},
+		// A kill from 5 s to 8 s: p-2, published during it, first came at
+		// 10.5 s (p-3, published after it, does not count); a partition
+		// from 12 s to 13 s: everything had come before it ended.
+		{"catch_up", Valid,
+			[]string{"c1: 3 delivered", "caught up within 2.5 s after 2 faults"},
+			nil,
+			func(t *testing.T, s ConsumersStats) {
+				c := s.Consumers["c1"]
+				want := []struct {
+					fault    string
+					from, to float64
+					s        float64
+				}{{"kill n1", 5, 8, 2.5}, {"partition n1,n2,n3", 12, 13, 0}}
+				if len(c.CatchUp) != len(want) || c.CatchUpMaxS != 2.5 {
+					t.Fatalf("catch-up %+v, max %v", c.CatchUp, c.CatchUpMaxS)
+				}
+				for i, w := range want {
+					cu := c.CatchUp[i]
+					if cu.Fault != w.fault || cu.FromS != w.from || cu.ToS != w.to || !cu.CaughtUp || cu.CatchUpS == nil || math.Abs(*cu.CatchUpS-w.s) > 1e-9 {
+						t.Errorf("catch-up %d: %+v (%v), want %+v", i, cu, cu.CatchUpS, w)
+					}
 				}
 			}},
 		{"paused", Invalid,
@@ -299,4 +385,40 @@ func TestConsumerPauseBounded(t *testing.T) {
 	if c := r.Details.(ConsumersStats).Consumers["c1"]; c.DeliveredWhilePaused != maxPausedDeliveries {
 		t.Errorf("%d delivered while paused, want %d (%s)", c.DeliveredWhilePaused, maxPausedDeliveries, r.Message)
 	}
+}
+
+// A max-deliveries advisory proves a message exhausted even when the
+// clients recorded fewer deliveries (a push client's buffer dropped at a
+// restart): dead-lettered, not lost, not dropped. Without the advisory
+// (or with a terminated one, or after an ack) it stays an anomaly.
+func TestConsumerDeadLetteredUnseen(t *testing.T) {
+	ok := history.OK
+	dl := func(kind string, seq uint64) []history.Op {
+		return []history.Op{{Process: -1, Type: ok, F: history.FDeadLetter, Seq: seq,
+			Value: history.DeadLetter{Consumer: "c1", Kind: kind, StreamSeq: seq, Deliveries: 3}}}
+	}
+	base := func(tail ...[]history.Op) []history.Op {
+		// p-1 delivered once and left unacked; p-2 never delivered; the
+		// consumer then caught up.
+		return cat(append([][]history.Op{ccfg("c1", nil), cpub("p-1", 1, ok, ""), cpub("p-2", 2, ok, ""),
+			cdel("c1", "p-1", 1, 1, 1), cstate("c1", 0, 0, false, "n1"), cend("p-1", "p-2")}, tail...)...)
+	}
+	unseen := func(n int) func(s ConsumersStats) bool {
+		return func(s ConsumersStats) bool {
+			c := s.Consumers["c1"]
+			return c.DeadLetteredUnseen == n && c.DeadLettered == n && c.AdvisoryMissing == 0
+		}
+	}
+	runConsumerCases(t, []consumerCase{
+		{"both exhausted by the server's word", base(dl("max_deliveries", 1), dl("max_deliveries", 2)),
+			Valid, []string{"2 dead-lettered (0 advisory missing, 2 exhausted unseen)"}, unseen(2)},
+		{"a terminated advisory as well", base(dl("terminated", 1), dl("max_deliveries", 1), dl("terminated", 1), dl("max_deliveries", 2)),
+			Valid, nil, unseen(2)},
+		{"no advisory", base(), Invalid, []string{"LOST-TO-CONSUMER 1", "UNACKED message DROPPED"}, unseen(0)},
+		{"only terminated advisories", base(dl("terminated", 1), dl("terminated", 2)),
+			Invalid, []string{"LOST-TO-CONSUMER 1", "UNACKED message DROPPED"}, unseen(0)},
+		{"acked, then exhausted", cat(ccfg("c1", nil), cpub("p-1", 1, ok, ""), cdel("c1", "p-1", 1, 1, 1),
+			cack("c1", history.AckAck, "p-1", 1, 1, history.Info, true, 0), cstate("c1", 0, 0, false, "n1"), cend("p-1"), dl("max_deliveries", 1)),
+			Valid, nil, unseen(0)},
+	})
 }

@@ -2,7 +2,11 @@ package checker
 
 // The consumer check's acks and consumer-state samples (caught up, stalls).
 
-import "jetstorm/history"
+import (
+	"time"
+
+	"jetstorm/history"
+)
 
 func (a *consumerAnalysis) ack(op history.Op) {
 	if op.Type == history.Invoke {
@@ -13,7 +17,7 @@ func (a *consumerAnalysis) ack(op history.Op) {
 		}
 		if p, busy := a.acks[op.Process]; busy {
 			a.bad("op %d: process %d invoked an ack while op %d was outstanding", op.Index, op.Process, p.idx)
-			a.settle(p.ack, history.Info, op.Index)
+			a.settle(p.ack, history.Info, op.Index, op.Time)
 		}
 		a.acks[op.Process] = openAck{k, op.Index}
 		return
@@ -27,11 +31,11 @@ func (a *consumerAnalysis) ack(op history.Op) {
 	if k, ok := decodeAs[history.Ack](op); ok {
 		p.ack.DeliveredAfter = k.DeliveredAfter
 	}
-	a.settle(p.ack, op.Type, op.Index)
+	a.settle(p.ack, op.Type, op.Index, op.Time)
 }
 
-// settle applies an ack's outcome t.
-func (a *consumerAnalysis) settle(k history.Ack, t history.OpType, idx int64) {
+// settle applies an ack's outcome t, known by op idx at time at.
+func (a *consumerAnalysis) settle(k history.Ack, t history.OpType, idx int64, at time.Duration) {
 	c := a.consumer(k.Consumer)
 	if c == nil {
 		return
@@ -50,6 +54,7 @@ func (a *consumerAnalysis) settle(k history.Ack, t history.OpType, idx int64) {
 	if t != history.OK {
 		return
 	}
+	x.replied(k, at)
 	switch k.Kind {
 	case history.AckAck:
 		c.s.Acked++
@@ -88,6 +93,7 @@ func (a *consumerAnalysis) sample(op history.Op) {
 	if (!st.Final || st.Leader == op.Node) && st.NumPending == 0 && st.NumAckPending == 0 && len(a.pubOpen) == 0 {
 		c.zeroIdx = op.Index
 	}
+	c.notePause(st.Paused, op.Index)
 	if st.Final || a.faults > 0 {
 		return // the end's samples come after the clients stopped
 	}

@@ -29,6 +29,10 @@ type ConsumerStats struct {
 	Termed          int `json:"termed"`           //
 	DeadLettered    int `json:"dead_lettered"`    // Term'd (ok), or max_deliver deliveries and no ack
 	AdvisoryMissing int `json:"advisory_missing"` // dead-lettered, but no dead-letter op for it
+	// DeadLetteredUnseen: of the dead-lettered, those the server's
+	// max-deliveries advisory proves exhausted though the clients recorded
+	// fewer than max_deliver deliveries (the rest never reached them).
+	DeadLetteredUnseen int `json:"dead_lettered_unseen,omitempty"`
 
 	// CaughtUp: a state sample with nothing pending nor awaiting an ack
 	// after every publish completed, so a stored message never delivered
@@ -58,6 +62,26 @@ type ConsumerStats struct {
 	DeliveredWhilePausedExamples []string      `json:"delivered_while_paused_examples,omitempty"`
 	Stalls                       int           `json:"stalls"`
 	StallWindows                 []StallWindow `json:"stall_windows,omitempty"`
+	// DeliveredOutside: deliveries it provably should not get (its filter
+	// does not match, below its start sequence, or published before its
+	// start time); UnackedDropped: delivered, never acked nor Term'd nor
+	// exhausted, and never back, yet it caught up with nothing awaiting an
+	// ack.
+	DeliveredOutside         int      `json:"delivered_outside"`
+	DeliveredOutsideExamples []string `json:"delivered_outside_examples,omitempty"`
+	UnackedDropped           int      `json:"unacked_dropped"`
+	UnackedDroppedExamples   []string `json:"unacked_dropped_examples,omitempty"`
+
+	// Reported, not judged: redeliveries more than redeliverySlack after
+	// due (the nak, the nak's delay, or ack_wait after the delivery), the
+	// worst delay past due; unjudged: a fault, restart or pause overlapped.
+	LateRedeliveries       int      `json:"late_redeliveries"`
+	LateRedeliveryMaxS     float64  `json:"late_redelivery_max_s,omitempty"`
+	LateRedeliveryExamples []string `json:"late_redelivery_examples,omitempty"`
+	RedeliveriesUnjudged   int      `json:"redeliveries_unjudged,omitempty"`
+	// CatchUp after each fault that ended; its worst among those it caught up after.
+	CatchUp     []CatchUp `json:"catch_up,omitempty"`
+	CatchUpMaxS float64   `json:"catch_up_max_s,omitempty"`
 
 	// First-delivery latency, publish invoke to first delivery.
 	LatencyP50Ms float64 `json:"latency_p50_ms"`
@@ -70,6 +94,17 @@ type StallWindow struct {
 	FromS   float64 `json:"from_s"`
 	ToS     float64 `json:"to_s"`
 	Pending uint64  `json:"pending"` // num_pending of the sample that proved it
+}
+
+// CatchUp is how long after a fault ended (seconds since the run started)
+// a consumer had received every stored message it should see that was
+// published (invoked) before the end.
+type CatchUp struct {
+	Fault    string   `json:"fault"`
+	FromS    float64  `json:"from_s"`
+	ToS      float64  `json:"to_s"`
+	CatchUpS *float64 `json:"catch_up_s,omitempty"` // 0: all delivered by the end; nil: not caught up
+	CaughtUp bool     `json:"caught_up"`            // false: one was never delivered
 }
 
 // ConsumersStats is the consumer check's Details.
@@ -109,8 +144,25 @@ func (c *consumer) get(i int) cm {
 
 // exhausted: delivered max_deliver times and never acked nor Term'd.
 func (c *consumer) exhausted(x cm) bool {
+	return c.spent(x) && !x.ackMaybe && !x.termMaybe
+}
+
+// advMaxDeliveries is the kind of a max-deliveries dead-letter advisory.
+const advMaxDeliveries = "max_deliveries"
+
+// exhaustedUnseen: the server's max-deliveries advisory says it delivered
+// seq max_deliver times, but the clients recorded fewer deliveries and no
+// ack nor term: the rest never reached a client's handler (a push
+// client's buffer dropped at a restart, or a fetch lost in transit), each
+// timing out in turn. Dead-lettered as the server documents, not lost.
+func (c *consumer) exhaustedUnseen(x cm, seq uint64) bool {
+	return seq > 0 && c.adv[seq] == advMaxDeliveries && !c.spent(x) && !x.ackMaybe && !x.termMaybe
+}
+
+// spent: delivered max_deliver times.
+func (c *consumer) spent(x cm) bool {
 	md := c.cfg.MaxDeliver
-	return md > 0 && x.maxND >= uint64(md) && !x.ackMaybe && !x.termMaybe
+	return md > 0 && x.maxND >= uint64(md)
 }
 
 // stats finishes the analysis, once, after the last op.
@@ -123,7 +175,7 @@ func (a *consumerAnalysis) stats() ConsumersStats {
 		a.msgs[i].out = max(a.msgs[i].out, outInfo)
 	}
 	for _, p := range a.acks {
-		a.settle(p.ack, "", p.idx) // flags only: order does not matter
+		a.settle(p.ack, "", p.idx, 0) // flags only: order does not matter
 	}
 	for _, n := range slices.Sorted(func(yield func(string) bool) {
 		for n := range a.stranger {
@@ -138,6 +190,7 @@ func (a *consumerAnalysis) stats() ConsumersStats {
 	if len(a.names) > 0 {
 		out.Retention = a.cons[a.names[0]].cfg.Retention
 	}
+	a.wins = a.healedFaults()
 	for _, name := range a.names {
 		a.cons[name].endPause() // a pause still open at the end
 		a.judgeConsumer(a.cons[name])
@@ -147,7 +200,7 @@ func (a *consumerAnalysis) stats() ConsumersStats {
 		c := a.cons[name]
 		s := &c.s
 		switch {
-		case s.LostToConsumer+s.RedeliveredAfterAck+s.MaxDeliverExceeded+s.RetentionViolations+s.DeliveredWhilePaused+s.Stalls > 0:
+		case s.LostToConsumer+s.RedeliveredAfterAck+s.MaxDeliverExceeded+s.RetentionViolations+s.Stalls+s.DeliveredWhilePaused+s.DeliveredOutside+s.UnackedDropped > 0:
 			s.Verdict = Invalid
 		case s.Undelivered+s.Unjudged > 0, !out.RetentionJudged && (out.Retention == "workqueue" || out.Retention == "interest"):
 			s.Verdict = Unknown
@@ -166,6 +219,7 @@ func (a *consumerAnalysis) judgeConsumer(c *consumer) {
 	s.CaughtUp = c.zeroIdx > a.lastPubIdx
 	slices.Sort(c.seqs)
 	c.seqs = slices.Compact(c.seqs)
+	c.catch = make([]time.Duration, len(a.wins))
 	md := c.cfg.MaxDeliver
 	for i := range a.msgs {
 		m := &a.msgs[i]
@@ -179,10 +233,22 @@ func (a *consumerAnalysis) judgeConsumer(c *consumer) {
 				addEx(&s.RedeliveredAfterAck, &s.RedeliveredAfterAckExamples, "%s (seq %d): delivered at consumer seq %d after its ack was confirmed at %d",
 					m.v, m.seq, x.maxCseq, x.confirmedD)
 			}
+			if why := a.outside(c, m); why != "" {
+				addEx(&s.DeliveredOutside, &s.DeliveredOutsideExamples, "%s (seq %d): %s", m.v, m.seq, why)
+			}
+			if c.dropped(x, m.seq) {
+				addEx(&s.UnackedDropped, &s.UnackedDroppedExamples, "%s (seq %d): delivered %d %s (last by op %d), never acked, yet nothing awaited an ack by op %d",
+					m.v, m.seq, x.n, plural(int(x.n), "time", "times"), x.lastIdx, c.zeroIdx)
+			}
 		}
-		if x.termOK || c.exhausted(x) {
+		unseen := c.exhaustedUnseen(x, m.seq)
+		switch {
+		case unseen:
 			s.DeadLettered++
-			if m.seq == 0 || !c.adv[m.seq] {
+			s.DeadLetteredUnseen++
+		case x.termOK || c.exhausted(x):
+			s.DeadLettered++
+			if m.seq == 0 || c.adv[m.seq] == "" {
 				s.AdvisoryMissing++
 			}
 		}
@@ -200,8 +266,9 @@ func (a *consumerAnalysis) judgeConsumer(c *consumer) {
 			continue
 		}
 		s.Expected++
+		a.caughtUpAfter(c, m, x)
 		switch {
-		case x.n > 0:
+		case x.n > 0, unseen:
 		case !s.CaughtUp:
 			s.Undelivered++
 		default:
@@ -218,6 +285,7 @@ func (a *consumerAnalysis) judgeConsumer(c *consumer) {
 		c.closeStall(c.lastSeen)
 	}
 	s.Stalls, s.StallWindows = len(c.stalls), c.stalls
+	a.catchUps(c)
 	if len(c.lat) > 0 {
 		slices.Sort(c.lat)
 		s.LatencyP50Ms, s.LatencyP99Ms = pct(c.lat, 0.50), pct(c.lat, 0.99)
@@ -287,6 +355,14 @@ func consumerVerdict(s ConsumersStats) (Verdict, string) {
 			problems = append(problems, fmt.Sprintf("%s: %d STALL (liveness after the last heal, not a lost write): nothing delivered from %.1fs to %.1fs with %d pending",
 				n, c.Stalls, w.FromS, w.ToS, w.Pending))
 		}
+		if c.DeliveredOutside > 0 {
+			problems = append(problems, fmt.Sprintf("%s: %d DELIVERED OUTSIDE its range (first: %s)",
+				n, c.DeliveredOutside, c.DeliveredOutsideExamples[0]))
+		}
+		if c.UnackedDropped > 0 {
+			problems = append(problems, fmt.Sprintf("%s: %d UNACKED %s DROPPED: never redelivered, yet the consumer caught up (first: %s)",
+				n, c.UnackedDropped, plural(c.UnackedDropped, "message", "messages"), c.UnackedDroppedExamples[0]))
+		}
 		if c.Undelivered > 0 {
 			unknowns = append(unknowns, fmt.Sprintf("%s: consumer did not catch up (no sample with nothing pending after the last publish), so %d undelivered stored %s not proven lost",
 				n, c.Undelivered, plural(c.Undelivered, "message is", "messages are")))
@@ -295,8 +371,17 @@ func consumerVerdict(s ConsumersStats) (Verdict, string) {
 			unknowns = append(unknowns, fmt.Sprintf("%s: %d undelivered stored %s not judged (filter %q, deliver policy %q: subject or sequence not recorded, or the policy unknown)",
 				n, c.Unjudged, plural(c.Unjudged, "message", "messages"), c.Filter, c.DeliverPolicy))
 		}
-		summary = append(summary, fmt.Sprintf("%s: %d delivered (%d redelivered), %d acked, %d nak'd, %d termed, %d dead-lettered (%d advisory missing), first delivery p50 %.1f ms p99 %.1f ms",
-			n, c.Delivered, c.Redelivered, c.Acked, c.Nakd, c.Termed, c.DeadLettered, c.AdvisoryMissing, c.LatencyP50Ms, c.LatencyP99Ms))
+		unseen := ""
+		if c.DeadLetteredUnseen > 0 {
+			unseen = fmt.Sprintf(", %d exhausted unseen", c.DeadLetteredUnseen)
+		}
+		sum := fmt.Sprintf("%s: %d delivered (%d redelivered), %d acked, %d nak'd, %d termed, %d dead-lettered (%d advisory missing%s), first delivery p50 %.1f ms p99 %.1f ms",
+			n, c.Delivered, c.Redelivered, c.Acked, c.Nakd, c.Termed, c.DeadLettered, c.AdvisoryMissing, unseen, c.LatencyP50Ms, c.LatencyP99Ms)
+		if c.LateRedeliveries > 0 {
+			sum += fmt.Sprintf(", %d late %s (up to %.1f s past due; reported, not judged: first: %s)", c.LateRedeliveries,
+				plural(c.LateRedeliveries, "redelivery", "redeliveries"), c.LateRedeliveryMaxS, c.LateRedeliveryExamples[0])
+		}
+		summary = append(summary, sum+catchUpSummary(c))
 	}
 	if (s.Retention == "workqueue" || s.Retention == "interest") && !s.RetentionJudged {
 		unknowns = append(unknowns, fmt.Sprintf("no complete final drain on a healed cluster, so removal (retention %s) is not judged", s.Retention))
