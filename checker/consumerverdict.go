@@ -156,7 +156,7 @@ const advMaxDeliveries = "max_deliveries"
 // client's buffer dropped at a restart, or a fetch lost in transit), each
 // timing out in turn. Dead-lettered as the server documents, not lost.
 func (c *consumer) exhaustedUnseen(x cm, seq uint64) bool {
-	return seq > 0 && c.adv[seq] == advMaxDeliveries && !c.spent(x) && !x.ackMaybe && !x.termMaybe
+	return c.adv[seq] == advMaxDeliveries && !c.spent(x) && !x.ackMaybe && !x.termMaybe
 }
 
 // spent: delivered max_deliver times.
