@@ -122,7 +122,8 @@ type consumer struct {
 	stallOpen           bool
 	stallPending        uint64
 	stalls              []StallWindow
-	pause               *pauseWatch // an open pause-consumer fault on it
+	pause               *pauseWatch        // an open pause-consumer fault on it
+	cseqs               map[uint64]cseqUse // consumer sequence -> its first delivery
 	// redelivery timing is not judged across these (op indices; -1: none)
 	restartIdx int64 // its last restart
 	pausedTo   int64 // the sample that saw its last pause end; pausedNow: still paused
@@ -321,7 +322,7 @@ func (a *consumerAnalysis) config(op history.Op) {
 		a.stallAfter = time.Duration(cfg.StallAfterMs) * time.Millisecond
 	}
 	a.cons[cfg.Name] = &consumer{cfg: cfg, cfgIdx: op.Index, zeroIdx: -1, winStart: op.Time,
-		adv: map[uint64]string{}, match: map[int32]bool{}, restartIdx: -1, pausedTo: -1}
+		adv: map[uint64]string{}, cseqs: map[uint64]cseqUse{}, match: map[int32]bool{}, restartIdx: -1, pausedTo: -1}
 	a.names = append(a.names, cfg.Name)
 }
 
@@ -404,6 +405,7 @@ func (a *consumerAnalysis) deliver(op history.Op) {
 	x.maxCseq = max(x.maxCseq, d.ConsumerSeq)
 	c.seqs = append(c.seqs, d.StreamSeq)
 	c.pausedDelivery(op.Time, d)
+	c.noteCseq(d, op.Index)
 	if c.stallOpen {
 		c.closeStall(op.Time)
 	}

@@ -422,3 +422,28 @@ func TestConsumerDeadLetteredUnseen(t *testing.T) {
 			Valid, nil, unseen(0)},
 	})
 }
+
+// One consumer sequence naming two stream sequences is reported (the
+// consumer's delivered pointer went back), without changing the verdict;
+// the same delivery recorded twice, or distinct sequences, are not reuse.
+func TestConsumerSeqReused(t *testing.T) {
+	ok, ack := history.OK, history.AckAck
+	two := cat(cpub("p-1", 1, ok, ""), cpub("p-2", 2, ok, ""))
+	acked := func(v string, seq, cseq uint64) []history.Op {
+		return cat(cdel("c1", v, seq, cseq, 1), cack("c1", ack, v, seq, cseq, ok, true, cseq))
+	}
+	reused := func(n int) func(s ConsumersStats) bool {
+		return func(s ConsumersStats) bool { return s.Consumers["c1"].ConsumerSeqReused == n }
+	}
+	runConsumerCases(t, []consumerCase{
+		{"reused", cat(ccfg("c1", nil), two, acked("p-1", 1, 7), acked("p-2", 2, 7), cstate("c1", 0, 0, false, "n1"), cend("p-1", "p-2")),
+			Valid, []string{"1 consumer sequence REUSED", "consumer seq 7 named stream seq 1 (op 5), then stream seq 2 (op 8, p-2)"}, reused(1)},
+		{"distinct", cat(ccfg("c1", nil), two, acked("p-1", 1, 7), acked("p-2", 2, 8), cstate("c1", 0, 0, false, "n1"), cend("p-1", "p-2")),
+			Valid, []string{"!REUSED"}, reused(0)},
+		{"the same delivery twice", cat(ccfg("c1", nil), two, cdel("c1", "p-1", 1, 7, 1), acked("p-1", 1, 7), acked("p-2", 2, 8),
+			cstate("c1", 0, 0, false, "n1"), cend("p-1", "p-2")),
+			Valid, []string{"!REUSED"}, reused(0)},
+		{"no consumer sequence recorded", cat(ccfg("c1", nil), two, acked("p-1", 1, 0), acked("p-2", 2, 0), cstate("c1", 0, 0, false, "n1"), cend("p-1", "p-2")),
+			Valid, []string{"!REUSED"}, reused(0)},
+	})
+}

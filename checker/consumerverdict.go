@@ -72,7 +72,11 @@ type ConsumerStats struct {
 	UnackedDropped           int      `json:"unacked_dropped"`
 	UnackedDroppedExamples   []string `json:"unacked_dropped_examples,omitempty"`
 
-	// Reported, not judged: redeliveries more than redeliverySlack after
+	// Reported, not judged: one consumer sequence naming two stream
+	// sequences (its delivered pointer went back: consumerseq.go);
+	ConsumerSeqReused         int      `json:"consumer_seq_reused,omitempty"`
+	ConsumerSeqReusedExamples []string `json:"consumer_seq_reused_examples,omitempty"`
+	// redeliveries more than redeliverySlack after
 	// due (the nak, the nak's delay, or ack_wait after the delivery), the
 	// worst delay past due; unjudged: a fault, restart or pause overlapped.
 	LateRedeliveries       int      `json:"late_redeliveries"`
@@ -380,6 +384,10 @@ func consumerVerdict(s ConsumersStats) (Verdict, string) {
 		if c.LateRedeliveries > 0 {
 			sum += fmt.Sprintf(", %d late %s (up to %.1f s past due; reported, not judged: first: %s)", c.LateRedeliveries,
 				plural(c.LateRedeliveries, "redelivery", "redeliveries"), c.LateRedeliveryMaxS, c.LateRedeliveryExamples[0])
+		}
+		if c.ConsumerSeqReused > 0 {
+			sum += fmt.Sprintf(", %d consumer %s REUSED (its delivered pointer went back; reported, not judged: first: %s)", c.ConsumerSeqReused,
+				plural(c.ConsumerSeqReused, "sequence", "sequences"), c.ConsumerSeqReusedExamples[0])
 		}
 		summary = append(summary, sum+catchUpSummary(c))
 	}
