@@ -66,6 +66,7 @@ type htmlData struct {
 	LostValues                    string
 	Perf                          []kv
 	PerNode                       []nodeRow
+	Consumers                     []consumerRow
 	Disagreements                 []string
 	Planned                       []plannedRow
 	PlannedRaw                    string
@@ -181,6 +182,9 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 		s := res.PerNode[n]
 		d.PerNode = append(d.PerNode, nodeRow{Node: n, Complete: s.Complete, Read: s.Read, Lost: s.Lost,
 			Unexpected: s.Unexpected, MissingVsOthers: s.MissingVsOthers, LostValues: examplesList(s.LostValues, s.Lost)})
+	}
+	for _, n := range sortedKeys(res.Consumers) {
+		d.Consumers = append(d.Consumers, consumerRowOf(n, res.Consumers[n]))
 	}
 	d.Planned, d.PlannedRaw = plannedRows(res.Faults)
 	for _, f := range r.faults {
@@ -373,4 +377,34 @@ func unrecovered(m map[string]string) []string {
 		out = append(out, n+": "+m[n])
 	}
 	return out
+}
+
+// consumerRow is one durable consumer in the report's Consumers table.
+type consumerRow struct {
+	Name, Verdict, Other, Latency, CatchUp string
+	S                                      checker.ConsumerStats
+}
+
+func consumerRowOf(name string, s checker.ConsumerStats) consumerRow {
+	var other []string
+	for _, a := range []struct {
+		n    int
+		what string
+	}{{s.MaxDeliverExceeded, "max_deliver exceeded"}, {s.RetentionViolations, "retention"},
+		{s.DeliveredWhilePaused, "delivered while paused"}, {s.DeliveredOutside, "delivered outside"},
+		{s.UnackedDropped, "unacked dropped"}, {s.ConsumerSeqReused, "consumer seqs reused"},
+		{s.LateRedeliveries, "late redeliveries"}, {s.AdvisoryMissing, "advisories missing"}} {
+		if a.n > 0 {
+			other = append(other, fmt.Sprintf("%d %s", a.n, a.what))
+		}
+	}
+	r := consumerRow{Name: name, Verdict: string(s.Verdict), S: s, Other: strings.Join(other, ", "),
+		Latency: fmtF(s.LatencyP50Ms, 1) + " / " + fmtF(s.LatencyP99Ms, 1), CatchUp: fmtF(s.CatchUpMaxS, 1)}
+	for _, c := range s.CatchUp {
+		if !c.CaughtUp {
+			r.CatchUp = "never (" + c.Fault + ")"
+			break
+		}
+	}
+	return r
 }

@@ -74,6 +74,13 @@ tr.missed td { background: #fbe3e3; }
 {{if .Disagreements}}<ul>{{range .Disagreements}}<li class="msg">{{.}}</li>{{end}}</ul>{{end}}
 {{end}}
 
+{{if .Consumers}}<h2>Consumers</h2>
+<table>
+<tr><th>consumer</th><th>verdict</th><th>delivered</th><th>redelivered</th><th>acked</th><th>nak'd</th><th>termed</th><th>dead-lettered</th><th>lost to consumer</th><th>redelivered after ack</th><th>other anomalies</th><th>stalls</th><th>first delivery p50 / p99 ms</th><th>worst catch-up s</th></tr>
+{{range .Consumers}}<tr><td>{{.Name}}</td><td class="{{.Verdict}}">{{.Verdict}}</td><td class="num">{{.S.Delivered}}</td><td class="num">{{.S.Redelivered}}</td><td class="num">{{.S.Acked}}</td><td class="num">{{.S.Nakd}}</td><td class="num">{{.S.Termed}}</td><td class="num">{{.S.DeadLettered}}</td><td class="num">{{.S.LostToConsumer}}</td><td class="num">{{.S.RedeliveredAfterAck}}</td><td class="msg">{{.Other}}</td><td class="num">{{.S.Stalls}}</td><td class="num">{{.Latency}}</td><td class="num">{{.CatchUp}}</td></tr>
+{{end}}</table>
+{{end}}
+
 {{if .NodeLogRows}}<h2>Node logs</h2>
 <table>
 <tr><th>node</th><th>starts</th><th>known-bad warnings</th><th>count</th><th>first</th></tr>
