@@ -150,7 +150,18 @@ func TestConsumerMutants(t *testing.T) {
 			func(s ConsumersStats) bool { return s.RetentionJudged && s.Consumers["c1"].Verdict == Valid }},
 		// A confirmation without DeliveredAfter keeps the one with it (`d > 0`).
 		{"second confirmation without delivered_after", cat(ccfg("c1", nil), cpub("p-1", 1, ok, ""), one,
-			cack("c1", ack, "p-1", 1, 1, ok, true, 0), cdel("c1", "p-1", 1, 5, 2), zero, cend("p-1")), Invalid, []string{"REDELIVERED AFTER"}, nil},
+			cack("c1", ack, "p-1", 1, 1, ok, true, 0), cdel("c1", "p-1", 1, 5, 2), zero, cend("p-1")), Invalid, []string{"REDELIVERED AFTER"},
+			func(s ConsumersStats) bool { return s.Consumers["c1"].StaleDeliveredAfter == 0 }},
+		// A delivered sequence read after the ack below the acked delivery's
+		// own came from a stale leader: it bounds nothing (consumer seq 9
+		// acked, 5 read after: the delivery at 7 is not judged); equal to it,
+		// it bounds (the redelivery at 10 is after the confirmed ack).
+		{"stale delivered_after", cat(ccfg("c1", nil), cpub("p-1", 1, ok, ""), cdel("c1", "p-1", 1, 7, 1), cdel("c1", "p-1", 1, 9, 2),
+			cack("c1", ack, "p-1", 1, 9, ok, true, 5), zero, cend("p-1")), Valid, []string{"!REDELIVERED", "1 confirmed ack read a delivered sequence below"},
+			func(s ConsumersStats) bool { return s.Consumers["c1"].StaleDeliveredAfter == 1 }},
+		{"delivered_after equal to the acked delivery's", cat(ccfg("c1", nil), cpub("p-1", 1, ok, ""), cdel("c1", "p-1", 1, 9, 1),
+			cack("c1", ack, "p-1", 1, 9, ok, true, 9), cdel("c1", "p-1", 1, 10, 2), zero, cend("p-1")), Invalid, []string{"REDELIVERED AFTER", "!read a delivered sequence below"},
+			func(s ConsumersStats) bool { return s.Consumers["c1"].StaleDeliveredAfter == 0 }},
 		// Caught up: a sample without a leader counts unless final; a final
 		// one counts from the leader only (the `!st.Final || st.Leader == op.Node` mutants).
 		{"non-final sample, other node", cat(ccfg("c1", nil), cpub("p-1", 1, ok, ""), cstate("c1", 0, 0, false, "n3"), cend()), Invalid, []string{"LOST-TO-CONSUMER"}, nil},

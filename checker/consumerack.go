@@ -70,7 +70,14 @@ func (a *consumerAnalysis) settle(k history.Ack, t history.OpType, idx int64, at
 		if k.Kind == history.AckAck && x.ackedAt < 0 {
 			x.ackedAt = idx
 		}
-		if d := k.DeliveredAfter; d > 0 && (x.confirmedD == 0 || d < x.confirmedD) {
+		// A delivered sequence below the acked delivery's own was read
+		// from a stale leader (a deposed one answering right after a
+		// heal): it bounds nothing, so this ack judges no redelivery.
+		switch d := k.DeliveredAfter; {
+		case d == 0: // not read
+		case d < k.ConsumerSeq:
+			c.s.StaleDeliveredAfter++
+		case x.confirmedD == 0 || d < x.confirmedD:
 			x.confirmedD = d
 		}
 	}

@@ -72,6 +72,10 @@ type ConsumerStats struct {
 	UnackedDropped           int      `json:"unacked_dropped"`
 	UnackedDroppedExamples   []string `json:"unacked_dropped_examples,omitempty"`
 
+	// StaleDeliveredAfter: confirmed double acks whose delivered sequence,
+	// read after the ack, is below the acked delivery's own (a stale
+	// leader answered): they judge no redelivery.
+	StaleDeliveredAfter int `json:"stale_delivered_after,omitempty"`
 	// Reported, not judged: one consumer sequence naming two stream
 	// sequences (its delivered pointer went back: consumerseq.go);
 	ConsumerSeqReused         int      `json:"consumer_seq_reused,omitempty"`
@@ -384,6 +388,10 @@ func consumerVerdict(s ConsumersStats) (Verdict, string) {
 		if c.LateRedeliveries > 0 {
 			sum += fmt.Sprintf(", %d late %s (up to %.1f s past due; reported, not judged: first: %s)", c.LateRedeliveries,
 				plural(c.LateRedeliveries, "redelivery", "redeliveries"), c.LateRedeliveryMaxS, c.LateRedeliveryExamples[0])
+		}
+		if c.StaleDeliveredAfter > 0 {
+			sum += fmt.Sprintf(", %d confirmed %s read a delivered sequence below the acked delivery's (a stale leader answered; not judged)",
+				c.StaleDeliveredAfter, plural(c.StaleDeliveredAfter, "ack", "acks"))
 		}
 		if c.ConsumerSeqReused > 0 {
 			sum += fmt.Sprintf(", %d consumer %s REUSED (its delivered pointer went back; reported, not judged: first: %s)", c.ConsumerSeqReused,
