@@ -39,6 +39,7 @@ F2 | scenarios/powerloss-default-fsync.yaml | - | 4 1 3 2 5 | v2.15.2 | newest:e
 F3 | scenarios/partition-powerloss.yaml | - | 1 2 3 | v2.12.1 | newest:embedded | - | lost | one power loss during a partition loses acked writes (split brain)
 F4 | scenarios/kill-storm.yaml | - | 1 | v2.10.22 | v2.10.23 | - | lost | kill -9 alone deletes the stream: every acked write lost
 F5 | scenarios/smoke.yaml | cluster.link_proxies=true faults.kinds=[] workload.duration=5s | 1 | v2.10.23 | newest:embedded | 20 | log:JetStream meta group of [0-9]+ nodes, not [0-9]+;established contact with a meta leader;no suitable peers for placement | a node left out of the meta group at start-up
+F6 | scenarios/consume-powerloss.yaml | - | 1 2 3 | v2.15.2 | newest:embedded | - | log:REDELIVERED AFTER a confirmed ACK;consumer sequences? REUSED | a whole-cluster power loss rolls durable consumers back: confirmed acks undone, consumer sequences reused
 '
 
 trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; s=${s%"${s##*[![:space:]]}"}; printf '%s' "$s"; }
@@ -175,7 +176,7 @@ main() {
 	TIMEOUT=${FINDING_TIMEOUT:-900}
 
 	if [[ $# -eq 0 ]]; then
-		echo "usage: scripts/finding.sh ID... (F1..F5, all) | --list" >&2
+		echo "usage: scripts/finding.sh ID... (F1..F6, all) | --list" >&2
 		exit 3
 	fi
 	if [[ $1 == --list ]]; then
