@@ -258,6 +258,11 @@ final: {recover: 30s, drain_timeout: 30s}
 				}
 			}
 			if replay == nil || replay.DeliverPolicy != tc.policy || replay.CreatedAtSeq < 100 {
+				for _, op := range h {
+					if op.F == history.FNote {
+						t.Logf("note: %s %v", op.Err, op.Value)
+					}
+				}
 				t.Fatalf("replay consumer op: %+v", replay)
 			}
 			first := replay.StartSeq

@@ -241,24 +241,35 @@ func (w *Consume) Run(ctx context.Context, c clusters.Cluster, rec *history.Reco
 		defer sampler.Done()
 		w.sample(sctx, js, rec)
 	}()
-	if w.o.Replay != "" {
-		sampler.Add(1)
-		go func() {
-			defer sampler.Done()
-			if err := w.replay(sctx, js, rec, began); err != nil {
-				if sctx.Err() != nil {
-					err = fmt.Errorf("replay durable: not created before the consumers caught up (replay_at %s)", w.o.ReplayAt)
-				}
-				rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FNote, Err: err.Error()})
-				return
+	// The replay durable is created by its own goroutine; the catch-up
+	// waits for it (at most CatchUp), so it is caught up like the others.
+	rctx, stopReplay := context.WithCancel(ctx)
+	defer stopReplay()
+	replayed := make(chan struct{})
+	go func() {
+		defer close(replayed)
+		if w.o.Replay == "" {
+			return
+		}
+		if err := w.replay(rctx, js, rec, began); err != nil {
+			if rctx.Err() != nil {
+				err = fmt.Errorf("replay durable: not created within %s after the last publish (replay_at %s): %v", w.o.CatchUp, w.o.ReplayAt, err)
 			}
-			spawn(w.o.Durables, replayName)
-		}()
-	}
+			rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FNote, Err: err.Error()})
+			return
+		}
+		spawn(w.o.Durables, replayName)
+	}()
 	pubErr := w.Queue.Run(ctx, c, rec)
+	select {
+	case <-replayed:
+	case <-time.After(w.o.CatchUp):
+		stopReplay()
+		<-replayed
+	}
 	w.catchUp(ctx, js, rec)
 	stopSampler()
-	sampler.Wait() // no replay durable is created (nor its clients spawned) after this
+	sampler.Wait()
 	stopClients()
 	clients.Wait()
 	for _, name := range w.Consumers() {
