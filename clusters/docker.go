@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 
 	"github.com/moby/moby/api/types/container"
@@ -22,7 +23,8 @@ import (
 // nodeImage), on a network of its own per run. Inside, every node listens
 // on the same fixed ports, and routes name peers by their network alias
 // (nats-route://n2:6222); jetstorm reaches client and monitor ports through
-// host ports mapped on 127.0.0.1. A node's directory (config, log, store)
+// host ports on 127.0.0.1, fixed per node (see create) and read back from
+// the engine at every start. A node's directory (config, log, store)
 // is the host's nodes/nN, bind-mounted at /node, so a run directory looks
 // as it does with the process backend. Links are not controlled yet: the
 // cluster is no Network, so partition and slowlink faults are refused.
@@ -115,7 +117,15 @@ func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, image stri
 	for i := 1; i <= o.Nodes; i++ {
 		names = append(names, fmt.Sprintf("n%d", i))
 	}
-	for _, name := range names {
+	// Fixed host ports, not engine-chosen ones: those change at every
+	// start, and a workload client pinned to a node's URL would never find
+	// the node again after a restart (seen: half the smoke run's publishes
+	// failed). The engine keeps an explicit binding across restarts.
+	ports, err := FreePorts(2 * o.Nodes)
+	if err != nil {
+		return err
+	}
+	for i, name := range names {
 		dir, err := filepath.Abs(filepath.Join(o.Dir, name))
 		if err != nil {
 			return err
@@ -139,7 +149,7 @@ func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, image stri
 			return err
 		}
 		c.nodes = append(c.nodes, n)
-		if n.id, err = c.createContainer(ctx, n, image, labels); err != nil {
+		if n.id, err = c.createContainer(ctx, n, image, labels, ports[2*i], ports[2*i+1]); err != nil {
 			return fmt.Errorf("node %s: %w", name, err)
 		}
 	}
@@ -149,7 +159,7 @@ func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, image stri
 // createContainer creates n's container, not started. It runs as the
 // user jetstorm runs as, so the files it writes in the node directory are
 // that user's (faults that damage the store write them from the host).
-func (c *DockerCluster) createContainer(ctx context.Context, n *DockerNode, image string, labels map[string]string) (string, error) {
+func (c *DockerCluster) createContainer(ctx context.Context, n *DockerNode, image string, labels map[string]string, clientPort, httpPort int) (string, error) {
 	inside := func(f string) string { return dockerNodeDir + "/" + filepath.Base(f) }
 	loopback := netip.MustParseAddr("127.0.0.1")
 	req := testcontainers.ContainerRequest{
@@ -168,10 +178,10 @@ func (c *DockerCluster) createContainer(ctx context.Context, n *DockerNode, imag
 		},
 		HostConfigModifier: func(hc *container.HostConfig) {
 			hc.Binds = []string{n.dir + ":" + dockerNodeDir}
-			// Host ports on loopback only, chosen by the engine at each start.
+			// Host ports on loopback only.
 			hc.PortBindings = mnet.PortMap{}
-			for _, p := range []int{dockerClientPort, dockerHTTPPort} {
-				hc.PortBindings[mnet.MustParsePort(fmt.Sprintf("%d/tcp", p))] = []mnet.PortBinding{{HostIP: loopback}}
+			for p, host := range map[int]int{dockerClientPort: clientPort, dockerHTTPPort: httpPort} {
+				hc.PortBindings[mnet.MustParsePort(fmt.Sprintf("%d/tcp", p))] = []mnet.PortBinding{{HostIP: loopback, HostPort: strconv.Itoa(host)}}
 			}
 		},
 	}

@@ -26,7 +26,7 @@ type DockerNode struct {
 
 	mu                   sync.Mutex
 	conf                 NodeConfig
-	clientPort, httpPort int // host ports mapped at the last start
+	clientPort, httpPort int // host ports, as the engine mapped them at the last start
 }
 
 // dockerOpTimeout bounds an engine call of a method that has no ctx.
@@ -107,9 +107,8 @@ func (n *DockerNode) Pid() int {
 	return st.Pid
 }
 
-// Start starts the container (again: same config, same store), re-reads
-// its mapped host ports (they change at every start) and waits until the
-// node accepts clients.
+// Start starts the container (again: same config, same store), reads its
+// mapped host ports back and waits until the node accepts clients.
 func (n *DockerNode) Start(ctx context.Context) error {
 	st, err := n.state(ctx)
 	if err != nil {
