@@ -3,10 +3,22 @@ GO      ?= go
 BIN     := bin/jetstorm
 SCENARIO ?= scenarios/smoke.yaml
 
-.PHONY: build run test test-short bench bench-go bench-vs-nats vet mutate clean
+.PHONY: build run test test-short bench bench-go bench-vs-nats vet mutate clean docker-engine docker-engine-stop
 
+# Static (CGO_ENABLED=0): nothing needs cgo (only net and os/user have cgo
+# files, with pure-Go fallbacks), and a static binary runs in the docker
+# backend's FROM-scratch node image as it is.
 build:
-	$(GO) build -o $(BIN) ./cmd/jetstorm
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/jetstorm
+
+# A Docker engine for the docker backend (cluster.backend: docker): starts
+# dockerd (installing docker.io when missing) unless one answers already.
+# docker-engine-stop stops only a dockerd that docker-engine started.
+docker-engine:
+	scripts/docker-engine.sh start
+
+docker-engine-stop:
+	scripts/docker-engine.sh stop
 
 # The main job: a real 3-node cluster, the queue workload, kills, the
 # lost-write check. Exit code 0 = valid.

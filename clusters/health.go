@@ -151,6 +151,26 @@ func healthz(ctx context.Context, url string) error {
 	return nil
 }
 
+// waitReady polls n's /healthz?js-enabled-only=true until it answers (a
+// started node accepts clients), exited reports the node gone, or timeout.
+func waitReady(ctx context.Context, n Node, timeout time.Duration, exited func() bool) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		if healthz(ctx, n.MonitorURL()+"/healthz?js-enabled-only=true") == nil {
+			return nil
+		}
+		if exited() {
+			return fmt.Errorf("start %s: process exited: %s", n.Name(), lastLines(n.LogPath(), 5))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("start %s: not ready after %s: %w (log %s)", n.Name(), timeout, ctx.Err(), n.LogPath())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 func lastLines(path string, k int) string {
 	b, err := os.ReadFile(path)
 	if err != nil {

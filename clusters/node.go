@@ -41,9 +41,20 @@ func RunNodeIfChild() {
 // ServerVersion is the version of the nats-server embedded in this binary.
 const ServerVersion = server.VERSION
 
+// NodeLogEnv, when set, names a file a node appends its stdout and stderr
+// to. The docker backend sets it to the log in the bind-mounted node dir:
+// the server's log and a Go panic (fd 2) land there as they are written,
+// with no copy from the engine's log that a crash of jetstorm could miss.
+const NodeLogEnv = "JETSTORM_NODE_LOG"
+
 // RunNode runs nats-server (embedded) from a nats-server config file until
 // SIGTERM or SIGINT, then shuts it down cleanly.
 func RunNode(configFile string) error {
+	if p := os.Getenv(NodeLogEnv); p != "" {
+		if err := redirectOutput(p); err != nil {
+			return err
+		}
+	}
 	opts, err := server.ProcessConfigFile(configFile)
 	if err != nil {
 		return fmt.Errorf("config %s: %w", configFile, err)
@@ -67,5 +78,20 @@ func RunNode(configFile string) error {
 		s.Shutdown()
 	}()
 	s.WaitForShutdown()
+	return nil
+}
+
+// redirectOutput points fds 1 and 2 at the end of the file path.
+func redirectOutput(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("node log: %w", err)
+	}
+	defer f.Close()
+	for _, fd := range []int{1, 2} {
+		if err := syscall.Dup3(int(f.Fd()), fd, 0); err != nil {
+			return fmt.Errorf("node log: %w", err)
+		}
+	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package clusters
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -18,15 +19,22 @@ type NodeConfig struct {
 	Advertise                       string // cluster advertise address; "" = the listen address
 	RoutePingInterval               string // cluster ping_interval; "" = server default
 	RoutePingMax                    int
+	// Host is the address every port listens on; "" = 127.0.0.1. The
+	// docker backend listens on 0.0.0.0 inside the container.
+	Host string
+	// NoAdvertise keeps the server from telling clients its other client
+	// URLs: container addresses a client outside cannot reach.
+	NoAdvertise bool
 }
 
 // Render writes the config in nats-server's format, so a real nats-server
 // binary of any version can run it too.
 func (nc NodeConfig) Render() string {
 	var b strings.Builder
+	host := cmp.Or(nc.Host, "127.0.0.1")
 	fmt.Fprintf(&b, "server_name: %s\n", nc.Name)
-	fmt.Fprintf(&b, "listen: 127.0.0.1:%d\n", nc.ClientPort)
-	fmt.Fprintf(&b, "http: 127.0.0.1:%d\n", nc.HTTPPort)
+	fmt.Fprintf(&b, "listen: %s:%d\n", host, nc.ClientPort)
+	fmt.Fprintf(&b, "http: %s:%d\n", host, nc.HTTPPort)
 	fmt.Fprintf(&b, "logtime: true\n")
 	fmt.Fprintf(&b, "jetstream {\n  store_dir: %q\n", nc.StoreDir)
 	if nc.SyncInterval != "" {
@@ -36,9 +44,12 @@ func (nc NodeConfig) Render() string {
 	if nc.Cluster == "" {
 		return b.String() // standalone
 	}
-	fmt.Fprintf(&b, "cluster {\n  name: %s\n  listen: 127.0.0.1:%d\n", nc.Cluster, nc.RoutePort)
+	fmt.Fprintf(&b, "cluster {\n  name: %s\n  listen: %s:%d\n", nc.Cluster, host, nc.RoutePort)
 	if nc.Advertise != "" {
 		fmt.Fprintf(&b, "  advertise: %q\n", nc.Advertise)
+	}
+	if nc.NoAdvertise {
+		fmt.Fprintf(&b, "  no_advertise: true\n")
 	}
 	if nc.RoutePingInterval != "" {
 		fmt.Fprintf(&b, "  ping_interval: %q\n  ping_max: %d\n", nc.RoutePingInterval, nc.RoutePingMax)
@@ -49,6 +60,14 @@ func (nc NodeConfig) Render() string {
 	}
 	fmt.Fprintf(&b, "  ]\n}\n")
 	return b.String()
+}
+
+// writeConfigFile writes a node's config file.
+func writeConfigFile(node, path string, conf NodeConfig) error {
+	if err := os.WriteFile(path, []byte(conf.Render()), 0o644); err != nil {
+		return fmt.Errorf("node %s: write config: %w", node, err)
+	}
+	return nil
 }
 
 // FreePorts returns n distinct free TCP ports on 127.0.0.1, chosen below

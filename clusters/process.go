@@ -50,15 +50,7 @@ type ProcessCluster struct {
 // StartProcess writes every node's config and starts the nodes. On error
 // whatever was started is killed.
 func StartProcess(ctx context.Context, o ProcessOptions) (*ProcessCluster, error) {
-	if o.Name == "" {
-		o.Name = "jetstorm"
-	}
-	if o.Nodes <= 0 {
-		o.Nodes = 3
-	}
-	if o.StartTimeout <= 0 {
-		o.StartTimeout = 30 * time.Second
-	}
+	o = o.withDefaults()
 	if o.Exe == "" {
 		exe, err := os.Executable()
 		if err != nil {
@@ -103,6 +95,20 @@ func StartProcess(ctx context.Context, o ProcessOptions) (*ProcessCluster, error
 		return nil, err
 	}
 	return c, nil
+}
+
+// withDefaults fills in the name, node count and start timeout.
+func (o ProcessOptions) withDefaults() ProcessOptions {
+	if o.Name == "" {
+		o.Name = "jetstorm"
+	}
+	if o.Nodes <= 0 {
+		o.Nodes = 3
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 30 * time.Second
+	}
+	return o
 }
 
 // configure writes every node's config. With link proxies, node i reaches
@@ -197,8 +203,13 @@ func (c *ProcessCluster) Recover(ctx context.Context) error {
 		l.SetDelay(0)
 		l.SetRate(0)
 	}
+	return recoverNodes(ctx, c.Nodes())
+}
+
+// recoverNodes resumes paused nodes and starts stopped ones.
+func recoverNodes(ctx context.Context, nodes []Node) error {
 	var errs []error
-	for _, n := range c.nodes {
+	for _, n := range nodes {
 		if n.Paused() {
 			errs = append(errs, n.Resume())
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,12 +78,7 @@ func (n *ProcessNode) stopKeeper() error {
 	return k.stop(n.StoreDir())
 }
 
-func (n *ProcessNode) writeConfig() error {
-	if err := os.WriteFile(n.ConfigPath(), []byte(n.conf.Render()), 0o644); err != nil {
-		return fmt.Errorf("node %s: write config: %w", n.name, err)
-	}
-	return nil
-}
+func (n *ProcessNode) writeConfig() error { return writeConfigFile(n.name, n.ConfigPath(), n.conf) }
 
 // SetSyncInterval rewrites the node's config with a new sync_interval
 // ("always", "\"2m\"", "" for the default). It takes effect at the next
@@ -226,8 +222,7 @@ func (n *ProcessNode) Start(ctx context.Context) error {
 		}
 		n.keeper = k
 	}
-	// The start line the node-log check splits a log on (checker.StartMarker).
-	fmt.Fprintf(logf, "=== jetstorm: starting %s at %s\n", n.name, time.Now().UTC().Format(time.RFC3339Nano))
+	writeStartMarker(logf, n.name)
 	cmd := exec.Command(n.exe, "node", "--config", n.ConfigPath())
 	cmd.Env = append(os.Environ(), ChildEnv+"=1")
 	if n.serverBin != "" {
@@ -255,20 +250,14 @@ func (n *ProcessNode) Start(ctx context.Context) error {
 		close(done)
 	}()
 
-	ctx, cancel := context.WithTimeout(ctx, n.startTimeout)
-	defer cancel()
-	for {
-		if healthz(ctx, n.MonitorURL()+"/healthz?js-enabled-only=true") == nil {
-			return nil
-		}
+	return waitReady(ctx, n, n.startTimeout, func() bool {
 		select {
 		case <-done:
-			return fmt.Errorf("start %s: process exited: %s", n.name, lastLines(n.LogPath(), 5))
-		case <-ctx.Done():
-			return fmt.Errorf("start %s: not ready after %s: %w (log %s)", n.name, n.startTimeout, ctx.Err(), n.LogPath())
-		case <-time.After(50 * time.Millisecond):
+			return true
+		default:
+			return false
 		}
-	}
+	})
 }
 
 // Kill sends SIGKILL and waits for the process to be gone. Killing a node
@@ -322,6 +311,12 @@ func (n *ProcessNode) Signal(sig syscall.Signal) error {
 		return fmt.Errorf("signal %s: not running", n.name)
 	}
 	return n.cmd.Process.Signal(sig)
+}
+
+// writeStartMarker writes the start line the node-log check splits a log
+// on (checker.StartMarker).
+func writeStartMarker(w io.Writer, node string) {
+	fmt.Fprintf(w, "=== jetstorm: starting %s at %s\n", node, time.Now().UTC().Format(time.RFC3339Nano))
 }
 
 // openLog opens a log for appending. When its last line is unfinished (a

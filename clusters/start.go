@@ -12,8 +12,9 @@ import (
 
 // Config says which cluster to start: the backend and what it needs.
 type Config struct {
-	Backend string // "process" (default) or "external"
-	// process backend
+	Backend string // "process" (default), "docker" or "external"
+	// process and docker backends (docker: no LinkProxies, PowerLossFS
+	// or ServerBinary yet)
 	ProcessOptions
 	// Server is the nats-server to run (see ServerBinary); it is resolved
 	// here unless ProcessOptions.ServerBinary is already set.
@@ -59,6 +60,7 @@ func Start(ctx context.Context, cfg Config) (Cluster, string, error) {
 // Node.Store) and one line here.
 var Backends = map[string]func(ctx context.Context, cfg Config) (Cluster, error){
 	"process":  startProcess,
+	"docker":   startDocker,
 	"external": func(_ context.Context, cfg Config) (Cluster, error) { return NewExternal(cfg.URLs, cfg.MonitorURLs) },
 }
 

@@ -178,7 +178,9 @@ func TestErrors(t *testing.T) {
 		{"zero sync", "cluster:\n  sync_interval: 0s\n", nil, []string{`x.yaml:2: sync_interval "0s" must be`}},
 		{"all type errors", "cluster: {nodes: x}\nworkload:\n  duration: y\n", nil, []string{"x.yaml:1: cannot unmarshal", `x.yaml:3: invalid duration "y"`}},
 
-		{"backend", "cluster:\n  backend: docker\n", nil, []string{`x.yaml:2: cluster.backend "docker" is not supported yet`}},
+		{"backend", "cluster:\n  backend: kubernetes\n", nil, []string{`x.yaml:2: cluster.backend "kubernetes" is not supported yet`}},
+		{"docker no links", "cluster:\n  backend: docker\nfaults:\n  kinds: [kill, partition, powerloss]\n", nil, []string{`x.yaml:3: faults has partition, powerloss, which the docker backend cannot do yet`}},
+		{"docker no server", "cluster:\n  backend: docker\n  server: v2.12.1\n", nil, []string{`cluster.server is for the process backend`}},
 		{"nodes", "cluster:\n  nodes: 10\n", nil, []string{`x.yaml:2: cluster.nodes must be 1..9, got 10`}},
 		{"explicit zero", "cluster:\n  nodes: 0\n", nil, []string{`x.yaml:2: cluster.nodes must be 1..9, got 0`}},
 		{"overlap", "faults:\n  kinds: [kill]\n  interval: 5s\n  duration: 5s\n", nil, []string{`x.yaml:4: faults.duration (5s) must be shorter than faults.interval (5s)`}},

@@ -72,14 +72,20 @@ func withPairs(v any, pairs []*yaml.Node) (*yaml.Node, error) {
 	return &n, nil
 }
 
-// needs is what the scheduled faults need from the cluster.
-func (s *Scenario) needs() faults.Needs {
+// faultKinds are the fault kinds the scenario schedules (random kinds, then
+// timeline steps; a kind may repeat).
+func (s *Scenario) faultKinds() []string {
 	kinds := slices.Clone(s.Faults.Kinds)
 	for _, st := range s.Timeline {
 		kinds = append(kinds, st.Fault)
 	}
+	return kinds
+}
+
+// needs is what the scheduled faults need from the cluster.
+func (s *Scenario) needs() faults.Needs {
 	var n faults.Needs
-	for _, k := range kinds {
+	for _, k := range s.faultKinds() {
 		if f, ok := faults.Registry[k]; ok {
 			n.Links = n.Links || f.Needs().Links
 			n.PowerFS = n.PowerFS || f.Needs().PowerFS

@@ -75,6 +75,8 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	}
 	kind := s.kind()
 	cfg := s.clusterConfig(filepath.Join(o.OutDir, "nodes"), o.NodeExe)
+	// Backends say what takes long (a build) or what they cleaned up.
+	cfg.Logf = func(f string, a ...any) { log.Warn(fmt.Sprintf(f, a...)) }
 	if cfg.Backend != "external" {
 		// The server binary first: a failed build leaves no run directory.
 		bin, err := clusters.ServerBinary(ctx, s.Cluster.Server, func(f string, a ...any) { log.Warn(fmt.Sprintf(f, a...)) })

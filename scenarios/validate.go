@@ -37,8 +37,11 @@ func (s *Scenario) validate() error {
 		check(c.Server == "", "cluster.server", "is for the process backend (an external cluster runs what it runs)")
 	} else {
 		check(len(c.URLs) == 0 && len(c.MonitorURLs) == 0, "cluster.urls", "urls are for the external backend")
-		_, err := clusters.ServerSpecKind(c.Server)
+		kind, err := clusters.ServerSpecKind(c.Server)
 		check(err == nil, "cluster.server", "%v", err)
+		if c.Backend == "docker" {
+			s.validateDocker(check, kind)
+		}
 	}
 	check(c.Nodes >= 1 && c.Nodes <= 9, "cluster.nodes", "must be 1..9, got %d", c.Nodes)
 	check(st.Replicas >= 1 && st.Replicas <= 5, "stream.replicas", "must be 1..5, got %d", st.Replicas)
@@ -143,4 +146,26 @@ func (s *Scenario) validate() error {
 	check(fin.Recover > 0, "final.recover", "must be positive")
 	check(fin.DrainTimeout > 0, "final.drain_timeout", "must be positive")
 	return errors.Join(errs...)
+}
+
+// validateDocker refuses what the docker backend cannot do yet: control
+// route links (partition, slowlink), powerfs (powerloss), a nats-server
+// other than the embedded one. Store faults (bitflip, truncate, rollback)
+// work: a node's store is a host directory mounted into its container.
+func (s *Scenario) validateDocker(check func(ok bool, key, format string, args ...any), server string) {
+	var cannot []string
+	for _, k := range s.faultKinds() {
+		if f, ok := faults.Registry[k]; ok && (f.Needs().Links || f.Needs().PowerFS) && !slices.Contains(cannot, k) {
+			cannot = append(cannot, k)
+		}
+	}
+	key := "faults"
+	if len(s.Timeline) > 0 {
+		key = "timeline"
+	}
+	check(len(cannot) == 0, key, "has %s, which the docker backend cannot do yet (it controls no route links and has no powerloss_fs)", strings.Join(cannot, ", "))
+	// Given explicitly only: without such faults, the defaults leave them off.
+	check(!s.given("cluster.link_proxies") || !s.Cluster.LinkProxies, "cluster.link_proxies", "is for the process backend (the docker backend has no link proxies yet)")
+	check(!s.given("cluster.powerloss_fs") || !s.Cluster.PowerLossFS, "cluster.powerloss_fs", "is for the process backend")
+	check(server == "embedded", "cluster.server", "is for the process backend: the docker backend runs the embedded nats-server only, for now")
 }

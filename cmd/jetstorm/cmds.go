@@ -196,3 +196,29 @@ func newVersionCmd() *cobra.Command {
 		},
 	}
 }
+
+func newCleanCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "clean",
+		Short: "Remove the docker containers and networks that dead jetstorm runs left behind",
+		Long: `Remove the containers and networks of docker-backend runs whose jetstorm
+process (the owner-pid label, on this host) is no longer running: what a
+killed jetstorm could not remove itself. A live run's are never touched.
+Every docker run does this sweep too before it starts. Exit 3 when no
+Docker engine answers.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			removed, err := clusters.CleanDocker(cmd.Context())
+			for _, r := range removed {
+				fmt.Println("removed", r)
+			}
+			if err != nil {
+				return usageErr(err)
+			}
+			if len(removed) == 0 {
+				fmt.Println("nothing to clean")
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,238 @@
+package clusters
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/moby/moby/api/types/container"
+	mnet "github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	tcnet "github.com/testcontainers/testcontainers-go/network"
+)
+
+// The docker backend (cluster.backend: docker) runs each node in its own
+// container, from a FROM-scratch image holding a static jetstorm (see
+// nodeImage), on a network of its own per run. Inside, every node listens
+// on the same fixed ports, and routes name peers by their network alias
+// (nats-route://n2:6222); jetstorm reaches client and monitor ports through
+// host ports on 127.0.0.1, fixed per node (see create) and read back from
+// the engine at every start. A node's directory (config, log, store)
+// is the host's nodes/nN, bind-mounted at /node, so a run directory looks
+// as it does with the process backend. Links are not controlled yet: the
+// cluster is no Network, so partition and slowlink faults are refused.
+
+// Ports inside a node container, and where its directory is mounted.
+const (
+	dockerClientPort = 4222
+	dockerHTTPPort   = 8222
+	dockerRoutePort  = 6222
+	dockerNodeDir    = "/node"
+)
+
+// DockerCluster runs every node as a container.
+type DockerCluster struct {
+	name, run string
+	cli       *testcontainers.DockerClient
+	network   *testcontainers.DockerNetwork
+	nodes     []*DockerNode
+
+	closeOnce sync.Once
+}
+
+// startDocker starts a docker cluster: it removes what dead runs left
+// (CleanDocker), builds the node image if needed, then creates the network
+// and the containers and starts them. On error nothing is left behind.
+func startDocker(ctx context.Context, cfg Config) (Cluster, error) {
+	o := cfg.ProcessOptions.withDefaults()
+	if kind, err := ServerSpecKind(cfg.Server); err != nil || kind != "embedded" || o.ServerBinary != "" {
+		return nil, &SpecError{errors.New("the docker backend runs the embedded server only, for now (cluster.server is for the process backend)")}
+	}
+	if o.LinkProxies || o.PowerLossFS {
+		return nil, &SpecError{errors.New("the docker backend has no link proxies or powerloss_fs (yet)")}
+	}
+	logf := cfg.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	cli, err := dockerClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	removed, err := cleanDead(ctx, cli)
+	for _, r := range removed {
+		logf("removed %s: left by a jetstorm that is gone", r)
+	}
+	if err != nil {
+		logf("cleaning up after dead runs: %v", err)
+	}
+	bin, err := nodeBinary(ctx, o.Exe, logf)
+	if err != nil {
+		cli.Close()
+		return nil, err
+	}
+	image, err := nodeImage(ctx, cli, bin, logf)
+	if err != nil {
+		cli.Close()
+		return nil, err
+	}
+	sctx, cancel := context.WithTimeout(ctx, cfg.timeout())
+	defer cancel()
+	c := &DockerCluster{name: o.Name, run: fmt.Sprintf("%08x", rand.Uint32()), cli: cli}
+	if err := c.create(sctx, o, image); err != nil {
+		c.Close(context.Background())
+		return nil, fmt.Errorf("start cluster: %w", err)
+	}
+	// Start all nodes at once: a node waits for its routes to form JetStream.
+	errs := make([]error, len(c.nodes))
+	var wg sync.WaitGroup
+	for i, n := range c.nodes {
+		wg.Go(func() { errs[i] = n.Start(sctx) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		c.Close(context.Background())
+		return nil, fmt.Errorf("start cluster: %w", err)
+	}
+	return c, nil
+}
+
+// create makes the run's network, and for each node its directory, config
+// and (stopped) container.
+func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, image string) error {
+	labels := ownerLabels(c.run)
+	nw, err := tcnet.New(ctx, tcnet.WithLabels(labels))
+	if err != nil {
+		return fmt.Errorf("network: %w", err)
+	}
+	c.network = nw
+	var names []string
+	for i := 1; i <= o.Nodes; i++ {
+		names = append(names, fmt.Sprintf("n%d", i))
+	}
+	// Fixed host ports, not engine-chosen ones: those change at every
+	// start, and a workload client pinned to a node's URL would never find
+	// the node again after a restart (seen: half the smoke run's publishes
+	// failed). The engine keeps an explicit binding across restarts.
+	ports, err := FreePorts(2 * o.Nodes)
+	if err != nil {
+		return err
+	}
+	for i, name := range names {
+		dir, err := filepath.Abs(filepath.Join(o.Dir, name))
+		if err != nil {
+			return err
+		}
+		n := &DockerNode{name: name, dir: dir, cli: c.cli, startTimeout: o.StartTimeout}
+		n.conf = NodeConfig{
+			Name: name, Cluster: o.Name, Host: "0.0.0.0", NoAdvertise: true,
+			ClientPort: dockerClientPort, HTTPPort: dockerHTTPPort, RoutePort: dockerRoutePort,
+			StoreDir: dockerNodeDir + "/store", SyncInterval: o.SyncInterval,
+		}
+		if len(names) == 1 {
+			n.conf.Cluster = "" // standalone, as in the process backend (see configure)
+		}
+		for _, peer := range names {
+			n.conf.Routes = append(n.conf.Routes, fmt.Sprintf("nats-route://%s:%d", peer, dockerRoutePort))
+		}
+		if err := os.MkdirAll(n.StoreDir(), 0o755); err != nil {
+			return fmt.Errorf("node %s: %w", name, err)
+		}
+		if err := n.writeConfig(); err != nil {
+			return err
+		}
+		c.nodes = append(c.nodes, n)
+		if n.id, err = c.createContainer(ctx, n, image, labels, ports[2*i], ports[2*i+1]); err != nil {
+			return fmt.Errorf("node %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// createContainer creates n's container, not started. It runs as the
+// user jetstorm runs as, so the files it writes in the node directory are
+// that user's (faults that damage the store write them from the host).
+func (c *DockerCluster) createContainer(ctx context.Context, n *DockerNode, image string, labels map[string]string, clientPort, httpPort int) (string, error) {
+	inside := func(f string) string { return dockerNodeDir + "/" + filepath.Base(f) }
+	loopback := netip.MustParseAddr("127.0.0.1")
+	req := testcontainers.ContainerRequest{
+		Image:  image,
+		Name:   fmt.Sprintf("jetstorm-%s-%s", c.run, n.name),
+		Cmd:    []string{"node", "--config", inside(n.ConfigPath())},
+		Env:    map[string]string{ChildEnv: "1", NodeLogEnv: inside(n.LogPath())},
+		Labels: labels,
+		ExposedPorts: []string{
+			fmt.Sprintf("%d/tcp", dockerClientPort), fmt.Sprintf("%d/tcp", dockerHTTPPort),
+		},
+		Networks:       []string{c.network.Name},
+		NetworkAliases: map[string][]string{c.network.Name: {n.name}},
+		ConfigModifier: func(cc *container.Config) {
+			cc.User = fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid())
+		},
+		HostConfigModifier: func(hc *container.HostConfig) {
+			hc.Binds = []string{n.dir + ":" + dockerNodeDir}
+			// Host ports on loopback only.
+			hc.PortBindings = mnet.PortMap{}
+			for p, host := range map[int]int{dockerClientPort: clientPort, dockerHTTPPort: httpPort} {
+				hc.PortBindings[mnet.MustParsePort(fmt.Sprintf("%d/tcp", p))] = []mnet.PortBinding{{HostIP: loopback, HostPort: strconv.Itoa(host)}}
+			}
+		},
+	}
+	ctr, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{ContainerRequest: req})
+	if ctr == nil {
+		return "", err
+	}
+	return ctr.GetContainerID(), err
+}
+
+// Recover resumes paused nodes and starts stopped ones (no links to heal).
+func (c *DockerCluster) Recover(ctx context.Context) error { return recoverNodes(ctx, c.Nodes()) }
+
+func (c *DockerCluster) Name() string { return c.name }
+
+// Run is the id in the jetstorm.run label of the run's containers and network.
+func (c *DockerCluster) Run() string { return c.run }
+
+func (c *DockerCluster) Nodes() []Node {
+	ns := make([]Node, len(c.nodes))
+	for i, n := range c.nodes {
+		ns[i] = n
+	}
+	return ns
+}
+
+func (c *DockerCluster) WaitHealthy(ctx context.Context) error {
+	return WaitHealthy(ctx, c.Nodes())
+}
+
+// Close removes every container (killing it) and the network. The node
+// directories stay for inspection.
+func (c *DockerCluster) Close(ctx context.Context) error {
+	var err error
+	c.closeOnce.Do(func() {
+		var errs []error
+		for _, n := range c.nodes {
+			if n.id == "" {
+				continue
+			}
+			if _, e := c.cli.ContainerRemove(ctx, n.id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); e != nil {
+				errs = append(errs, fmt.Errorf("remove %s: %w", n.name, e))
+			}
+		}
+		if c.network != nil {
+			if _, e := c.cli.NetworkRemove(ctx, c.network.ID, client.NetworkRemoveOptions{}); e != nil {
+				errs = append(errs, fmt.Errorf("remove network %s: %w", c.network.Name, e))
+			}
+		}
+		errs = append(errs, c.cli.Close())
+		err = errors.Join(errs...)
+	})
+	return err
+}

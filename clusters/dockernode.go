@@ -1,0 +1,265 @@
+package clusters
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	mnet "github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+)
+
+// DockerNode is one node of a DockerCluster: a container, created once and
+// started, stopped and killed in place, so a restart keeps its config and
+// store (both in the bind-mounted node directory).
+type DockerNode struct {
+	name, dir, id string // dir: the host directory mounted at /node
+	cli           *testcontainers.DockerClient
+	startTimeout  time.Duration
+
+	mu                   sync.Mutex
+	conf                 NodeConfig
+	clientPort, httpPort int // host ports, as the engine mapped them at the last start
+}
+
+// dockerOpTimeout bounds an engine call of a method that has no ctx.
+const dockerOpTimeout = 30 * time.Second
+
+func (n *DockerNode) Name() string       { return n.name }
+func (n *DockerNode) Dir() string        { return n.dir }
+func (n *DockerNode) ConfigPath() string { return filepath.Join(n.dir, n.name+".conf") }
+func (n *DockerNode) LogPath() string    { return filepath.Join(n.dir, n.name+".log") }
+func (n *DockerNode) StoreDir() string   { return filepath.Join(n.dir, "store") }
+
+// ContainerID is the id of the node's container.
+func (n *DockerNode) ContainerID() string { return n.id }
+
+func (n *DockerNode) ClientURL() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return fmt.Sprintf("nats://127.0.0.1:%d", n.clientPort)
+}
+
+func (n *DockerNode) MonitorURL() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return fmt.Sprintf("http://127.0.0.1:%d", n.httpPort)
+}
+
+// Store is the store directory on the host (the container's is mounted from it).
+func (n *DockerNode) Store() Store { return hostStore{n.StoreDir()} }
+
+func (n *DockerNode) writeConfig() error { return writeConfigFile(n.name, n.ConfigPath(), n.conf) }
+
+// SetSyncInterval rewrites the config for the next start, as for a
+// process node (sync_interval is not reloadable).
+func (n *DockerNode) SetSyncInterval(v string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.conf.SyncInterval = v
+	return n.writeConfig()
+}
+
+// state is the container's state as the engine sees it now.
+func (n *DockerNode) state(ctx context.Context) (*container.State, error) {
+	r, err := n.cli.ContainerInspect(ctx, n.id, client.ContainerInspectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", n.name, err)
+	}
+	if r.Container.State == nil {
+		return nil, fmt.Errorf("inspect %s: no state", n.name)
+	}
+	return r.Container.State, nil
+}
+
+func (n *DockerNode) stateNow() (*container.State, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), dockerOpTimeout)
+	defer cancel()
+	return n.state(ctx)
+}
+
+// Running: the container runs (paused or not). An engine that does not
+// answer counts as not running.
+func (n *DockerNode) Running() bool {
+	st, err := n.stateNow()
+	return err == nil && st.Running
+}
+
+func (n *DockerNode) Paused() bool {
+	st, err := n.stateNow()
+	return err == nil && st.Running && st.Paused
+}
+
+// Pid is the host pid of the container's init process (the node), 0 when
+// it is not running.
+func (n *DockerNode) Pid() int {
+	st, err := n.stateNow()
+	if err != nil || !st.Running {
+		return 0
+	}
+	return st.Pid
+}
+
+// Start starts the container (again: same config, same store), reads its
+// mapped host ports back and waits until the node accepts clients.
+func (n *DockerNode) Start(ctx context.Context) error {
+	st, err := n.state(ctx)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", n.name, err)
+	}
+	if st.Running {
+		return fmt.Errorf("start %s: already running", n.name)
+	}
+	logf, err := openLog(n.LogPath())
+	if err != nil {
+		return fmt.Errorf("start %s: %w", n.name, err)
+	}
+	writeStartMarker(logf, n.name)
+	logf.Close()
+	if _, err := n.cli.ContainerStart(ctx, n.id, client.ContainerStartOptions{}); err != nil {
+		return fmt.Errorf("start %s: %w", n.name, err)
+	}
+	if err := n.readPorts(ctx); err != nil {
+		return fmt.Errorf("start %s: %w", n.name, err)
+	}
+	return waitReady(ctx, n, n.startTimeout, func() bool {
+		st, err := n.state(ctx)
+		return err == nil && !st.Running
+	})
+}
+
+// readPorts reads the host ports the engine mapped the client and monitor
+// ports to.
+func (n *DockerNode) readPorts(ctx context.Context) error {
+	r, err := n.cli.ContainerInspect(ctx, n.id, client.ContainerInspectOptions{})
+	if err != nil {
+		return err
+	}
+	if r.Container.NetworkSettings == nil {
+		return errors.New("no network settings")
+	}
+	port := func(p int) (int, error) {
+		for _, b := range r.Container.NetworkSettings.Ports[mnet.MustParsePort(fmt.Sprintf("%d/tcp", p))] {
+			if hp, err := strconv.Atoi(b.HostPort); err == nil && hp > 0 {
+				return hp, nil
+			}
+		}
+		return 0, fmt.Errorf("port %d/tcp is not mapped to a host port", p)
+	}
+	cp, err := port(dockerClientPort)
+	if err != nil {
+		return err
+	}
+	hp, err := port(dockerHTTPPort)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.clientPort, n.httpPort = cp, hp
+	n.mu.Unlock()
+	return nil
+}
+
+// Kill SIGKILLs the node and waits until the container is stopped. Killing
+// a node that is not running is a no-op; a paused one is killed too.
+func (n *DockerNode) Kill() error {
+	ctx, cancel := context.WithTimeout(context.Background(), dockerOpTimeout)
+	defer cancel()
+	st, err := n.state(ctx)
+	if err != nil {
+		return fmt.Errorf("kill %s: %w", n.name, err)
+	}
+	if !st.Running {
+		return nil
+	}
+	if _, err := n.cli.ContainerKill(ctx, n.id, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
+		return fmt.Errorf("kill %s: %w", n.name, err)
+	}
+	if st.Paused {
+		// The pending SIGKILL is taken on thawing, before the node runs
+		// any code of its own.
+		n.cli.ContainerUnpause(ctx, n.id, client.ContainerUnpauseOptions{})
+	}
+	return n.waitStopped(ctx, "kill")
+}
+
+// Stop asks the node to shut down (SIGTERM) and kills it if it has not
+// exited after 10 s.
+func (n *DockerNode) Stop(ctx context.Context) error {
+	st, err := n.state(ctx)
+	if err != nil {
+		return fmt.Errorf("stop %s: %w", n.name, err)
+	}
+	if !st.Running {
+		return nil
+	}
+	if st.Paused { // a frozen node cannot handle SIGTERM
+		if _, err := n.cli.ContainerUnpause(ctx, n.id, client.ContainerUnpauseOptions{}); err != nil {
+			return fmt.Errorf("stop %s: %w", n.name, err)
+		}
+	}
+	grace := 10
+	if _, err := n.cli.ContainerStop(ctx, n.id, client.ContainerStopOptions{Timeout: &grace}); err != nil {
+		return errors.Join(fmt.Errorf("stop %s: %w", n.name, err), n.Kill())
+	}
+	return n.waitStopped(ctx, "stop")
+}
+
+// waitStopped polls until the engine reports the container not running.
+func (n *DockerNode) waitStopped(ctx context.Context, op string) error {
+	for {
+		st, err := n.state(ctx)
+		if err == nil && !st.Running {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s %s: still running: %w", op, n.name, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Signal sends sig to the node (the container's main process).
+func (n *DockerNode) Signal(sig syscall.Signal) error {
+	ctx, cancel := context.WithTimeout(context.Background(), dockerOpTimeout)
+	defer cancel()
+	if _, err := n.cli.ContainerKill(ctx, n.id, client.ContainerKillOptions{Signal: strconv.Itoa(int(sig))}); err != nil {
+		return fmt.Errorf("signal %s: %w", n.name, err)
+	}
+	return nil
+}
+
+// Pause freezes the container (docker pause: the cgroup freezer, so every
+// thread is stopped when it returns); Resume thaws it.
+func (n *DockerNode) Pause() error {
+	ctx, cancel := context.WithTimeout(context.Background(), dockerOpTimeout)
+	defer cancel()
+	if _, err := n.cli.ContainerPause(ctx, n.id, client.ContainerPauseOptions{}); err != nil {
+		return fmt.Errorf("pause %s: %w", n.name, err)
+	}
+	return nil
+}
+
+func (n *DockerNode) Resume() error {
+	ctx, cancel := context.WithTimeout(context.Background(), dockerOpTimeout)
+	defer cancel()
+	st, err := n.state(ctx)
+	if err != nil {
+		return fmt.Errorf("resume %s: %w", n.name, err)
+	}
+	if !st.Paused {
+		return nil
+	}
+	if _, err := n.cli.ContainerUnpause(ctx, n.id, client.ContainerUnpauseOptions{}); err != nil {
+		return fmt.Errorf("resume %s: %w", n.name, err)
+	}
+	return nil
+}
