@@ -18,6 +18,7 @@ type ServeOptions struct {
 	SyncInterval string // "always", a duration, or "" (server default)
 	Server       string // as cluster.server
 	LinkProxies  bool
+	Backend      string // process (default) or docker
 }
 
 // Serve starts a local cluster on the same start path as a run, prints
@@ -34,14 +35,17 @@ func Serve(ctx context.Context, o ServeOptions, w io.Writer, logf func(string, .
 	if _, err := clusters.ServerSpecKind(o.Server); err != nil {
 		return &ConfigError{fmt.Errorf("--server: %w", err)}
 	}
+	if o.Backend != "" && o.Backend != "process" && o.Backend != "docker" {
+		return &ConfigError{fmt.Errorf("--backend must be process or docker, got %q", o.Backend)}
+	}
 	c, version, err := clusters.Start(ctx, clusters.Config{
-		Server: o.Server, Logf: logf,
+		Backend: o.Backend, Server: o.Server, Logf: logf,
 		ProcessOptions: clusters.ProcessOptions{Dir: o.Dir, Nodes: o.Nodes, SyncInterval: si.ConfString(), LinkProxies: o.LinkProxies},
 	})
 	if err != nil {
 		var se *clusters.SpecError
 		if errors.As(err, &se) {
-			return &ConfigError{fmt.Errorf("--server: %w", err)}
+			return &ConfigError{err}
 		}
 		return err
 	}

@@ -135,13 +135,14 @@ func fraction(s string) (float64, error) {
 
 func newClusterCmd() *cobra.Command {
 	var nodes int
-	var dir, syncInterval, server string
+	var dir, syncInterval, server, backend string
 	var proxies bool
 	cmd := &cobra.Command{
 		Use:   "cluster",
-		Short: "Start a local cluster (process backend) and keep it up until Ctrl-C",
-		Long: `Start N nats-server nodes as child processes on 127.0.0.1, print their client
-and monitor URLs, and keep them running until Ctrl-C (then kill them all).
+		Short: "Start a local cluster (process or docker backend) and keep it up until Ctrl-C",
+		Long: `Start N nats-server nodes as child processes on 127.0.0.1 (--backend docker:
+one container each), print their client and monitor URLs, and keep them
+running until Ctrl-C (then kill them all; docker: remove their containers).
 Point other tools at it, or a scenario with
   cluster: {backend: external, urls: [...], monitor_urls: [...]}`,
 		Args: cobra.NoArgs,
@@ -151,7 +152,7 @@ Point other tools at it, or a scenario with
 			}
 			ctx, stop := interruptible(os.Stderr)
 			defer stop()
-			o := scenarios.ServeOptions{Dir: dir, Nodes: nodes, SyncInterval: syncInterval, Server: server, LinkProxies: proxies}
+			o := scenarios.ServeOptions{Dir: dir, Nodes: nodes, SyncInterval: syncInterval, Server: server, LinkProxies: proxies, Backend: backend}
 			err := scenarios.Serve(ctx, o, os.Stdout, func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) })
 			if err != nil {
 				return runErr(err)
@@ -163,6 +164,7 @@ Point other tools at it, or a scenario with
 	cmd.Flags().StringVar(&dir, "dir", "", "directory for configs, logs and stores (default results/cluster/<UTC timestamp>)")
 	cmd.Flags().StringVar(&syncInterval, "sync-interval", "", "jetstream sync_interval: always or a duration (default: the server's, 2m)")
 	cmd.Flags().BoolVar(&proxies, "link-proxies", false, "route links through jetstorm's proxies")
+	cmd.Flags().StringVar(&backend, "backend", "process", "process (child processes) or docker (a container per node; needs a Docker engine)")
 	cmd.Flags().StringVar(&server, "server", "", "nats-server to run: embedded (default), a version such as v2.12.1 (built once from the Go module proxy), or a path to a binary")
 	return cmd
 }

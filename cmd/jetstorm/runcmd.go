@@ -187,7 +187,7 @@ func interruptible(w io.Writer) (context.Context, func()) {
 		if _, ok := <-ch; !ok {
 			return
 		}
-		fmt.Fprintln(w, "jetstorm: interrupted; stopping the cluster (Ctrl-C again to quit at once)")
+		fmt.Fprintln(w, "jetstorm: interrupted; stopping the cluster (Ctrl-C again to quit at once: then `jetstorm clean` removes docker containers left)")
 		cancel()
 		if _, ok := <-ch; ok {
 			os.Exit(130)
