@@ -38,7 +38,7 @@ start() {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io iptables >/dev/null
 	fi
 	echo "docker engine: starting dockerd (log $LOG)"
-	nohup dockerd >"$LOG" 2>&1 &
+	nohup dockerd --userland-proxy=false >"$LOG" 2>&1 &
 	echo $! >"$PIDFILE"
 	local deadline=$((SECONDS + WAIT))
 	until answers; do
