@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -26,8 +27,9 @@ import (
 // host ports on 127.0.0.1, fixed per node (see create) and read back from
 // the engine at every start. A node's directory (config, log, store)
 // is the host's nodes/nN, bind-mounted at /node, so a run directory looks
-// as it does with the process backend. Links are not controlled yet: the
-// cluster is no Network, so partition and slowlink faults are refused.
+// as it does with the process backend. Route links are cut in the
+// kernel, inside the nodes' network namespaces (see dockerlink.go); they
+// cannot be slowed, so slowlink faults are refused.
 
 // Ports inside a node container, and where its directory is mounted.
 const (
@@ -43,6 +45,7 @@ type DockerCluster struct {
 	cli       *testcontainers.DockerClient
 	network   *testcontainers.DockerNetwork
 	nodes     []*DockerNode
+	links     *dockerLinks // nil without LinkProxies: links are not controlled
 
 	closeOnce sync.Once
 }
@@ -55,8 +58,14 @@ func startDocker(ctx context.Context, cfg Config) (Cluster, error) {
 	if kind, err := ServerSpecKind(cfg.Server); err != nil || kind != "embedded" || o.ServerBinary != "" {
 		return nil, &SpecError{errors.New("the docker backend runs the embedded server only, for now (cluster.server is for the process backend)")}
 	}
-	if o.LinkProxies || o.PowerLossFS {
-		return nil, &SpecError{errors.New("the docker backend has no link proxies or powerloss_fs (yet)")}
+	if o.PowerLossFS {
+		return nil, &SpecError{errors.New("the docker backend has no powerloss_fs (yet)")}
+	}
+	// LinkProxies asks for links jetstorm controls: here, kernel rules.
+	if o.LinkProxies {
+		if err := DockerLinksAvailable(); err != nil {
+			return nil, &SpecError{err}
+		}
 	}
 	logf := cfg.Logf
 	if logf == nil {
@@ -86,6 +95,9 @@ func startDocker(ctx context.Context, cfg Config) (Cluster, error) {
 	sctx, cancel := context.WithTimeout(ctx, cfg.timeout())
 	defer cancel()
 	c := &DockerCluster{name: o.Name, run: fmt.Sprintf("%08x", rand.Uint32()), cli: cli}
+	if o.LinkProxies {
+		c.links = newDockerLinks(NodeNames("docker", o.Nodes), logf)
+	}
 	if err := c.create(sctx, o, image); err != nil {
 		c.Close(context.Background())
 		return nil, fmt.Errorf("start cluster: %w", err)
@@ -113,10 +125,7 @@ func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, image stri
 		return fmt.Errorf("network: %w", err)
 	}
 	c.network = nw
-	var names []string
-	for i := 1; i <= o.Nodes; i++ {
-		names = append(names, fmt.Sprintf("n%d", i))
-	}
+	names := NodeNames("docker", o.Nodes)
 	// Fixed host ports, not engine-chosen ones: those change at every
 	// start, and a workload client pinned to a node's URL would never find
 	// the node again after a restart (seen: half the smoke run's publishes
@@ -130,7 +139,7 @@ func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, image stri
 		if err != nil {
 			return err
 		}
-		n := &DockerNode{name: name, dir: dir, cli: c.cli, startTimeout: o.StartTimeout}
+		n := &DockerNode{name: name, dir: dir, cli: c.cli, network: nw.Name, links: c.links, startTimeout: o.StartTimeout}
 		n.conf = NodeConfig{
 			Name: name, Cluster: o.Name, Host: "0.0.0.0", NoAdvertise: true,
 			ClientPort: dockerClientPort, HTTPPort: dockerHTTPPort, RoutePort: dockerRoutePort,
@@ -138,6 +147,10 @@ func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, image stri
 		}
 		if len(names) == 1 {
 			n.conf.Cluster = "" // standalone, as in the process backend (see configure)
+		} else if c.links != nil {
+			// As with link proxies: notice a cut route within seconds
+			// (default: minutes), so /routez shows the peer gone.
+			n.conf.RoutePingInterval, n.conf.RoutePingMax = "1s", 3
 		}
 		for _, peer := range names {
 			n.conf.Routes = append(n.conf.Routes, fmt.Sprintf("nats-route://%s:%d", peer, dockerRoutePort))
@@ -192,8 +205,23 @@ func (c *DockerCluster) createContainer(ctx context.Context, n *DockerNode, imag
 	return ctr.GetContainerID(), err
 }
 
-// Recover resumes paused nodes and starts stopped ones (no links to heal).
-func (c *DockerCluster) Recover(ctx context.Context) error { return recoverNodes(ctx, c.Nodes()) }
+// Link controls the route link from -> to (nil without LinkProxies, or
+// for an unknown node).
+func (c *DockerCluster) Link(from, to string) LinkControl {
+	names := NodeNames("docker", len(c.nodes))
+	if c.links == nil || from == to || !slices.Contains(names, from) || !slices.Contains(names, to) {
+		return nil
+	}
+	return &DockerLink{From: from, To: to, ls: c.links}
+}
+
+// Recover heals every link, resumes paused nodes and starts stopped ones.
+func (c *DockerCluster) Recover(ctx context.Context) error {
+	if c.links != nil {
+		c.links.healAll()
+	}
+	return recoverNodes(ctx, c.Nodes())
+}
 
 func (c *DockerCluster) Name() string { return c.name }
 
@@ -230,6 +258,9 @@ func (c *DockerCluster) Close(ctx context.Context) error {
 			if _, e := c.cli.NetworkRemove(ctx, c.network.ID, client.NetworkRemoveOptions{}); e != nil {
 				errs = append(errs, fmt.Errorf("remove network %s: %w", c.network.Name, e))
 			}
+		}
+		if c.links != nil {
+			c.links.close()
 		}
 		errs = append(errs, c.cli.Close())
 		err = errors.Join(errs...)

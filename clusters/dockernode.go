@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -22,6 +23,8 @@ import (
 type DockerNode struct {
 	name, dir, id string // dir: the host directory mounted at /node
 	cli           *testcontainers.DockerClient
+	network       string       // the run's network
+	links         *dockerLinks // nil when links are not controlled
 	startTimeout  time.Duration
 
 	mu                   sync.Mutex
@@ -126,8 +129,16 @@ func (n *DockerNode) Start(ctx context.Context) error {
 	if _, err := n.cli.ContainerStart(ctx, n.id, client.ContainerStartOptions{}); err != nil {
 		return fmt.Errorf("start %s: %w", n.name, err)
 	}
-	if err := n.readPorts(ctx); err != nil {
+	pid, ip, err := n.readState(ctx)
+	if err != nil {
 		return fmt.Errorf("start %s: %w", n.name, err)
+	}
+	// At once: the node dials its routes as it comes up, and a link cut
+	// while it was down must be cut before they get through.
+	if n.links != nil {
+		if err := n.links.started(n.name, pid, ip); err != nil {
+			return fmt.Errorf("start %s: %w", n.name, err)
+		}
 	}
 	return waitReady(ctx, n, n.startTimeout, func() bool {
 		st, err := n.state(ctx)
@@ -135,18 +146,26 @@ func (n *DockerNode) Start(ctx context.Context) error {
 	})
 }
 
-// readPorts reads the host ports the engine mapped the client and monitor
-// ports to.
-func (n *DockerNode) readPorts(ctx context.Context) error {
+// readState reads the host ports the engine mapped the client and monitor
+// ports to, and returns the container's init pid and its address on the
+// run's network.
+func (n *DockerNode) readState(ctx context.Context) (pid int, ip netip.Addr, err error) {
 	r, err := n.cli.ContainerInspect(ctx, n.id, client.ContainerInspectOptions{})
 	if err != nil {
-		return err
+		return 0, ip, err
 	}
-	if r.Container.NetworkSettings == nil {
-		return errors.New("no network settings")
+	ns := r.Container.NetworkSettings
+	if ns == nil || r.Container.State == nil {
+		return 0, ip, errors.New("no network settings or state")
+	}
+	if ep := ns.Networks[n.network]; ep != nil {
+		ip = ep.IPAddress
+	}
+	if !ip.IsValid() || r.Container.State.Pid <= 0 {
+		return 0, ip, fmt.Errorf("no address on %s or no pid (running: %v)", n.network, r.Container.State.Running)
 	}
 	port := func(p int) (int, error) {
-		for _, b := range r.Container.NetworkSettings.Ports[mnet.MustParsePort(fmt.Sprintf("%d/tcp", p))] {
+		for _, b := range ns.Ports[mnet.MustParsePort(fmt.Sprintf("%d/tcp", p))] {
 			if hp, err := strconv.Atoi(b.HostPort); err == nil && hp > 0 {
 				return hp, nil
 			}
@@ -155,16 +174,16 @@ func (n *DockerNode) readPorts(ctx context.Context) error {
 	}
 	cp, err := port(dockerClientPort)
 	if err != nil {
-		return err
+		return 0, ip, err
 	}
 	hp, err := port(dockerHTTPPort)
 	if err != nil {
-		return err
+		return 0, ip, err
 	}
 	n.mu.Lock()
 	n.clientPort, n.httpPort = cp, hp
 	n.mu.Unlock()
-	return nil
+	return r.Container.State.Pid, ip, nil
 }
 
 // Kill SIGKILLs the node and waits until the container is stopped. Killing

@@ -48,12 +48,16 @@ type Link struct {
 	wg     sync.WaitGroup // accept loop and connection handlers
 }
 
-// LinkStats is a snapshot of a Link's counters.
+// LinkStats is a snapshot of a link's counters: a Link's (a proxy), or a
+// DockerLink's (kernel rules; see its Stats for what each means there).
 type LinkStats struct {
 	Accepted  int64 // connections accepted, ever
 	Open      int   // connections currently open
 	Forwarded int64 // bytes delivered to the other side, both directions, ever
 	Held      int64 // bytes read while cut and delivered only after the heal, both directions, ever
+	// Kernel links only: packets a cut dropped, and their bytes (IP
+	// headers included), ever.
+	Dropped, DroppedBytes int64
 }
 
 // cutDrain bounds how long Cut waits for the Writes it interrupted. A Write

@@ -28,7 +28,9 @@ type ProcessOptions struct {
 	StartTimeout time.Duration
 	// LinkProxies puts a Link (a TCP proxy jetstorm owns) on every directed
 	// route link, for partitions and slow links. Off by default: the extra
-	// copy costs route latency.
+	// copy costs route latency. The docker backend takes it as "control the
+	// route links" and cuts them in the kernel instead (DockerLink: no
+	// proxy, no delay).
 	LinkProxies bool
 	// PowerLossFS serves each node's store dir through powerfs (in a keeper
 	// child process), so unsynced writes can be lost (PowerLoss). Writeback

@@ -12,9 +12,11 @@ import (
 )
 
 // Partition cuts route links between nodes: jetstorm's link proxies stop
-// passing bytes on a cut link, silently (no reset, like a pulled cable;
-// see clusters.Link.Cut), and exactly: once Inject returns, no byte crosses
-// a cut link, even towards a paused node; healing restores every cut link.
+// passing bytes on a cut link (process backend; see clusters.Link.Cut), or
+// kernel rules drop its packets (docker backend; clusters.DockerLink),
+// silently (no reset, like a pulled cable), and exactly: once Inject
+// returns, no byte crosses a cut link, even towards a paused node; healing
+// restores every cut link.
 // Shapes:
 //   - isolate: the target nodes (default one) from the rest
 //   - halves:  a random minority | majority split
@@ -104,7 +106,7 @@ func (Partition) Check(s Spec, nodes []string) error {
 func (Partition) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error) {
 	net, ok := c.(clusters.Network)
 	if !ok {
-		return nil, fmt.Errorf("partition: this cluster has no link proxies")
+		return nil, fmt.Errorf("partition: jetstorm does not control this cluster's links")
 	}
 	var all []string
 	for _, n := range c.Nodes() {
@@ -155,7 +157,7 @@ func (Partition) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec
 	for _, p := range pairs {
 		for _, l := range []clusters.LinkControl{net.Link(p[0], p[1]), net.Link(p[1], p[0])} {
 			if l == nil {
-				return nil, fmt.Errorf("partition: no link proxy %s-%s (link_proxies off?)", p[0], p[1])
+				return nil, fmt.Errorf("partition: no controlled link %s-%s (link_proxies off?)", p[0], p[1])
 			}
 			links = append(links, l)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"jetstorm/clusters"
 	"jetstorm/faults"
 	"jetstorm/units"
 )
@@ -179,7 +180,7 @@ func TestErrors(t *testing.T) {
 		{"all type errors", "cluster: {nodes: x}\nworkload:\n  duration: y\n", nil, []string{"x.yaml:1: cannot unmarshal", `x.yaml:3: invalid duration "y"`}},
 
 		{"backend", "cluster:\n  backend: kubernetes\n", nil, []string{`x.yaml:2: cluster.backend "kubernetes" is not supported yet`}},
-		{"docker no links", "cluster:\n  backend: docker\nfaults:\n  kinds: [kill, partition, powerloss]\n", nil, []string{`x.yaml:3: faults has partition, powerloss, which the docker backend cannot do yet`}},
+		{"docker no slowlink", "cluster:\n  backend: docker\nfaults:\n  kinds: [kill, partition, slowlink, powerloss]\n", nil, []string{`x.yaml:3: faults has slowlink, powerloss, which the docker backend cannot do yet`}},
 		{"docker no server", "cluster:\n  backend: docker\n  server: v2.12.1\n", nil, []string{`cluster.server is for the process backend`}},
 		{"nodes", "cluster:\n  nodes: 10\n", nil, []string{`x.yaml:2: cluster.nodes must be 1..9, got 10`}},
 		{"explicit zero", "cluster:\n  nodes: 0\n", nil, []string{`x.yaml:2: cluster.nodes must be 1..9, got 0`}},
@@ -242,6 +243,25 @@ func TestErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Partitions load on the docker backend (link_proxies turned on: kernel
+// links there) where links can be cut in the kernel, and are refused,
+// saying why, where they cannot.
+func TestDockerPartitionLoads(t *testing.T) {
+	s, err := Parse([]byte("cluster: {backend: docker}\nfaults: {kinds: [kill, partition]}\n"), "x.yaml", nil)
+	if avail := clusters.DockerLinksAvailable(); avail != nil {
+		if err == nil || !strings.Contains(err.Error(), "x.yaml:2: faults needs route links cut in the kernel") {
+			t.Errorf("links unavailable here (%v), yet: %v", avail, err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Cluster.LinkProxies {
+		t.Error("a partition must turn link_proxies on")
 	}
 }
 

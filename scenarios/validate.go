@@ -148,14 +148,16 @@ func (s *Scenario) validate() error {
 	return errors.Join(errs...)
 }
 
-// validateDocker refuses what the docker backend cannot do yet: control
-// route links (partition, slowlink), powerfs (powerloss), a nats-server
-// other than the embedded one. Store faults (bitflip, truncate, rollback)
-// work: a node's store is a host directory mounted into its container.
+// validateDocker refuses what the docker backend cannot do yet: slow a
+// route link (slowlink: no delay in the kernel here), powerfs (powerloss),
+// a nats-server other than the embedded one. Partitions cut links in the
+// kernel (link_proxies, on by default with them, means that here), which
+// takes root. Store faults (bitflip, truncate, rollback) work: a node's
+// store is a host directory mounted into its container.
 func (s *Scenario) validateDocker(check func(ok bool, key, format string, args ...any), server string) {
 	var cannot []string
 	for _, k := range s.faultKinds() {
-		if f, ok := faults.Registry[k]; ok && (f.Needs().Links || f.Needs().PowerFS) && !slices.Contains(cannot, k) {
+		if f, ok := faults.Registry[k]; ok && (k == "slowlink" || f.Needs().PowerFS) && !slices.Contains(cannot, k) {
 			cannot = append(cannot, k)
 		}
 	}
@@ -163,9 +165,15 @@ func (s *Scenario) validateDocker(check func(ok bool, key, format string, args .
 	if len(s.Timeline) > 0 {
 		key = "timeline"
 	}
-	check(len(cannot) == 0, key, "has %s, which the docker backend cannot do yet (it controls no route links and has no powerloss_fs)", strings.Join(cannot, ", "))
-	// Given explicitly only: without such faults, the defaults leave them off.
-	check(!s.given("cluster.link_proxies") || !s.Cluster.LinkProxies, "cluster.link_proxies", "is for the process backend (the docker backend has no link proxies yet)")
+	check(len(cannot) == 0, key, "has %s, which the docker backend cannot do yet (no delay in the kernel's links, no powerloss_fs)", strings.Join(cannot, ", "))
+	if s.Cluster.LinkProxies {
+		if s.given("cluster.link_proxies") {
+			key = "cluster.link_proxies"
+		} // else turned on by a partition fault
+		err := clusters.DockerLinksAvailable()
+		check(err == nil, key, "needs route links cut in the kernel, which cannot be done here: %v", err)
+	}
+	// Given explicitly only: without such faults, the defaults leave it off.
 	check(!s.given("cluster.powerloss_fs") || !s.Cluster.PowerLossFS, "cluster.powerloss_fs", "is for the process backend")
 	check(server == "embedded", "cluster.server", "is for the process backend: the docker backend runs the embedded nats-server only, for now")
 }

@@ -32,13 +32,17 @@ start() {
 		fi
 		return 0
 	fi
-	if ! command -v dockerd >/dev/null || ! command -v iptables >/dev/null; then
-		echo "docker engine: installing docker.io iptables"
+	# nft: partitions cut route links with nftables rules (clusters/dockerlink.go).
+	if ! command -v dockerd >/dev/null || ! command -v iptables >/dev/null || ! command -v nft >/dev/null; then
+		echo "docker engine: installing docker.io iptables nftables"
 		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io iptables >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io iptables nftables >/dev/null
 	fi
 	echo "docker engine: starting dockerd (log $LOG)"
-	nohup dockerd >"$LOG" 2>&1 &
+	# No userland proxy: published ports are DNAT rules, not a copy through
+	# docker-proxy (measured on smoke: calm publish p50 2.1 ms vs 5.4, p99
+	# 27 ms vs 180).
+	nohup dockerd --userland-proxy=false >"$LOG" 2>&1 &
 	echo $! >"$PIDFILE"
 	local deadline=$((SECONDS + WAIT))
 	until answers; do
