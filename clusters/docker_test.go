@@ -15,22 +15,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// needDocker skips a test when no docker engine answers, unless
-// JETSTORM_REQUIRE_DOCKER=1 (a machine that has one): then it fails.
-func needDocker(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts docker containers; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := DockerAvailable(ctx); err != nil {
-		if os.Getenv("JETSTORM_REQUIRE_DOCKER") == "1" {
-			t.Fatalf("JETSTORM_REQUIRE_DOCKER=1, but: %v", err)
-		}
-		t.Skipf("no docker engine (make docker-engine starts one; JETSTORM_REQUIRE_DOCKER=1 makes this a failure): %v", err)
-	}
-}
+// needDocker is NeedDockerInTest (dockerowned.go).
+func needDocker(t *testing.T) { t.Helper(); NeedDockerInTest(t) }
 
 // A 3-node docker cluster: healthy, an R3 stream takes a publish, a killed
 // node's container stops and its restart (same store) heals the cluster,
