@@ -213,8 +213,11 @@ func (s *Scenario) drive(ctx context.Context, wl workloads.Workload, cluster clu
 	}
 	cancel()
 	if nd, ok := wl.(workloads.NodeDrainer); ok && s.Final.PerNode {
-		log.Info("per-node drain: reading every replica's own copy")
-		dctx, cancel := context.WithTimeout(ctx, s.Final.DrainTimeout.D())
+		// Each node's copy is read whole (one message per request, from the
+		// node made leader), so each gets the main drain's budget.
+		budget := s.Final.DrainTimeout.D() * time.Duration(len(cluster.Nodes()))
+		log.Info("per-node drain: reading every replica's own copy", "timeout", budget)
+		dctx, cancel := context.WithTimeout(ctx, budget)
 		if err := nd.DrainNodes(dctx, cluster, rec); err != nil {
 			runErrs = append(runErrs, err)
 		}

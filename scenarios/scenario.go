@@ -118,7 +118,7 @@ type Step struct {
 
 type Final struct {
 	Recover      Duration `yaml:"recover"`       // time allowed for the healed cluster to become healthy; default 20s
-	DrainTimeout Duration `yaml:"drain_timeout"` // time allowed for the final read; default 60s
+	DrainTimeout Duration `yaml:"drain_timeout"` // time allowed for the final read, and per node for the per-node reads; default 60s
 	// PerNode also reads every replica's own copy and checks each one
 	// (split brain). Default: on when stream.replicas > 1.
 	PerNode bool `yaml:"per_node"`
