@@ -25,7 +25,8 @@ docker-engine-stop:
 run: build
 	./$(BIN) run $(SCENARIO)
 
-# Unit tests and real-cluster integration tests (about 3 minutes on 2 cores).
+# Unit tests, real-cluster and docker integration tests (about 7 minutes on 2 cores;
+# the docker tests skip without an engine: make docker-engine starts one).
 test: vet
 	$(GO) test -count=1 -timeout 20m ./...
 
