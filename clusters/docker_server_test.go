@@ -12,7 +12,9 @@ import (
 )
 
 // The nats-server release the docker tests run (built once through the Go
-// module proxy, then cached).
+// module proxy, then cached). Not 2.10.23: on docker, its three nodes
+// started at once formed no meta group of 3 in 5 of 7 starts here
+// (docs/findings.md F5).
 const dockerTestRelease = "v2.12.1"
 
 // cluster.server on docker: the release runs from a FROM-scratch image
