@@ -106,7 +106,11 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	}
 	defer rec.Close()
 
-	log.Info("starting cluster", "nodes", s.Cluster.Nodes, "sync_interval", s.Cluster.SyncIntervalLabel(), "server", cmp.Or(s.Cluster.Server, "embedded"))
+	server := cmp.Or(s.Cluster.Server, "embedded")
+	if s.Cluster.Image != "" {
+		server = "image " + s.Cluster.Image
+	}
+	log.Info("starting cluster", "nodes", s.Cluster.Nodes, "sync_interval", s.Cluster.SyncIntervalLabel(), "server", server)
 	cluster, version, err := clusters.Start(ctx, cfg)
 	if err != nil {
 		var se *clusters.SpecError
