@@ -22,8 +22,8 @@ import (
 // The docker backend (cluster.backend: docker) runs each node in its own
 // container, from a FROM-scratch image holding a static jetstorm or
 // nats-server, or from a user's image (see dockerServer), on a network of
-// its own per run. Inside, every node listens
-// on the same fixed ports, and routes name peers by their network alias
+// its own per run. Inside, every node listens on the same fixed ports, and
+// routes name peers by their network alias
 // (nats-route://n2:6222); jetstorm reaches client and monitor ports through
 // host ports on 127.0.0.1, fixed per node (see create) and read back from
 // the engine at every start. A node's directory (config, log, store)
