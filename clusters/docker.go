@@ -20,9 +20,10 @@ import (
 )
 
 // The docker backend (cluster.backend: docker) runs each node in its own
-// container, from a FROM-scratch image holding a static jetstorm (see
-// nodeImage), on a network of its own per run. Inside, every node listens
-// on the same fixed ports, and routes name peers by their network alias
+// container, from a FROM-scratch image holding a static jetstorm or
+// nats-server, or from a user's image (see dockerServer), on a network of
+// its own per run. Inside, every node listens on the same fixed ports, and
+// routes name peers by their network alias
 // (nats-route://n2:6222); jetstorm reaches client and monitor ports through
 // host ports on 127.0.0.1, fixed per node (see create) and read back from
 // the engine at every start. A node's directory (config, log, store)
@@ -55,9 +56,6 @@ type DockerCluster struct {
 // and the containers and starts them. On error nothing is left behind.
 func startDocker(ctx context.Context, cfg Config) (Cluster, error) {
 	o := cfg.ProcessOptions.withDefaults()
-	if kind, err := ServerSpecKind(cfg.Server); err != nil || kind != "embedded" || o.ServerBinary != "" {
-		return nil, &SpecError{errors.New("the docker backend runs the embedded server only, for now (cluster.server is for the process backend)")}
-	}
 	if o.PowerLossFS {
 		return nil, &SpecError{errors.New("the docker backend has no powerloss_fs (yet)")}
 	}
@@ -75,6 +73,10 @@ func startDocker(ctx context.Context, cfg Config) (Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := remoteEngineError(cli.DaemonHost()); err != nil {
+		cli.Close()
+		return nil, err
+	}
 	removed, err := cleanDead(ctx, cli)
 	for _, r := range removed {
 		logf("removed %s: left by a jetstorm that is gone", r)
@@ -82,12 +84,7 @@ func startDocker(ctx context.Context, cfg Config) (Cluster, error) {
 	if err != nil {
 		logf("cleaning up after dead runs: %v", err)
 	}
-	bin, err := nodeBinary(ctx, o.Exe, logf)
-	if err != nil {
-		cli.Close()
-		return nil, err
-	}
-	image, err := nodeImage(ctx, cli, bin, logf)
+	server, err := resolveDockerServer(ctx, cli, cfg, logf)
 	if err != nil {
 		cli.Close()
 		return nil, err
@@ -98,7 +95,7 @@ func startDocker(ctx context.Context, cfg Config) (Cluster, error) {
 	if o.LinkProxies {
 		c.links = newDockerLinks(NodeNames("docker", o.Nodes), logf)
 	}
-	if err := c.create(sctx, o, image); err != nil {
+	if err := c.create(sctx, o, server); err != nil {
 		c.Close(context.Background())
 		return nil, fmt.Errorf("start cluster: %w", err)
 	}
@@ -118,7 +115,7 @@ func startDocker(ctx context.Context, cfg Config) (Cluster, error) {
 
 // create makes the run's network, and for each node its directory, config
 // and (stopped) container.
-func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, image string) error {
+func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, server dockerServer) error {
 	labels := ownerLabels(c.run)
 	nw, err := tcnet.New(ctx, tcnet.WithLabels(labels))
 	if err != nil {
@@ -162,8 +159,11 @@ func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, image stri
 			return err
 		}
 		c.nodes = append(c.nodes, n)
-		if n.id, err = c.createContainer(ctx, n, image, labels, ports[2*i], ports[2*i+1]); err != nil {
+		if n.id, err = c.createContainer(ctx, n, server, labels, ports[2*i], ports[2*i+1]); err != nil {
 			return fmt.Errorf("node %s: %w", name, err)
+		}
+		if !server.embedded {
+			n.log = followLog(c.cli, n.id, n.LogPath())
 		}
 	}
 	return nil
@@ -172,14 +172,14 @@ func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, image stri
 // createContainer creates n's container, not started. It runs as the
 // user jetstorm runs as, so the files it writes in the node directory are
 // that user's (faults that damage the store write them from the host).
-func (c *DockerCluster) createContainer(ctx context.Context, n *DockerNode, image string, labels map[string]string, clientPort, httpPort int) (string, error) {
+func (c *DockerCluster) createContainer(ctx context.Context, n *DockerNode, server dockerServer, labels map[string]string, clientPort, httpPort int) (string, error) {
 	inside := func(f string) string { return dockerNodeDir + "/" + filepath.Base(f) }
 	loopback := netip.MustParseAddr("127.0.0.1")
 	req := testcontainers.ContainerRequest{
-		Image:  image,
+		Image:  server.image,
 		Name:   fmt.Sprintf("jetstorm-%s-%s", c.run, n.name),
-		Cmd:    []string{"node", "--config", inside(n.ConfigPath())},
-		Env:    map[string]string{ChildEnv: "1", NodeLogEnv: inside(n.LogPath())},
+		Cmd:    server.cmd(inside(n.ConfigPath())),
+		Env:    server.env(inside(n.LogPath())),
 		Labels: labels,
 		ExposedPorts: []string{
 			fmt.Sprintf("%d/tcp", dockerClientPort), fmt.Sprintf("%d/tcp", dockerHTTPPort),
@@ -241,7 +241,8 @@ func (c *DockerCluster) WaitHealthy(ctx context.Context) error {
 }
 
 // Close removes every container (killing it) and the network. The node
-// directories stay for inspection.
+// directories stay for inspection, the logs complete: a container whose log
+// jetstorm copies is killed, and its last lines copied, first.
 func (c *DockerCluster) Close(ctx context.Context) error {
 	var err error
 	c.closeOnce.Do(func() {
@@ -249,6 +250,9 @@ func (c *DockerCluster) Close(ctx context.Context) error {
 		for _, n := range c.nodes {
 			if n.id == "" {
 				continue
+			}
+			if n.log != nil {
+				errs = append(errs, n.Kill(), n.log.close(ctx))
 			}
 			if _, e := c.cli.ContainerRemove(ctx, n.id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); e != nil {
 				errs = append(errs, fmt.Errorf("remove %s: %w", n.name, e))

@@ -121,15 +121,39 @@ func buildStatic(ctx context.Context, root string, logf func(string, ...any)) (s
 	return bin, os.Rename(tmp.Name(), bin)
 }
 
-// nodeImage returns the tag of the node image holding bin, building it
-// when the engine does not have it yet. The tag is the binary's content
-// hash, so each binary is built into an image once and reused after.
+// nodeImage returns the tag of the node image holding bin, a static
+// jetstorm, building it when the engine does not have it yet.
 func nodeImage(ctx context.Context, cli *testcontainers.DockerClient, bin string, logf func(string, ...any)) (string, error) {
+	return scratchImage(ctx, cli, nodeImageRepo, "jetstorm", bin, logf)
+}
+
+// serverImageRepo is the repository of the images of a nats-server binary
+// (cluster.server: a release or a path): FROM scratch plus that binary as
+// the entrypoint, as in the official nats image.
+const serverImageRepo = "jetstorm-nats-server"
+
+// serverImage returns the tag of the image holding bin, a static
+// nats-server, building it when the engine does not have it yet.
+func serverImage(ctx context.Context, cli *testcontainers.DockerClient, bin string, logf func(string, ...any)) (string, error) {
+	if static, err := isStaticELF(bin); err != nil || !static {
+		if err == nil {
+			err = fmt.Errorf("nats-server binary %s is dynamically linked: the docker backend runs it in a FROM-scratch image, so it must be static (build it with CGO_ENABLED=0)", bin)
+		}
+		return "", &SpecError{err}
+	}
+	return scratchImage(ctx, cli, serverImageRepo, "nats-server", bin, logf)
+}
+
+// scratchImage returns repo:<sha12>, an image FROM scratch holding only
+// the static binary bin as /name, its entrypoint. The tag is the binary's
+// content hash, so each binary is built into an image once and reused
+// after; the labels say what it holds.
+func scratchImage(ctx context.Context, cli *testcontainers.DockerClient, repo, name, bin string, logf func(string, ...any)) (string, error) {
 	sum, err := fileSHA256(bin)
 	if err != nil {
 		return "", err
 	}
-	tag := nodeImageRepo + ":" + sum[:12]
+	tag := repo + ":" + sum[:12]
 	if _, err := cli.ImageInspect(ctx, tag); err == nil {
 		return tag, nil
 	}
@@ -141,12 +165,12 @@ func nodeImage(ctx context.Context, cli *testcontainers.DockerClient, bin string
 		return "", err
 	}
 	defer os.RemoveAll(dir)
-	if err := os.Link(bin, filepath.Join(dir, "jetstorm")); err != nil {
-		if err := copyFile(bin, filepath.Join(dir, "jetstorm")); err != nil {
+	if err := os.Link(bin, filepath.Join(dir, name)); err != nil {
+		if err := copyFile(bin, filepath.Join(dir, name)); err != nil {
 			return "", err
 		}
 	}
-	dockerfile := "FROM scratch\nCOPY jetstorm /jetstorm\nENTRYPOINT [\"/jetstorm\"]\n"
+	dockerfile := fmt.Sprintf("FROM scratch\nCOPY %s /%s\nENTRYPOINT [\"/%s\"]\n", name, name, name)
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
 		return "", err
 	}
@@ -156,9 +180,9 @@ func nodeImage(ctx context.Context, cli *testcontainers.DockerClient, bin string
 	}
 	defer prov.Close()
 	req := &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
-		Context: dir, Repo: nodeImageRepo, Tag: sum[:12], KeepImage: true,
+		Context: dir, Repo: repo, Tag: sum[:12], KeepImage: true,
 		BuildOptionsModifier: func(o *client.ImageBuildOptions) {
-			o.Labels = map[string]string{"jetstorm.image": "node", "jetstorm.binary-sha256": sum}
+			o.Labels = map[string]string{"jetstorm.image": repo, "jetstorm.binary-sha256": sum}
 		},
 	}}
 	// BuildImage retries a failed build until ctx ends: bound it.

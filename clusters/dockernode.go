@@ -26,6 +26,9 @@ type DockerNode struct {
 	network       string       // the run's network
 	links         *dockerLinks // nil when links are not controlled
 	startTimeout  time.Duration
+	// log copies the container's output into the node log; nil when the
+	// node writes that itself (the embedded server).
+	log *containerLog
 
 	mu                   sync.Mutex
 	conf                 NodeConfig
@@ -231,11 +234,15 @@ func (n *DockerNode) Stop(ctx context.Context) error {
 	return n.waitStopped(ctx, "stop")
 }
 
-// waitStopped polls until the engine reports the container not running.
+// waitStopped polls until the engine reports the container not running,
+// then copies the last lines of its log, if jetstorm copies it.
 func (n *DockerNode) waitStopped(ctx context.Context, op string) error {
 	for {
 		st, err := n.state(ctx)
 		if err == nil && !st.Running {
+			if n.log != nil {
+				return n.log.sync(ctx)
+			}
 			return nil
 		}
 		select {

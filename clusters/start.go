@@ -13,13 +13,15 @@ import (
 // Config says which cluster to start: the backend and what it needs.
 type Config struct {
 	Backend string // "process" (default), "docker" or "external"
-	// process and docker backends (docker: no LinkProxies, PowerLossFS
-	// or ServerBinary yet)
+	// process and docker backends (docker: no PowerLossFS yet)
 	ProcessOptions
 	// Server is the nats-server to run (see ServerBinary); it is resolved
 	// here unless ProcessOptions.ServerBinary is already set.
 	Server string
-	Logf   func(format string, args ...any) // progress of a server build; nil: none
+	// Image (docker backend only) is a user's image to run instead, as it
+	// is: its entrypoint must be nats-server (see dockerServer).
+	Image string
+	Logf  func(format string, args ...any) // progress of a server build; nil: none
 	// external backend: a running cluster's client and monitor URLs.
 	URLs, MonitorURLs []string
 	// Healthy bounds the start and the wait for health (default 60s each).
@@ -79,17 +81,11 @@ func BackendNames() []string { return slices.Sorted(maps.Keys(Backends)) }
 // cfg names a release.
 func startProcess(ctx context.Context, cfg Config) (Cluster, error) {
 	o := cfg.ProcessOptions
-	if o.ServerBinary == "" && cfg.Server != "" {
-		logf := cfg.Logf
-		if logf == nil {
-			logf = func(string, ...any) {}
-		}
-		bin, err := ServerBinary(ctx, cfg.Server, logf)
-		if err != nil {
-			return nil, err
-		}
-		o.ServerBinary = bin
+	bin, err := resolveServer(ctx, cfg, cfg.Logf)
+	if err != nil {
+		return nil, err
 	}
+	o.ServerBinary = bin
 	sctx, cancel := context.WithTimeout(ctx, cfg.timeout())
 	defer cancel()
 	pc, err := StartProcess(sctx, o)
@@ -97,4 +93,14 @@ func startProcess(ctx context.Context, cfg Config) (Cluster, error) {
 		return nil, fmt.Errorf("start cluster: %w", err)
 	}
 	return pc, nil
+}
+
+// resolveServer is the nats-server binary cfg asks for: ServerBinary
+// when set, else cfg.Server built or found (see ServerBinary); "" is the
+// embedded server.
+func resolveServer(ctx context.Context, cfg Config, logf func(string, ...any)) (string, error) {
+	if cfg.ServerBinary != "" || cfg.Server == "" {
+		return cfg.ServerBinary, nil
+	}
+	return ServerBinary(ctx, cfg.Server, logf)
 }

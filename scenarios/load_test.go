@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"encoding/json"
 	"math/rand/v2"
 	"path/filepath"
@@ -154,7 +155,7 @@ func TestErrors(t *testing.T) {
 		{"tab indent", "cluster:\n\tnodes: 3\n", nil, []string{"x.yaml:2:"}},
 
 		{"unknown top", "name: a\n\nbogus: 1\n", nil, []string{`x.yaml:3: unknown key "bogus" at top level (known keys: capacity, check, cluster, faults, final, name, seed, stream, sweep, timeline, workload)`}},
-		{"unknown nested", "name: a\ncluster:\n  nodes: 3\n  bogus: 1\n", nil, []string{`x.yaml:4: unknown key "bogus" in cluster (known keys: backend, link_proxies, monitor_urls, nodes,`}},
+		{"unknown nested", "name: a\ncluster:\n  nodes: 3\n  bogus: 1\n", nil, []string{`x.yaml:4: unknown key "bogus" in cluster (known keys: backend, image, link_proxies, monitor_urls, nodes,`}},
 		{"unknown flow", "name: a\nstream: {replicas: 1, sotrage: file}\n", nil, []string{`x.yaml:2: unknown key "sotrage" in stream`}},
 		{"hidden field", "File: a\n", nil, []string{`x.yaml:1: unknown key "File"`}},
 		{"duplicate", "cluster:\n  nodes: 3\n  nodes: 4\n", nil, []string{`x.yaml:3: duplicate key "nodes" in cluster (first at line 2)`}},
@@ -181,7 +182,8 @@ func TestErrors(t *testing.T) {
 
 		{"backend", "cluster:\n  backend: kubernetes\n", nil, []string{`x.yaml:2: cluster.backend "kubernetes" is not supported yet`}},
 		{"docker no slowlink", "cluster:\n  backend: docker\nfaults:\n  kinds: [kill, partition, slowlink, powerloss]\n", nil, []string{`x.yaml:3: faults has slowlink, powerloss, which the docker backend cannot do yet`}},
-		{"docker no server", "cluster:\n  backend: docker\n  server: v2.12.1\n", nil, []string{`cluster.server is for the process backend`}},
+		{"docker server and image", "cluster:\n  backend: docker\n  server: v2.12.1\n  image: nats:2.12\n", nil, []string{`x.yaml:3: cluster.server and cluster.image: give one`}},
+		{"image not docker", "cluster:\n  nodes: 3\n  image: nats:2.12\n", nil, []string{`x.yaml:3: cluster.image is for the docker backend`}},
 		{"nodes", "cluster:\n  nodes: 10\n", nil, []string{`x.yaml:2: cluster.nodes must be 1..9, got 10`}},
 		{"explicit zero", "cluster:\n  nodes: 0\n", nil, []string{`x.yaml:2: cluster.nodes must be 1..9, got 0`}},
 		{"overlap", "faults:\n  kinds: [kill]\n  interval: 5s\n  duration: 5s\n", nil, []string{`x.yaml:4: faults.duration (5s) must be shorter than faults.interval (5s)`}},
@@ -218,7 +220,7 @@ func TestErrors(t *testing.T) {
 		{"duration and downtime", "faults:\n  downtime: 1s\n  duration: 2s\n", nil, []string{`x.yaml:3: faults.duration give faults.duration or faults.downtime`}},
 		{"several", "cluster:\n  nodes: 0\nstream:\n  storage: disk\n", nil, []string{"x.yaml:2: cluster.nodes", "x.yaml:4: stream.storage"}},
 
-		{"set unknown", "name: a\n", []string{"cluster.bogus=1"}, []string{`--set cluster.bogus=1: unknown key "bogus" in cluster (known keys: backend, link_proxies, monitor_urls, nodes,`}},
+		{"set unknown", "name: a\n", []string{"cluster.bogus=1"}, []string{`--set cluster.bogus=1: unknown key "bogus" in cluster (known keys: backend, image, link_proxies, monitor_urls, nodes,`}},
 		{"set unknown top", "name: a\n", []string{"clusters.nodes=1"}, []string{`--set clusters.nodes=1: unknown key "clusters" at top level`}},
 		{"set into value", "name: a\n", []string{"name.x=1"}, []string{`--set name.x=1: name is a value, not a section`}},
 		{"set no =", "name: a\n", []string{"cluster.nodes"}, []string{`--set cluster.nodes: want key=value`}},
@@ -478,5 +480,27 @@ func TestResolvedScenariosReload(t *testing.T) {
 	}
 	if s.Workload.Type != "queue" || s.Workload.Rate != 500 || len(s.PlanFor(*s.Seed)) != 5 {
 		t.Errorf("old resolved scenario: %+v, %d faults", s.Workload, len(s.PlanFor(*s.Seed)))
+	}
+}
+
+// On the docker backend, cluster.server (a release or a path) and
+// cluster.image (a user's image) load; cluster.image is docker's only.
+func TestDockerServerAndImageLoad(t *testing.T) {
+	for _, y := range []string{
+		"cluster: {backend: docker, server: v2.12.1}\n",
+		"cluster: {backend: docker, server: ./nats-server}\n",
+		"cluster: {backend: docker, image: 'nats:2.12'}\n",
+	} {
+		s, err := Parse([]byte(y), "x.yaml", nil)
+		if err != nil {
+			if remote := clusters.DockerEngineLocal(context.Background()); remote != nil {
+				t.Skipf("the engine here is remote: %v", remote)
+			}
+			t.Errorf("%s: %v", y, err)
+			continue
+		}
+		if cfg := s.clusterConfig("nodes", ""); cfg.Server != s.Cluster.Server || cfg.Image != s.Cluster.Image {
+			t.Errorf("%s: cluster config %+v", y, cfg)
+		}
 	}
 }

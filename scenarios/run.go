@@ -106,9 +106,17 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	}
 	defer rec.Close()
 
-	log.Info("starting cluster", "nodes", s.Cluster.Nodes, "sync_interval", s.Cluster.SyncIntervalLabel(), "server", cmp.Or(s.Cluster.Server, "embedded"))
+	server := cmp.Or(s.Cluster.Server, "embedded")
+	if s.Cluster.Image != "" {
+		server = "image " + s.Cluster.Image
+	}
+	log.Info("starting cluster", "nodes", s.Cluster.Nodes, "sync_interval", s.Cluster.SyncIntervalLabel(), "server", server)
 	cluster, version, err := clusters.Start(ctx, cfg)
 	if err != nil {
+		var se *clusters.SpecError
+		if errors.As(err, &se) { // e.g. a cluster.image the engine lacks
+			return nil, &ConfigError{err}
+		}
 		return nil, err
 	}
 	defer cluster.Close(context.Background())
@@ -247,7 +255,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 func (s *Scenario) clusterConfig(dir, exe string) clusters.Config {
 	c := s.Cluster
 	return clusters.Config{
-		Backend: c.Backend, Server: c.Server, URLs: c.URLs, MonitorURLs: c.MonitorURLs,
+		Backend: c.Backend, Server: c.Server, Image: c.Image, URLs: c.URLs, MonitorURLs: c.MonitorURLs,
 		ProcessOptions: clusters.ProcessOptions{
 			Dir: dir, Nodes: c.Nodes, SyncInterval: c.SyncInterval.ConfString(), Exe: exe,
 			LinkProxies: c.LinkProxies, PowerLossFS: c.PowerLossFS, Writeback: c.Writeback.D(),

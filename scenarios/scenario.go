@@ -37,7 +37,7 @@ type Scenario struct {
 }
 
 type Cluster struct {
-	Backend string `yaml:"backend"` // process (default) | external
+	Backend string `yaml:"backend"` // process (default) | docker | external
 	// external: a running cluster (e.g. from `jetstorm cluster`): its
 	// client URLs and, optionally, monitor URLs (same order) for health.
 	URLs        []string `yaml:"urls"`
@@ -46,7 +46,11 @@ type Cluster struct {
 	// Server is the nats-server the nodes run: embedded (default: the one
 	// compiled into jetstorm), a release version ("v2.12.1": built once
 	// from the Go module proxy, then cached) or a path to a binary.
-	Server       string       `yaml:"server"`
+	Server string `yaml:"server"`
+	// Image (docker backend) is a user's image to run instead, as it is,
+	// e.g. the official nats:2.12 pulled beforehand: its entrypoint must
+	// be nats-server; each node runs it with `-c /node/nN.conf`.
+	Image        string       `yaml:"image"`
 	SyncInterval SyncInterval `yaml:"sync_interval"`
 	// LinkProxies routes every node-to-node link through a proxy jetstorm
 	// owns (needed by partition and slowlink). Default: on when the

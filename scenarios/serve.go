@@ -17,6 +17,7 @@ type ServeOptions struct {
 	Nodes        int
 	SyncInterval string // "always", a duration, or "" (server default)
 	Server       string // as cluster.server
+	Image        string // as cluster.image (docker)
 	LinkProxies  bool
 	Backend      string // process (default) or docker
 }
@@ -38,8 +39,11 @@ func Serve(ctx context.Context, o ServeOptions, w io.Writer, logf func(string, .
 	if o.Backend != "" && o.Backend != "process" && o.Backend != "docker" {
 		return &ConfigError{fmt.Errorf("--backend must be process or docker, got %q", o.Backend)}
 	}
+	if o.Image != "" && o.Backend != "docker" {
+		return &ConfigError{fmt.Errorf("--image is for --backend docker")}
+	}
 	c, version, err := clusters.Start(ctx, clusters.Config{
-		Backend: o.Backend, Server: o.Server, Logf: logf,
+		Backend: o.Backend, Server: o.Server, Image: o.Image, Logf: logf,
 		ProcessOptions: clusters.ProcessOptions{Dir: o.Dir, Nodes: o.Nodes, SyncInterval: si.ConfString(), LinkProxies: o.LinkProxies},
 	})
 	if err != nil {

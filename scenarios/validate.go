@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"jetstorm/clusters"
@@ -43,6 +44,7 @@ func (s *Scenario) validate() error {
 			s.validateDocker(check, kind)
 		}
 	}
+	check(c.Image == "" || c.Backend == "docker", "cluster.image", "is for the docker backend")
 	check(c.Nodes >= 1 && c.Nodes <= 9, "cluster.nodes", "must be 1..9, got %d", c.Nodes)
 	check(st.Replicas >= 1 && st.Replicas <= 5, "stream.replicas", "must be 1..5, got %d", st.Replicas)
 	check(st.Replicas <= c.Nodes || c.Nodes < 1 || c.Nodes > 9, "stream.replicas", "(%d) must not exceed cluster.nodes (%d)", st.Replicas, c.Nodes)
@@ -150,9 +152,9 @@ func (s *Scenario) validate() error {
 
 // validateDocker refuses what the docker backend cannot do yet: slow a
 // route link (slowlink: no delay in the kernel here), powerfs (powerloss),
-// a nats-server other than the embedded one. Partitions cut links in the
-// kernel (link_proxies, on by default with them, means that here), which
-// takes root. Store faults (bitflip, truncate, rollback) work: a node's
+// an engine on another machine (see clusters.DockerEngineLocal). Partitions
+// cut links in the kernel (link_proxies, on by default with them, means
+// that here), which takes root. Store faults (bitflip, truncate, rollback) work: a node's
 // store is a host directory mounted into its container.
 func (s *Scenario) validateDocker(check func(ok bool, key, format string, args ...any), server string) {
 	var cannot []string
@@ -175,5 +177,7 @@ func (s *Scenario) validateDocker(check func(ok bool, key, format string, args .
 	}
 	// Given explicitly only: without such faults, the defaults leave it off.
 	check(!s.given("cluster.powerloss_fs") || !s.Cluster.PowerLossFS, "cluster.powerloss_fs", "is for the process backend")
-	check(server == "embedded", "cluster.server", "is for the process backend: the docker backend runs the embedded nats-server only, for now")
+	check(s.Cluster.Image == "" || server == "embedded", "cluster.server", "and cluster.image: give one (the image runs its own nats-server)")
+	err := clusters.DockerEngineLocal(context.Background())
+	check(err == nil, "cluster.backend", "docker: %v", err)
 }

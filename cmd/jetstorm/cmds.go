@@ -135,7 +135,7 @@ func fraction(s string) (float64, error) {
 
 func newClusterCmd() *cobra.Command {
 	var nodes int
-	var dir, syncInterval, server, backend string
+	var dir, syncInterval, server, image, backend string
 	var proxies bool
 	cmd := &cobra.Command{
 		Use:   "cluster",
@@ -152,7 +152,7 @@ Point other tools at it, or a scenario with
 			}
 			ctx, stop := interruptible(os.Stderr)
 			defer stop()
-			o := scenarios.ServeOptions{Dir: dir, Nodes: nodes, SyncInterval: syncInterval, Server: server, LinkProxies: proxies, Backend: backend}
+			o := scenarios.ServeOptions{Dir: dir, Nodes: nodes, SyncInterval: syncInterval, Server: server, Image: image, LinkProxies: proxies, Backend: backend}
 			err := scenarios.Serve(ctx, o, os.Stdout, func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) })
 			if err != nil {
 				return runErr(err)
@@ -166,6 +166,7 @@ Point other tools at it, or a scenario with
 	cmd.Flags().BoolVar(&proxies, "link-proxies", false, "route links through jetstorm's proxies")
 	cmd.Flags().StringVar(&backend, "backend", "process", "process (child processes) or docker (a container per node; needs a Docker engine)")
 	cmd.Flags().StringVar(&server, "server", "", "nats-server to run: embedded (default), a version such as v2.12.1 (built once from the Go module proxy), or a path to a binary")
+	cmd.Flags().StringVar(&image, "image", "", "docker: run this image (already in the engine; entrypoint nats-server, as the official nats image) instead of --server")
 	return cmd
 }
 
