@@ -26,6 +26,7 @@ type DockerNode struct {
 	network       string       // the run's network
 	links         *dockerLinks // nil when links are not controlled
 	startTimeout  time.Duration
+	power         *powerStore // nil without powerloss_fs (see dockerpower.go)
 
 	mu                   sync.Mutex
 	conf                 NodeConfig
@@ -119,6 +120,10 @@ func (n *DockerNode) Start(ctx context.Context) error {
 	}
 	if st.Running {
 		return fmt.Errorf("start %s: already running", n.name)
+	}
+	// Before the container: its bind mount is resolved as it starts.
+	if err := n.power.mount(ctx); err != nil {
+		return fmt.Errorf("start %s: %w", n.name, err)
 	}
 	logf, err := openLog(n.LogPath())
 	if err != nil {

@@ -13,8 +13,8 @@ import (
 // Config says which cluster to start: the backend and what it needs.
 type Config struct {
 	Backend string // "process" (default), "docker" or "external"
-	// process and docker backends (docker: no LinkProxies, PowerLossFS
-	// or ServerBinary yet)
+	// process and docker backends (docker: LinkProxies are kernel
+	// links; no ServerBinary yet)
 	ProcessOptions
 	// Server is the nats-server to run (see ServerBinary); it is resolved
 	// here unless ProcessOptions.ServerBinary is already set.
