@@ -15,6 +15,11 @@ package clusters
 //
 // The store as it is on disk (nodes/nN/store.disk) is in /node too; the
 // node never looks there (its store_dir is /node/store).
+//
+// A running container holds a copy of the mount: a keeper's clean unmount
+// (Close, or SIGTERM when jetstorm dies) takes it off the host at once,
+// but the keeper exits only once the container is gone (Close removes the
+// containers first; after a jetstorm killed outright, jetstorm clean).
 
 // PowerLoss cuts the node's power: SIGKILL the container (and wait until
 // it is stopped), then the powerfs keeper, so every write the node had not
