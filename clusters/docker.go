@@ -17,6 +17,8 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tcnet "github.com/testcontainers/testcontainers-go/network"
+
+	"jetstorm/powerfs"
 )
 
 // The docker backend (cluster.backend: docker) runs each node in its own
@@ -57,7 +59,9 @@ type DockerCluster struct {
 func startDocker(ctx context.Context, cfg Config) (Cluster, error) {
 	o := cfg.ProcessOptions.withDefaults()
 	if o.PowerLossFS {
-		return nil, &SpecError{errors.New("the docker backend has no powerloss_fs (yet)")}
+		if err := powerfs.Available(); err != nil {
+			return nil, &SpecError{err}
+		}
 	}
 	// LinkProxies asks for links jetstorm controls: here, kernel rules.
 	if o.LinkProxies {
@@ -137,6 +141,14 @@ func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, server doc
 			return err
 		}
 		n := &DockerNode{name: name, dir: dir, cli: c.cli, network: nw.Name, links: c.links, startTimeout: o.StartTimeout}
+		if o.PowerLossFS {
+			// The keeper runs on the host (see dockerpower.go).
+			exe, err := hostExe(o.Exe)
+			if err != nil {
+				return err
+			}
+			n.power = newPowerStore(exe, name, dir, o.Writeback)
+		}
 		n.conf = NodeConfig{
 			Name: name, Cluster: o.Name, Host: "0.0.0.0", NoAdvertise: true,
 			ClientPort: dockerClientPort, HTTPPort: dockerHTTPPort, RoutePort: dockerRoutePort,
@@ -240,9 +252,10 @@ func (c *DockerCluster) WaitHealthy(ctx context.Context) error {
 	return WaitHealthy(ctx, c.Nodes())
 }
 
-// Close removes every container (killing it) and the network. The node
-// directories stay for inspection, the logs complete: a container whose log
-// jetstorm copies is killed, and its last lines copied, first.
+// Close removes every container (killing it) and the network, and
+// unmounts the stores (powerloss_fs). The node directories stay for
+// inspection, the logs complete: a container whose log jetstorm copies is
+// killed, and its last lines copied, first.
 func (c *DockerCluster) Close(ctx context.Context) error {
 	var err error
 	c.closeOnce.Do(func() {
@@ -257,6 +270,11 @@ func (c *DockerCluster) Close(ctx context.Context) error {
 			if _, e := c.cli.ContainerRemove(ctx, n.id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); e != nil {
 				errs = append(errs, fmt.Errorf("remove %s: %w", n.name, e))
 			}
+		}
+		// Only once the containers are gone: the keeper's unmount waits
+		// for every copy of its mount, and a container holds one.
+		for _, n := range c.nodes {
+			errs = append(errs, n.power.unmount())
 		}
 		if c.network != nil {
 			if _, e := c.cli.NetworkRemove(ctx, c.network.ID, client.NetworkRemoveOptions{}); e != nil {

@@ -28,7 +28,8 @@ type DockerNode struct {
 	startTimeout  time.Duration
 	// log copies the container's output into the node log; nil when the
 	// node writes that itself (the embedded server).
-	log *containerLog
+	log   *containerLog
+	power *powerStore // nil without powerloss_fs (see dockerpower.go)
 
 	mu                   sync.Mutex
 	conf                 NodeConfig
@@ -122,6 +123,10 @@ func (n *DockerNode) Start(ctx context.Context) error {
 	}
 	if st.Running {
 		return fmt.Errorf("start %s: already running", n.name)
+	}
+	// Before the container: its bind mount is resolved as it starts.
+	if err := n.power.mount(ctx); err != nil {
+		return fmt.Errorf("start %s: %w", n.name, err)
 	}
 	logf, err := openLog(n.LogPath())
 	if err != nil {

@@ -53,13 +53,11 @@ type ProcessCluster struct {
 // whatever was started is killed.
 func StartProcess(ctx context.Context, o ProcessOptions) (*ProcessCluster, error) {
 	o = o.withDefaults()
-	if o.Exe == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, fmt.Errorf("find jetstorm executable: %w", err)
-		}
-		o.Exe = exe
+	exe, err := hostExe(o.Exe)
+	if err != nil {
+		return nil, err
 	}
+	o.Exe = exe
 	ports, err := FreePorts(3 * o.Nodes)
 	if err != nil {
 		return nil, err
@@ -71,11 +69,14 @@ func StartProcess(ctx context.Context, o ProcessOptions) (*ProcessCluster, error
 		if err != nil {
 			return nil, err
 		}
-		c.nodes = append(c.nodes, &ProcessNode{
+		n := &ProcessNode{
 			name: name, dir: dir, exe: o.Exe, serverBin: o.ServerBinary, startTimeout: o.StartTimeout,
 			clientPort: ports[3*i], httpPort: ports[3*i+1], routePort: ports[3*i+2],
-			powerFS: o.PowerLossFS, writeback: o.Writeback,
-		})
+		}
+		if o.PowerLossFS {
+			n.power = newPowerStore(o.Exe, name, dir, o.Writeback)
+		}
+		c.nodes = append(c.nodes, n)
 	}
 	if err := c.configure(); err != nil {
 		c.Close(context.Background())
@@ -97,6 +98,19 @@ func StartProcess(ctx context.Context, o ProcessOptions) (*ProcessCluster, error
 		return nil, err
 	}
 	return c, nil
+}
+
+// hostExe is the jetstorm that runs on this host as a node or a powerfs
+// keeper: exe, by default this executable.
+func hostExe(exe string) (string, error) {
+	if exe != "" {
+		return exe, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find jetstorm executable: %w", err)
+	}
+	return exe, nil
 }
 
 // withDefaults fills in the name, node count and start timeout.
@@ -246,7 +260,7 @@ func (c *ProcessCluster) Close(ctx context.Context) error {
 			errs = append(errs, n.Kill())
 		}
 		for _, n := range c.nodes {
-			errs = append(errs, n.stopKeeper())
+			errs = append(errs, n.power.unmount())
 		}
 		for _, l := range c.links {
 			l.Close()

@@ -20,63 +20,25 @@ type ProcessNode struct {
 	serverBin                       string // "" = embedded (exe node --config)
 	clientPort, httpPort, routePort int
 	startTimeout                    time.Duration
-	powerFS                         bool
-	writeback                       time.Duration
+	power                           *powerStore // nil without powerloss_fs
 
 	mu     sync.Mutex
 	conf   NodeConfig
 	cmd    *exec.Cmd
 	done   chan struct{} // closed when the current process has exited
 	paused bool
-	keeper *keeper // powerfs keeper serving StoreDir, when powerFS
 }
 
 // BackingDir is where a powerfs node's store really is on disk.
-func (n *ProcessNode) BackingDir() string { return filepath.Join(n.dir, "store.disk") }
+func (n *ProcessNode) BackingDir() string { return backingDir(n.dir) }
 
 // PowerLoss cuts the node's power: SIGKILL the node, then its powerfs
 // keeper, so every write the node had not fsynced is gone. It returns the
 // bytes of unsynced data thrown away. Start brings the node back.
-func (n *ProcessNode) PowerLoss() (int64, error) {
-	if !n.powerFS {
-		return 0, fmt.Errorf("power loss of %s: the cluster runs without powerloss_fs", n.name)
-	}
-	if err := n.Kill(); err != nil {
-		return 0, err
-	}
-	n.mu.Lock()
-	k := n.keeper
-	n.keeper = nil
-	n.mu.Unlock()
-	if k == nil {
-		return 0, nil
-	}
-	st, _ := k.stats()
-	return st.PendingBytes, k.kill(n.StoreDir())
-}
+func (n *ProcessNode) PowerLoss() (int64, error) { return powerLoss(n.name, n.power, n.Kill) }
 
 // UnsyncedBytes is how much written data the node has not fsynced yet.
-func (n *ProcessNode) UnsyncedBytes() (int64, error) {
-	n.mu.Lock()
-	k := n.keeper
-	n.mu.Unlock()
-	if k == nil {
-		return 0, fmt.Errorf("%s has no powerfs keeper", n.name)
-	}
-	st, err := k.stats()
-	return st.PendingBytes, err
-}
-
-func (n *ProcessNode) stopKeeper() error {
-	n.mu.Lock()
-	k := n.keeper
-	n.keeper = nil
-	n.mu.Unlock()
-	if k == nil {
-		return nil
-	}
-	return k.stop(n.StoreDir())
-}
+func (n *ProcessNode) UnsyncedBytes() (int64, error) { return n.power.unsynced(n.name) }
 
 func (n *ProcessNode) writeConfig() error { return writeConfigFile(n.name, n.ConfigPath(), n.conf) }
 
@@ -169,7 +131,7 @@ func (n *ProcessNode) MonitorURL() string { return fmt.Sprintf("http://127.0.0.1
 func (n *ProcessNode) RoutePort() int     { return n.routePort }
 
 // KeeperLogPath is the log of the node's powerfs keeper (powerloss_fs).
-func (n *ProcessNode) KeeperLogPath() string { return filepath.Join(n.dir, n.name+".keeper.log") }
+func (n *ProcessNode) KeeperLogPath() string { return keeperLogPath(n.dir, n.name) }
 
 func (n *ProcessNode) Running() bool {
 	n.mu.Lock()
@@ -211,16 +173,10 @@ func (n *ProcessNode) Start(ctx context.Context) error {
 		n.mu.Unlock()
 		return fmt.Errorf("start %s: %w", n.name, err)
 	}
-	if n.powerFS && (n.keeper == nil || !n.keeper.running()) {
-		// The keeper logs to its own file: a node log holds only the
-		// server's output, so a crash found there is the server's.
-		k, err := startKeeper(ctx, n.exe, n.BackingDir(), n.StoreDir(), n.writeback, n.KeeperLogPath(), n.name)
-		if err != nil {
-			logf.Close()
-			n.mu.Unlock()
-			return fmt.Errorf("start %s: %w", n.name, err)
-		}
-		n.keeper = k
+	if err := n.power.mount(ctx); err != nil {
+		logf.Close()
+		n.mu.Unlock()
+		return fmt.Errorf("start %s: %w", n.name, err)
 	}
 	writeStartMarker(logf, n.name)
 	cmd := exec.Command(n.exe, "node", "--config", n.ConfigPath())

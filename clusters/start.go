@@ -13,7 +13,7 @@ import (
 // Config says which cluster to start: the backend and what it needs.
 type Config struct {
 	Backend string // "process" (default), "docker" or "external"
-	// process and docker backends (docker: no PowerLossFS yet)
+	// process and docker backends (docker: LinkProxies are kernel links)
 	ProcessOptions
 	// Server is the nats-server to run (see ServerBinary); it is resolved
 	// here unless ProcessOptions.ServerBinary is already set.

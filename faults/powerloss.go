@@ -12,7 +12,8 @@ import (
 // PowerLoss cuts the power of the target nodes (default one): SIGKILL the
 // node and the powerfs process holding its unsynced writes, so everything
 // not fsynced is gone, as after an OS crash. Healing restarts them (a fresh
-// mount of what reached the disk). Needs cluster.powerloss_fs.
+// mount of what reached the disk). Needs cluster.powerloss_fs (process and
+// docker backends).
 type PowerLoss struct{ NoParams }
 
 // powerCutter is a node whose store can lose unsynced data.
@@ -35,7 +36,7 @@ func (PowerLoss) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec
 	for _, n := range nodes {
 		pc, ok := n.(powerCutter)
 		if !ok {
-			return nil, fmt.Errorf("powerloss: node %s cannot lose power (process backend with powerloss_fs only)", n.Name())
+			return nil, fmt.Errorf("powerloss: node %s cannot lose power (it needs cluster.powerloss_fs, on the process or docker backend)", n.Name())
 		}
 		b, err := pc.PowerLoss()
 		dropped[n.Name()] = b

@@ -14,6 +14,7 @@ import (
 
 	"jetstorm/clusters"
 	"jetstorm/faults"
+	"jetstorm/powerfs"
 	"jetstorm/units"
 )
 
@@ -181,7 +182,7 @@ func TestErrors(t *testing.T) {
 		{"all type errors", "cluster: {nodes: x}\nworkload:\n  duration: y\n", nil, []string{"x.yaml:1: cannot unmarshal", `x.yaml:3: invalid duration "y"`}},
 
 		{"backend", "cluster:\n  backend: kubernetes\n", nil, []string{`x.yaml:2: cluster.backend "kubernetes" is not supported yet`}},
-		{"docker no slowlink", "cluster:\n  backend: docker\nfaults:\n  kinds: [kill, partition, slowlink, powerloss]\n", nil, []string{`x.yaml:3: faults has slowlink, powerloss, which the docker backend cannot do yet`}},
+		{"docker no slowlink", "cluster:\n  backend: docker\nfaults:\n  kinds: [kill, partition, slowlink, powerloss]\n", nil, []string{`x.yaml:3: faults has slowlink, which the docker backend cannot do yet`}},
 		{"docker server and image", "cluster:\n  backend: docker\n  server: v2.12.1\n  image: nats:2.12\n", nil, []string{`x.yaml:3: cluster.server and cluster.image: give one`}},
 		{"image not docker", "cluster:\n  nodes: 3\n  image: nats:2.12\n", nil, []string{`x.yaml:3: cluster.image is for the docker backend`}},
 		{"nodes", "cluster:\n  nodes: 10\n", nil, []string{`x.yaml:2: cluster.nodes must be 1..9, got 10`}},
@@ -264,6 +265,29 @@ func TestDockerPartitionLoads(t *testing.T) {
 	}
 	if !s.Cluster.LinkProxies {
 		t.Error("a partition must turn link_proxies on")
+	}
+}
+
+// Power loss loads on the docker backend (powerloss_fs turned on, or given)
+// where powerfs can mount, and is refused, saying why, where it cannot.
+func TestDockerPowerLossLoads(t *testing.T) {
+	for _, file := range []string{
+		"cluster: {backend: docker}\nfaults: {kinds: [kill, powerloss]}\n",
+		"cluster: {backend: docker, powerloss_fs: true}\n",
+	} {
+		s, err := Parse([]byte(file), "x.yaml", nil)
+		if avail := powerfs.Available(); avail != nil {
+			if err == nil || !strings.Contains(err.Error(), "needs the power-loss filesystem, which cannot run here") {
+				t.Errorf("powerfs unavailable here (%v), yet %q: %v", avail, file, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", file, err)
+		}
+		if !s.Cluster.PowerLossFS {
+			t.Errorf("%q: powerloss_fs off", file)
+		}
 	}
 }
 

@@ -151,23 +151,19 @@ func (s *Scenario) validate() error {
 }
 
 // validateDocker refuses what the docker backend cannot do yet: slow a
-// route link (slowlink: no delay in the kernel here), powerfs (powerloss),
-// an engine on another machine (see clusters.DockerEngineLocal). Partitions
-// cut links in the kernel (link_proxies, on by default with them, means
-// that here), which takes root. Store faults (bitflip, truncate, rollback) work: a node's
-// store is a host directory mounted into its container.
+// route link (slowlink: no delay in the kernel here), an engine on another
+// machine (see clusters.DockerEngineLocal). Partitions cut links in the
+// kernel (link_proxies, on by default with them, means that here), which
+// takes root. Store faults (bitflip, truncate, rollback) work: a node's
+// store is a host directory mounted into its container; so does powerloss,
+// with the store's powerfs mounted on the host (root and /dev/fuse, checked
+// in validate as for the process backend).
 func (s *Scenario) validateDocker(check func(ok bool, key, format string, args ...any), server string) {
-	var cannot []string
-	for _, k := range s.faultKinds() {
-		if f, ok := faults.Registry[k]; ok && (k == "slowlink" || f.Needs().PowerFS) && !slices.Contains(cannot, k) {
-			cannot = append(cannot, k)
-		}
-	}
 	key := "faults"
 	if len(s.Timeline) > 0 {
 		key = "timeline"
 	}
-	check(len(cannot) == 0, key, "has %s, which the docker backend cannot do yet (no delay in the kernel's links, no powerloss_fs)", strings.Join(cannot, ", "))
+	check(!slices.Contains(s.faultKinds(), "slowlink"), key, "has slowlink, which the docker backend cannot do yet (no delay in the kernel's links)")
 	if s.Cluster.LinkProxies {
 		if s.given("cluster.link_proxies") {
 			key = "cluster.link_proxies"
@@ -175,8 +171,6 @@ func (s *Scenario) validateDocker(check func(ok bool, key, format string, args .
 		err := clusters.DockerLinksAvailable()
 		check(err == nil, key, "needs route links cut in the kernel, which cannot be done here: %v", err)
 	}
-	// Given explicitly only: without such faults, the defaults leave it off.
-	check(!s.given("cluster.powerloss_fs") || !s.Cluster.PowerLossFS, "cluster.powerloss_fs", "is for the process backend")
 	check(s.Cluster.Image == "" || server == "embedded", "cluster.server", "and cluster.image: give one (the image runs its own nats-server)")
 	err := clusters.DockerEngineLocal(context.Background())
 	check(err == nil, "cluster.backend", "docker: %v", err)
