@@ -309,6 +309,14 @@ func TestLinkDialFailure(t *testing.T) {
 // stays cut until both heal; HealAll undoes every cut.
 func TestLinkNestedCuts(t *testing.T) {
 	l := newTestLink(t, startEcho(t))
+	testNestedCuts(t, l)
+	roundTrip(t, dialLink(t, l), "open")
+}
+
+// testNestedCuts drives any LinkControl (a proxy, a kernel link) through
+// nested cuts, extra heals and HealAll, and leaves it open.
+func testNestedCuts(t *testing.T, l LinkControl) {
+	t.Helper()
 	l.Cut()
 	l.Cut()
 	l.Heal()
@@ -329,7 +337,6 @@ func TestLinkNestedCuts(t *testing.T) {
 	if l.IsCut() {
 		t.Fatal("HealAll must open the link")
 	}
-	roundTrip(t, dialLink(t, l), "open")
 }
 
 // The test streams are the big-endian uint64 sequence 0, 1, 2, ...: a
