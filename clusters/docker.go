@@ -31,8 +31,9 @@ import (
 // the engine at every start. A node's directory (config, log, store)
 // is the host's nodes/nN, bind-mounted at /node, so a run directory looks
 // as it does with the process backend. Route links are cut in the
-// kernel, inside the nodes' network namespaces (see dockerlink.go); they
-// cannot be slowed, so slowlink faults are refused.
+// kernel, inside the nodes' network namespaces (see dockerlink.go), which
+// cannot slow them; when a slowlink is scheduled (DelayLinks), every route
+// link goes through a userspace proxy on the host instead (dockerproxy.go).
 
 // Ports inside a node container, and where its directory is mounted.
 const (
