@@ -13,7 +13,8 @@ import (
 // link through a userspace proxy on the host: it becomes healthy with
 // every route through a proxy on the network's gateway (/routez; the
 // proxies count bytes), a delay on the links between two nodes raises the
-// round trip of a request between them, and a cut stops every byte.
+// round trip of a request between them, a cut stops every byte, and a
+// restarted node's routes form again through the proxies.
 func TestDockerProxyLinks(t *testing.T) {
 	needDocker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -111,5 +112,16 @@ func TestDockerProxyLinks(t *testing.T) {
 	}
 	a.Heal()
 	b.Heal()
-	waitRoutes(t, ctx, c, 30*time.Second, map[string][]string{"n1": {"n2", "n3"}, "n2": {"n1", "n3"}, "n3": {"n1", "n2"}})
+	all := map[string][]string{"n1": {"n2", "n3"}, "n2": {"n1", "n3"}, "n3": {"n1", "n2"}}
+	waitRoutes(t, ctx, c, 30*time.Second, all)
+
+	// A restarted node is found again (the proxies look its address up at
+	// each dial; the engine may have given it another).
+	if err := nodes[1].Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := nodes[1].Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitRoutes(t, ctx, c, 30*time.Second, all)
 }
