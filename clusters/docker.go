@@ -31,8 +31,9 @@ import (
 // the engine at every start. A node's directory (config, log, store)
 // is the host's nodes/nN, bind-mounted at /node, so a run directory looks
 // as it does with the process backend. Route links are cut in the
-// kernel, inside the nodes' network namespaces (see dockerlink.go); they
-// cannot be slowed, so slowlink faults are refused.
+// kernel, inside the nodes' network namespaces (see dockerlink.go), which
+// cannot slow them; when a slowlink is scheduled (DelayLinks), every route
+// link goes through a userspace proxy on the host instead (dockerproxy.go).
 
 // Ports inside a node container, and where its directory is mounted.
 const (
@@ -48,7 +49,8 @@ type DockerCluster struct {
 	cli       *testcontainers.DockerClient
 	network   *testcontainers.DockerNetwork
 	nodes     []*DockerNode
-	links     *dockerLinks // nil without LinkProxies: links are not controlled
+	links     *dockerLinks   // kernel links; nil without LinkProxies, or with DelayLinks
+	proxies   *dockerProxies // proxy mode (DelayLinks); nil otherwise
 
 	closeOnce sync.Once
 }
@@ -63,8 +65,10 @@ func startDocker(ctx context.Context, cfg Config) (Cluster, error) {
 			return nil, &SpecError{err}
 		}
 	}
-	// LinkProxies asks for links jetstorm controls: here, kernel rules.
-	if o.LinkProxies {
+	// LinkProxies asks for links jetstorm controls: here, kernel rules,
+	// or with DelayLinks proxies on the host (see dockerproxy.go).
+	o.LinkProxies = o.LinkProxies || o.DelayLinks
+	if o.LinkProxies && !o.DelayLinks {
 		if err := DockerLinksAvailable(); err != nil {
 			return nil, &SpecError{err}
 		}
@@ -96,7 +100,7 @@ func startDocker(ctx context.Context, cfg Config) (Cluster, error) {
 	sctx, cancel := context.WithTimeout(ctx, cfg.timeout())
 	defer cancel()
 	c := &DockerCluster{name: o.Name, run: fmt.Sprintf("%08x", rand.Uint32()), cli: cli}
-	if o.LinkProxies {
+	if o.LinkProxies && !o.DelayLinks {
 		c.links = newDockerLinks(NodeNames("docker", o.Nodes), logf)
 	}
 	if err := c.create(sctx, o, server); err != nil {
@@ -127,6 +131,11 @@ func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, server doc
 	}
 	c.network = nw
 	names := NodeNames("docker", o.Nodes)
+	if o.DelayLinks {
+		if c.proxies, err = newDockerProxies(ctx, c.cli, nw.ID, names); err != nil {
+			return err
+		}
+	}
 	// Fixed host ports, not engine-chosen ones: those change at every
 	// start, and a workload client pinned to a node's URL would never find
 	// the node again after a restart (seen: half the smoke run's publishes
@@ -140,7 +149,7 @@ func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, server doc
 		if err != nil {
 			return err
 		}
-		n := &DockerNode{name: name, dir: dir, cli: c.cli, network: nw.Name, links: c.links, startTimeout: o.StartTimeout}
+		n := &DockerNode{name: name, dir: dir, cli: c.cli, network: nw.Name, links: c.links, proxies: c.proxies, startTimeout: o.StartTimeout}
 		if o.PowerLossFS {
 			// The keeper runs on the host (see dockerpower.go).
 			exe, err := hostExe(o.Exe)
@@ -156,13 +165,18 @@ func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, server doc
 		}
 		if len(names) == 1 {
 			n.conf.Cluster = "" // standalone, as in the process backend (see configure)
-		} else if c.links != nil {
+		} else if c.links != nil || c.proxies != nil {
 			// As with link proxies: notice a cut route within seconds
 			// (default: minutes), so /routez shows the peer gone.
 			n.conf.RoutePingInterval, n.conf.RoutePingMax = "1s", 3
 		}
-		for _, peer := range names {
-			n.conf.Routes = append(n.conf.Routes, fmt.Sprintf("nats-route://%s:%d", peer, dockerRoutePort))
+		if c.proxies != nil && len(names) > 1 {
+			n.conf.Routes = c.proxies.routes(name, names)
+			n.conf.Advertise = c.proxies.sink.addr()
+		} else {
+			for _, peer := range names {
+				n.conf.Routes = append(n.conf.Routes, fmt.Sprintf("nats-route://%s:%d", peer, dockerRoutePort))
+			}
 		}
 		if err := os.MkdirAll(n.StoreDir(), 0o755); err != nil {
 			return fmt.Errorf("node %s: %w", name, err)
@@ -218,8 +232,15 @@ func (c *DockerCluster) createContainer(ctx context.Context, n *DockerNode, serv
 }
 
 // Link controls the route link from -> to (nil without LinkProxies, or
-// for an unknown node).
+// for an unknown node): its proxy in proxy mode (DelayLinks), else its
+// kernel rules.
 func (c *DockerCluster) Link(from, to string) LinkControl {
+	if c.proxies != nil {
+		if l := c.proxies.links[[2]string{from, to}]; l != nil {
+			return l // not a typed nil in the interface
+		}
+		return nil
+	}
 	names := NodeNames("docker", len(c.nodes))
 	if c.links == nil || from == to || !slices.Contains(names, from) || !slices.Contains(names, to) {
 		return nil
@@ -231,6 +252,9 @@ func (c *DockerCluster) Link(from, to string) LinkControl {
 func (c *DockerCluster) Recover(ctx context.Context) error {
 	if c.links != nil {
 		c.links.healAll()
+	}
+	if c.proxies != nil {
+		c.proxies.recover()
 	}
 	return recoverNodes(ctx, c.Nodes())
 }
@@ -283,6 +307,9 @@ func (c *DockerCluster) Close(ctx context.Context) error {
 		}
 		if c.links != nil {
 			c.links.close()
+		}
+		if c.proxies != nil {
+			c.proxies.close()
 		}
 		errs = append(errs, c.cli.Close())
 		err = errors.Join(errs...)

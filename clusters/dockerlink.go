@@ -38,7 +38,8 @@ import (
 // Each peer's packets also pass a counting rule after the drop rule, so
 // Stats says what got through (Forwarded) as well as what was dropped.
 // There is no delay in the kernel here (no netem qdisc): SetDelay and
-// SetRate do nothing, and slowlink is refused at load time.
+// SetRate do nothing; a scenario with a slowlink uses proxies instead
+// (ProcessOptions.DelayLinks, dockerproxy.go).
 
 const nftTable = "jetstorm" // family inet, in every node's namespace
 
@@ -263,7 +264,7 @@ func (l *DockerLink) IsCut() bool {
 }
 
 // SetDelay and SetRate do nothing: the kernel here cannot delay (no netem),
-// and scenarios refuse slowlink on the docker backend.
+// and a scenario with a slowlink uses proxies instead (dockerproxy.go).
 func (l *DockerLink) SetDelay(time.Duration) {}
 func (l *DockerLink) SetRate(int64)          {}
 

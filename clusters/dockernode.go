@@ -23,8 +23,9 @@ import (
 type DockerNode struct {
 	name, dir, id string // dir: the host directory mounted at /node
 	cli           *testcontainers.DockerClient
-	network       string       // the run's network
-	links         *dockerLinks // nil when links are not controlled
+	network       string         // the run's network
+	links         *dockerLinks   // nil when links are not controlled, or proxied
+	proxies       *dockerProxies // proxy mode only
 	startTimeout  time.Duration
 	// log copies the container's output into the node log; nil when the
 	// node writes that itself (the embedded server).
@@ -143,6 +144,9 @@ func (n *DockerNode) Start(ctx context.Context) error {
 	}
 	// At once: the node dials its routes as it comes up, and a link cut
 	// while it was down must be cut before they get through.
+	if n.proxies != nil {
+		n.proxies.started(n.name, ip)
+	}
 	if n.links != nil {
 		if err := n.links.started(n.name, pid, ip); err != nil {
 			return fmt.Errorf("start %s: %w", n.name, err)

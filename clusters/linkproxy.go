@@ -17,7 +17,7 @@ import (
 type Link struct {
 	From, To string
 
-	target string
+	target func() (string, error) // resolved at each dial (see NewLinkFunc)
 	ln     net.Listener
 	ctx    context.Context // cancelled by Close, aborts pending dials
 	cancel context.CancelFunc
@@ -99,7 +99,16 @@ type chunk struct {
 // NewLink listens on 127.0.0.1:0 and forwards each accepted connection to
 // target ("127.0.0.1:port").
 func NewLink(from, to, target string) (*Link, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return NewLinkFunc(from, to, "127.0.0.1:0", func() (string, error) { return target, nil })
+}
+
+// NewLinkFunc listens on listen ("host:0") and forwards each accepted
+// connection to the address target returns at that moment: the docker
+// backend's proxies forward to a container, whose address may change when
+// it restarts. A target error closes the accepted connection, as a failed
+// dial does.
+func NewLinkFunc(from, to, listen string, target func() (string, error)) (*Link, error) {
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +120,7 @@ func NewLink(from, to, target string) (*Link, error) {
 	return l, nil
 }
 
-// Addr is the "127.0.0.1:port" the link listens on.
+// Addr is the "host:port" the link listens on.
 func (l *Link) Addr() string { return l.ln.Addr().String() }
 
 // Port is the port the link listens on.
@@ -300,9 +309,14 @@ func (l *Link) acceptLoop() {
 func (l *Link) handle(a net.Conn) {
 	defer l.wg.Done()
 	defer l.open.Add(-1)
+	target, err := l.target()
+	if err != nil {
+		a.Close()
+		return
+	}
 	var d net.Dialer
 	ctx, cancel := context.WithTimeout(l.ctx, 5*time.Second)
-	b, err := d.DialContext(ctx, "tcp", l.target)
+	b, err := d.DialContext(ctx, "tcp", target)
 	cancel()
 	if err != nil {
 		a.Close()

@@ -30,8 +30,14 @@ type ProcessOptions struct {
 	// route link, for partitions and slow links. Off by default: the extra
 	// copy costs route latency. The docker backend takes it as "control the
 	// route links" and cuts them in the kernel instead (DockerLink: no
-	// proxy, no delay).
+	// proxy, no delay) unless DelayLinks.
 	LinkProxies bool
+	// DelayLinks says the route links must be able to delay (a slowlink
+	// is scheduled). The process backend's proxies always can; the docker
+	// backend then routes every route link through a userspace proxy on
+	// the host (see dockerproxy.go) instead of cutting them in the kernel,
+	// which cannot delay here. It implies LinkProxies.
+	DelayLinks bool
 	// PowerLossFS serves each node's store dir through powerfs (in a keeper
 	// child process), so unsynced writes can be lost (PowerLoss). Writeback
 	// is its emulated kernel writeback (0: unsynced data never reaches disk).

@@ -12,8 +12,11 @@ type sink struct {
 	accepted atomic.Int64
 }
 
-func newSink() (*sink, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func newSink() (*sink, error) { return newSinkOn("127.0.0.1:0") }
+
+// newSinkOn is a sink listening on listen ("host:0").
+func newSinkOn(listen string) (*sink, error) {
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, fmt.Errorf("sink: %w", err)
 	}

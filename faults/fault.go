@@ -83,6 +83,9 @@ type Fault interface {
 type Needs struct {
 	Links   bool // link proxies on every route link (partition, slowlink)
 	PowerFS bool // powerfs under every store dir (powerloss)
+	// Delay: the links must also delay (slowlink); the docker backend
+	// then proxies every route link instead of cutting them in the kernel.
+	Delay bool
 }
 
 // Registry lists every fault kind by name. Adding a fault = one file + one

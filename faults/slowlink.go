@@ -25,7 +25,7 @@ type SlowLinkParams struct {
 }
 
 func (SlowLink) Name() string    { return "slowlink" }
-func (SlowLink) Needs() Needs    { return Needs{Links: true} }
+func (SlowLink) Needs() Needs    { return Needs{Links: true, Delay: true} }
 func (SlowLink) StepParams() any { return &SlowLinkParams{} }
 func (SlowLink) RandomParams() any {
 	return &SlowLinkParams{Delay: units.Duration(50 * time.Millisecond)}

@@ -182,7 +182,6 @@ func TestErrors(t *testing.T) {
 		{"all type errors", "cluster: {nodes: x}\nworkload:\n  duration: y\n", nil, []string{"x.yaml:1: cannot unmarshal", `x.yaml:3: invalid duration "y"`}},
 
 		{"backend", "cluster:\n  backend: kubernetes\n", nil, []string{`x.yaml:2: cluster.backend "kubernetes" is not supported yet`}},
-		{"docker no slowlink", "cluster:\n  backend: docker\nfaults:\n  kinds: [kill, partition, slowlink, powerloss]\n", nil, []string{`x.yaml:3: faults has slowlink, which the docker backend cannot do yet`}},
 		{"docker server and image", "cluster:\n  backend: docker\n  server: v2.12.1\n  image: nats:2.12\n", nil, []string{`x.yaml:3: cluster.server and cluster.image: give one`}},
 		{"image not docker", "cluster:\n  nodes: 3\n  image: nats:2.12\n", nil, []string{`x.yaml:3: cluster.image is for the docker backend`}},
 		{"nodes", "cluster:\n  nodes: 10\n", nil, []string{`x.yaml:2: cluster.nodes must be 1..9, got 10`}},
@@ -265,6 +264,31 @@ func TestDockerPartitionLoads(t *testing.T) {
 	}
 	if !s.Cluster.LinkProxies {
 		t.Error("a partition must turn link_proxies on")
+	}
+}
+
+// A slowlink loads on the docker backend, root or not: with one scheduled,
+// every route link goes through a userspace proxy (DelayLinks), partitions
+// too, and no kernel rule is needed.
+func TestDockerSlowLinkLoads(t *testing.T) {
+	for _, file := range []string{
+		"cluster: {backend: docker}\nfaults: {kinds: [kill, partition, slowlink]}\n",
+		"cluster: {backend: docker}\ntimeline:\n  - {at: 1s, fault: slowlink, delay: 100ms}\n",
+	} {
+		s, err := Parse([]byte(file), "x.yaml", nil)
+		if err != nil {
+			t.Fatalf("%q: %v", file, err)
+		}
+		if o := s.clusterConfig(t.TempDir(), "").ProcessOptions; !o.LinkProxies || !o.DelayLinks {
+			t.Errorf("%q: link_proxies %v, delay links %v; want both", file, o.LinkProxies, o.DelayLinks)
+		}
+	}
+	s, err := Parse([]byte("cluster: {backend: docker}\nfaults: {kinds: [kill]}\n"), "x.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.clusterConfig(t.TempDir(), "").DelayLinks {
+		t.Error("delay links without a slowlink")
 	}
 }
 

@@ -89,6 +89,7 @@ func (s *Scenario) needs() faults.Needs {
 		if f, ok := faults.Registry[k]; ok {
 			n.Links = n.Links || f.Needs().Links
 			n.PowerFS = n.PowerFS || f.Needs().PowerFS
+			n.Delay = n.Delay || f.Needs().Delay
 		}
 	}
 	return n

@@ -259,6 +259,8 @@ func (s *Scenario) clusterConfig(dir, exe string) clusters.Config {
 		ProcessOptions: clusters.ProcessOptions{
 			Dir: dir, Nodes: c.Nodes, SyncInterval: c.SyncInterval.ConfString(), Exe: exe,
 			LinkProxies: c.LinkProxies, PowerLossFS: c.PowerLossFS, Writeback: c.Writeback.D(),
+			// A slowlink: on docker, every route link goes through a proxy.
+			DelayLinks: c.LinkProxies && s.needs().Delay,
 		},
 	}
 }

@@ -150,11 +150,13 @@ func (s *Scenario) validate() error {
 	return errors.Join(errs...)
 }
 
-// validateDocker refuses what the docker backend cannot do yet: slow a
-// route link (slowlink: no delay in the kernel here), an engine on another
-// machine (see clusters.DockerEngineLocal). Partitions cut links in the
-// kernel (link_proxies, on by default with them, means that here), which
-// takes root. Store faults (bitflip, truncate, rollback) work: a node's
+// validateDocker refuses what the docker backend cannot do yet: an engine
+// on another machine (see clusters.DockerEngineLocal). Partitions cut
+// links in the kernel (link_proxies, on by default with them, means that
+// here), which takes root; but when a slowlink is scheduled (no delay in
+// the kernel here) every route link goes through a userspace proxy on the
+// host instead, which needs no root (clusters.ProcessOptions.DelayLinks).
+// Store faults (bitflip, truncate, rollback) work: a node's
 // store is a host directory mounted into its container; so does powerloss,
 // with the store's powerfs mounted on the host (root and /dev/fuse, checked
 // in validate as for the process backend).
@@ -163,8 +165,7 @@ func (s *Scenario) validateDocker(check func(ok bool, key, format string, args .
 	if len(s.Timeline) > 0 {
 		key = "timeline"
 	}
-	check(!slices.Contains(s.faultKinds(), "slowlink"), key, "has slowlink, which the docker backend cannot do yet (no delay in the kernel's links)")
-	if s.Cluster.LinkProxies {
+	if s.Cluster.LinkProxies && !s.needs().Delay {
 		if s.given("cluster.link_proxies") {
 			key = "cluster.link_proxies"
 		} // else turned on by a partition fault
