@@ -129,15 +129,7 @@ func newConsume(s *Scenario, o RunOptions) workloads.Workload {
 		Durables: *w.Bench.Consumers, ClientsPer: c.ConsumerClients,
 		AckWait: c.AckWait.D(), MaxDeliver: c.MaxDeliver, MaxAckPending: c.MaxAckPending,
 		DoubleAck: *c.DoubleAck, Nak: *c.Nak, NakDelay: *c.NakDelay, NoAck: *c.NoAck, Term: *c.Term,
-		Push: c.Mode == "push", ReplayAt: c.ReplayAt.D(), Replay: replayPolicy(c.DeliverPolicy),
+		Push: c.Mode == "push", ReplayAt: c.ReplayAt.D(), Replay: c.DeliverPolicy,
 		RestartEvery: c.RestartEvery.D(), CatchUp: s.Final.DrainTimeout.D(), Seed: seed, StallAfter: c.StallAfter.D(), Hide: o.ConsumeHide,
 	})
-}
-
-// replayPolicy is the replay durable's deliver policy; "" for none.
-func replayPolicy(p string) string {
-	if p == "all" {
-		return ""
-	}
-	return p
 }

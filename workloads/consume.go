@@ -49,10 +49,10 @@ type ConsumeOptions struct {
 	// Push makes the durables push consumers (a deliver subject and a
 	// deliver group shared by each durable's clients); else pull.
 	Push bool
-	// Replay, when by_start_sequence or by_start_time, adds the durable
-	// "replay", created ReplayAt after Run starts, that starts at half the
-	// stream's last sequence then, or at half the time elapsed then: it
-	// must see exactly the stored messages from there on.
+	// Replay, when by_start_sequence or by_start_time ("" or all: none),
+	// adds the durable "replay", created ReplayAt after Run starts, that
+	// starts at half the stream's last sequence then, or at half the time
+	// elapsed then: it must see exactly the stored messages from there on.
 	Replay   string
 	ReplayAt time.Duration
 	// Hide (tests) makes a client ack a delivery without recording it,
@@ -248,7 +248,7 @@ func (w *Consume) Run(ctx context.Context, c clusters.Cluster, rec *history.Reco
 	replayed := make(chan struct{})
 	go func() {
 		defer close(replayed)
-		if w.o.Replay == "" {
+		if w.o.Replay == "" || w.o.Replay == "all" {
 			return
 		}
 		if err := w.replay(rctx, js, rec, began); err != nil {
