@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,7 +29,8 @@ import (
 // host ports on 127.0.0.1, fixed per node (see create) and read back from
 // the engine at every start. A node's directory (config, log, store)
 // is the host's nodes/nN, bind-mounted at /node, so a run directory looks
-// as it does with the process backend. Route links are cut in the
+// as it does with the process backend. (An engine on another machine
+// differs: see dockerremote.go.) Route links are cut in the
 // kernel, inside the nodes' network namespaces (see dockerlink.go), which
 // cannot slow them; when a slowlink is scheduled (DelayLinks), every route
 // link goes through a userspace proxy on the host instead (dockerproxy.go).
@@ -47,6 +47,7 @@ const (
 type DockerCluster struct {
 	name, run string
 	cli       *testcontainers.DockerClient
+	engine    dockerEngine
 	network   *testcontainers.DockerNetwork
 	nodes     []*DockerNode
 	links     *dockerLinks   // kernel links; nil without LinkProxies, or with DelayLinks
@@ -81,7 +82,8 @@ func startDocker(ctx context.Context, cfg Config) (Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := remoteEngineError(cli.DaemonHost()); err != nil {
+	engine := engineAt(cli.DaemonHost())
+	if err := RemoteEngineRefuses(engine.daemon, o.LinkProxies, o.PowerLossFS, false); err != nil {
 		cli.Close()
 		return nil, err
 	}
@@ -99,7 +101,7 @@ func startDocker(ctx context.Context, cfg Config) (Cluster, error) {
 	}
 	sctx, cancel := context.WithTimeout(ctx, cfg.timeout())
 	defer cancel()
-	c := &DockerCluster{name: o.Name, run: fmt.Sprintf("%08x", rand.Uint32()), cli: cli}
+	c := &DockerCluster{name: o.Name, run: fmt.Sprintf("%08x", rand.Uint32()), cli: cli, engine: engine}
 	if o.LinkProxies && !o.DelayLinks {
 		c.links = newDockerLinks(NodeNames("docker", o.Nodes), logf)
 	}
@@ -149,7 +151,7 @@ func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, server doc
 		if err != nil {
 			return err
 		}
-		n := &DockerNode{name: name, dir: dir, cli: c.cli, network: nw.Name, links: c.links, proxies: c.proxies, startTimeout: o.StartTimeout}
+		n := &DockerNode{name: name, dir: dir, cli: c.cli, engine: c.engine, network: nw.Name, links: c.links, proxies: c.proxies, startTimeout: o.StartTimeout}
 		if o.PowerLossFS {
 			// The keeper runs on the host (see dockerpower.go).
 			exe, err := hostExe(o.Exe)
@@ -178,7 +180,11 @@ func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, server doc
 				n.conf.Routes = append(n.conf.Routes, fmt.Sprintf("nats-route://%s:%d", peer, dockerRoutePort))
 			}
 		}
-		if err := os.MkdirAll(n.StoreDir(), 0o755); err != nil {
+		local := n.dir // the config and log; the store too, unless remote
+		if !c.engine.remote {
+			local = n.StoreDir()
+		}
+		if err := os.MkdirAll(local, 0o755); err != nil {
 			return fmt.Errorf("node %s: %w", name, err)
 		}
 		if err := n.writeConfig(); err != nil {
@@ -188,24 +194,29 @@ func (c *DockerCluster) create(ctx context.Context, o ProcessOptions, server doc
 		if n.id, err = c.createContainer(ctx, n, server, labels, ports[2*i], ports[2*i+1]); err != nil {
 			return fmt.Errorf("node %s: %w", name, err)
 		}
-		if !server.embedded {
+		if !server.embedded || c.engine.remote {
 			n.log = followLog(c.cli, n.id, n.LogPath())
 		}
 	}
 	return nil
 }
 
-// createContainer creates n's container, not started. It runs as the
-// user jetstorm runs as, so the files it writes in the node directory are
-// that user's (faults that damage the store write them from the host).
+// createContainer creates n's container, not started. On an engine on
+// this machine it runs as the user jetstorm runs as, so the files it
+// writes in the bind-mounted node directory are that user's (faults that
+// damage the store write them from the host). On a remote engine nothing
+// is mounted (see dockerremote.go), and it runs as its image says.
 func (c *DockerCluster) createContainer(ctx context.Context, n *DockerNode, server dockerServer, labels map[string]string, clientPort, httpPort int) (string, error) {
 	inside := func(f string) string { return dockerNodeDir + "/" + filepath.Base(f) }
-	loopback := netip.MustParseAddr("127.0.0.1")
+	logTo := inside(n.LogPath())
+	if c.engine.remote {
+		logTo = "" // its stdout, which the engine keeps and jetstorm copies
+	}
 	req := testcontainers.ContainerRequest{
 		Image:  server.image,
 		Name:   fmt.Sprintf("jetstorm-%s-%s", c.run, n.name),
 		Cmd:    server.cmd(inside(n.ConfigPath())),
-		Env:    server.env(inside(n.LogPath())),
+		Env:    server.env(logTo),
 		Labels: labels,
 		ExposedPorts: []string{
 			fmt.Sprintf("%d/tcp", dockerClientPort), fmt.Sprintf("%d/tcp", dockerHTTPPort),
@@ -213,14 +224,19 @@ func (c *DockerCluster) createContainer(ctx context.Context, n *DockerNode, serv
 		Networks:       []string{c.network.Name},
 		NetworkAliases: map[string][]string{c.network.Name: {n.name}},
 		ConfigModifier: func(cc *container.Config) {
-			cc.User = fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid())
+			if !c.engine.remote {
+				cc.User = fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid())
+			}
 		},
 		HostConfigModifier: func(hc *container.HostConfig) {
-			hc.Binds = []string{n.dir + ":" + dockerNodeDir}
-			// Host ports on loopback only.
+			if !c.engine.remote {
+				hc.Binds = []string{n.dir + ":" + dockerNodeDir}
+			}
+			// Host ports on loopback only, or on a remote engine on the
+			// address jetstorm reaches it at.
 			hc.PortBindings = mnet.PortMap{}
 			for p, host := range map[int]int{dockerClientPort: clientPort, dockerHTTPPort: httpPort} {
-				hc.PortBindings[mnet.MustParsePort(fmt.Sprintf("%d/tcp", p))] = []mnet.PortBinding{{HostIP: loopback, HostPort: strconv.Itoa(host)}}
+				hc.PortBindings[mnet.MustParsePort(fmt.Sprintf("%d/tcp", p))] = []mnet.PortBinding{{HostIP: c.engine.bind, HostPort: strconv.Itoa(host)}}
 			}
 		},
 	}

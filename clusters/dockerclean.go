@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"path"
 	"strconv"
 	"sync"
 	"syscall"
@@ -38,16 +40,40 @@ var ryukOnce sync.Once
 // after itself (Close, CleanDocker). testcontainers reads its config once,
 // so this must come before any other use of it. Its log lines (one per
 // container created) would go to jetstorm's terminal: they are dropped.
-func dockerClient(ctx context.Context) (*testcontainers.DockerClient, error) {
+func dockerClient(ctx context.Context) (cli *testcontainers.DockerClient, err error) {
 	ryukOnce.Do(func() {
 		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
 		tclog.SetDefault(tclog.NewNoopLogger())
 	})
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	// testcontainers panics when the engine DOCKER_HOST names does not
+	// answer (seen: tcp://192.0.2.9:2375, nothing there).
+	defer func() {
+		if p := recover(); p != nil {
+			cli, err = nil, fmt.Errorf("no docker engine answers (start one: make docker-engine): %v", p)
+		}
+	}()
+	cli, err = testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("no docker engine answers (start one: make docker-engine): %w", err)
 	}
+	// When DOCKER_HOST does not answer, testcontainers tries the default
+	// socket next; a run the user sent to another engine must not run here.
+	if want := os.Getenv("DOCKER_HOST"); want != "" && !sameEngine(want, cli.DaemonHost()) {
+		got := cli.DaemonHost()
+		cli.Close()
+		return nil, fmt.Errorf("the docker engine DOCKER_HOST names (%s) does not answer; jetstorm does not fall back to %s", want, got)
+	}
 	return cli, nil
+}
+
+// sameEngine reports whether two engine addresses name the same engine.
+func sameEngine(a, b string) bool {
+	ua, erra := url.Parse(a)
+	ub, errb := url.Parse(b)
+	if erra != nil || errb != nil {
+		return a == b
+	}
+	return ua.Scheme == ub.Scheme && ua.Host == ub.Host && path.Clean("/"+ua.Path) == path.Clean("/"+ub.Path)
 }
 
 // DockerAvailable says why the docker backend cannot run here, nil if it can.

@@ -23,6 +23,7 @@ import (
 type DockerNode struct {
 	name, dir, id string // dir: the host directory mounted at /node
 	cli           *testcontainers.DockerClient
+	engine        dockerEngine
 	network       string         // the run's network
 	links         *dockerLinks   // nil when links are not controlled, or proxied
 	proxies       *dockerProxies // proxy mode only
@@ -52,17 +53,23 @@ func (n *DockerNode) ContainerID() string { return n.id }
 func (n *DockerNode) ClientURL() string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return fmt.Sprintf("nats://127.0.0.1:%d", n.clientPort)
+	return n.engine.url("nats", n.clientPort)
 }
 
 func (n *DockerNode) MonitorURL() string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return fmt.Sprintf("http://127.0.0.1:%d", n.httpPort)
+	return n.engine.url("http", n.httpPort)
 }
 
-// Store is the store directory on the host (the container's is mounted from it).
-func (n *DockerNode) Store() Store { return hostStore{n.StoreDir()} }
+// Store is the store directory on the host (the container's is mounted
+// from it); nil on a remote engine, where it is the container's own.
+func (n *DockerNode) Store() Store {
+	if n.engine.remote {
+		return nil
+	}
+	return hostStore{n.StoreDir()}
+}
 
 func (n *DockerNode) writeConfig() error { return writeConfigFile(n.name, n.ConfigPath(), n.conf) }
 
@@ -106,10 +113,10 @@ func (n *DockerNode) Paused() bool {
 }
 
 // Pid is the host pid of the container's init process (the node), 0 when
-// it is not running.
+// it is not running, or runs on another machine.
 func (n *DockerNode) Pid() int {
 	st, err := n.stateNow()
-	if err != nil || !st.Running {
+	if err != nil || !st.Running || n.engine.remote {
 		return 0
 	}
 	return st.Pid
@@ -135,6 +142,11 @@ func (n *DockerNode) Start(ctx context.Context) error {
 	}
 	writeStartMarker(logf, n.name)
 	logf.Close()
+	if n.engine.remote { // nothing is mounted: the config as it is now
+		if err := copyIn(ctx, n.cli, n.id, n.ConfigPath(), dockerNodeDir+"/"+filepath.Base(n.ConfigPath())); err != nil {
+			return fmt.Errorf("start %s: %w", n.name, err)
+		}
+	}
 	if _, err := n.cli.ContainerStart(ctx, n.id, client.ContainerStartOptions{}); err != nil {
 		return fmt.Errorf("start %s: %w", n.name, err)
 	}

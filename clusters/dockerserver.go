@@ -34,12 +34,16 @@ func (s dockerServer) cmd(conf string) []string {
 	return []string{"-c", conf}
 }
 
-// env is the container's environment, log the node log (a path inside).
+// env is the container's environment, log the node log (a path inside;
+// "": stdout and stderr).
 func (s dockerServer) env(log string) map[string]string {
-	if s.embedded {
-		return map[string]string{ChildEnv: "1", NodeLogEnv: log}
+	switch {
+	case !s.embedded:
+		return nil
+	case log == "":
+		return map[string]string{ChildEnv: "1"}
 	}
-	return nil
+	return map[string]string{ChildEnv: "1", NodeLogEnv: log}
 }
 
 // resolveDockerServer finds or builds the image of what cfg asks the nodes

@@ -14,7 +14,7 @@ import (
 type BitFlip struct{ corruptParams }
 
 func (BitFlip) Name() string { return "bitflip" }
-func (BitFlip) Needs() Needs { return Needs{} }
+func (BitFlip) Needs() Needs { return Needs{Store: true} }
 
 func (BitFlip) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error) {
 	p := paramsOf[CorruptParams](s)

@@ -86,6 +86,10 @@ type Needs struct {
 	// Delay: the links must also delay (slowlink); the docker backend
 	// then proxies every route link instead of cutting them in the kernel.
 	Delay bool
+	// Store: the fault writes the stores' files from the machine jetstorm
+	// runs on (bitflip, truncate, rollback), which a remote docker engine's
+	// containers do not share.
+	Store bool
 }
 
 // Registry lists every fault kind by name. Adding a fault = one file + one

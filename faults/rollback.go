@@ -24,7 +24,7 @@ type Rollback struct{ corruptParams }
 const chunkSize = 4096
 
 func (Rollback) Name() string { return "rollback" }
-func (Rollback) Needs() Needs { return Needs{} }
+func (Rollback) Needs() Needs { return Needs{Store: true} }
 
 // digest is a short hash of a chunk, for the history.
 func digest(b []byte) string {

@@ -14,7 +14,7 @@ import (
 type Truncate struct{ corruptParams }
 
 func (Truncate) Name() string { return "truncate" }
-func (Truncate) Needs() Needs { return Needs{} }
+func (Truncate) Needs() Needs { return Needs{Store: true} }
 
 func (Truncate) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error) {
 	p := paramsOf[CorruptParams](s)

@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"context"
 	"encoding/json"
 	"math/rand/v2"
 	"path/filepath"
@@ -541,9 +540,6 @@ func TestDockerServerAndImageLoad(t *testing.T) {
 	} {
 		s, err := Parse([]byte(y), "x.yaml", nil)
 		if err != nil {
-			if remote := clusters.DockerEngineLocal(context.Background()); remote != nil {
-				t.Skipf("the engine here is remote: %v", remote)
-			}
 			t.Errorf("%s: %v", y, err)
 			continue
 		}

@@ -90,6 +90,7 @@ func (s *Scenario) needs() faults.Needs {
 			n.Links = n.Links || f.Needs().Links
 			n.PowerFS = n.PowerFS || f.Needs().PowerFS
 			n.Delay = n.Delay || f.Needs().Delay
+			n.Store = n.Store || f.Needs().Store
 		}
 	}
 	return n

@@ -150,20 +150,33 @@ func (s *Scenario) validate() error {
 	return errors.Join(errs...)
 }
 
-// validateDocker refuses what the docker backend cannot do yet: an engine
-// on another machine (see clusters.DockerEngineLocal). Partitions cut
+// validateDocker refuses what the docker backend cannot do: on an engine
+// on another machine, what needs the nodes' namespaces or stores here
+// (see clusters.RemoteEngineRefuses). Partitions cut
 // links in the kernel (link_proxies, on by default with them, means that
 // here), which takes root; but when a slowlink is scheduled (no delay in
 // the kernel here) every route link goes through a userspace proxy on the
 // host instead, which needs no root (clusters.ProcessOptions.DelayLinks).
-// Store faults (bitflip, truncate, rollback) work: a node's
-// store is a host directory mounted into its container; so does powerloss,
+// On an engine here, store faults (bitflip, truncate, rollback) work: a
+// node's store is a host directory mounted into its container; so does powerloss,
 // with the store's powerfs mounted on the host (root and /dev/fuse, checked
 // in validate as for the process backend).
 func (s *Scenario) validateDocker(check func(ok bool, key, format string, args ...any), server string) {
 	key := "faults"
 	if len(s.Timeline) > 0 {
 		key = "timeline"
+	}
+	if daemon := clusters.DockerEngine(context.Background()); daemon != "" {
+		n := s.needs()
+		err := clusters.RemoteEngineRefuses(daemon, s.Cluster.LinkProxies, s.Cluster.PowerLossFS, n.Store)
+		k := key
+		if !n.Links && !n.PowerFS && !n.Store {
+			k = "cluster.backend" // link_proxies or powerloss_fs asked for alone
+		}
+		check(err == nil, k, "docker: %v", err)
+		if err != nil {
+			return
+		}
 	}
 	if s.Cluster.LinkProxies && !s.needs().Delay {
 		if s.given("cluster.link_proxies") {
@@ -173,6 +186,4 @@ func (s *Scenario) validateDocker(check func(ok bool, key, format string, args .
 		check(err == nil, key, "needs route links cut in the kernel, which cannot be done here: %v", err)
 	}
 	check(s.Cluster.Image == "" || server == "embedded", "cluster.server", "and cluster.image: give one (the image runs its own nats-server)")
-	err := clusters.DockerEngineLocal(context.Background())
-	check(err == nil, "cluster.backend", "docker: %v", err)
 }
