@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/jetstorm
 SCENARIO ?= scenarios/smoke.yaml
 
-.PHONY: build run test test-short bench bench-go bench-vs-nats vet mutate clean docker-engine docker-engine-stop
+.PHONY: build run test test-short bench bench-check bench-go bench-vs-nats vet mutate clean docker-engine docker-engine-stop
 
 # Static (CGO_ENABLED=0): nothing needs cgo (only net and os/user have cgo
 # files, with pure-Go fallbacks), and a static binary runs in the docker
@@ -42,6 +42,12 @@ vet:
 # table (about a minute). Results: docs/benchmarks.md.
 bench: build
 	./$(BIN) bench scenarios/bench.yaml -q
+
+# `jetstorm check` (checks, results.json and report) on a generated 10 M-line
+# queue history (1 GB, written once to $TMPDIR and reused): wall time and
+# peak RSS. ARGS='-lines 1000000' for a smaller one. Results: docs/benchmarks.md.
+bench-check: build
+	$(GO) run ./tools/benchcheck -jetstorm $(BIN) $(ARGS)
 
 # Micro-benchmarks of the checkers and the power-loss filesystem.
 bench-go:

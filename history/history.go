@@ -269,8 +269,8 @@ func StreamFrom(r io.Reader, name string) iter.Seq2[Op, error] {
 				return
 			}
 			truncated := err == io.EOF // last line has no newline: the writer died mid-line
-			var op Op
-			if jerr := json.Unmarshal(b, &op); jerr != nil {
+			op, jerr := decodeOp(b)
+			if jerr != nil {
 				if truncated {
 					yield(Op{}, fmt.Errorf("%s:%d: %w: %v", name, line, ErrTruncated, jerr))
 					return
