@@ -154,7 +154,7 @@ func (t *seqTable) put(seq uint64, e seqSeen) {
 // ready.
 type perNodeAnalysis struct {
 	s        PerNodeStats
-	idx      map[string]int32
+	ids      history.ValueIDs // value -> index into vals
 	vals     []pnValue
 	pubOrder []int32
 	nodeIdx  map[string]int32
@@ -183,9 +183,9 @@ func AnalyzePerNode(h []history.Op) PerNodeStats {
 }
 
 func (a *perNodeAnalysis) init() {
-	if a.idx == nil {
+	if a.nodeIdx == nil {
 		a.s.Nodes = map[string]NodeStats{}
-		a.idx, a.nodeIdx, a.drainIdx = map[string]int32{}, map[string]int32{}, map[string]int32{}
+		a.nodeIdx, a.drainIdx = map[string]int32{}, map[string]int32{}
 		a.open, a.lastNi = map[int]int32{}, -1
 	}
 }
@@ -198,10 +198,8 @@ func (a *perNodeAnalysis) bad(format string, args ...any) {
 }
 
 func (a *perNodeAnalysis) lookup(v string) int32 {
-	i, ok := a.idx[v]
-	if !ok {
-		i = int32(len(a.vals))
-		a.idx[v] = i
+	i, isNew := a.ids.ID(v)
+	if isNew {
 		a.vals = append(a.vals, pnValue{v: v})
 	}
 	return i

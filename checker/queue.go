@@ -150,8 +150,8 @@ type queueAnalysis struct {
 	open    map[int]queuePending // process -> its outstanding publish
 	procIdx map[int]int32        // process -> dense index into procIDs
 	procIDs []int
-	idx     map[string]int
-	vals    []valState
+	ids     history.ValueIDs // value -> index into vals
+	vals    chunked[valState] // in blocks: a slice of millions would be copied as it grows
 	// vals indices in first-publish / first-read order: deterministic lists
 	pubOrder, readOrder []int
 	// Per-node reads: which values each node's own copy holds.
@@ -172,9 +172,9 @@ func AnalyzeQueue(h []history.Op) QueueStats {
 }
 
 func (a *queueAnalysis) init() {
-	if a.idx == nil {
+	if a.open == nil {
 		a.s.LostValues = []string{} // "lost_values": [] rather than null
-		a.open, a.procIdx, a.idx, a.nodeIdx = map[int]queuePending{}, map[int]int32{}, map[string]int{}, map[string]int{}
+		a.open, a.procIdx, a.nodeIdx = map[int]queuePending{}, map[int]int32{}, map[string]int{}
 	}
 }
 
@@ -186,13 +186,11 @@ func (a *queueAnalysis) bad(format string, args ...any) {
 }
 
 func (a *queueAnalysis) lookup(v string) int {
-	i, ok := a.idx[v]
-	if !ok {
-		i = len(a.vals)
-		a.idx[v] = i
-		a.vals = append(a.vals, valState{v: v})
+	i, isNew := a.ids.ID(v)
+	if isNew {
+		a.vals.push(valState{v: v})
 	}
-	return i
+	return int(i)
 }
 
 func (a *queueAnalysis) node(name string) int {
@@ -219,7 +217,7 @@ func (a *queueAnalysis) settle(i int, t history.OpType) {
 	default:
 		a.s.Indeterminate++
 	}
-	a.vals[i].out = max(a.vals[i].out, o)
+	a.vals.at(i).out = max(a.vals.at(i).out, o)
 }
 
 // observe takes in one op of the history.
@@ -241,8 +239,8 @@ func (a *queueAnalysis) observe(op history.Op) {
 			}
 			s.Attempted++
 			i := a.lookup(v)
-			if !a.vals[i].pub {
-				a.vals[i].pub = true
+			if !a.vals.at(i).pub {
+				a.vals.at(i).pub = true
 				a.pubOrder = append(a.pubOrder, i)
 				pi, ok := a.procIdx[op.Process]
 				if !ok {
@@ -250,7 +248,7 @@ func (a *queueAnalysis) observe(op history.Op) {
 					a.procIdx[op.Process] = pi
 					a.procIDs = append(a.procIDs, op.Process)
 				}
-				a.vals[i].proc = pi
+				a.vals.at(i).proc = pi
 			}
 			a.open[op.Process] = queuePending{i, op.Index}
 			return
@@ -261,8 +259,8 @@ func (a *queueAnalysis) observe(op history.Op) {
 			return
 		}
 		delete(a.open, op.Process)
-		if v, ok := op.Value.(string); ok && v != a.vals[p.val].v {
-			a.bad("op %d: publish %s value %q differs from invoke op %d value %q", op.Index, op.Type, v, p.index, a.vals[p.val].v)
+		if v, ok := op.Value.(string); ok && v != a.vals.at(p.val).v {
+			a.bad("op %d: publish %s value %q differs from invoke op %d value %q", op.Index, op.Type, v, p.index, a.vals.at(p.val).v)
 		}
 		a.settle(p.val, op.Type)
 	case history.FRead:
@@ -275,10 +273,10 @@ func (a *queueAnalysis) observe(op history.Op) {
 			return
 		}
 		i := a.lookup(v)
-		if op.Seq > 0 && (a.vals[i].seq == 0 || op.Seq < a.vals[i].seq) {
-			a.vals[i].seq = op.Seq // a duplicate's first copy is the one that was stored in order
+		if op.Seq > 0 && (a.vals.at(i).seq == 0 || op.Seq < a.vals.at(i).seq) {
+			a.vals.at(i).seq = op.Seq // a duplicate's first copy is the one that was stored in order
 		}
-		switch a.vals[i].reads++; a.vals[i].reads {
+		switch a.vals.at(i).reads++; a.vals.at(i).reads {
 		case 1:
 			a.readOrder = append(a.readOrder, i)
 		case 2:
@@ -346,7 +344,7 @@ func (a *queueAnalysis) stats() QueueStats {
 		procs[p] = procState{first: -1, last: -1, prev: -1}
 	}
 	for _, i := range pubOrder {
-		st := &vals[i]
+		st := vals.at(i)
 		ps := &procs[st.proc]
 		pos := ps.n
 		ps.n++
@@ -361,7 +359,7 @@ func (a *queueAnalysis) stats() QueueStats {
 			continue
 		}
 		if ps.prev >= 0 {
-			if prev := &vals[ps.prev]; st.seq <= prev.seq {
+			if prev := vals.at(int(ps.prev)); st.seq <= prev.seq {
 				s.OrderViolations++
 				if len(s.OrderExamples) < 10 {
 					s.OrderExamples = append(s.OrderExamples, fmt.Sprintf("process %d: %s (seq %d) read before %s (seq %d)",
@@ -372,7 +370,7 @@ func (a *queueAnalysis) stats() QueueStats {
 		ps.prev = int32(i)
 	}
 	for _, i := range pubOrder {
-		st := &vals[i]
+		st := vals.at(i)
 		ps := &procs[st.proc]
 		pos := ps.m
 		ps.m++
@@ -418,9 +416,9 @@ func (a *queueAnalysis) stats() QueueStats {
 		}
 	}
 	for _, i := range readOrder {
-		if !vals[i].pub {
+		if !vals.at(i).pub {
 			s.Unexpected++
-			s.UnexpectedValues = appendCapped(s.UnexpectedValues, vals[i].v)
+			s.UnexpectedValues = appendCapped(s.UnexpectedValues, vals.at(i).v)
 		}
 	}
 	return *s

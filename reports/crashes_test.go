@@ -56,7 +56,7 @@ func TestCrashesReported(t *testing.T) {
 	}
 	_, checks := checker.Run(context.Background(), h, &checker.Queue{})
 	checks = append(checks, crashChecks()...)
-	res := Build(h, meta, checker.Invalid, checks, []string{"heal kill: start n2: process exited"})
+	res := Build(DigestOf(h), meta, checker.Invalid, checks, []string{"heal kill: start n2: process exited"})
 	if len(res.Crashes) != 2 || res.NodeLogs["n2"].Starts != 3 || len(res.Errors) != 2 {
 		t.Fatalf("results: crashes %+v node logs %+v errors %q", res.Crashes, res.NodeLogs, res.Errors)
 	}

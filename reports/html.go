@@ -135,8 +135,8 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 		{"storage", m.Storage}, {"workload", m.Workload}, {"started at", m.StartedAt},
 		{"faults injected", strconv.Itoa(res.FaultsInjected)},
 	}
-	if len(r.ops) > 0 {
-		d.Summary = append(d.Summary, kv{"history", fmt.Sprintf("%d ops over %s", len(r.ops), fmtSeconds(r.end))})
+	if r.d != nil && r.d.ops > 0 {
+		d.Summary = append(d.Summary, kv{"history", fmt.Sprintf("%d ops over %s", r.d.ops, fmtSeconds(r.end))})
 	}
 	d.Summary = dropEmpty(d.Summary)
 	if q := res.Queue; q != nil {

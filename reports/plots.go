@@ -12,7 +12,6 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"jetstorm/history"
 	"jetstorm/stats"
 )
 
@@ -105,15 +104,14 @@ func (r *run) figures() ([]figure, error) {
 		}
 	} else {
 		pub := r.hasPublishes()
-		title, filter := "operation latency per second of invoke time (invoke → ok)", isClientOp
+		title := "operation latency per second of invoke time (invoke → ok)"
 		if pub {
 			title = "publish → ack latency per second of invoke time"
-			filter = func(op history.Op) bool { return op.F == history.FPublish }
 		}
-		if p := r.latencyPlot(title, filter); p != nil {
+		if p := r.latencyPlot(title); p != nil {
 			figs = append(figs, single("latency", "Latency per second", p))
 		}
-		if p := r.throughputPlot(filter); p != nil {
+		if p := r.throughputPlot(); p != nil {
 			figs = append(figs, single("throughput", "Throughput per second", p))
 		}
 		if pub {

@@ -22,10 +22,10 @@ var consumerColors = []color.Color{colBlue, colBrown, colPurple, colFailed, colO
 func (r *run) consumerLagFigure() (figure, bool) {
 	pending := map[string]plotter.XYs{}
 	ackPending := map[string]plotter.XYs{}
-	for _, op := range r.ops {
-		if op.F != history.FConsumerState || op.Type != history.OK {
-			continue
-		}
+	if r.d == nil {
+		return figure{}, false
+	}
+	for _, op := range r.d.samples {
 		var st history.ConsumerState
 		if op.Decode(&st) != nil || st.Final {
 			continue

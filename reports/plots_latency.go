@@ -4,38 +4,25 @@ import (
 	"image/color"
 	"math"
 	"sort"
-	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-
-	"jetstorm/history"
 )
 
-// latencyPerSecond pairs each op selected by keep with its completion
-// (history.Calls) and returns, for each second of invoke time that had an OK,
-// the p50, p99 and p99.9 latency of the OKs invoked in it, in ms.
-func latencyPerSecond(ops []history.Op, keep func(history.Op) bool) (p50, p99, p999 plotter.XYs) {
-	perSec := map[int64][]int64{} // second -> latencies in µs
-	for _, c := range history.Calls(ops, keep) {
-		if c.Outcome == history.OK {
-			us := max(int64(c.Latency()/time.Microsecond), 1)
-			s := secondOf(c.Start)
-			perSec[s] = append(perSec[s], us)
-		}
-	}
-	secs := make([]int64, 0, len(perSec))
-	for s := range perSec {
+// latencyPerSecond is, for each second of invoke time that had an OK,
+// the p50, p99 and p99.9 latency (ms) of the OKs invoked in it.
+func latencyPerSecond(ps *perSecond) (p50, p99, p999 plotter.XYs) {
+	secs := make([]int64, 0, len(ps.lat))
+	for s := range ps.lat {
 		secs = append(secs, s)
 	}
 	sort.Slice(secs, func(i, j int) bool { return secs[i] < secs[j] })
-	h := hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
+	h := newLatencyHist()
 	ms := func(us int64) float64 { return float64(us) / 1000 }
 	for _, s := range secs {
 		h.Reset()
-		for _, us := range perSec[s] {
-			_ = h.RecordValue(min(us, h.HighestTrackableValue()))
+		for _, us := range ps.lat[s] {
+			_ = h.RecordValue(min(int64(us), h.HighestTrackableValue()))
 		}
 		x := float64(s) + 0.5
 		p50 = append(p50, plotter.XY{X: x, Y: ms(h.ValueAtQuantile(50))})
@@ -45,8 +32,11 @@ func latencyPerSecond(ops []history.Op, keep func(history.Op) bool) (p50, p99, p
 	return p50, p99, p999
 }
 
-func (r *run) latencyPlot(title string, keep func(history.Op) bool) *plot.Plot {
-	p50, p99, p999 := latencyPerSecond(r.workload(), keep)
+func (r *run) latencyPlot(title string) *plot.Plot {
+	if r.d == nil {
+		return nil
+	}
+	p50, p99, p999 := latencyPerSecond(r.d.plot)
 	if len(p50) == 0 {
 		return nil
 	}

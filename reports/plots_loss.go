@@ -10,8 +10,6 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"jetstorm/history"
 )
 
 // Outcomes of a publish in the loss plot, in drawing order: lost last so
@@ -26,168 +24,140 @@ const (
 
 var statusColor = [nStatus]color.Color{colOK, colFailed, colUnknown, colLost}
 
-// classify colours one publish: an acked one is lost when its value is in
-// lost.
-func classify(p history.Call, lost map[string]bool) uint8 {
-	switch p.Outcome {
-	case history.OK:
-		if lost[p.Value] {
-			return stLost
-		}
-		return stOK
-	case history.Fail:
-		return stFailed
-	}
-	return stUnknown
-}
-
 var nodeFileSafe = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
 // lossFigures draws the publishes by outcome, against the final drain and
 // against each node's own copy. Which acked values are lost comes from the
 // checkers' sections of results.json (queue, per_node) whenever their list
 // of lost values is complete; those lists are capped, so past the cap, or
-// without the section, the lost values are found from the history's reads.
+// without the section, the lost values are those the history's reads
+// missed.
 func (r *run) lossFigures() []figure {
-	pubs := history.PublishPairs(r.ops)
-	if len(pubs) == 0 {
+	if r.d == nil {
 		return nil
 	}
-	var hr *historyReads // only read when a checker's list does not do
-	reads := func() *historyReads {
-		if hr == nil {
-			hr = readsOf(r.ops)
-		}
-		return hr
+	l := &r.d.loss
+	if len(l.acks) == 0 && len(l.bad) == 0 {
+		return nil
 	}
-	var lost map[string]bool
-	var drained bool
+	var lost func(int32) bool
+	drained := l.drained
 	if q := r.res.Queue; q != nil {
 		drained = q.DrainComplete
 		if len(q.LostValues) == q.Lost {
-			lost = setOf(q.LostValues)
+			lost = l.setOf(q.LostValues)
 		}
-	} else {
-		drained = reads().drained
 	}
 	if lost == nil {
-		lost = unread(pubs, reads().read)
+		lost = l.unread(l.read)
 	}
 	lostWord := "lost: acked, never read by the final drain"
 	if !drained {
 		lostWord = "acked, unread (drain incomplete: not proven lost)"
 	}
 	figs := []figure{r.lossFigure("loss", "Publishes by outcome (a red streak is a window of lost acked writes)",
-		"publishes by outcome, stacked per second of invoke time", lostWord, pubs, lost)}
+		"publishes by outcome, stacked per second of invoke time", lostWord, lost)}
 	nodes := sortedKeys(r.res.PerNode)
 	if r.res.PerNode == nil {
-		nodes = sortedKeys(reads().node)
+		nodes = sortedKeys(l.node)
 	}
 	for _, n := range nodes {
 		ns, ok := r.res.PerNode[n]
-		var lostOn map[string]bool
+		var lostOn func(int32) bool
 		complete := ns.Complete
 		if ok && len(ns.LostValues) == ns.Lost {
-			lostOn = setOf(ns.LostValues)
+			lostOn = l.setOf(ns.LostValues)
 		} else {
-			lostOn = unread(pubs, reads().node[n])
-			complete = reads().nodeDrained[n]
+			read := l.node[n]
+			if read == nil {
+				read = &bitset{}
+			}
+			lostOn = l.unread(*read)
+			complete = l.nodeDrained[n]
 		}
 		w := "lost on " + n + ": acked, not read from " + n
 		if !complete {
 			w = "acked, not read from " + n + " (node drain incomplete)"
 		}
 		figs = append(figs, r.lossFigure("loss-"+nodeFileSafe.ReplaceAllString(n, "_"), "Publishes by outcome on node "+n,
-			"node "+n+": publishes by outcome, stacked per second of invoke time", w, pubs, lostOn))
+			"node "+n+": publishes by outcome, stacked per second of invoke time", w, lostOn))
 	}
 	return figs
 }
 
-// historyReads is what the history's reads hold: the values the final
-// drain read, and those read from each node's own copy.
-type historyReads struct {
-	read        map[string]bool
-	drained     bool
-	node        map[string]map[string]bool
-	nodeDrained map[string]bool
-}
-
-func readsOf(ops []history.Op) *historyReads {
-	hr := &historyReads{read: map[string]bool{}, node: map[string]map[string]bool{}, nodeDrained: map[string]bool{}}
-	for _, op := range ops {
-		switch {
-		case op.F == history.FRead && op.Type == history.OK:
-			hr.read[op.ValueString()] = true
-		case op.F == history.FDrain && op.Type == history.OK:
-			hr.drained = true
-		case op.F == history.FNodeRead && op.Node != "":
-			if hr.node[op.Node] == nil {
-				hr.node[op.Node] = map[string]bool{}
-			}
-			if op.Type == history.OK {
-				hr.node[op.Node][op.ValueString()] = true
-			}
-		case op.F == history.FNodeDrain && op.Node != "":
-			if hr.node[op.Node] == nil {
-				hr.node[op.Node] = map[string]bool{}
-			}
-			if op.Type == history.OK {
-				hr.nodeDrained[op.Node] = true
-			}
-		}
-	}
-	return hr
-}
-
-// unread is the values of the acked publishes not in read.
-func unread(pubs []history.Call, read map[string]bool) map[string]bool {
-	lost := map[string]bool{}
-	for _, p := range pubs {
-		if p.Outcome == history.OK && !read[p.Value] {
-			lost[p.Value] = true
-		}
-	}
-	return lost
-}
-
-func setOf(vs []string) map[string]bool {
-	m := make(map[string]bool, len(vs))
+// setOf is membership of the values vs (those with no id were never acked).
+func (l *lossTally) setOf(vs []string) func(int32) bool {
+	var b bitset
 	for _, v := range vs {
-		m[v] = true
+		if id, ok := l.ids.Lookup(v); ok {
+			b.add(id)
+		}
 	}
-	return m
+	return b.has
 }
 
-func (r *run) lossFigure(name, caption, title, lostWord string, pubs []history.Call, lost map[string]bool) figure {
-	cols := map[int64][]history.Call{}
-	for _, p := range pubs {
-		s := secondOf(p.Start)
-		cols[s] = append(cols[s], p)
-	}
-	lc := &lossColumns{}
-	var counts [nStatus]int
-	for _, s := range sortedInt64Keys(cols) {
-		ps := cols[s]
-		sort.SliceStable(ps, func(i, j int) bool {
-			if ps[i].Start != ps[j].Start {
-				return ps[i].Start < ps[j].Start
-			}
-			return ps[i].Index < ps[j].Index
-		})
-		col := lossColumn{sec: s, st: make([]uint8, len(ps))}
-		for i, p := range ps {
-			col.st[i] = classify(p, lost)
-			counts[col.st[i]]++
+// unread is membership of the values not in read.
+func (l *lossTally) unread(read bitset) func(int32) bool {
+	return func(id int32) bool { return !read.has(id) }
+}
+
+// lossFigure stacks each second's publishes by part of the second (in
+// order), then by outcome: ok, failed, unknown, lost.
+func (r *run) lossFigure(name, caption, title, lostWord string, lost func(int32) bool) figure {
+	l := &r.d.loss
+	counts := map[uint32]*[nStatus]int{}
+	at := func(slot uint32) *[nStatus]int {
+		c := counts[slot]
+		if c == nil {
+			c = new([nStatus]int)
+			counts[slot] = c
 		}
-		lc.cols = append(lc.cols, col)
-		lc.maxN = max(lc.maxN, len(ps))
+		return c
+	}
+	for _, a := range l.acks {
+		if lost(a.id) {
+			at(a.slot)[stLost]++
+		} else {
+			at(a.slot)[stOK]++
+		}
+	}
+	for slot, b := range l.bad {
+		at(slot)[stFailed] += b[0]
+		at(slot)[stUnknown] += b[1]
+	}
+	slots := make([]uint32, 0, len(counts))
+	for s := range counts {
+		slots = append(slots, s)
+	}
+	sort.Slice(slots, func(i, j int) bool { return slots[i] < slots[j] })
+	lc := &lossColumns{}
+	var total [nStatus]int
+	for _, slot := range slots {
+		sec := secondOfSlot(slot)
+		if len(lc.cols) == 0 || lc.cols[len(lc.cols)-1].sec != sec {
+			lc.cols = append(lc.cols, lossColumn{sec: sec})
+		}
+		col := &lc.cols[len(lc.cols)-1]
+		for st, n := range counts[slot] {
+			if n == 0 {
+				continue
+			}
+			total[st] += n
+			col.n += n
+			if k := len(col.runs); k > 0 && col.runs[k-1].st == uint8(st) {
+				col.runs[k-1].n += n
+			} else {
+				col.runs = append(col.runs, lossRun{uint8(st), n})
+			}
+		}
+		lc.maxN = max(lc.maxN, col.n)
 	}
 	p := r.timePlot(title, "publishes in that second (stacked)")
 	p.Add(lc)
 	names := [nStatus]string{"ok (acked, read)", "failed", "unknown (info)", lostWord}
 	for _, st := range []uint8{stOK, stLost, stUnknown, stFailed} {
-		if counts[st] > 0 { // no entry, no colour: a run without loss has no red
-			p.Legend.Add(fmt.Sprintf("%s: %d", names[st], counts[st]), swatch{statusColor[st]})
+		if total[st] > 0 { // no entry, no colour: a run without loss has no red
+			p.Legend.Add(fmt.Sprintf("%s: %d", names[st], total[st]), swatch{statusColor[st]})
 		}
 	}
 	r.finishTime(p)
@@ -204,18 +174,25 @@ func sortedInt64Keys[V any](m map[int64]V) []int64 {
 	return ks
 }
 
-// lossColumns draws one column per second: publish i of the second is the
-// cell [i, i+1) of the column, coloured by outcome. Runs of one outcome
-// merge into one rectangle; lost cells are drawn last, at least 1.5 points
-// high, so a single lost write among thousands still shows.
+// lossColumns draws one column per second: its publishes stacked in
+// runs of one outcome (lossFigure's order), each publish a cell of height
+// 1. Lost cells are drawn last, at least 1.5 points high, so a single
+// lost write among thousands still shows; when cells are large, each
+// publish is its own brick.
 type lossColumns struct {
 	cols []lossColumn
 	maxN int
 }
 
 type lossColumn struct {
-	sec int64
-	st  []uint8
+	sec  int64
+	runs []lossRun
+	n    int
+}
+
+type lossRun struct {
+	st uint8
+	n  int
 }
 
 func (l *lossColumns) DataRange() (xmin, xmax, ymin, ymax float64) {
@@ -228,6 +205,12 @@ func (l *lossColumns) DataRange() (xmin, xmax, ymin, ymax float64) {
 func (l *lossColumns) Plot(c draw.Canvas, plt *plot.Plot) {
 	trX, trY := plt.Transforms(&c)
 	minH := vg.Points(1.5)
+	fill := func(pass uint8, x0, x1, y0, y1 vg.Length) {
+		if y1 < y0+minH && pass == stLost {
+			y1 = y0 + minH
+		}
+		c.FillPolygon(statusColor[pass], c.ClipPolygonXY([]vg.Point{{X: x0, Y: y0}, {X: x0, Y: y1}, {X: x1, Y: y1}, {X: x1, Y: y0}}))
+	}
 	for _, pass := range []uint8{stOK, stFailed, stUnknown, stLost} {
 		for _, col := range l.cols {
 			x0, x1 := trX(float64(col.sec)+0.1), trX(float64(col.sec)+0.9)
@@ -235,25 +218,19 @@ func (l *lossColumns) Plot(c draw.Canvas, plt *plot.Plot) {
 				x1 = x0 + vg.Points(1)
 			}
 			cell := trY(1) - trY(0)
-			gap := vg.Length(0)
-			if cell >= vg.Points(4) { // sparse: draw each publish as its own brick
-				gap = cell * 0.15
-			}
-			for i := 0; i < len(col.st); {
-				j := i + 1
-				if gap == 0 {
-					for j < len(col.st) && col.st[j] == col.st[i] {
-						j++
+			bricks := cell >= vg.Points(4) // sparse: draw each publish as its own brick
+			i := 0
+			for _, run := range col.runs {
+				if run.st == pass {
+					if bricks {
+						for k := i; k < i+run.n; k++ {
+							fill(pass, x0, x1, trY(float64(k)), trY(float64(k+1))-cell*0.15)
+						}
+					} else {
+						fill(pass, x0, x1, trY(float64(i)), trY(float64(i+run.n)))
 					}
 				}
-				if col.st[i] == pass {
-					y0, y1 := trY(float64(i)), trY(float64(j))-gap
-					if y1 < y0+minH && pass == stLost {
-						y1 = y0 + minH
-					}
-					c.FillPolygon(statusColor[pass], c.ClipPolygonXY([]vg.Point{{X: x0, Y: y0}, {X: x0, Y: y1}, {X: x1, Y: y1}, {X: x1, Y: y0}}))
-				}
-				i = j
+				i += run.n
 			}
 		}
 	}

@@ -15,7 +15,7 @@ import (
 func TestLossFiguresFromCheckersMatchHistory(t *testing.T) {
 	h := synthHistory(true)
 	_, checks := checker.Run(context.Background(), h, &checker.Queue{}, &checker.PerNode{})
-	res := Build(h, history.Meta{}, checker.Invalid, checks, nil)
+	res := Build(DigestOf(h), history.Meta{}, checker.Invalid, checks, nil)
 	if res.Queue == nil || res.Queue.Lost == 0 || len(res.Queue.LostValues) != res.Queue.Lost {
 		t.Fatalf("want some lost values, all listed: %+v", res.Queue)
 	}
@@ -23,7 +23,7 @@ func TestLossFiguresFromCheckersMatchHistory(t *testing.T) {
 		t.Fatalf("want n2's lost list capped: %d lost, %d listed", n2.Lost, len(n2.LostValues))
 	}
 	render := func(res *Results) [][]byte {
-		r := &run{res: res, ops: h}
+		r := &run{res: res, d: DigestOf(h)}
 		var out [][]byte
 		for _, f := range r.lossFigures() {
 			_, svg, err := f.render()

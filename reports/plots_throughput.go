@@ -2,36 +2,23 @@ package reports
 
 import (
 	"image/color"
-	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-
-	"jetstorm/history"
 )
 
 // throughputPlot counts, per second, invokes (offered) by invoke time and
-// completions by completion time: ok (acked) and fail+info (errors).
-func (r *run) throughputPlot(keep func(history.Op) bool) *plot.Plot {
-	var offered, acked, errs map[int64]float64 = map[int64]float64{}, map[int64]float64{}, map[int64]float64{}
-	first, last := int64(math.MaxInt64), int64(-1)
-	for _, op := range r.workload() {
-		if !keep(op) || op.Time < 0 {
-			continue
-		}
-		s := secondOf(op.Time)
-		first, last = min(first, s), max(last, s)
-		switch op.Type {
-		case history.Invoke:
-			offered[s]++
-		case history.OK:
-			acked[s]++
-		default:
-			errs[s]++
-		}
-	}
-	if last < 0 {
+// completions by completion time: ok (acked) and fail+info (errors), of
+// the workload's publishes (or, without any, its client ops).
+func (r *run) throughputPlot() *plot.Plot {
+	if r.d == nil || r.d.plot.last < 0 {
 		return nil
+	}
+	ps := r.d.plot
+	first, last := ps.first, ps.last
+	offered, acked, errs := map[int64]float64{}, map[int64]float64{}, map[int64]float64{}
+	for s, c := range ps.counts {
+		offered[s], acked[s], errs[s] = c[0], c[1], c[2]
 	}
 	series := func(m map[int64]float64) plotter.XYs {
 		xys := make(plotter.XYs, 0, last-first+1)

@@ -73,7 +73,7 @@ func (r SweepRow) LostText() string {
 type run struct {
 	dir      string
 	res      *Results
-	ops      []history.Op
+	d        *Digest // nil: no history (a sweep's own directory)
 	bench    *stats.BenchResult
 	sweep    *Sweep
 	capacity *stats.CapacityResult
@@ -92,8 +92,12 @@ type run struct {
 // sweep.json alone (verdict: the rows' combined). The output depends only
 // on those files, so running it again (or on a copy of the directory) gives
 // the same bytes.
-func Write(dir string) error {
-	r, err := load(dir)
+func Write(dir string) error { return WriteDigest(dir, nil) }
+
+// WriteDigest is Write with the history already digested (d, closed), as
+// the check that just read it has it; nil: Write reads history.jsonl.
+func WriteDigest(dir string, d *Digest) error {
+	r, err := load(dir, d)
 	if err != nil {
 		return err
 	}
@@ -123,8 +127,8 @@ func Write(dir string) error {
 	return writeFileAtomic(filepath.Join(dir, JUnitFile), buf.Bytes())
 }
 
-func load(dir string) (*run, error) {
-	r := &run{dir: dir}
+func load(dir string, d *Digest) (*run, error) {
+	r := &run{dir: dir, d: d}
 	if err := readOptional(filepath.Join(dir, SweepFile), &r.sweep); err != nil {
 		return nil, err
 	}
@@ -136,11 +140,13 @@ func load(dir string) (*run, error) {
 		if err := readJSON(resPath, r.res); err != nil {
 			return nil, err
 		}
-		ops, err := history.ReadFile(histPath)
-		if err != nil && !errors.Is(err, history.ErrTruncated) {
-			return nil, fmt.Errorf("report: %w", err)
-		} // a cut last line: report on every complete line, as check does
-		r.ops = ops
+		if r.d == nil {
+			d, err := DigestFile(histPath)
+			if err != nil && !errors.Is(err, history.ErrTruncated) {
+				return nil, fmt.Errorf("report: %w", err)
+			} // a cut last line: report on every complete line, as check does
+			r.d = d
+		}
 	}
 	if err := readOptional(filepath.Join(dir, BenchFile), &r.bench); err != nil {
 		return nil, err
@@ -148,15 +154,10 @@ func load(dir string) (*run, error) {
 	if err := readOptional(filepath.Join(dir, CapacityFile), &r.capacity); err != nil {
 		return nil, err
 	}
-	for _, op := range r.ops {
-		r.end = max(r.end, op.Time)
+	if r.d != nil {
+		r.end, r.span = r.d.end, r.d.span
+		r.faults, r.notFaults = r.d.Faults()
 	}
-	for _, op := range r.workload() {
-		if isClientOp(op) {
-			r.span = max(r.span, op.Time)
-		}
-	}
-	r.faults, r.notFaults = history.FaultWindows(r.ops, r.end)
 	for _, f := range r.faults {
 		r.span = max(r.span, f.End)
 	}
@@ -240,23 +241,5 @@ func isClientOp(op history.Op) bool {
 	return true
 }
 
-// workload is the history up to the final drain: the drain's own client
-// ops (a KV drain reads with workload processes) are not load.
-func (r *run) workload() []history.Op {
-	for i, op := range r.ops {
-		if op.F == history.FDrain {
-			return r.ops[:i]
-		}
-	}
-	return r.ops
-}
-
 // hasPublishes reports whether the history is a queue workload's.
-func (r *run) hasPublishes() bool {
-	for _, op := range r.ops {
-		if op.F == history.FPublish {
-			return true
-		}
-	}
-	return false
-}
+func (r *run) hasPublishes() bool { return r.d != nil && r.d.pubSeen }

@@ -145,7 +145,7 @@ func writeRunDir(t *testing.T, h []history.Op) string {
 		map[string]any{"at": "4s", "for": "800ms", "fault": map[string]any{"kind": "partition", "target": "minority", "shape": "isolate"}, "seed": 8},
 	}
 	verdict, checks := checker.Run(context.Background(), h, &checker.Queue{}, &checker.PerNode{})
-	if err := Build(h, meta, verdict, checks, nil).WriteJSON(dir); err != nil {
+	if err := Build(DigestOf(h), meta, verdict, checks, nil).WriteJSON(dir); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -471,7 +471,7 @@ func benchDir(t *testing.T, rateScale, latScale float64) string {
 	}
 	dir := t.TempDir()
 	writeHistoryFile(t, dir, h)
-	res := Build(h, history.Meta{Scenario: "bench", Seed: 1}, checker.Valid, []checker.Result{{Name: "bench", Verdict: checker.Valid, Message: "ok"}}, nil)
+	res := Build(DigestOf(h), history.Meta{Scenario: "bench", Seed: 1}, checker.Valid, []checker.Result{{Name: "bench", Verdict: checker.Valid, Message: "ok"}}, nil)
 	if err := res.WriteJSON(dir); err != nil {
 		t.Fatal(err)
 	}

@@ -6,14 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"jetstorm/checker"
 	"jetstorm/history"
@@ -55,8 +52,9 @@ type BenchSummary struct {
 	CapacityBestRate float64                 `json:"capacity_best_rate,omitempty"`
 }
 
-// Build assembles results from a history and the checkers' output.
-func Build(h []history.Op, meta history.Meta, verdict checker.Verdict, checks []checker.Result, runErrs []string) *Results {
+// Build assembles results from a history's digest (closed) and the
+// checkers' output.
+func Build(d *Digest, meta history.Meta, verdict checker.Verdict, checks []checker.Result, runErrs []string) *Results {
 	r := &Results{
 		Verdict: verdict, Seed: meta.Seed, Scenario: meta.Scenario,
 		ServerVersion: meta.ServerVersion, SyncInterval: meta.SyncInterval,
@@ -71,7 +69,7 @@ func Build(h []history.Op, meta history.Meta, verdict checker.Verdict, checks []
 	if len(r.HarnessErrors) > 0 { // found by a check (e.g. in the node logs): run errors
 		r.Errors = append(r.Errors[:len(r.Errors):len(r.Errors)], r.HarnessErrors...)
 	}
-	lat, span := PublishLatency(h)
+	lat, span := d.PublishLatency()
 	r.PublishLatencyMs = lat
 	// Acked publishes: the queue check's count, or (when it was skipped,
 	// e.g. on a workqueue stream) the publishes whose ack came back.
@@ -82,10 +80,10 @@ func Build(h []history.Op, meta history.Meta, verdict checker.Verdict, checks []
 	if span > 0 {
 		r.ThroughputAckedPerS = float64(acked) / span.Seconds()
 	}
-	injected, _ := history.FaultWindows(h, 0)
+	injected, _ := d.Faults()
 	r.FaultsInjected = len(injected)
 	if r.FaultsInjected > 0 && lat.Count > 0 { // queue runs: bench and kv keep their own latencies
-		calm := CalmPublishLatency(h)
+		calm := d.CalmPublishLatency()
 		r.PublishLatencyCalmMs = &calm
 	}
 	return r
@@ -95,28 +93,7 @@ func Build(h []history.Op, meta history.Meta, verdict checker.Verdict, checks []
 // (the intended start, for open-loop workloads) to its ack, and returns the
 // span from the first publish invoke to the last publish completion.
 func PublishLatency(h []history.Op) (stats.Latency, time.Duration) {
-	return publishLatency(h, nil), publishSpan(h)
-}
-
-// publishSpan is the time from the first publish invoke to the last
-// publish completion (paired or not).
-func publishSpan(h []history.Op) time.Duration {
-	var first, last time.Duration = -1, 0
-	for _, op := range h {
-		switch {
-		case op.F != history.FPublish:
-		case op.Type == history.Invoke:
-			if first < 0 || op.Time < first {
-				first = op.Time
-			}
-		default:
-			last = max(last, op.Time)
-		}
-	}
-	if first < 0 {
-		return 0
-	}
-	return last - first
+	return DigestOf(h).PublishLatency()
 }
 
 // CalmMargin is how long after a fault ends the cluster still counts as
@@ -127,43 +104,7 @@ const CalmMargin = 5 * time.Second
 // ended outside every fault window [start, end + CalmMargin]. A fault that
 // never ended lasts to the end of the history.
 func CalmPublishLatency(h []history.Op) stats.Latency {
-	type window struct{ from, to time.Duration }
-	faults, _ := history.FaultWindows(h, math.MaxInt64)
-	ws := make([]window, 0, len(faults))
-	for _, f := range faults {
-		to := time.Duration(math.MaxInt64)
-		if f.Status != history.FaultNotHealed {
-			to = f.End + CalmMargin
-		}
-		ws = append(ws, window{f.Start, to})
-	}
-	return publishLatency(h, func(t0, t1 time.Duration) bool {
-		for _, w := range ws {
-			if t0 < w.to && t1 > w.from {
-				return false
-			}
-		}
-		return true
-	})
-}
-
-// publishLatency measures the acked publishes for which keep(invoke, ack)
-// holds (all when keep is nil).
-func publishLatency(h []history.Op, keep func(t0, t1 time.Duration) bool) stats.Latency {
-	hist := hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3) // µs
-	for _, p := range history.PublishPairs(h) {
-		if p.Outcome == history.OK && (keep == nil || keep(p.Start, p.End)) {
-			us := max(int64(p.Latency()/time.Microsecond), 1)
-			_ = hist.RecordValue(min(us, hist.HighestTrackableValue()))
-		}
-	}
-	ms := func(us int64) float64 { return float64(us) / 1000 }
-	l := stats.Latency{Count: hist.TotalCount()}
-	if l.Count > 0 {
-		l.P50, l.P90, l.P99 = ms(hist.ValueAtQuantile(50)), ms(hist.ValueAtQuantile(90)), ms(hist.ValueAtQuantile(99))
-		l.P999, l.Max = ms(hist.ValueAtQuantile(99.9)), ms(hist.Max())
-	}
-	return l
+	return DigestOf(h).CalmPublishLatency()
 }
 
 // WriteJSON writes results.json into dir (atomically: temp file + rename).

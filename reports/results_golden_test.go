@@ -59,7 +59,7 @@ func TestResultsJSONGolden(t *testing.T) {
 			v, checks := r.checks(r.h)
 			meta, _ := history.MetaOf(r.h)
 			dir := t.TempDir()
-			if err := Build(r.h, meta, v, checks, []string{"e1"}).WriteJSON(dir); err != nil {
+			if err := Build(DigestOf(r.h), meta, v, checks, []string{"e1"}).WriteJSON(dir); err != nil {
 				t.Fatal(err)
 			}
 			b, err := os.ReadFile(filepath.Join(dir, "results.json"))

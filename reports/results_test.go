@@ -37,7 +37,7 @@ func TestPublishLatencyFromIntendedStart(t *testing.T) {
 	if span != 500*time.Second {
 		t.Errorf("span %s", span)
 	}
-	r := Build(h, history.Meta{Scenario: "x", Seed: 3}, checker.Valid, []checker.Result{{Name: "queue", Details: checker.QueueStats{Acked: 100}}}, nil)
+	r := Build(DigestOf(h), history.Meta{Scenario: "x", Seed: 3}, checker.Valid, []checker.Result{{Name: "queue", Details: checker.QueueStats{Acked: 100}}}, nil)
 	if r.Queue == nil || r.ThroughputAckedPerS != 0.2 || r.Seed != 3 {
 		t.Errorf("results %+v", r)
 	}
@@ -69,7 +69,7 @@ func TestSummaryVerdictEvidence(t *testing.T) {
 				t.Fatal(err)
 			}
 			v, checks := checker.Run(context.Background(), h, &checker.Queue{}, &checker.PerNode{}, &checker.Recovery{})
-			res := Build(h, history.Meta{Scenario: tt.file}, v, checks, nil)
+			res := Build(DigestOf(h), history.Meta{Scenario: tt.file}, v, checks, nil)
 			var sb strings.Builder
 			res.Summary(&sb)
 			for _, w := range tt.want {

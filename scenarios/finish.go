@@ -40,17 +40,19 @@ func (e *HistoryError) Unwrap() error { return e.Err }
 // results' errors. The error is for a directory that cannot be checked.
 func Finish(ctx context.Context, dir string, o FinishOptions) (*reports.Results, error) {
 	path := filepath.Join(dir, "history.jsonl")
-	h, err := history.ReadFile(path)
-	runErrs := slices.Clone(o.RunErrs)
-	if errors.Is(err, history.ErrTruncated) {
-		runErrs = append(runErrs, fmt.Sprintf("%v; checked the %d complete ops before it", err, len(h)))
-		if o.Log != nil {
-			o.Log.Warn(runErrs[len(runErrs)-1])
-		}
-	} else if err != nil {
+	// A skim first (meta, faults, run errors: what the checks are and what
+	// they need to know from the start), then one pass over every op,
+	// shown to the checkers and the report's digest at once.
+	skim, err := history.Skim(path)
+	if err != nil {
 		return nil, &HistoryError{err}
 	}
-	meta, err := history.MetaOf(h)
+	var meta history.Meta
+	if skim.Meta == nil {
+		err = fmt.Errorf("history has no %q op", history.FMeta)
+	} else {
+		err = skim.Meta.Decode(&meta)
+	}
 	if err != nil {
 		return nil, &HistoryError{fmt.Errorf("%s: %w", path, err)}
 	}
@@ -59,17 +61,39 @@ func Finish(ctx context.Context, dir string, o FinishOptions) (*reports.Results,
 	if err != nil {
 		return nil, &HistoryError{fmt.Errorf("%s: %w", path, err)}
 	}
-	for _, op := range h {
-		if op.F == history.FRunError && !slices.Contains(runErrs, op.Err) {
-			runErrs = append(runErrs, op.Err)
+	// The run's errors: those given, a cut history (its message, with the
+	// count of ops checked, once they are), those the history records.
+	withHistory := func(errs []string) []string {
+		for _, op := range skim.RunErrors {
+			if !slices.Contains(errs, op.Err) {
+				errs = append(errs, op.Err)
+			}
 		}
+		return errs
 	}
+	runErrs := slices.Clone(o.RunErrs)
+	checkErrs := slices.Clone(runErrs)
+	if skim.Truncated {
+		checkErrs = append(checkErrs, history.ErrTruncated.Error())
+	}
+	checkErrs = withHistory(checkErrs)
 	timeout := o.CheckTimeout
 	if timeout <= 0 {
 		timeout = 60 * time.Second
 	}
-	verdict, checks := checker.Run(ctx, h, checkersFor(kind, CheckOptions{Dir: dir, Timeout: timeout, RunErrs: runErrs})...)
-	res := reports.Build(h, meta, verdict, checks, runErrs)
+	d := reports.NewDigest(skim)
+	verdict, checks, err := checker.RunStream(ctx, d.Tee(history.Stream(path)), checkersFor(kind, CheckOptions{Dir: dir, Timeout: timeout, RunErrs: checkErrs})...)
+	d.Close()
+	if errors.Is(err, history.ErrTruncated) {
+		runErrs = append(runErrs, fmt.Sprintf("%v; checked the %d complete ops before it", err, d.Ops()))
+		if o.Log != nil {
+			o.Log.Warn(runErrs[len(runErrs)-1])
+		}
+	} else if err != nil {
+		return nil, &HistoryError{err}
+	}
+	runErrs = withHistory(runErrs)
+	res := reports.Build(d, meta, verdict, checks, runErrs)
 	if kind.Results != nil {
 		if err := kind.Results(dir, res); err != nil {
 			res.Errors = append(res.Errors, err.Error())
@@ -81,7 +105,7 @@ func Finish(ctx context.Context, dir string, o FinishOptions) (*reports.Results,
 	if err := res.WriteJSON(dir); err != nil {
 		return nil, err
 	}
-	if err := reports.Write(dir); err != nil && o.Log != nil {
+	if err := reports.WriteDigest(dir, d); err != nil && o.Log != nil {
 		o.Log.Warn("report", "err", err) // the verdict stands without the plots
 	}
 	return res, nil
