@@ -105,6 +105,13 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 		return nil, err
 	}
 	defer rec.Close()
+	stopRSS := sampleRSS(o.OutDir)
+	rssStopped := false
+	defer func() {
+		if !rssStopped {
+			stopRSS()
+		}
+	}()
 
 	server := cmp.Or(s.Cluster.Server, "embedded")
 	if s.Cluster.Image != "" {
@@ -158,8 +165,13 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 		}
 	}
 	res, err := Finish(context.Background(), o.OutDir, fo)
+	rssStopped = true
+	peak := stopRSS()
 	if err != nil {
 		return nil, err
+	}
+	if peak > 0 {
+		log.Info("jetstorm's own memory", "peak_rss_mib", peak>>20, "file", RSSFile)
 	}
 	if res.Verdict == checker.Valid || res.Verdict == checker.None {
 		// Nothing to inspect: drop the stores, keep configs and logs.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"html"
 	"image/png"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -62,7 +63,30 @@ func runScenario(t *testing.T, text string) (*Outcome, []history.Op) {
 		t.Errorf("results.json does not match the run: %+v", res)
 	}
 	checkReport(t, dir)
+	checkRSSFile(t, dir, s.Workload.Duration.D())
 	return o, h
+}
+
+// checkRSSFile: jetstorm's memory was sampled every second of the run,
+// from before the load to after the check.
+func checkRSSFile(t *testing.T, dir string, load time.Duration) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, RSSFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) < int(load.Seconds()) || lines[0] != "time_s,rss_mib,heap_mib" {
+		t.Fatalf("%s: %d lines for a %s load, want one a second:\n%s", RSSFile, len(lines), load, b)
+	}
+	last := -1.0
+	for _, l := range lines[1:] {
+		var ts, rss, heap float64
+		if _, err := fmt.Sscanf(l, "%g,%g,%g", &ts, &rss, &heap); err != nil || ts < last || rss <= 0 || heap <= 0 {
+			t.Fatalf("%s: line %q (%v)", RSSFile, l, err)
+		}
+		last = ts
+	}
 }
 
 // A real R3 cluster with a node SIGKILLed every few seconds loses nothing.
