@@ -150,7 +150,7 @@ type queueAnalysis struct {
 	open    map[int]queuePending // process -> its outstanding publish
 	procIdx map[int]int32        // process -> dense index into procIDs
 	procIDs []int
-	ids     history.ValueIDs // value -> index into vals
+	ids     history.ValueIDs  // value -> index into vals
 	vals    chunked[valState] // in blocks: a slice of millions would be copied as it grows
 	// vals indices in first-publish / first-read order: deterministic lists
 	pubOrder, readOrder []int

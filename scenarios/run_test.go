@@ -3,9 +3,9 @@ package scenarios
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"image/png"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
