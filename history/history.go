@@ -5,6 +5,7 @@ package history
 
 import (
 	"bufio"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -124,6 +125,11 @@ type Recorder struct {
 	ops   []Op // kept in memory too, so the run can check without re-reading
 	keep  bool
 	count map[[2]string]int64 // ops recorded per (F, Type), for progress
+
+	// Compressed (CreateCompressed): the gzip writer, and its flusher.
+	gz        *gzip.Writer
+	stopFlush chan struct{}
+	flushDone *sync.WaitGroup
 }
 
 // Create opens path for writing (truncating it) and returns a Recorder whose
@@ -194,12 +200,22 @@ func (r *Recorder) Err() error {
 
 // Close syncs and closes the file (when the Recorder owns one).
 func (r *Recorder) Close() error {
+	if r.stopFlush != nil {
+		close(r.stopFlush)
+		r.flushDone.Wait()
+		r.stopFlush = nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.f == nil {
 		return r.err
 	}
-	err := errors.Join(r.err, r.f.Sync(), r.f.Close())
+	var zerr error
+	if r.gz != nil {
+		zerr = r.gz.Close()
+		r.gz = nil
+	}
+	err := errors.Join(r.err, zerr, r.f.Sync(), r.f.Close())
 	r.f = nil
 	return err
 }
@@ -242,7 +258,7 @@ func collect(ops iter.Seq2[Op, error]) ([]Op, error) {
 // again from the start; stopping early closes it.
 func Stream(path string) iter.Seq2[Op, error] {
 	return func(yield func(Op, error) bool) {
-		f, err := os.Open(path)
+		f, err := open(path)
 		if err != nil {
 			yield(Op{}, err)
 			return
@@ -262,6 +278,12 @@ func StreamFrom(r io.Reader, name string) iter.Seq2[Op, error] {
 			b, err := readLine(br, buf[:0])
 			buf = b
 			if len(b) == 0 && err == io.EOF {
+				return
+			}
+			if cut(err) {
+				// A compressed history cut mid-stream (its writer killed):
+				// the lines before are whole, what follows is gone.
+				yield(Op{}, fmt.Errorf("%s:%d: %w: the compressed stream ends mid-way", name, line, ErrTruncated))
 				return
 			}
 			if err != nil && err != io.EOF {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"os"
 )
 
 // Skimmed is what a reader of a history needs before its one pass over
@@ -24,7 +23,7 @@ type Skimmed struct {
 // the rest: only lines that mention one of those names are decoded. Lines
 // that do not decode are passed over: the full read (Stream) reports them.
 func Skim(path string) (Skimmed, error) {
-	f, err := os.Open(path)
+	f, err := open(path)
 	if err != nil {
 		return Skimmed{}, err
 	}
@@ -35,7 +34,7 @@ func Skim(path string) (Skimmed, error) {
 // SkimFrom is Skim over the JSON lines of r.
 func SkimFrom(r io.Reader) (Skimmed, error) {
 	var s Skimmed
-	br := bufio.NewReaderSize(r, 256<<10)
+	br := bufio.NewReaderSize(r, 64<<10)
 	var buf []byte
 	for {
 		b, err := readLine(br, buf[:0])
@@ -45,6 +44,10 @@ func SkimFrom(r io.Reader) (Skimmed, error) {
 			if op, derr := decodeOp(b); derr == nil {
 				s.add(op)
 			}
+		}
+		if cut(err) {
+			s.Truncated = true
+			return s, nil
 		}
 		if err == io.EOF {
 			if len(b) > 0 {

@@ -231,7 +231,8 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 		}
 	}
 	for _, f := range []struct{ name, text string }{
-		{"history.jsonl", "history.jsonl (every operation)"},
+		{history.FileName, "history.jsonl (every operation)"},
+		{history.CompressedFileName, "history.jsonl.gz (every operation, compressed)"},
 		{"results.json", "results.json (verdict and counts)"},
 		{JUnitFile, "junit.xml"},
 		{HistoryHTML, "history.html (linearizability timeline)"},

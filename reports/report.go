@@ -132,7 +132,7 @@ func load(dir string, d *Digest) (*run, error) {
 	if err := readOptional(filepath.Join(dir, SweepFile), &r.sweep); err != nil {
 		return nil, err
 	}
-	resPath, histPath := filepath.Join(dir, "results.json"), filepath.Join(dir, "history.jsonl")
+	resPath, histPath := filepath.Join(dir, "results.json"), history.File(dir)
 	if r.sweep != nil && !exists(resPath) && !exists(histPath) {
 		r.res = sweepResults(r.sweep)
 	} else {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -39,7 +38,7 @@ func (e *HistoryError) Unwrap() error { return e.Err }
 // died while writing) is judged on every complete line, saying so in the
 // results' errors. The error is for a directory that cannot be checked.
 func Finish(ctx context.Context, dir string, o FinishOptions) (*reports.Results, error) {
-	path := filepath.Join(dir, "history.jsonl")
+	path := history.File(dir)
 	// A skim first (meta, faults, run errors: what the checks are and what
 	// they need to know from the start), then one pass over every op,
 	// shown to the checkers and the report's digest at once.

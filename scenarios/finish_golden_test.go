@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
@@ -22,33 +24,53 @@ func TestFinishGolden(t *testing.T) {
 	took := regexp.MustCompile(`checked in [^"]*"`)
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".jsonl")
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
+		// And the same history compressed, as run --compress writes it.
+		for _, gz := range []bool{false, true} {
+			if gz {
+				name += ".gz"
 			}
-			os.WriteFile(filepath.Join(dir, "history.jsonl"), b, 0o644)
-			_, err = Finish(context.Background(), dir, FinishOptions{})
-			golden := filepath.Join("testdata", "finish-golden", name)
-			if want, rerr := os.ReadFile(golden + ".err"); rerr == nil {
-				if err == nil || strings.ReplaceAll(err.Error(), dir, "DIR") != strings.TrimSpace(string(want)) {
-					t.Errorf("error %v, want %s", err, want)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _ := os.ReadFile(filepath.Join(dir, "results.json"))
-			norm := took.ReplaceAllString(strings.ReplaceAll(string(got), dir, "DIR"), `checked in X"`)
-			want, err := os.ReadFile(golden + ".json")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if norm != string(want) {
-				t.Errorf("results.json differs from %s.json:\n%s", golden, norm)
-			}
-		})
+			t.Run(name, func(t *testing.T) { finishGolden(t, f, strings.TrimSuffix(name, ".gz"), gz, took) })
+		}
+	}
+}
+
+func finishGolden(t *testing.T, f, name string, gz bool, took *regexp.Regexp) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gz {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(b)
+		zw.Close()
+		os.WriteFile(filepath.Join(dir, "history.jsonl.gz"), buf.Bytes(), 0o644)
+	} else {
+		os.WriteFile(filepath.Join(dir, "history.jsonl"), b, 0o644)
+	}
+	_, err = Finish(context.Background(), dir, FinishOptions{})
+	golden := filepath.Join("testdata", "finish-golden", name)
+	if want, rerr := os.ReadFile(golden + ".err"); rerr == nil {
+		msg := ""
+		if err != nil {
+			msg = strings.ReplaceAll(strings.ReplaceAll(err.Error(), dir, "DIR"), ".jsonl.gz", ".jsonl")
+		}
+		if msg != strings.TrimSpace(string(want)) {
+			t.Errorf("error %v, want %s", err, want)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "results.json"))
+	norm := took.ReplaceAllString(strings.ReplaceAll(string(got), dir, "DIR"), `checked in X"`)
+	want, err := os.ReadFile(golden + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if norm != string(want) {
+		t.Errorf("results.json differs from %s.json:\n%s", golden, norm)
 	}
 }

@@ -34,6 +34,9 @@ type RunOptions struct {
 	// Progress, if set, shows the run's progress there (a bar on a
 	// terminal, a log line every 10 s otherwise).
 	Progress io.Writer
+	// Compress writes the history gzip-compressed (history.jsonl.gz),
+	// flushed every second instead of at every op.
+	Compress bool
 	// KVWrap wraps every KV client (tests that misbehave on purpose).
 	KVWrap func(workloads.KVClient) workloads.KVClient
 	// ConsumeHide makes a consumer client ack a delivery without
@@ -100,7 +103,13 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	}
 	log.Info("run", "scenario", s.Name, "seed", seed, "dir", o.OutDir)
 
-	rec, err := history.Create(filepath.Join(o.OutDir, "history.jsonl"), false)
+	var rec *history.Recorder
+	var err error
+	if o.Compress {
+		rec, err = history.CreateCompressed(filepath.Join(o.OutDir, history.CompressedFileName))
+	} else {
+		rec, err = history.Create(filepath.Join(o.OutDir, history.FileName), false)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,7 @@ type runFlags struct {
 	sets      []string
 	quiet     bool
 	logFormat string
+	compress  bool
 }
 
 func (f *runFlags) add(cmd *cobra.Command) {
@@ -32,6 +33,7 @@ func (f *runFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.seed, "seed", "", "seed for every random choice (default: the scenario's, else random; printed)")
 	cmd.Flags().StringArrayVar(&f.sets, "set", nil, "override a scenario key, e.g. --set cluster.sync_interval=always (repeatable)")
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "log warnings only")
+	cmd.Flags().BoolVar(&f.compress, "compress", false, "write the history gzip-compressed (history.jsonl.gz, flushed every second: a killed jetstorm loses at most the last second of it), for long soaks; check and report read it")
 	cmd.Flags().StringVar(&f.logFormat, "log-format", "human", "log lines on stderr: human (one line per event, seconds since the start first), text or json (slog's machine formats)")
 }
 
@@ -94,7 +96,7 @@ func (f *runFlags) runScenario(file string, bench bool) error {
 		out = scenarios.DefaultOutDir(s.Name)
 	}
 	if sweep != nil {
-		sw, verdict, err := sweep.Run(ctx, out, scenarios.RunOptions{Log: log, Summary: os.Stdout, Progress: screen}, os.Stdout)
+		sw, verdict, err := sweep.Run(ctx, out, scenarios.RunOptions{Log: log, Summary: os.Stdout, Progress: screen, Compress: f.compress}, os.Stdout)
 		if sw != nil && len(sw.Rows) > 0 { // this sweep wrote its table (partial if it stopped early)
 			fmt.Printf("sweep table: %s\n", filepath.Join(out, "sweep.json"))
 		}
@@ -103,7 +105,7 @@ func (f *runFlags) runScenario(file string, bench bool) error {
 		}
 		return verdictErr(scenarios.ExitCode(verdict))
 	}
-	o, err := scenarios.Run(ctx, s, scenarios.RunOptions{OutDir: out, Log: log, Summary: os.Stdout, Progress: screen})
+	o, err := scenarios.Run(ctx, s, scenarios.RunOptions{OutDir: out, Log: log, Summary: os.Stdout, Progress: screen, Compress: f.compress})
 	if err != nil {
 		return runErr(err)
 	}

@@ -10,14 +10,17 @@
 package main
 
 import (
+	"compress/gzip"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"time"
 
+	"jetstorm/history"
 	"jetstorm/history/histgen"
 )
 
@@ -29,14 +32,21 @@ func main() {
 	dir := flag.String("dir", "", "run directory (default: $TMPDIR/jetstorm-bench-check-LINES)")
 	bin := flag.String("jetstorm", "bin/jetstorm", "the jetstorm binary to measure")
 	genOnly := flag.Bool("gen", false, "write the history only")
+	compress := flag.Bool("compress", false, "write it gzip-compressed (history.jsonl.gz), as run --compress does")
 	flag.Parse()
 	if *dir == "" {
 		*dir = filepath.Join(os.TempDir(), fmt.Sprintf("jetstorm-bench-check-%d", *lines))
+		if *compress {
+			*dir += "-gz"
+		}
 	}
-	hist := filepath.Join(*dir, "history.jsonl")
+	hist := filepath.Join(*dir, history.FileName)
+	if *compress {
+		hist = filepath.Join(*dir, history.CompressedFileName)
+	}
 	if _, err := os.Stat(hist); err != nil {
 		start := time.Now()
-		if err := generate(hist, histgen.Options{Publishes: *lines / 3, Lost: *lost, Clients: *clients, Rate: *rate}); err != nil {
+		if err := generate(hist, *compress, histgen.Options{Publishes: *lines / 3, Lost: *lost, Clients: *clients, Rate: *rate}); err != nil {
 			fail(err)
 		}
 		fi, _ := os.Stat(hist)
@@ -63,7 +73,7 @@ func main() {
 		time.Duration(ru.Utime.Nano()+ru.Stime.Nano()).Seconds(), ru.Maxrss/1024, cmd.ProcessState.ExitCode())
 }
 
-func generate(path string, o histgen.Options) (err error) {
+func generate(path string, compress bool, o histgen.Options) (err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -71,7 +81,16 @@ func generate(path string, o histgen.Options) (err error) {
 	if err != nil {
 		return err
 	}
-	if _, err = histgen.Queue(f, o); err != nil {
+	var w io.Writer = f
+	var zw *gzip.Writer
+	if compress {
+		zw = gzip.NewWriter(f)
+		w = zw
+	}
+	if _, err = histgen.Queue(w, o); err == nil && zw != nil {
+		err = zw.Close()
+	}
+	if err != nil {
 		f.Close()
 		return err
 	}
