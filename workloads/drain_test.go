@@ -43,79 +43,9 @@ func TestDrainStaleRead(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: t.TempDir(), Nodes: 3, LinkProxies: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
-	if err := c.WaitHealthy(ctx); err != nil {
-		t.Fatal(err)
-	}
-	q := NewQueue(QueueOptions{Replicas: 3, Payload: 512, Timeout: 5 * time.Second})
-	if err := q.Setup(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-
-	// Roles: the stream leader must not lead the meta group too, so the
-	// consumer's assignment reaches the lagging node over a fast link (the
-	// meta leader places consumers on peers whose meta log is caught up).
-	// The client talks to the third node, whose links are all fast.
-	var leader, meta string
-	waitFor(t, ctx, "a stream leader apart from the meta leader", func() error {
-		if meta, err = clusters.MetaLeader(ctx, c); err != nil {
-			return err
-		}
-		if leader, err = clusters.StreamLeader(ctx, c, q.Stream()); err != nil {
-			return err
-		}
-		if leader != meta {
-			return nil
-		}
-		for _, n := range c.Nodes() {
-			if n.Name() != meta {
-				nc, err := nats.Connect(n.ClientURL())
-				if err != nil {
-					return err
-				}
-				defer nc.Close()
-				if err := clusters.MoveStreamLeader(ctx, nc, q.Stream(), n.Name()); err != nil {
-					return err
-				}
-				break
-			}
-		}
-		return fmt.Errorf("stream leader %s leads the meta group too; moved it", leader)
-	})
-	var lag, relay clusters.Node
-	for _, n := range c.Nodes() {
-		switch {
-		case n.Name() == leader:
-		case lag == nil:
-			lag = n
-		default:
-			relay = n
-		}
-	}
-	t.Logf("stream leader %s, meta leader %s, lagging %s, client on %s", leader, meta, lag.Name(), relay.Name())
-	nc, js := dial(t, relay)
-	defer nc.Close()
-	rec := history.NewRecorder(io.Discard, true)
-
-	publish(t, ctx, js, rec, q, 0, 100)
-	waitFor(t, ctx, lag.Name()+" to hold the first 100", func() error {
-		if last, err := clusters.StreamLastSeq(ctx, lag, q.Stream()); err != nil || last < 100 {
-			return fmt.Errorf("last seq %d, %v", last, err)
-		}
-		return nil
-	})
-	for _, l := range []clusters.LinkControl{c.Link(leader, lag.Name()), c.Link(lag.Name(), leader)} {
-		l.SetRate(20_000) // bytes/s: about 30 s of backlog for what follows
-	}
-	publish(t, ctx, js, rec, q, 1, 1000)
-	if last, err := clusters.StreamLastSeq(ctx, lag, q.Stream()); err != nil || last >= 1100 {
-		t.Fatalf("%s is not behind: last seq %d, %v", lag.Name(), last, err)
-	}
-
+	lc := startLagging(t, ctx)
+	c, q, js, rec, leader, lag, relay := lc.c, lc.q, lc.js, lc.rec, lc.leader, lc.lag, lc.relay
+	var err error
 	q.drainOn = lag.Name()
 	dctx, dcancel := context.WithTimeout(ctx, 60*time.Second)
 	defer dcancel()
@@ -249,4 +179,95 @@ func waitFor(t *testing.T, ctx context.Context, what string, f func() error) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// lagging is a 3-node cluster with an R3 stream of 1,100 messages, one of
+// whose replicas (lag) holds only the first 100 or so: its route links
+// from the stream leader are rate-limited while the rest are written. The
+// meta leader is not the stream leader; the client (js) talks to relay.
+type lagging struct {
+	c            *clusters.ProcessCluster
+	q            *Queue
+	js           jetstream.JetStream
+	rec          *history.Recorder
+	leader, meta string
+	lag, relay   clusters.Node
+}
+
+func startLagging(t *testing.T, ctx context.Context) *lagging {
+	t.Helper()
+	c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: t.TempDir(), Nodes: 3, LinkProxies: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	if err := c.WaitHealthy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q := NewQueue(QueueOptions{Replicas: 3, Payload: 512, Timeout: 5 * time.Second})
+	if err := q.Setup(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+
+	// Roles: the stream leader must not lead the meta group too, so the
+	// consumer's assignment reaches the lagging node over a fast link (the
+	// meta leader places consumers on peers whose meta log is caught up).
+	// The client talks to the third node, whose links are all fast.
+	var leader, meta string
+	waitFor(t, ctx, "a stream leader apart from the meta leader", func() error {
+		if meta, err = clusters.MetaLeader(ctx, c); err != nil {
+			return err
+		}
+		if leader, err = clusters.StreamLeader(ctx, c, q.Stream()); err != nil {
+			return err
+		}
+		if leader != meta {
+			return nil
+		}
+		for _, n := range c.Nodes() {
+			if n.Name() != meta {
+				nc, err := nats.Connect(n.ClientURL())
+				if err != nil {
+					return err
+				}
+				defer nc.Close()
+				if err := clusters.MoveStreamLeader(ctx, nc, q.Stream(), n.Name()); err != nil {
+					return err
+				}
+				break
+			}
+		}
+		return fmt.Errorf("stream leader %s leads the meta group too; moved it", leader)
+	})
+	var lag, relay clusters.Node
+	for _, n := range c.Nodes() {
+		switch {
+		case n.Name() == leader:
+		case lag == nil:
+			lag = n
+		default:
+			relay = n
+		}
+	}
+	t.Logf("stream leader %s, meta leader %s, lagging %s, client on %s", leader, meta, lag.Name(), relay.Name())
+	nc, js := dial(t, relay)
+	t.Cleanup(func() { nc.Close() })
+	rec := history.NewRecorder(io.Discard, true)
+
+	publish(t, ctx, js, rec, q, 0, 100)
+	waitFor(t, ctx, lag.Name()+" to hold the first 100", func() error {
+		if last, err := clusters.StreamLastSeq(ctx, lag, q.Stream()); err != nil || last < 100 {
+			return fmt.Errorf("last seq %d, %v", last, err)
+		}
+		return nil
+	})
+	for _, l := range []clusters.LinkControl{c.Link(leader, lag.Name()), c.Link(lag.Name(), leader)} {
+		l.SetRate(20_000) // bytes/s: about 30 s of backlog for what follows
+	}
+	publish(t, ctx, js, rec, q, 1, 1000)
+	if last, err := clusters.StreamLastSeq(ctx, lag, q.Stream()); err != nil || last >= 1100 {
+		t.Fatalf("%s is not behind: last seq %d, %v", lag.Name(), last, err)
+	}
+
+	return &lagging{c: c, q: q, js: js, rec: rec, leader: leader, meta: meta, lag: lag, relay: relay}
 }
