@@ -69,29 +69,6 @@ type PerNodeStats struct {
 	MalformedExamples []string `json:"malformed_examples,omitempty"` // first 10
 }
 
-// bitset is a set of value indices.
-type bitset []uint64
-
-func (b bitset) has(i int32) bool {
-	w := int(i >> 6)
-	return w < len(b) && b[w]&(1<<(uint(i)&63)) != 0
-}
-
-func (b *bitset) add(i int32) {
-	w := int(i >> 6)
-	if w >= len(*b) {
-		*b = append(*b, make([]uint64, w+1-len(*b))...)
-	}
-	(*b)[w] |= 1 << (uint(i) & 63)
-}
-
-func (b bitset) word(w int) uint64 {
-	if w < len(b) {
-		return b[w]
-	}
-	return 0
-}
-
 // pnValue is what the history says about one distinct value.
 type pnValue struct {
 	v     string
@@ -102,7 +79,7 @@ type pnValue struct {
 // pnNode accumulates one node's reads.
 type pnNode struct {
 	name     string
-	has      bitset // values read from it
+	has      history.Bitset // values read from it
 	read     int
 	complete bool
 }
@@ -312,8 +289,8 @@ func (a *perNodeAnalysis) observe(op history.Op) {
 		} else {
 			i = a.lookup(v)
 		}
-		if n := &a.nodes[ni]; !n.has.has(i) {
-			n.has.add(i)
+		if n := &a.nodes[ni]; !n.has.Has(i) {
+			n.has.Add(i)
 			n.read++
 		}
 		if op.Seq > 0 {
@@ -351,13 +328,13 @@ func (a *perNodeAnalysis) stats() PerNodeStats {
 	pairFirst := make([]int32, k*k)
 	for w := 0; k > 1 && w < (len(vals)+63)/64; w++ {
 		for bi, b := range complete {
-			hb := nodes[b].has.word(w)
+			hb := nodes[b].has.Word(w)
 			var others uint64
 			for ai, a := range complete {
 				if a == b {
 					continue
 				}
-				ha := nodes[a].has.word(w)
+				ha := nodes[a].has.Word(w)
 				others |= ha
 				if d := ha &^ hb; d != 0 {
 					if pair[ai*k+bi] == 0 {
@@ -394,7 +371,7 @@ func (a *perNodeAnalysis) stats() PerNodeStats {
 			ns.MissingVsOthers = missing[ci]
 		}
 		for _, i := range pubOrder {
-			if vals[i].acked && !n.has.has(i) {
+			if vals[i].acked && !n.has.Has(i) {
 				ns.Lost++
 				if len(ns.LostValues) < maxNodeValues {
 					ns.LostValues = append(ns.LostValues, vals[i].v)

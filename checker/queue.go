@@ -157,7 +157,7 @@ type queueAnalysis struct {
 	// Per-node reads: which values each node's own copy holds.
 	nodeIdx   map[string]int
 	nodeNames []string
-	nodeHas   []bitset
+	nodeHas   []history.Bitset
 	nodeDone  []bool
 }
 
@@ -297,7 +297,7 @@ func (a *queueAnalysis) observe(op history.Op) {
 		// Malformed node ops are the per-node checker's to report.
 		if v, ok := op.Value.(string); ok && op.Type == history.OK && op.Node != "" {
 			n := a.node(op.Node)
-			a.nodeHas[n].add(int32(a.lookup(v)))
+			a.nodeHas[n].Add(int32(a.lookup(v)))
 		}
 	case history.FNodeDrain:
 		if op.Node != "" && op.Type == history.OK {
@@ -389,7 +389,7 @@ func (a *queueAnalysis) stats() QueueStats {
 			held, complete := false, false
 			for n := range nodeNames {
 				complete = complete || nodeDone[n]
-				if nodeHas[n].has(int32(i)) {
+				if nodeHas[n].Has(int32(i)) {
 					held = true
 					if s.LostHolders == nil {
 						s.LostHolders = map[string]int{}

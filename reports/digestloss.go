@@ -20,8 +20,8 @@ type lossTally struct {
 	bad  map[uint32]*[2]int // slot -> failed, unknown publishes
 
 	drained     bool
-	read        bitset             // values the final drain read
-	node        map[string]*bitset // values read from each node's copy
+	read        history.Bitset             // values the final drain read
+	node        map[string]*history.Bitset // values read from each node's copy
 	nodeDrained map[string]bool
 }
 
@@ -31,7 +31,7 @@ type ackRec struct {
 }
 
 func newLossTally() lossTally {
-	return lossTally{bad: map[uint32]*[2]int{}, node: map[string]*bitset{}, nodeDrained: map[string]bool{}}
+	return lossTally{bad: map[uint32]*[2]int{}, node: map[string]*history.Bitset{}, nodeDrained: map[string]bool{}}
 }
 
 // slotOf is the slot of a publish that started at t: second 0 is slots
@@ -65,12 +65,12 @@ func (l *lossTally) badAt(start time.Duration) *[2]int {
 }
 
 // drainRead marks a value the final drain read.
-func (l *lossTally) drainRead(value string) { l.read.add(l.idOf(value)) }
+func (l *lossTally) drainRead(value string) { l.read.Add(l.idOf(value)) }
 
 func (l *lossTally) nodeRead(node string, ok bool, value string) {
 	b := l.nodeSet(node)
 	if ok {
-		b.add(l.idOf(value))
+		b.Add(l.idOf(value))
 	}
 }
 
@@ -81,29 +81,13 @@ func (l *lossTally) nodeDrain(node string, ok bool) {
 	}
 }
 
-func (l *lossTally) nodeSet(node string) *bitset {
+func (l *lossTally) nodeSet(node string) *history.Bitset {
 	b := l.node[node]
 	if b == nil {
-		b = &bitset{}
+		b = &history.Bitset{}
 		l.node[node] = b
 	}
 	return b
-}
-
-// bitset is a set of value ids.
-type bitset []uint64
-
-func (b bitset) has(i int32) bool {
-	w := int(i >> 6)
-	return w < len(b) && b[w]&(1<<(uint(i)&63)) != 0
-}
-
-func (b *bitset) add(i int32) {
-	w := int(i >> 6)
-	for w >= len(*b) {
-		*b = append(*b, 0)
-	}
-	(*b)[w] |= 1 << (uint(i) & 63)
 }
 
 func (l *lossTally) idOf(v string) int32 {

@@ -10,6 +10,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"jetstorm/history"
 )
 
 // Outcomes of a publish in the loss plot, in drawing order: lost last so
@@ -70,7 +72,7 @@ func (r *run) lossFigures() []figure {
 		} else {
 			read := l.node[n]
 			if read == nil {
-				read = &bitset{}
+				read = &history.Bitset{}
 			}
 			lostOn = l.unread(*read)
 			complete = l.nodeDrained[n]
@@ -87,18 +89,18 @@ func (r *run) lossFigures() []figure {
 
 // setOf is membership of the values vs (those with no id were never acked).
 func (l *lossTally) setOf(vs []string) func(int32) bool {
-	var b bitset
+	var b history.Bitset
 	for _, v := range vs {
 		if id, ok := l.ids.Lookup(v); ok {
-			b.add(id)
+			b.Add(id)
 		}
 	}
-	return b.has
+	return b.Has
 }
 
 // unread is membership of the values not in read.
-func (l *lossTally) unread(read bitset) func(int32) bool {
-	return func(id int32) bool { return !read.has(id) }
+func (l *lossTally) unread(read history.Bitset) func(int32) bool {
+	return func(id int32) bool { return !read.Has(id) }
 }
 
 // lossFigure stacks each second's publishes by part of the second (in
