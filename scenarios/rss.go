@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
@@ -19,7 +20,7 @@ const RSSFile = "jetstorm-rss.csv"
 // sampleRSS writes RSSFile in dir every second until stop, which returns
 // the peak resident set size seen, in bytes (0 where it cannot be read).
 func sampleRSS(dir string) (stop func() int64) {
-	f, err := os.Create(fmt.Sprintf("%s/%s", dir, RSSFile))
+	f, err := os.Create(filepath.Join(dir, RSSFile))
 	if err != nil {
 		return func() int64 { return 0 }
 	}
