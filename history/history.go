@@ -120,7 +120,7 @@ type Recorder struct {
 	next  int64
 	w     io.Writer
 	f     *os.File
-	enc   *json.Encoder
+	buf   []byte // the line being written
 	err   error
 	ops   []Op // kept in memory too, so the run can check without re-reading
 	keep  bool
@@ -146,7 +146,7 @@ func Create(path string, keep bool) (*Recorder, error) {
 
 // NewRecorder writes to w (unbuffered: each op is one write).
 func NewRecorder(w io.Writer, keep bool) *Recorder {
-	return &Recorder{start: time.Now(), w: w, enc: json.NewEncoder(w), keep: keep}
+	return &Recorder{start: time.Now(), w: w, keep: keep}
 }
 
 // Start is the run's time origin.
@@ -164,7 +164,11 @@ func (r *Recorder) Record(op Op) Op {
 	}
 	op.Index = r.next
 	r.next++
-	if err := r.enc.Encode(op); err != nil && r.err == nil {
+	var err error
+	if r.buf, err = appendOp(r.buf[:0], op); err == nil {
+		_, err = r.w.Write(r.buf)
+	}
+	if err != nil && r.err == nil {
 		r.err = fmt.Errorf("write history: %w", err)
 	}
 	if r.keep {

@@ -124,7 +124,7 @@ func newConsume(s *Scenario, o RunOptions) workloads.Workload {
 		Queue: workloads.QueueOptions{
 			Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
 			Clients: w.Clients, Rate: w.Rate, Duration: w.Duration.D(),
-			Payload: w.Payload.Bytes(), Timeout: w.Timeout.D(), Retention: c.Retention,
+			Payload: w.Payload.Bytes(), Timeout: w.Timeout.D(), Retention: c.Retention, Connections: w.Connections,
 		},
 		Durables: *w.Bench.Consumers, ClientsPer: c.ConsumerClients,
 		AckWait: c.AckWait.D(), MaxDeliver: c.MaxDeliver, MaxAckPending: c.MaxAckPending,

@@ -15,7 +15,7 @@ var queueKind = &Kind{
 		return workloads.NewQueue(workloads.QueueOptions{
 			Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
 			Clients: w.Clients, Rate: w.Rate, Duration: w.Duration.D(),
-			Payload: w.Payload.Bytes(), Timeout: w.Timeout.D(),
+			Payload: w.Payload.Bytes(), Timeout: w.Timeout.D(), Connections: w.Connections,
 		})
 	},
 	Checkers: func(CheckOptions) []checker.Checker {

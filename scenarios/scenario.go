@@ -81,6 +81,10 @@ type Workload struct {
 	Duration Duration `yaml:"duration"` // default 60s
 	Payload  Size     `yaml:"payload"`  // default 128B
 	Timeout  Duration `yaml:"timeout"`  // per-op timeout; default 5s
+	// Connections (queue, consume): the clients share that many
+	// connections; default 0, one each. Each client is still its own
+	// process with one op in flight, but their writes go out together.
+	Connections int `yaml:"connections"`
 
 	KV      KVOptions      `yaml:",inline"` // kind_kv.go
 	Bench   BenchOptions   `yaml:",inline"` // kind_bench.go

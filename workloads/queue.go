@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -33,6 +34,12 @@ type QueueOptions struct {
 	// Partitions > 0 publishes value counter to <stream>.q.<counter mod
 	// Partitions> instead of <stream>.queue (disjoint consumer filters).
 	Partitions int
+	// Connections > 0: the clients share that many connections, client i
+	// connection i mod Connections, pinned to node (i mod Connections) mod
+	// N. Each client is still its own process with one publish in flight,
+	// but the writes of many go out together: one connection per client
+	// (0, the default) costs a flush and a server wakeup per publish.
+	Connections int
 }
 
 // Queue is Jepsen's queue workload: clients pinned to nodes publish unique
@@ -112,22 +119,72 @@ func (q *Queue) Setup(ctx context.Context, c clusters.Cluster) error {
 	}
 }
 
-// Run starts Clients clients, client i pinned to node i mod N. Each client
+// Run starts Clients clients, client i pinned to node i mod N (with
+// Connections, to its shared connection's node). Each client
 // is a sequence of logical processes: process p starts as i and, after an
 // op with an unknown outcome, is retired and continues as p+Clients (as
 // Jepsen does), so one process never has two ops in flight.
 func (q *Queue) Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
+	var pool *connPool
+	if q.o.Connections > 0 {
+		pool = &connPool{nodes: c.Nodes(), n: q.o.Connections, conns: map[int]*nats.Conn{}, js: map[int]jetstream.JetStream{}}
+		defer pool.close()
+	}
 	return runPinned(ctx, c, q.o.Clients, q.o.Rate, q.o.Duration, func(ctx context.Context, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
-		return q.client(ctx, rec, node, id, next, end, interval)
+		return q.client(ctx, rec, pool, node, id, next, end, interval)
 	})
 }
 
-func (q *Queue) client(ctx context.Context, rec *history.Recorder, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
-	nc, js, err := connectPinned(node, fmt.Sprintf("jetstorm-queue-%d", id))
-	if err != nil {
-		return err
+// connPool is the connections clients share (QueueOptions.Connections),
+// each made at its first use.
+type connPool struct {
+	nodes []clusters.Node
+	n     int
+	mu    sync.Mutex
+	conns map[int]*nats.Conn
+	js    map[int]jetstream.JetStream
+}
+
+// get is client id's connection and the node it is pinned to.
+func (p *connPool) get(id int) (clusters.Node, jetstream.JetStream, error) {
+	j := id % p.n
+	node := p.nodes[j%len(p.nodes)]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if js, ok := p.js[j]; ok {
+		return node, js, nil
 	}
-	defer nc.Close()
+	nc, js, err := connectPinned(node, fmt.Sprintf("jetstorm-queue-conn-%d", j))
+	if err != nil {
+		return node, nil, err
+	}
+	p.conns[j], p.js[j] = nc, js
+	return node, js, nil
+}
+
+func (p *connPool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, nc := range p.conns {
+		nc.Close()
+	}
+}
+
+func (q *Queue) client(ctx context.Context, rec *history.Recorder, pool *connPool, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
+	var js jetstream.JetStream
+	if pool != nil {
+		var err error
+		if node, js, err = pool.get(id); err != nil {
+			return err
+		}
+	} else {
+		nc, njs, err := connectPinned(node, fmt.Sprintf("jetstorm-queue-%d", id))
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		js = njs
+	}
 	process, counter := id, 0
 	var pad []byte
 	for ; next.Before(end); next = next.Add(interval) {
