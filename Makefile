@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/jetstorm
 SCENARIO ?= scenarios/smoke.yaml
 
-.PHONY: build run test test-short bench bench-check bench-go bench-vs-nats vet mutate clean docker-engine docker-engine-stop
+.PHONY: build run test test-short bench bench-check bench-recorder bench-go bench-vs-nats vet mutate clean docker-engine docker-engine-stop
 
 # Static (CGO_ENABLED=0): nothing needs cgo (only net and os/user have cgo
 # files, with pure-Go fallbacks), and a static binary runs in the docker
@@ -48,6 +48,11 @@ bench: build
 # peak RSS. ARGS='-lines 1000000' for a smaller one. Results: docs/benchmarks.md.
 bench-check: build
 	$(GO) run ./tools/benchcheck -jetstorm $(BIN) $(ARGS)
+
+# On one cluster: the bench capacity (scenarios/capacity.yaml) and the
+# queue workload's highest recorded rate, and their ratio (about 3 minutes).
+bench-recorder: build
+	scripts/recorder-ratio.sh $(ARGS)
 
 # Micro-benchmarks of the checkers and the power-loss filesystem.
 bench-go:
