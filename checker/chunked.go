@@ -1,5 +1,7 @@
 package checker
 
+import "iter"
+
 // chunked is an append-only slice kept in fixed blocks, so that growing it
 // to millions of elements never copies them (a plain slice copies all of
 // them at every growth, and at that size the copies dominate a check).
@@ -20,3 +22,16 @@ func (c *chunked[T]) push(v T) {
 
 // at is element i (i < len).
 func (c *chunked[T]) at(i int) *T { return &c.blocks[i>>chunkBits][i&(1<<chunkBits-1)] }
+
+func (c *chunked[T]) len() int { return c.n }
+
+// all yields the elements in order.
+func (c *chunked[T]) all() iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for i := range c.n {
+			if !yield(*c.at(i)) {
+				return
+			}
+		}
+	}
+}

@@ -132,8 +132,8 @@ func (t *seqTable) put(seq uint64, e seqSeen) {
 type perNodeAnalysis struct {
 	s        PerNodeStats
 	ids      history.ValueIDs // value -> index into vals
-	vals     []pnValue
-	pubOrder []int32
+	vals     chunked[pnValue] // in blocks (see queue.go)
+	pubOrder chunked[int32]
 	nodeIdx  map[string]int32
 	nodes    []pnNode
 	lastNode string
@@ -177,7 +177,7 @@ func (a *perNodeAnalysis) bad(format string, args ...any) {
 func (a *perNodeAnalysis) lookup(v string) int32 {
 	i, isNew := a.ids.ID(v)
 	if isNew {
-		a.vals = append(a.vals, pnValue{v: v})
+		a.vals.push(pnValue{v: v})
 	}
 	return i
 }
@@ -214,7 +214,7 @@ func (a *perNodeAnalysis) seen(seq uint64, e, r seqSeen) {
 		a.s.Divergent++
 		if len(a.divergent) < maxNodeValues {
 			a.divergent = append(a.divergent, fmt.Sprintf("seq %d: %s read %s, %s read %s",
-				seq, a.who(e), a.vals[e.val-1].v, a.who(r), a.vals[r.val-1].v))
+				seq, a.who(e), a.vals.at(int(e.val-1)).v, a.who(r), a.vals.at(int(r.val-1)).v))
 		}
 	}
 }
@@ -233,9 +233,9 @@ func (a *perNodeAnalysis) observe(op history.Op) {
 				return
 			}
 			i := a.lookup(v)
-			if !a.vals[i].pub {
-				a.vals[i].pub = true
-				a.pubOrder = append(a.pubOrder, i)
+			if !a.vals.at(int(i)).pub {
+				a.vals.at(int(i)).pub = true
+				a.pubOrder.push(i)
 			}
 			a.open[op.Process] = i
 			return
@@ -246,7 +246,7 @@ func (a *perNodeAnalysis) observe(op history.Op) {
 		}
 		delete(a.open, op.Process)
 		if op.Type == history.OK {
-			a.vals[i].acked = true
+			a.vals.at(int(i)).acked = true
 		}
 	case history.FRead:
 		// The final drain's reads name the node that served them (its
@@ -284,7 +284,7 @@ func (a *perNodeAnalysis) observe(op history.Op) {
 			e = a.seqs.get(op.Seq)
 		}
 		var i int32
-		if e.val > 0 && a.vals[e.val-1].v == v {
+		if e.val > 0 && a.vals.at(int(e.val-1)).v == v {
 			i = e.val - 1 // the usual case: another node already read it here; skip the map
 		} else {
 			i = a.lookup(v)
@@ -311,7 +311,7 @@ func (a *perNodeAnalysis) observe(op history.Op) {
 // stats finishes the analysis, once, after the last op.
 func (a *perNodeAnalysis) stats() PerNodeStats {
 	a.init()
-	s, vals, pubOrder, nodes, divergent := &a.s, a.vals, a.pubOrder, a.nodes, a.divergent
+	s, vals, pubOrder, nodes, divergent := &a.s, &a.vals, &a.pubOrder, a.nodes, a.divergent
 	// Complete nodes in name order, for deterministic pairwise output.
 	var complete []int32
 	for i := range nodes {
@@ -326,7 +326,7 @@ func (a *perNodeAnalysis) stats() PerNodeStats {
 	missing := make([]int, k)
 	pair := make([]int, k*k)
 	pairFirst := make([]int32, k*k)
-	for w := 0; k > 1 && w < (len(vals)+63)/64; w++ {
+	for w := 0; k > 1 && w < (vals.len()+63)/64; w++ {
 		for bi, b := range complete {
 			hb := nodes[b].has.Word(w)
 			var others uint64
@@ -350,7 +350,7 @@ func (a *perNodeAnalysis) stats() PerNodeStats {
 		for ai, a := range complete {
 			if n := pair[ai*k+bi]; n > 0 && len(s.Disagreements) < maxNodeValues {
 				s.Disagreements = append(s.Disagreements, fmt.Sprintf("%s lacks %d %s %s has (first: %s)",
-					nodes[b].name, n, plural(n, "value", "values"), nodes[a].name, vals[pairFirst[ai*k+bi]].v))
+					nodes[b].name, n, plural(n, "value", "values"), nodes[a].name, vals.at(int(pairFirst[ai*k+bi])).v))
 			}
 		}
 	}
@@ -370,11 +370,11 @@ func (a *perNodeAnalysis) stats() PerNodeStats {
 		if ci, ok := mi[int32(ni)]; ok {
 			ns.MissingVsOthers = missing[ci]
 		}
-		for _, i := range pubOrder {
-			if vals[i].acked && !n.has.Has(i) {
+		for i := range pubOrder.all() {
+			if vals.at(int(i)).acked && !n.has.Has(i) {
 				ns.Lost++
 				if len(ns.LostValues) < maxNodeValues {
-					ns.LostValues = append(ns.LostValues, vals[i].v)
+					ns.LostValues = append(ns.LostValues, vals.at(int(i)).v)
 				}
 			}
 		}
@@ -382,10 +382,10 @@ func (a *perNodeAnalysis) stats() PerNodeStats {
 		for w, word := range n.has {
 			for ; word != 0; word &= word - 1 {
 				i := w*64 + bits.TrailingZeros64(word)
-				if !vals[i].pub {
+				if !vals.at(int(i)).pub {
 					ns.Unexpected++
 					if len(ns.UnexpectedValues) < maxNodeValues {
-						ns.UnexpectedValues = append(ns.UnexpectedValues, vals[i].v)
+						ns.UnexpectedValues = append(ns.UnexpectedValues, vals.at(int(i)).v)
 					}
 				}
 			}

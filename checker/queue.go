@@ -153,7 +153,7 @@ type queueAnalysis struct {
 	ids     history.ValueIDs  // value -> index into vals
 	vals    chunked[valState] // in blocks: a slice of millions would be copied as it grows
 	// vals indices in first-publish / first-read order: deterministic lists
-	pubOrder, readOrder []int
+	pubOrder, readOrder chunked[int32]
 	// Per-node reads: which values each node's own copy holds.
 	nodeIdx   map[string]int
 	nodeNames []string
@@ -241,7 +241,7 @@ func (a *queueAnalysis) observe(op history.Op) {
 			i := a.lookup(v)
 			if !a.vals.at(i).pub {
 				a.vals.at(i).pub = true
-				a.pubOrder = append(a.pubOrder, i)
+				a.pubOrder.push(int32(i))
 				pi, ok := a.procIdx[op.Process]
 				if !ok {
 					pi = int32(len(a.procIDs))
@@ -278,7 +278,7 @@ func (a *queueAnalysis) observe(op history.Op) {
 		}
 		switch a.vals.at(i).reads++; a.vals.at(i).reads {
 		case 1:
-			a.readOrder = append(a.readOrder, i)
+			a.readOrder.push(int32(i))
 		case 2:
 			s.Duplicated++
 			s.DuplicatedValues = appendCapped(s.DuplicatedValues, v)
@@ -332,10 +332,10 @@ func (a *queueAnalysis) stats() QueueStats {
 	for _, p := range a.open {
 		a.settle(p.val, history.Info)
 	}
-	s, vals, pubOrder, readOrder := &a.s, a.vals, a.pubOrder, a.readOrder
+	s, vals, pubOrder, readOrder := &a.s, &a.vals, &a.pubOrder, &a.readOrder
 	procIDs, nodeNames, nodeHas, nodeDone := a.procIDs, a.nodeNames, a.nodeHas, a.nodeDone
 
-	s.Read = len(readOrder)
+	s.Read = readOrder.len()
 	// First pass over each process's values in publish order: where its
 	// read values start and end, and whether its acked ones were stored in
 	// order.
@@ -343,8 +343,8 @@ func (a *queueAnalysis) stats() QueueStats {
 	for p := range procs {
 		procs[p] = procState{first: -1, last: -1, prev: -1}
 	}
-	for _, i := range pubOrder {
-		st := vals.at(i)
+	for i := range pubOrder.all() {
+		st := vals.at(int(i))
 		ps := &procs[st.proc]
 		pos := ps.n
 		ps.n++
@@ -369,8 +369,8 @@ func (a *queueAnalysis) stats() QueueStats {
 		}
 		ps.prev = int32(i)
 	}
-	for _, i := range pubOrder {
-		st := vals.at(i)
+	for i := range pubOrder.all() {
+		st := vals.at(int(i))
 		ps := &procs[st.proc]
 		pos := ps.m
 		ps.m++
@@ -415,10 +415,10 @@ func (a *queueAnalysis) stats() QueueStats {
 			s.FailedButReadValues = appendCapped(s.FailedButReadValues, st.v)
 		}
 	}
-	for _, i := range readOrder {
-		if !vals.at(i).pub {
+	for i := range readOrder.all() {
+		if !vals.at(int(i)).pub {
 			s.Unexpected++
-			s.UnexpectedValues = appendCapped(s.UnexpectedValues, vals.at(i).v)
+			s.UnexpectedValues = appendCapped(s.UnexpectedValues, vals.at(int(i)).v)
 		}
 	}
 	return *s

@@ -2,7 +2,9 @@ package workloads
 
 import (
 	"context"
+	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,5 +55,56 @@ func TestQueueSharedConnections(t *testing.T) {
 	r := checker.RunOne(ctx, rec.Ops(), &checker.Queue{})
 	if r.Verdict != checker.Valid {
 		t.Errorf("%s: %s", r.Verdict, r.Message)
+	}
+}
+
+// A client whose node is down does not send (its connection is
+// reconnecting): those publishes are Fail, "not sent", and never reach
+// nats.go's request path, which would keep a reply entry for each.
+func TestQueueNotSentWhileReconnecting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real 3-node cluster; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: t.TempDir(), Nodes: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	if err := c.WaitHealthy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q := NewQueue(QueueOptions{Replicas: 3, Clients: 3, Rate: 300, Duration: 6 * time.Second, Payload: 64, Timeout: 2 * time.Second})
+	if err := q.Setup(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	rec := history.NewRecorder(io.Discard, true)
+	done := make(chan error, 1)
+	go func() { done <- q.Run(ctx, c, rec) }()
+	down := c.Nodes()[0]
+	waitFor(t, ctx, "publishes through "+down.Name(), func() error {
+		if rec.Count(history.FPublish, history.OK) < 50 {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	if err := down.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	notSent := 0
+	for _, op := range rec.Ops() {
+		if op.F == history.FPublish && op.Type == history.Fail && strings.HasPrefix(op.Err, "not sent, the connection is reconnecting") {
+			notSent++
+			if op.Node != down.Name() {
+				t.Errorf("not sent on %s, whose node is up: %+v", op.Node, op)
+			}
+		}
+	}
+	if notSent < 50 {
+		t.Errorf("%d publishes not sent while %s was down; want most of its 3 s of load (about 300)", notSent, down.Name())
 	}
 }

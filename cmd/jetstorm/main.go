@@ -10,6 +10,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"runtime/pprof"
 
@@ -92,7 +95,19 @@ the cluster never healed, the drain timed out, or the run was interrupted),
 	var cpuprofile string
 	root.PersistentFlags().StringVar(&cpuprofile, "cpuprofile", "", "write a Go CPU profile of this process to `FILE`")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
+	// --pprof serves net/http/pprof while jetstorm runs: a long soak's heap
+	// can be looked at mid-run (go tool pprof http://ADDR/debug/pprof/heap).
+	var pprofAddr string
+	root.PersistentFlags().StringVar(&pprofAddr, "pprof", "", "serve Go's pprof endpoints on `ADDR` (e.g. 127.0.0.1:6060) while running")
+	_ = root.PersistentFlags().MarkHidden("pprof")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if pprofAddr != "" {
+			ln, err := net.Listen("tcp", pprofAddr)
+			if err != nil {
+				return usageErr(fmt.Errorf("--pprof: %w", err))
+			}
+			go http.Serve(ln, nil) // net/http/pprof registers on the default mux
+		}
 		if cpuprofile == "" {
 			return nil
 		}
