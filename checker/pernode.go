@@ -71,7 +71,6 @@ type PerNodeStats struct {
 
 // pnValue is what the history says about one distinct value.
 type pnValue struct {
-	v     string
 	pub   bool // at least one publish invoke
 	acked bool // at least one OK publish
 }
@@ -177,7 +176,7 @@ func (a *perNodeAnalysis) bad(format string, args ...any) {
 func (a *perNodeAnalysis) lookup(v string) int32 {
 	i, isNew := a.ids.ID(v)
 	if isNew {
-		a.vals.push(pnValue{v: v})
+		a.vals.push(pnValue{})
 	}
 	return i
 }
@@ -214,7 +213,7 @@ func (a *perNodeAnalysis) seen(seq uint64, e, r seqSeen) {
 		a.s.Divergent++
 		if len(a.divergent) < maxNodeValues {
 			a.divergent = append(a.divergent, fmt.Sprintf("seq %d: %s read %s, %s read %s",
-				seq, a.who(e), a.vals.at(int(e.val-1)).v, a.who(r), a.vals.at(int(r.val-1)).v))
+				seq, a.who(e), a.ids.Value(e.val-1), a.who(r), a.ids.Value(r.val-1)))
 		}
 	}
 }
@@ -283,12 +282,7 @@ func (a *perNodeAnalysis) observe(op history.Op) {
 		if op.Seq > 0 {
 			e = a.seqs.get(op.Seq)
 		}
-		var i int32
-		if e.val > 0 && a.vals.at(int(e.val-1)).v == v {
-			i = e.val - 1 // the usual case: another node already read it here; skip the map
-		} else {
-			i = a.lookup(v)
-		}
+		i := a.lookup(v)
 		if n := &a.nodes[ni]; !n.has.Has(i) {
 			n.has.Add(i)
 			n.read++
@@ -312,6 +306,7 @@ func (a *perNodeAnalysis) observe(op history.Op) {
 func (a *perNodeAnalysis) stats() PerNodeStats {
 	a.init()
 	s, vals, pubOrder, nodes, divergent := &a.s, &a.vals, &a.pubOrder, a.nodes, a.divergent
+	ids := &a.ids // a is a loop variable below
 	// Complete nodes in name order, for deterministic pairwise output.
 	var complete []int32
 	for i := range nodes {
@@ -350,7 +345,7 @@ func (a *perNodeAnalysis) stats() PerNodeStats {
 		for ai, a := range complete {
 			if n := pair[ai*k+bi]; n > 0 && len(s.Disagreements) < maxNodeValues {
 				s.Disagreements = append(s.Disagreements, fmt.Sprintf("%s lacks %d %s %s has (first: %s)",
-					nodes[b].name, n, plural(n, "value", "values"), nodes[a].name, vals.at(int(pairFirst[ai*k+bi])).v))
+					nodes[b].name, n, plural(n, "value", "values"), nodes[a].name, ids.Value(pairFirst[ai*k+bi])))
 			}
 		}
 	}
@@ -374,7 +369,7 @@ func (a *perNodeAnalysis) stats() PerNodeStats {
 			if vals.at(int(i)).acked && !n.has.Has(i) {
 				ns.Lost++
 				if len(ns.LostValues) < maxNodeValues {
-					ns.LostValues = append(ns.LostValues, vals.at(int(i)).v)
+					ns.LostValues = append(ns.LostValues, ids.Value(i))
 				}
 			}
 		}
@@ -385,7 +380,7 @@ func (a *perNodeAnalysis) stats() PerNodeStats {
 				if !vals.at(int(i)).pub {
 					ns.Unexpected++
 					if len(ns.UnexpectedValues) < maxNodeValues {
-						ns.UnexpectedValues = append(ns.UnexpectedValues, vals.at(int(i)).v)
+						ns.UnexpectedValues = append(ns.UnexpectedValues, ids.Value(int32(i)))
 					}
 				}
 			}

@@ -117,10 +117,10 @@ const (
 	outOK
 )
 
-// valState is what the history says about one distinct value. Fields are
-// sized and ordered to keep it at 40 bytes: there is one per value.
+// valState is what the history says about one distinct value (its string
+// is a.ids.Value of its index). Fields are sized and ordered to keep it at
+// 24 bytes: there is one per value.
 type valState struct {
-	v     string
 	seq   uint64 // lowest stream sequence it was read at (0: unread or unknown)
 	proc  int32  // dense index of the process of its first publish invoke
 	reads int32
@@ -188,7 +188,7 @@ func (a *queueAnalysis) bad(format string, args ...any) {
 func (a *queueAnalysis) lookup(v string) int {
 	i, isNew := a.ids.ID(v)
 	if isNew {
-		a.vals.push(valState{v: v})
+		a.vals.push(valState{})
 	}
 	return int(i)
 }
@@ -259,8 +259,10 @@ func (a *queueAnalysis) observe(op history.Op) {
 			return
 		}
 		delete(a.open, op.Process)
-		if v, ok := op.Value.(string); ok && v != a.vals.at(p.val).v {
-			a.bad("op %d: publish %s value %q differs from invoke op %d value %q", op.Index, op.Type, v, p.index, a.vals.at(p.val).v)
+		if v, ok := op.Value.(string); ok {
+			if id, seen := a.ids.Lookup(v); !seen || int(id) != p.val {
+				a.bad("op %d: publish %s value %q differs from invoke op %d value %q", op.Index, op.Type, v, p.index, a.ids.Value(int32(p.val)))
+			}
 		}
 		a.settle(p.val, op.Type)
 	case history.FRead:
@@ -363,7 +365,7 @@ func (a *queueAnalysis) stats() QueueStats {
 				s.OrderViolations++
 				if len(s.OrderExamples) < 10 {
 					s.OrderExamples = append(s.OrderExamples, fmt.Sprintf("process %d: %s (seq %d) read before %s (seq %d)",
-						procIDs[st.proc], st.v, st.seq, prev.v, prev.seq))
+						procIDs[st.proc], a.ids.Value(i), st.seq, a.ids.Value(ps.prev), prev.seq))
 				}
 			}
 		}
@@ -377,7 +379,7 @@ func (a *queueAnalysis) stats() QueueStats {
 		switch {
 		case st.out == outOK && st.reads == 0:
 			s.Lost++
-			s.LostValues = appendCapped(s.LostValues, st.v)
+			s.LostValues = appendCapped(s.LostValues, a.ids.Value(i))
 			switch {
 			case pos < ps.first:
 				s.LostPrefix++
@@ -412,13 +414,13 @@ func (a *queueAnalysis) stats() QueueStats {
 			s.Recovered++
 		case st.out == outFail && st.reads > 0:
 			s.FailedButRead++
-			s.FailedButReadValues = appendCapped(s.FailedButReadValues, st.v)
+			s.FailedButReadValues = appendCapped(s.FailedButReadValues, a.ids.Value(i))
 		}
 	}
 	for i := range readOrder.all() {
 		if !vals.at(int(i)).pub {
 			s.Unexpected++
-			s.UnexpectedValues = appendCapped(s.UnexpectedValues, vals.at(int(i)).v)
+			s.UnexpectedValues = appendCapped(s.UnexpectedValues, a.ids.Value(i))
 		}
 	}
 	return *s

@@ -3,14 +3,19 @@ package history
 import "strconv"
 
 // ValueIDs numbers distinct values densely (0, 1, ...) in the order they
-// are first seen. The workloads' values are "P-C", process P's C-th
-// value: those are found by index (4 bytes each, no hashing), any other
-// value through a map. The zero value is ready.
+// are first seen, and gives each back (Value). The workloads' values are
+// "P-C", process P's C-th value: those are found by index and kept as
+// numbers (12 bytes each, no hashing, no string), any other value through
+// a map. The zero value is ready.
 type ValueIDs struct {
-	procs [][]int32 // [P][C] -> id + 1; 0: not seen
-	other map[string]int32
-	n     int32
+	procs  [][]int32 // [P][C] -> id + 1; 0: not seen
+	other  map[string]int32
+	rev    []uint64 // id -> P<<32 | C, or otherBit | index into others
+	others []string
+	n      int32
 }
+
+const otherBit = 1 << 63
 
 // ID is s's id, and whether s was new.
 func (v *ValueIDs) ID(s string) (int32, bool) {
@@ -28,6 +33,7 @@ func (v *ValueIDs) ID(s string) (int32, bool) {
 		}
 		v.n++
 		row[c] = v.n
+		v.rev = append(v.rev, uint64(p)<<32|uint64(c))
 		return v.n - 1, true
 	}
 	if id, ok := v.other[s]; ok {
@@ -38,7 +44,18 @@ func (v *ValueIDs) ID(s string) (int32, bool) {
 	}
 	v.n++
 	v.other[s] = v.n - 1
+	v.rev = append(v.rev, otherBit|uint64(len(v.others)))
+	v.others = append(v.others, s)
 	return v.n - 1, true
+}
+
+// Value is the value of id (an id ID gave).
+func (v *ValueIDs) Value(id int32) string {
+	r := v.rev[id]
+	if r&otherBit != 0 {
+		return v.others[r&^otherBit]
+	}
+	return strconv.FormatUint(r>>32, 10) + "-" + strconv.FormatUint(r&(1<<32-1), 10)
 }
 
 // Lookup is s's id, false when s was never seen.
