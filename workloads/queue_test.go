@@ -22,18 +22,7 @@ func TestQueueSharedConnections(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: t.TempDir(), Nodes: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
-	if err := c.WaitHealthy(ctx); err != nil {
-		t.Fatal(err)
-	}
-	q := NewQueue(QueueOptions{Replicas: 3, Clients: 9, Connections: 2, Rate: 450, Duration: 3 * time.Second, Payload: 64, Timeout: 5 * time.Second})
-	if err := q.Setup(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	c, q := startQueue(t, ctx, QueueOptions{Replicas: 3, Clients: 9, Connections: 2, Rate: 450, Duration: 3 * time.Second, Payload: 64, Timeout: 5 * time.Second})
 	rec := history.NewRecorder(io.Discard, true)
 	if err := q.Run(ctx, c, rec); err != nil {
 		t.Fatal(err)
@@ -67,18 +56,7 @@ func TestQueueNotSentWhileReconnecting(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: t.TempDir(), Nodes: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
-	if err := c.WaitHealthy(ctx); err != nil {
-		t.Fatal(err)
-	}
-	q := NewQueue(QueueOptions{Replicas: 3, Clients: 3, Rate: 300, Duration: 6 * time.Second, Payload: 64, Timeout: 2 * time.Second})
-	if err := q.Setup(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	c, q := startQueue(t, ctx, QueueOptions{Replicas: 3, Clients: 3, Rate: 300, Duration: 6 * time.Second, Payload: 64, Timeout: 2 * time.Second})
 	rec := history.NewRecorder(io.Discard, true)
 	done := make(chan error, 1)
 	go func() { done <- q.Run(ctx, c, rec) }()
@@ -107,4 +85,23 @@ func TestQueueNotSentWhileReconnecting(t *testing.T) {
 	if notSent < 50 {
 		t.Errorf("%d publishes not sent while %s was down; want most of its 3 s of load (about 300)", notSent, down.Name())
 	}
+}
+
+// startQueue starts a 3-node process cluster (closed at the test's end)
+// and sets up a queue workload of options o on it.
+func startQueue(t *testing.T, ctx context.Context, o QueueOptions) (*clusters.ProcessCluster, *Queue) {
+	t.Helper()
+	c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: t.TempDir(), Nodes: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	if err := c.WaitHealthy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q := NewQueue(o)
+	if err := q.Setup(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	return c, q
 }
