@@ -131,6 +131,7 @@ var errNotPlaced = errors.New("no consumer could be placed on the node")
 // elsewhere (after a few quick tries, every 200 ms), for at most placeFor.
 func (q *Queue) consumerOn(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, name string) (jetstream.Consumer, error) {
 	hosts := map[string]int{}
+	var lastErr error
 	deadline := time.Now().Add(placeFor)
 	for attempt := 0; time.Now().Before(deadline); attempt++ {
 		if attempt >= 10 {
@@ -147,7 +148,11 @@ func (q *Queue) consumerOn(ctx context.Context, js jetstream.JetStream, st jetst
 		})
 		cancel()
 		if err != nil {
-			return nil, err
+			lastErr = err // e.g. right after a restart: tried again
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			continue
 		}
 		host := ""
 		if ci := cons.CachedInfo(); ci.Cluster != nil {
@@ -162,7 +167,7 @@ func (q *Queue) consumerOn(ctx context.Context, js jetstream.JetStream, st jetst
 			return nil, ctx.Err()
 		}
 	}
-	return nil, fmt.Errorf("%w %s in %s (placed on %v)", errNotPlaced, name, placeFor, hosts)
+	return nil, fmt.Errorf("%w %s in %s (placed on %v; last error: %v)", errNotPlaced, name, placeFor, hosts, lastErr)
 }
 
 // drainNodeAsLeader reads node name's copy by making it the stream leader
