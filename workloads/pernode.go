@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"jetstorm/clusters"
@@ -89,7 +90,7 @@ func (q *Queue) drainNode(ctx context.Context, js jetstream.JetStream, name stri
 	if cons.CachedInfo().NumPending == 0 {
 		return 0, nil // an empty copy
 	}
-	read := 0
+	read, early := 0, 0
 	for {
 		batch, err := cons.Fetch(nodeReadBatch, jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
@@ -109,7 +110,19 @@ func (q *Queue) drainNode(ctx context.Context, js jetstream.JetStream, name stri
 				return read, nil
 			}
 		}
-		if err := batch.Error(); err != nil {
+		err = batch.Error()
+		// A consumer just created on a node: its pull subject may not have
+		// reached the client's server yet (seen in CI: "no responders").
+		if got == 0 && read == 0 && early < 25 && errors.Is(err, nats.ErrNoResponders) {
+			early++
+			select {
+			case <-ctx.Done():
+				return read, ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+			continue
+		}
+		if err != nil {
 			return read, err
 		}
 		if got == 0 {
