@@ -24,8 +24,8 @@ func TestCalmPublishLatency(t *testing.T) {
 	h = append(h, history.Op{Process: -2, Type: history.OK, F: history.FFault, Time: 15 * s})
 	pub(5, 17*s, 100*time.Millisecond) // within the margin after the heal
 	pub(6, 21*s, 4*time.Millisecond)   // calm again
-	all, _ := PublishLatency(h)
-	calm := CalmPublishLatency(h)
+	all, _ := DigestOf(h).PublishLatency()
+	calm := DigestOf(h).CalmPublishLatency()
 	if all.Count != 6 || all.Max < 3999 {
 		t.Fatalf("whole run: %+v", all)
 	}
@@ -35,7 +35,7 @@ func TestCalmPublishLatency(t *testing.T) {
 	// A fault that never ended covers the rest of the run.
 	h = append(h, history.Op{Process: -3, Type: history.Invoke, F: history.FFault, Time: 30 * s})
 	pub(7, 40*s, time.Millisecond)
-	if c := CalmPublishLatency(h); c.Count != 3 {
+	if c := DigestOf(h).CalmPublishLatency(); c.Count != 3 {
 		t.Fatalf("calm with an open fault: %d publishes, want 3", c.Count)
 	}
 }

@@ -167,15 +167,6 @@ func (r *run) lossFigure(name, caption, title, lostWord string, lost func(int32)
 	return single(name, caption, p)
 }
 
-func sortedInt64Keys[V any](m map[int64]V) []int64 {
-	ks := make([]int64, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Slice(ks, func(i, j int) bool { return ks[i] < ks[j] })
-	return ks
-}
-
 // lossColumns draws one column per second: its publishes stacked in
 // runs of one outcome (lossFigure's order), each publish a cell of height
 // 1. Lost cells are drawn last, at least 1.5 points high, so a single

@@ -89,23 +89,9 @@ func Build(d *Digest, meta history.Meta, verdict checker.Verdict, checks []check
 	return r
 }
 
-// PublishLatency measures every acknowledged publish from its invoke time
-// (the intended start, for open-loop workloads) to its ack, and returns the
-// span from the first publish invoke to the last publish completion.
-func PublishLatency(h []history.Op) (stats.Latency, time.Duration) {
-	return DigestOf(h).PublishLatency()
-}
-
 // CalmMargin is how long after a fault ends the cluster still counts as
 // recovering (a restarted node catching up, leaders being elected).
 const CalmMargin = 5 * time.Second
-
-// CalmPublishLatency is PublishLatency over the publishes that started and
-// ended outside every fault window [start, end + CalmMargin]. A fault that
-// never ended lasts to the end of the history.
-func CalmPublishLatency(h []history.Op) stats.Latency {
-	return DigestOf(h).CalmPublishLatency()
-}
 
 // WriteJSON writes results.json into dir (atomically: temp file + rename).
 func (r *Results) WriteJSON(dir string) error {

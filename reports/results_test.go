@@ -26,7 +26,7 @@ func TestPublishLatencyFromIntendedStart(t *testing.T) {
 	h = append(h,
 		history.Op{Process: 2, Type: history.Invoke, F: history.FPublish, Time: 0},
 		history.Op{Process: 2, Type: history.Info, F: history.FPublish, Time: 500 * time.Second})
-	l, span := PublishLatency(h)
+	l, span := DigestOf(h).PublishLatency()
 	if l.Count != 100 {
 		t.Fatalf("count %d", l.Count)
 	}
