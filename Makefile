@@ -68,6 +68,7 @@ bench-vs-nats: build
 # Mutation testing of checker/: a survivor needs a new test or an entry in checker/MUTANTS.md (about 5 minutes).
 mutate:
 	$(GO) run ./tools/mutate -pkg ./checker
+	$(GO) run ./tools/mutate -pkg ./history -only '^(near|valueids|chunked)\.go'
 
 clean:
 	rm -rf bin

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"cmp"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -25,18 +26,27 @@ import (
 // A history with no node-read or node-drain ops (final.per_node off) is
 // Skipped: it proves nothing either way.
 //
-// PerNode is a Checker: use a new &PerNode{} per history.
+// PerNode is a Checker: use a new &PerNode{} per history. Values, when
+// set, is shared with the other observers of the history (see
+// View).
 type PerNode struct {
+	Values  *Values
 	a       perNodeAnalysis
 	deletes retention
 }
 
 func (*PerNode) Name() string { return "per-node" }
 
-// Observe implements Checker: it keeps the publishes (which values were
-// attempted and acked), each node's reads as a set of values, and the first
-// value read at each stream sequence.
-func (p *PerNode) Observe(op history.Op) { p.deletes.observe(op); p.a.observe(op) }
+// Observe implements Checker: the values keep the publishes (which values
+// were attempted and acked) and each node's reads as a set of values; the
+// first value read at each stream sequence is kept here.
+func (p *PerNode) Observe(op history.Op) {
+	if p.a.view.V == nil {
+		p.a.view.V = p.Values
+	}
+	p.deletes.observe(op)
+	p.a.observe(op)
+}
 
 // maxNodeValues caps PerNode's example lists.
 const maxNodeValues = 20
@@ -69,78 +79,122 @@ type PerNodeStats struct {
 	MalformedExamples []string `json:"malformed_examples,omitempty"` // first 10
 }
 
-// pnValue is what the history says about one distinct value.
-type pnValue struct {
-	pub   bool // at least one publish invoke
-	acked bool // at least one OK publish
-}
-
-// pnNode accumulates one node's reads.
-type pnNode struct {
-	name     string
-	has      history.Bitset // values read from it
-	read     int
-	complete bool
-}
-
-// seqSeen is the first value read at a stream sequence, and where.
-type seqSeen struct {
-	val   int32 // vals index + 1; 0: nothing read at this sequence yet
-	node  int32 // index into nodes, or into drainNodes when drain
-	div   bool  // already counted as divergent
-	drain bool  // read by the final drain (from the node that served it)
-}
-
-// seqTable maps stream sequences to seqSeen: a slice for a sequence below
-// the limit when it is first put (twice the ops observed so far, plus 1024:
-// sequences a stream written by the history so far can reach, with room for
-// a purge or two), a map for the others. A sequence first put in the map
-// stays there, though the limit grows past it.
+// seqTable maps stream sequences to seqSeen: a dense table for a sequence
+// below the limit when it is first put (twice the ops observed so far,
+// plus 1024: sequences a stream written by the history so far can reach,
+// with room for a purge or two), a map for the others. A sequence first
+// put in the map stays there, though the limit grows past it.
+//
+// The dense table is 2 bytes a sequence (near: ids follow sequences). Who
+// read it first changes seldom along the sequences (the drain reads them
+// in order, then each node), so that is kept as runs: from a run's
+// sequence on, until the next run's, when put in ascending order; the few
+// put below an earlier one are kept apart (late).
 type seqTable struct {
-	ops    uint64 // ops observed so far
-	dense  []seqSeen
+	ops    uint64              // ops observed so far
+	val    history.Near[int16] // seq -> val
+	runs   []seqRun            // who, for seqs put in ascending order
+	last   uint64              // the highest seq put in runs
+	late   map[uint64]uint8    // who, for seqs put below last
+	div    map[uint64]struct{} // divergent dense seqs
 	sparse map[uint64]seqSeen
 }
+
+type seqRun struct {
+	seq uint64
+	who uint8 // node index, | seqDrain
+}
+
+// seqNodes bounds the node index of a dense entry; seqDrain marks a read
+// of the final drain.
+const (
+	seqNodes = 128
+	seqDrain = 128
+)
 
 func (t *seqTable) get(seq uint64) seqSeen {
 	if e, ok := t.sparse[seq]; ok {
 		return e
 	}
-	if seq < uint64(len(t.dense)) {
-		return t.dense[seq]
+	v := t.val.Get(int(seq))
+	if v == 0 {
+		return seqSeen{}
 	}
-	return seqSeen{}
+	who, ok := t.late[seq]
+	if !ok {
+		i, _ := slices.BinarySearchFunc(t.runs, seq+1, func(r seqRun, s uint64) int { return cmp.Compare(r.seq, s) })
+		who = t.runs[i-1].who
+	}
+	_, div := t.div[seq]
+	return seqSeen{val: int32(v), node: int32(who % seqNodes), drain: who&seqDrain != 0, div: div}
 }
 
-func (t *seqTable) put(seq uint64, e seqSeen) {
-	if _, ok := t.sparse[seq]; !ok && seq < 2*t.ops+1024 {
-		if seq >= uint64(len(t.dense)) {
-			t.dense = append(t.dense, make([]seqSeen, int(seq)+1-len(t.dense))...)
+// first puts e, the first read at seq.
+func (t *seqTable) first(seq uint64, e seqSeen) {
+	if seq >= 2*t.ops+1024 || e.node >= seqNodes {
+		if t.sparse == nil {
+			t.sparse = map[uint64]seqSeen{}
 		}
-		t.dense[seq] = e
+		t.sparse[seq] = e
 		return
 	}
-	if t.sparse == nil {
-		t.sparse = map[uint64]seqSeen{}
+	who := uint8(e.node)
+	if e.drain {
+		who |= seqDrain
 	}
-	t.sparse[seq] = e
+	t.val.Set(int(seq), uint64(e.val))
+	switch {
+	case len(t.runs) > 0 && seq < t.last:
+		if t.late == nil {
+			t.late = map[uint64]uint8{}
+		}
+		t.late[seq] = who
+		return
+	case len(t.runs) == 0 || t.runs[len(t.runs)-1].who != who:
+		t.runs = append(t.runs, seqRun{seq, who})
+	}
+	t.last = seq
 }
 
-// perNodeAnalysis is AnalyzePerNode's state between ops. The zero value is
-// ready.
+// diverged marks seq (whose first read was e) as counted divergent.
+func (t *seqTable) diverged(seq uint64, e seqSeen) {
+	if _, ok := t.sparse[seq]; ok {
+		e.div = true
+		t.sparse[seq] = e
+		return
+	}
+	if t.div == nil {
+		t.div = map[uint64]struct{}{}
+	}
+	t.div[seq] = struct{}{}
+}
+
+// seqSeen is the first value read at a stream sequence, and where.
+type seqSeen struct {
+	val   int32 // id + 1; 0: nothing read at this sequence yet
+	node  int32 // index into nodes, or into drainNodes when drain
+	div   bool  // already counted as divergent
+	drain bool  // read by the final drain (from the node that served it)
+}
+
+// divergence is a sequence read with two values: e first, then r.
+type divergence struct {
+	seq  uint64
+	e, r seqSeen
+}
+
+// perNodeAnalysis is AnalyzePerNode's state between ops: the values
+// (shared or its own) and what only the per-node check needs. The zero
+// value is ready.
 type perNodeAnalysis struct {
-	s        PerNodeStats
-	ids      history.ValueIDs // value -> index into vals
-	vals     chunked[pnValue] // in blocks (see queue.go)
-	pubOrder chunked[int32]
-	nodeIdx  map[string]int32
-	nodes    []pnNode
-	lastNode string
-	lastNi   int32         // lastNode's index; -1: none
-	open     map[int]int32 // process -> value of its outstanding publish
-	seqs     seqTable
-	// divergent describes the first divergent sequences.
-	divergent  []string
+	s          PerNodeStats
+	view       View
+	nodeIdx    map[string]int32
+	nodes      []string // the nodes read, by their index in seqSeen
+	lastNode   string
+	lastNi     int32 // lastNode's index; -1: none
+	seqs       seqTable
+	divergent  []divergence // the first maxNodeValues
 	drainIdx   map[string]int32
 	drainNodes []string
 }
@@ -162,7 +216,7 @@ func (a *perNodeAnalysis) init() {
 	if a.nodeIdx == nil {
 		a.s.Nodes = map[string]NodeStats{}
 		a.nodeIdx, a.drainIdx = map[string]int32{}, map[string]int32{}
-		a.open, a.lastNi = map[int]int32{}, -1
+		a.lastNi = -1
 	}
 }
 
@@ -173,14 +227,7 @@ func (a *perNodeAnalysis) bad(format string, args ...any) {
 	}
 }
 
-func (a *perNodeAnalysis) lookup(v string) int32 {
-	i, isNew := a.ids.ID(v)
-	if isNew {
-		a.vals.push(pnValue{})
-	}
-	return i
-}
-
+// node is the index of a node read, for seqSeen.
 func (a *perNodeAnalysis) node(name string) int32 {
 	if a.lastNi >= 0 && name == a.lastNode {
 		return a.lastNi
@@ -189,7 +236,7 @@ func (a *perNodeAnalysis) node(name string) int32 {
 	if !ok {
 		n = int32(len(a.nodes))
 		a.nodeIdx[name] = n
-		a.nodes = append(a.nodes, pnNode{name: name})
+		a.nodes = append(a.nodes, name)
 	}
 	a.lastNode, a.lastNi = name, n
 	return n
@@ -199,21 +246,19 @@ func (a *perNodeAnalysis) who(e seqSeen) string {
 	if e.drain {
 		return a.drainNodes[e.node] + " (final drain)"
 	}
-	return a.nodes[e.node].name
+	return a.nodes[e.node]
 }
 
 // seen records that r was read at seq, where e was read first.
 func (a *perNodeAnalysis) seen(seq uint64, e, r seqSeen) {
 	switch {
 	case e.val == 0:
-		a.seqs.put(seq, r)
+		a.seqs.first(seq, r)
 	case e.val != r.val && !e.div:
-		e.div = true
-		a.seqs.put(seq, e)
+		a.seqs.diverged(seq, e)
 		a.s.Divergent++
 		if len(a.divergent) < maxNodeValues {
-			a.divergent = append(a.divergent, fmt.Sprintf("seq %d: %s read %s, %s read %s",
-				seq, a.who(e), a.ids.Value(e.val-1), a.who(r), a.ids.Value(r.val-1)))
+			a.divergent = append(a.divergent, divergence{seq, e, r})
 		}
 	}
 }
@@ -221,32 +266,10 @@ func (a *perNodeAnalysis) seen(seq uint64, e, r seqSeen) {
 // observe takes in one op of the history.
 func (a *perNodeAnalysis) observe(op history.Op) {
 	a.init()
+	a.view.Observe(op)
 	a.seqs.ops++
+	ids := &a.view.V.IDs
 	switch op.F {
-	case history.FPublish:
-		// Publish protocol errors are the queue checker's to report;
-		// here a publish only says which values were attempted and acked.
-		if op.Type == history.Invoke {
-			v, ok := op.Value.(string)
-			if !ok {
-				return
-			}
-			i := a.lookup(v)
-			if !a.vals.at(int(i)).pub {
-				a.vals.at(int(i)).pub = true
-				a.pubOrder.push(i)
-			}
-			a.open[op.Process] = i
-			return
-		}
-		i, ok := a.open[op.Process]
-		if !ok {
-			return
-		}
-		delete(a.open, op.Process)
-		if op.Type == history.OK {
-			a.vals.at(int(i)).acked = true
-		}
 	case history.FRead:
 		// The final drain's reads name the node that served them (its
 		// consumer's host, or the leader): a read of that node's copy,
@@ -256,7 +279,7 @@ func (a *perNodeAnalysis) observe(op history.Op) {
 		if op.Type != history.OK || op.Node == "" || op.Seq == 0 || !ok {
 			return
 		}
-		i := a.lookup(v)
+		i, _ := ids.Lookup(v)
 		di, ok := a.drainIdx[op.Node]
 		if !ok {
 			di = int32(len(a.drainNodes))
@@ -277,27 +300,13 @@ func (a *perNodeAnalysis) observe(op history.Op) {
 			a.bad("op %d: node-read value %v is not a string", op.Index, op.Value)
 			return
 		}
-		ni := a.node(op.Node)
-		var e seqSeen
 		if op.Seq > 0 {
-			e = a.seqs.get(op.Seq)
-		}
-		i := a.lookup(v)
-		if n := &a.nodes[ni]; !n.has.Has(i) {
-			n.has.Add(i)
-			n.read++
-		}
-		if op.Seq > 0 {
-			a.seen(op.Seq, e, seqSeen{val: i + 1, node: ni})
+			i, _ := ids.Lookup(v)
+			a.seen(op.Seq, a.seqs.get(op.Seq), seqSeen{val: i + 1, node: a.node(op.Node)})
 		}
 	case history.FNodeDrain:
 		if op.Node == "" {
 			a.bad("op %d: node-drain %s has no node", op.Index, op.Type)
-			return
-		}
-		n := a.node(op.Node)
-		if op.Type == history.OK {
-			a.nodes[n].complete = true
 		}
 	}
 }
@@ -305,31 +314,34 @@ func (a *perNodeAnalysis) observe(op history.Op) {
 // stats finishes the analysis, once, after the last op.
 func (a *perNodeAnalysis) stats() PerNodeStats {
 	a.init()
-	s, vals, pubOrder, nodes, divergent := &a.s, &a.vals, &a.pubOrder, a.nodes, a.divergent
-	ids := &a.ids // a is a loop variable below
+	if a.view.V == nil {
+		a.view.V = &Values{}
+	}
+	v, s := a.view.V, &a.s
+	nodes := v.Nodes()
 	// Complete nodes in name order, for deterministic pairwise output.
 	var complete []int32
 	for i := range nodes {
-		if nodes[i].complete {
+		if nodes[i].Complete {
 			complete = append(complete, int32(i))
 		}
 	}
-	slices.SortFunc(complete, func(a, b int32) int { return strings.Compare(nodes[a].name, nodes[b].name) })
+	slices.SortFunc(complete, func(a, b int32) int { return strings.Compare(nodes[a].Name, nodes[b].Name) })
 
 	// Pairwise: pair[a*k+b] counts values complete node a has and b lacks.
 	k := len(complete)
 	missing := make([]int, k)
 	pair := make([]int, k*k)
 	pairFirst := make([]int32, k*k)
-	for w := 0; k > 1 && w < (vals.len()+63)/64; w++ {
+	for w := 0; k > 1 && w < (v.Len()+63)/64; w++ {
 		for bi, b := range complete {
-			hb := nodes[b].has.Word(w)
+			hb := nodes[b].Has.Word(w)
 			var others uint64
 			for ai, a := range complete {
 				if a == b {
 					continue
 				}
-				ha := nodes[a].has.Word(w)
+				ha := nodes[a].Has.Word(w)
 				others |= ha
 				if d := ha &^ hb; d != 0 {
 					if pair[ai*k+bi] == 0 {
@@ -341,51 +353,73 @@ func (a *perNodeAnalysis) stats() PerNodeStats {
 			missing[bi] += bits.OnesCount64(others &^ hb)
 		}
 	}
-	for bi, b := range complete {
-		for ai, a := range complete {
-			if n := pair[ai*k+bi]; n > 0 && len(s.Disagreements) < maxNodeValues {
-				s.Disagreements = append(s.Disagreements, fmt.Sprintf("%s lacks %d %s %s has (first: %s)",
-					nodes[b].name, n, plural(n, "value", "values"), nodes[a].name, ids.Value(pairFirst[ai*k+bi])))
-			}
-		}
-	}
-	for _, d := range divergent {
-		if len(s.Disagreements) < maxNodeValues {
-			s.Disagreements = append(s.Disagreements, d)
-		}
-	}
 
+	// Per node: the acked values it lacks (in publish order), the values
+	// it has that were never published.
 	mi := make(map[int32]int, k) // node -> its index in complete
 	for ci, n := range complete {
 		mi[n] = ci
 	}
+	lost := make([][]int32, len(nodes))
+	unexpected := make([][]int32, len(nodes))
+	want := slices.Clone(pairFirst)
 	for ni := range nodes {
 		n := &nodes[ni]
-		ns := NodeStats{Complete: n.complete, Read: n.read, LostValues: []string{}}
+		ns := NodeStats{Complete: n.Complete, LostValues: []string{}}
 		if ci, ok := mi[int32(ni)]; ok {
 			ns.MissingVsOthers = missing[ci]
 		}
-		for i := range pubOrder.all() {
-			if vals.at(int(i)).acked && !n.has.Has(i) {
+		for id := range v.PubOrder {
+			if v.Outcome(id) == outOK && !n.Has.Has(id) {
 				ns.Lost++
-				if len(ns.LostValues) < maxNodeValues {
-					ns.LostValues = append(ns.LostValues, ids.Value(i))
+				if len(lost[ni]) < maxNodeValues {
+					lost[ni] = append(lost[ni], id)
 				}
 			}
 		}
 		// Word-wise: the values it has that were never published.
-		for w, word := range n.has {
+		for w, word := range n.Has {
+			ns.Read += bits.OnesCount64(word)
 			for ; word != 0; word &= word - 1 {
-				i := w*64 + bits.TrailingZeros64(word)
-				if !vals.at(int(i)).pub {
+				id := int32(w*64 + bits.TrailingZeros64(word))
+				if !v.Published(id) {
 					ns.Unexpected++
-					if len(ns.UnexpectedValues) < maxNodeValues {
-						ns.UnexpectedValues = append(ns.UnexpectedValues, ids.Value(int32(i)))
+					if len(unexpected[ni]) < maxNodeValues {
+						unexpected[ni] = append(unexpected[ni], id)
 					}
 				}
 			}
 		}
-		s.Nodes[n.name] = ns
+		want = append(append(want, lost[ni]...), unexpected[ni]...)
+		s.Nodes[n.Name] = ns
+	}
+	for _, d := range a.divergent {
+		want = append(want, d.e.val-1, d.r.val-1)
+	}
+	names := v.IDs.Names(want)
+	for ni, n := range nodes {
+		ns := s.Nodes[n.Name]
+		for _, id := range lost[ni] {
+			ns.LostValues = append(ns.LostValues, names[id])
+		}
+		for _, id := range unexpected[ni] {
+			ns.UnexpectedValues = append(ns.UnexpectedValues, names[id])
+		}
+		s.Nodes[n.Name] = ns
+	}
+	for bi, b := range complete {
+		for ai, a := range complete {
+			if n := pair[ai*k+bi]; n > 0 && len(s.Disagreements) < maxNodeValues {
+				s.Disagreements = append(s.Disagreements, fmt.Sprintf("%s lacks %d %s %s has (first: %s)",
+					nodes[b].Name, n, plural(n, "value", "values"), nodes[a].Name, names[pairFirst[ai*k+bi]]))
+			}
+		}
+	}
+	for _, d := range a.divergent {
+		if len(s.Disagreements) < maxNodeValues {
+			s.Disagreements = append(s.Disagreements, fmt.Sprintf("seq %d: %s read %s, %s read %s",
+				d.seq, a.who(d.e), names[d.e.val-1], a.who(d.r), names[d.r.val-1]))
+		}
 	}
 	return *s
 }

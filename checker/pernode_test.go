@@ -213,3 +213,50 @@ func TestPerNodeSparseSeqs(t *testing.T) {
 		t.Fatalf("%+v", s)
 	}
 }
+
+// Who read a sequence first is kept as runs along the sequences, with the
+// sequences put below an earlier one apart: each divergence still names
+// its first reader, whichever node or drain it was, and more nodes than
+// the dense table can name (128) go to the sparse one.
+func TestPerNodeFirstReaders(t *testing.T) {
+	vals := make([]string, 200)
+	for i := range vals {
+		vals[i] = fmt.Sprintf("0-%d", i)
+	}
+	h := nodeHistory(vals, nil, nil)
+	read := func(node, v string, seq uint64) {
+		h = append(h, history.Op{Type: history.OK, F: history.FNodeRead, Node: node, Value: v, Seq: seq})
+	}
+	drain := func(node, v string, seq uint64) {
+		h = append(h, history.Op{Type: history.OK, F: history.FRead, Node: node, Value: v, Seq: seq})
+	}
+	drain("d1", "0-0", 1)
+	drain("d2", "0-1", 2)
+	read("n1", "0-2", 3)
+	read("n2", "0-4", 5)
+	read("n2", "0-3", 4) // below an earlier sequence: apart
+	for i := range 130 { // nodes m0..m129, each first at its own sequence
+		read(fmt.Sprintf("m%d", i), vals[10+i], uint64(11+i))
+	}
+	// Now each of those sequences read again with another value.
+	read("n9", "0-199", 1)
+	read("n9", "0-199", 2)
+	read("n9", "0-199", 3)
+	read("n9", "0-199", 4)
+	read("n9", "0-199", 5)
+	read("n9", "0-199", 11+126) // m126: node index 128 (after n1, n2)
+	read("n9", "0-199", 11+127)
+	s := AnalyzePerNode(h)
+	want := []string{
+		"seq 1: d1 (final drain) read 0-0, n9 read 0-199",
+		"seq 2: d2 (final drain) read 0-1, n9 read 0-199",
+		"seq 3: n1 read 0-2, n9 read 0-199",
+		"seq 4: n2 read 0-3, n9 read 0-199",
+		"seq 5: n2 read 0-4, n9 read 0-199",
+		"seq 137: m126 read 0-136, n9 read 0-199",
+		"seq 138: m127 read 0-137, n9 read 0-199",
+	}
+	if s.Divergent != len(want) || !reflect.DeepEqual(s.Disagreements, want) {
+		t.Fatalf("divergent %d: %q", s.Divergent, s.Disagreements)
+	}
+}

@@ -2,6 +2,7 @@ package checker
 
 import (
 	"fmt"
+	"slices"
 
 	"jetstorm/history"
 )
@@ -25,17 +26,27 @@ import (
 // lost-middle: a later write of the same process survived while this one
 // vanished, the worst kind.
 //
-// Queue is a Checker: use a new &Queue{} per history.
+// Queue is a Checker: use a new &Queue{} per history. Values, when set,
+// is shared with the other observers of the history (the per-node check,
+// the report's digest): see View.
 type Queue struct {
+	Values  *Values
 	a       queueAnalysis
 	deletes retention
 }
 
 func (*Queue) Name() string { return "queue" }
 
-// Observe implements Checker: it keeps the publishes, reads, per-node reads
-// and stale reads of op, by distinct value.
-func (q *Queue) Observe(op history.Op) { q.deletes.observe(op); q.a.observe(op) }
+// Observe implements Checker: what each value's publishes and reads say
+// goes to the values; the drain's reads by node and its stale reads stay
+// here.
+func (q *Queue) Observe(op history.Op) {
+	if q.a.view.V == nil {
+		q.a.view.V = q.Values
+	}
+	q.deletes.observe(op)
+	q.a.observe(op)
+}
 
 // maxValues caps the example lists so a catastrophic run stays reportable.
 const maxValues = 100
@@ -105,60 +116,21 @@ type QueueStats struct {
 	MalformedExamples []string `json:"malformed_examples,omitempty"` // first 10
 }
 
-// outcome is the strongest evidence about a value's publishes. It is ordered
-// so that if one value is published more than once (a client retry), an OK
-// ack (stored) beats Info (maybe) beats Fail (not stored).
-type outcome uint8
-
-const (
-	outNone outcome = iota // invoked, not yet completed
-	outFail
-	outInfo
-	outOK
-)
-
-// valState is what the history says about one distinct value (its string
-// is a.ids.Value of its index). Fields are sized and ordered to keep it at
-// 24 bytes: there is one per value.
-type valState struct {
-	seq   uint64 // lowest stream sequence it was read at (0: unread or unknown)
-	proc  int32  // dense index of the process of its first publish invoke
-	reads int32
-	out   outcome
-	pub   bool // at least one publish invoke
-}
-
 // procState is one writing process's walk through its values, in publish
 // invoke order.
 type procState struct {
-	n, m        int32 // positions handed out in the first and second pass
-	first, last int32 // positions of its first and last read values; -1: none
-	prev        int32 // vals index of its last acked, read value with a known seq; -1: none
+	first, last int // positions of its first and last read values; -1: none
 }
 
-// queuePending is a process's outstanding publish.
-type queuePending struct {
-	val   int   // index into vals
-	index int64 // the invoke op, for messages
-}
-
-// queueAnalysis is AnalyzeQueue's state between ops. Each value costs about
-// two map operations: everything else indexes a slice, which matters at
-// 1e6 ops (maps that size miss cache). The zero value is ready.
+// queueAnalysis is AnalyzeQueue's state between ops: the values (shared
+// or its own) and what only the queue check needs. The zero value is
+// ready.
 type queueAnalysis struct {
-	s       QueueStats
-	open    map[int]queuePending // process -> its outstanding publish
-	procIdx map[int]int32        // process -> dense index into procIDs
-	procIDs []int
-	ids     history.ValueIDs  // value -> index into vals
-	vals    chunked[valState] // in blocks: a slice of millions would be copied as it grows
-	// vals indices in first-publish / first-read order: deterministic lists
-	pubOrder, readOrder chunked[int32]
-	// Per-node reads: which values each node's own copy holds.
-	nodeIdx   map[string]int
-	nodeNames []string
-	nodeHas   []history.Bitset
-	nodeDone  []bool
+	s    QueueStats
+	view View
+	pos  int64 // ops observed
+	// Malformed stale reads (the values hold the publish protocol's).
+	bad []BadOp
 }
 
 // AnalyzeQueue computes QueueStats in one pass over h, then passes over the
@@ -171,121 +143,14 @@ func AnalyzeQueue(h []history.Op) QueueStats {
 	return a.stats()
 }
 
-func (a *queueAnalysis) init() {
-	if a.open == nil {
-		a.s.LostValues = []string{} // "lost_values": [] rather than null
-		a.open, a.procIdx, a.nodeIdx = map[int]queuePending{}, map[int]int32{}, map[string]int{}
-	}
-}
-
-func (a *queueAnalysis) bad(format string, args ...any) {
-	a.s.Malformed++
-	if len(a.s.MalformedExamples) < 10 {
-		a.s.MalformedExamples = append(a.s.MalformedExamples, fmt.Sprintf(format, args...))
-	}
-}
-
-func (a *queueAnalysis) lookup(v string) int {
-	i, isNew := a.ids.ID(v)
-	if isNew {
-		a.vals.push(valState{})
-	}
-	return int(i)
-}
-
-func (a *queueAnalysis) node(name string) int {
-	n, ok := a.nodeIdx[name]
-	if !ok {
-		n = len(a.nodeNames)
-		a.nodeIdx[name] = n
-		a.nodeNames = append(a.nodeNames, name)
-		a.nodeHas = append(a.nodeHas, nil)
-		a.nodeDone = append(a.nodeDone, false)
-	}
-	return n
-}
-
-func (a *queueAnalysis) settle(i int, t history.OpType) {
-	o := outInfo
-	switch t {
-	case history.OK:
-		a.s.Acked++
-		o = outOK
-	case history.Fail:
-		a.s.Failed++
-		o = outFail
-	default:
-		a.s.Indeterminate++
-	}
-	a.vals.at(i).out = max(a.vals.at(i).out, o)
-}
-
 // observe takes in one op of the history.
 func (a *queueAnalysis) observe(op history.Op) {
-	a.init()
+	a.view.Observe(op)
+	a.pos++
 	s := &a.s
 	switch op.F {
-	case history.FPublish:
-		if op.Type == history.Invoke {
-			v, ok := op.Value.(string)
-			if !ok {
-				a.bad("op %d: publish value %v is not a string", op.Index, op.Value)
-				return
-			}
-			if p, busy := a.open[op.Process]; busy {
-				// The earlier publish's fate is unknown: count it as Info.
-				a.bad("op %d: process %d invoked a publish while op %d was outstanding", op.Index, op.Process, p.index)
-				a.settle(p.val, history.Info)
-			}
-			s.Attempted++
-			i := a.lookup(v)
-			if !a.vals.at(i).pub {
-				a.vals.at(i).pub = true
-				a.pubOrder.push(int32(i))
-				pi, ok := a.procIdx[op.Process]
-				if !ok {
-					pi = int32(len(a.procIDs))
-					a.procIdx[op.Process] = pi
-					a.procIDs = append(a.procIDs, op.Process)
-				}
-				a.vals.at(i).proc = pi
-			}
-			a.open[op.Process] = queuePending{i, op.Index}
-			return
-		}
-		p, ok := a.open[op.Process]
-		if !ok {
-			a.bad("op %d: publish %s by process %d has no invoke", op.Index, op.Type, op.Process)
-			return
-		}
-		delete(a.open, op.Process)
-		if v, ok := op.Value.(string); ok {
-			if id, seen := a.ids.Lookup(v); !seen || int(id) != p.val {
-				a.bad("op %d: publish %s value %q differs from invoke op %d value %q", op.Index, op.Type, v, p.index, a.ids.Value(int32(p.val)))
-			}
-		}
-		a.settle(p.val, op.Type)
 	case history.FRead:
-		if op.Type != history.OK {
-			return
-		}
-		v, ok := op.Value.(string)
-		if !ok {
-			a.bad("op %d: read value %v is not a string", op.Index, op.Value)
-			return
-		}
-		i := a.lookup(v)
-		if op.Seq > 0 && (a.vals.at(i).seq == 0 || op.Seq < a.vals.at(i).seq) {
-			a.vals.at(i).seq = op.Seq // a duplicate's first copy is the one that was stored in order
-		}
-		switch a.vals.at(i).reads++; a.vals.at(i).reads {
-		case 1:
-			a.readOrder.push(int32(i))
-		case 2:
-			s.Duplicated++
-			s.DuplicatedValues = appendCapped(s.DuplicatedValues, v)
-		}
-		if op.Node != "" {
+		if _, ok := op.Value.(string); ok && op.Type == history.OK && op.Node != "" {
 			if s.ReadsByNode == nil {
 				s.ReadsByNode = map[string]int{}
 			}
@@ -295,23 +160,12 @@ func (a *queueAnalysis) observe(op history.Op) {
 		if op.Type == history.OK {
 			s.DrainComplete = true
 		}
-	case history.FNodeRead:
-		// Malformed node ops are the per-node checker's to report.
-		if v, ok := op.Value.(string); ok && op.Type == history.OK && op.Node != "" {
-			n := a.node(op.Node)
-			a.nodeHas[n].Add(int32(a.lookup(v)))
-		}
-	case history.FNodeDrain:
-		if op.Node != "" && op.Type == history.OK {
-			n := a.node(op.Node)
-			a.nodeDone[n] = true
-		}
 	case history.FRecover:
 		s.Unhealed = op.Type == history.Info
 	case history.FStaleRead:
 		var sr StaleRead
 		if err := op.Decode(&sr.StaleRead); err != nil || op.Node == "" || sr.ClaimedEnd >= sr.LeaderLast {
-			a.bad("op %d: stale-read %v on node %q is not a stale read", op.Index, op.Value, op.Node)
+			a.bad = append(a.bad, BadOp{Pos: a.pos - 1, Msg: fmt.Sprintf("op %d: stale-read %v on node %q is not a stale read", op.Index, op.Value, op.Node)})
 			return
 		}
 		sr.Node, sr.Behind = op.Node, sr.LeaderLast-sr.ClaimedEnd
@@ -326,109 +180,172 @@ func (a *queueAnalysis) observe(op history.Op) {
 	}
 }
 
-// stats finishes the analysis, once, after the last op.
-func (a *queueAnalysis) stats() QueueStats {
-	a.init()
-	// The run died before these completed: they may or may not have happened.
-	// Map order does not matter here: settle only counts.
-	for _, p := range a.open {
-		a.settle(p.val, history.Info)
-	}
-	s, vals, pubOrder, readOrder := &a.s, &a.vals, &a.pubOrder, &a.readOrder
-	procIDs, nodeNames, nodeHas, nodeDone := a.procIDs, a.nodeNames, a.nodeHas, a.nodeDone
-
-	s.Read = readOrder.len()
-	// First pass over each process's values in publish order: where its
-	// read values start and end, and whether its acked ones were stored in
-	// order.
-	procs := make([]procState, len(procIDs))
-	for p := range procs {
-		procs[p] = procState{first: -1, last: -1, prev: -1}
-	}
-	for i := range pubOrder.all() {
-		st := vals.at(int(i))
-		ps := &procs[st.proc]
-		pos := ps.n
-		ps.n++
-		if st.reads == 0 {
-			continue
-		}
-		if ps.first < 0 {
-			ps.first = pos
-		}
-		ps.last = pos
-		if st.out != outOK || st.seq == 0 {
-			continue
-		}
-		if ps.prev >= 0 {
-			if prev := vals.at(int(ps.prev)); st.seq <= prev.seq {
-				s.OrderViolations++
-				if len(s.OrderExamples) < 10 {
-					s.OrderExamples = append(s.OrderExamples, fmt.Sprintf("process %d: %s (seq %d) read before %s (seq %d)",
-						procIDs[st.proc], a.ids.Value(i), st.seq, a.ids.Value(ps.prev), prev.seq))
-				}
-			}
-		}
-		ps.prev = int32(i)
-	}
-	for i := range pubOrder.all() {
-		st := vals.at(int(i))
-		ps := &procs[st.proc]
-		pos := ps.m
-		ps.m++
-		switch {
-		case st.out == outOK && st.reads == 0:
-			s.Lost++
-			s.LostValues = appendCapped(s.LostValues, a.ids.Value(i))
-			switch {
-			case pos < ps.first:
-				s.LostPrefix++
-			case ps.first < 0 || pos > ps.last:
-				s.LostPostfix++
-			default:
-				s.LostMiddle++
-			}
-			held, complete := false, false
-			for n := range nodeNames {
-				complete = complete || nodeDone[n]
-				if nodeHas[n].Has(int32(i)) {
-					held = true
-					if s.LostHolders == nil {
-						s.LostHolders = map[string]int{}
-					}
-					s.LostHolders[nodeNames[n]]++
-				}
-			}
-			switch {
-			case held:
-				s.LostOnReplicas++
-			case len(nodeNames) > 0:
-				s.LostOnNoReplica++
-			}
-			// Missing from every complete replica (and from the leader's
-			// read): proven lost even though the cluster never healed.
-			if s.Unhealed && complete && !held {
-				s.LostProven++
-			}
-		case st.out == outInfo && st.reads > 0:
-			s.Recovered++
-		case st.out == outFail && st.reads > 0:
-			s.FailedButRead++
-			s.FailedButReadValues = appendCapped(s.FailedButReadValues, a.ids.Value(i))
+// mergeBad is the malformed examples of two lists in history order, the
+// first 10, and their count.
+func mergeBad(x []BadOp, xn int, y []BadOp) (int, []string) {
+	n := xn + len(y)
+	var out []string
+	for len(out) < 10 && (len(x) > 0 || len(y) > 0) {
+		if len(y) == 0 || (len(x) > 0 && x[0].Pos < y[0].Pos) {
+			out, x = append(out, x[0].Msg), x[1:]
+		} else {
+			out, y = append(out, y[0].Msg), y[1:]
 		}
 	}
-	for i := range readOrder.all() {
-		if !vals.at(int(i)).pub {
-			s.Unexpected++
-			s.UnexpectedValues = appendCapped(s.UnexpectedValues, a.ids.Value(i))
-		}
-	}
-	return *s
+	return n, out
 }
 
-func appendCapped(vs []string, v string) []string {
-	if len(vs) < maxValues {
-		vs = append(vs, v)
+// orderViolation is a pair of one process's consecutive acked values
+// stored out of order: later was published after earlier.
+type orderViolation struct {
+	proc           int
+	later, earlier int32
+	pos            int // later's position in publish order
+}
+
+// stats finishes the analysis, once, after the last op.
+func (a *queueAnalysis) stats() QueueStats {
+	if a.view.V == nil {
+		a.view.V = &Values{}
 	}
-	return vs
+	v, s := a.view.V, &a.s
+	v.Finish()
+	s.LostValues = []string{} // "lost_values": [] rather than null
+	s.Attempted, s.Acked, s.Failed, s.Indeterminate = v.Attempted, v.Acked, v.Failed, v.Indeterminate
+	s.Read, s.Duplicated = v.Read, v.Duplicated
+	s.DuplicatedValues = v.DuplicatedValues
+	s.Malformed, s.MalformedExamples = mergeBad(v.Bad, v.BadCount, a.bad)
+	if s.Malformed == 0 {
+		s.MalformedExamples = nil
+	}
+	var nodes []ValuesNode
+	for _, n := range v.Nodes() {
+		if n.OK {
+			nodes = append(nodes, n)
+		}
+	}
+	pubPos := v.PubPosition()
+
+	// Each process's values in publish order: where its read values start
+	// and end, and whether its acked ones were stored in order (the first
+	// ten violations in publish order are kept).
+	procs := make([]procState, v.Processes())
+	var order []orderViolation
+	for p := range procs {
+		ps := &procs[p]
+		ps.first, ps.last = -1, -1
+		prev := int32(-1) // its last acked, read value with a known seq
+		pos := 0
+		for id := range v.ProcessValues(p) {
+			pos++
+			if v.Reads(id) == 0 {
+				continue
+			}
+			if ps.first < 0 {
+				ps.first = pos - 1
+			}
+			ps.last = pos - 1
+			seq := v.Seq(id)
+			if v.Outcome(id) != outOK || seq == 0 {
+				continue
+			}
+			if prev >= 0 && seq <= v.Seq(prev) {
+				s.OrderViolations++
+				ov := orderViolation{v.Process(p), id, prev, pubPos(id)}
+				i, _ := slices.BinarySearchFunc(order, ov.pos, func(o orderViolation, pos int) int { return o.pos - pos })
+				if i < 10 {
+					order = slices.Insert(order, i, ov)[:min(len(order)+1, 10)]
+				}
+			}
+			prev = id
+		}
+	}
+	// Then each lost, recovered or failed-but-read value, counted.
+	for p := range procs {
+		ps := &procs[p]
+		pos := 0
+		for id := range v.ProcessValues(p) {
+			pos++
+			out, read := v.Outcome(id), v.Reads(id) > 0
+			switch {
+			case out == outOK && !read:
+				s.Lost++
+				switch {
+				case pos-1 < ps.first:
+					s.LostPrefix++
+				case ps.first < 0 || pos-1 > ps.last:
+					s.LostPostfix++
+				default:
+					s.LostMiddle++
+				}
+				held, complete := false, false
+				for _, n := range nodes {
+					complete = complete || n.Complete
+					if n.Has.Has(id) {
+						held = true
+						if s.LostHolders == nil {
+							s.LostHolders = map[string]int{}
+						}
+						s.LostHolders[n.Name]++
+					}
+				}
+				switch {
+				case held:
+					s.LostOnReplicas++
+				case len(nodes) > 0:
+					s.LostOnNoReplica++
+				}
+				// Missing from every complete replica (and from the leader's
+				// read): proven lost even though the cluster never healed.
+				if s.Unhealed && complete && !held {
+					s.LostProven++
+				}
+			case out == outInfo && read:
+				s.Recovered++
+			case out == outFail && read:
+				s.FailedButRead++
+			}
+		}
+	}
+	// The example lists, in publish (or read) order, named at the end.
+	var lost, failedRead, unexpected []int32
+	for id := range v.PubOrder {
+		if len(lost) == maxValues && len(failedRead) == maxValues {
+			break
+		}
+		out, read := v.Outcome(id), v.Reads(id) > 0
+		switch {
+		case out == outOK && !read && len(lost) < maxValues:
+			lost = append(lost, id)
+		case out == outFail && read && len(failedRead) < maxValues:
+			failedRead = append(failedRead, id)
+		}
+	}
+	for _, id := range v.ReadEarly() {
+		if !v.Published(id) {
+			s.Unexpected++
+			if len(unexpected) < maxValues {
+				unexpected = append(unexpected, id)
+			}
+		}
+	}
+	want := slices.Concat(lost, failedRead, unexpected)
+	for _, o := range order {
+		want = append(want, o.later, o.earlier)
+	}
+	names := v.IDs.Names(want)
+	for _, id := range lost {
+		s.LostValues = append(s.LostValues, names[id])
+	}
+	for _, id := range failedRead {
+		s.FailedButReadValues = append(s.FailedButReadValues, names[id])
+	}
+	for _, id := range unexpected {
+		s.UnexpectedValues = append(s.UnexpectedValues, names[id])
+	}
+	for _, o := range order {
+		s.OrderExamples = append(s.OrderExamples, fmt.Sprintf("process %d: %s (seq %d) read before %s (seq %d)",
+			o.proc, names[o.later], v.Seq(o.later), names[o.earlier], v.Seq(o.earlier)))
+	}
+	return *s
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -313,5 +314,126 @@ func TestQueueLostBreakdownInterleaved(t *testing.T) {
 		s.OrderViolations != 0 {
 		t.Fatalf("got lost %d = %d+%d+%d, order %d; want %d = %d+%d+%d", s.Lost, s.LostPrefix, s.LostMiddle, s.LostPostfix,
 			s.OrderViolations, want.Lost, want.LostPrefix, want.LostMiddle, want.LostPostfix)
+	}
+}
+
+// The order examples are the first ten in publish order of the later value
+// across all processes, not process by process: process 0 published
+// first, but its one violation comes after process 1's eleven.
+func TestQueueOrderExamplesInPublishOrder(t *testing.T) {
+	var h []history.Op
+	pub := func(v string) {
+		p := int(v[0] - '0')
+		h = append(h, history.Op{Process: p, Type: history.Invoke, F: history.FPublish, Value: v},
+			history.Op{Process: p, Type: history.OK, F: history.FPublish, Value: v})
+	}
+	pub("0-0")
+	for i := range 12 {
+		pub(fmt.Sprintf("1-%d", i))
+	}
+	pub("0-1")
+	h = append(h, history.Op{Process: -1, Type: history.Invoke, F: history.FDrain})
+	h = append(h, history.Op{Process: -1, Type: history.OK, F: history.FRead, Value: "0-0", Seq: 100},
+		history.Op{Process: -1, Type: history.OK, F: history.FRead, Value: "0-1", Seq: 99})
+	for i := range 12 {
+		h = append(h, history.Op{Process: -1, Type: history.OK, F: history.FRead, Value: fmt.Sprintf("1-%d", i), Seq: uint64(50 - i)})
+	}
+	s := AnalyzeQueue(h)
+	if s.OrderViolations != 12 || len(s.OrderExamples) != 10 {
+		t.Fatalf("violations=%d examples=%q", s.OrderViolations, s.OrderExamples)
+	}
+	for i, e := range s.OrderExamples {
+		if want := fmt.Sprintf("process 1: 1-%d (seq %d) read before 1-%d (seq %d)", i+1, 49-i, i, 50-i); e != want {
+			t.Errorf("example %d: %q, want %q", i, e, want)
+		}
+	}
+}
+
+// Each example list keeps its first 100 (in publish or read order) and
+// counts them all, and one list filling up does not stop the others: 101
+// failed-but-read, then 101 lost, then 101 unexpected and 101 duplicated
+// values; and, in another history, lost values before a failed-but-read
+// one.
+func TestQueueExampleCaps(t *testing.T) {
+	var h []history.Op
+	pub := func(v string, typ history.OpType) {
+		h = append(h, history.Op{Process: 0, Type: history.Invoke, F: history.FPublish, Value: v},
+			history.Op{Process: 0, Type: typ, F: history.FPublish, Value: v})
+	}
+	read := func(v string) { h = append(h, history.Op{Process: -1, Type: history.OK, F: history.FRead, Value: v}) }
+	names := func(prefix string, n int) []string {
+		var vs []string
+		for i := range n {
+			vs = append(vs, fmt.Sprintf("%s%d", prefix, i))
+		}
+		return vs
+	}
+	for _, v := range names("f", 101) {
+		pub(v, history.Fail)
+	}
+	for _, v := range names("l", 101) {
+		pub(v, history.OK)
+	}
+	for _, v := range names("d", 101) {
+		pub(v, history.OK)
+	}
+	h = append(h, history.Op{Process: -1, Type: history.Invoke, F: history.FDrain})
+	for _, v := range slices.Concat(names("f", 101), names("u", 101), names("d", 101), names("d", 101)) {
+		read(v)
+	}
+	s := AnalyzeQueue(h)
+	for _, c := range []struct {
+		name string
+		n    int
+		vs   []string
+		want []string
+	}{
+		{"failed but read", s.FailedButRead, s.FailedButReadValues, names("f", 100)},
+		{"lost", s.Lost, s.LostValues, names("l", 100)},
+		{"unexpected", s.Unexpected, s.UnexpectedValues, names("u", 100)},
+		{"duplicated", s.Duplicated, s.DuplicatedValues, names("d", 100)},
+	} {
+		if c.n != 101 || !slices.Equal(c.vs, c.want) {
+			t.Errorf("%s: %d, %d examples %q..., want 101, the first 100", c.name, c.n, len(c.vs), c.vs[:min(len(c.vs), 3)])
+		}
+	}
+
+	h = nil
+	for _, v := range names("l", 100) {
+		pub(v, history.OK)
+	}
+	pub("f", history.Fail)
+	read("f")
+	if s := AnalyzeQueue(h); len(s.LostValues) != 100 || !slices.Equal(s.FailedButReadValues, []string{"f"}) {
+		t.Errorf("lost %d, failed but read %q: want 100, [f]", len(s.LostValues), s.FailedButReadValues)
+	}
+}
+
+// Malformed ops are listed in history order whichever part of the check
+// found them (the values' publish protocol, the queue's stale reads), the
+// first 10 of them; a read that did not succeed is no read of any node.
+func TestQueueMalformedOrder(t *testing.T) {
+	stale := history.Op{Process: -1, Type: history.OK, F: history.FStaleRead, Node: "n1", Value: "nonsense"}
+	noInvoke := func(i int64) history.Op {
+		return history.Op{Index: i, Process: 7, Type: history.OK, F: history.FPublish, Value: "7-0"}
+	}
+	stale.Index = 1
+	h := []history.Op{noInvoke(0), stale, noInvoke(2),
+		{Index: 3, Process: -1, Type: history.Fail, F: history.FRead, Node: "n2", Value: "7-0"}}
+	for i := range 9 {
+		h = append(h, noInvoke(int64(4+i)))
+	}
+	s := AnalyzeQueue(h)
+	if s.Malformed != 12 || len(s.MalformedExamples) != 10 {
+		t.Fatalf("malformed %d, %d examples", s.Malformed, len(s.MalformedExamples))
+	}
+	for i, e := range s.MalformedExamples[:4] {
+		want := []string{"op 0: publish ok", "op 1: stale-read", "op 2: publish ok", "op 4: publish ok"}[i]
+		if !strings.HasPrefix(e, want) {
+			t.Errorf("example %d: %q, want %q...", i, e, want)
+		}
+	}
+	if s.ReadsByNode != nil {
+		t.Errorf("reads by node %v, want none", s.ReadsByNode)
 	}
 }

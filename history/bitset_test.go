@@ -41,8 +41,8 @@ func TestValueIDs(t *testing.T) {
 		if got, ok := v.Lookup(s); !ok || got != id {
 			t.Errorf("Lookup(%q) = %d, %v; want %d", s, got, ok, id)
 		}
-		if got := v.Value(id); got != s {
-			t.Errorf("Value(%d) = %q, want %q", id, got, s)
+		if got := v.Names([]int32{id})[id]; got != s {
+			t.Errorf("Names(%d) = %q, want %q", id, got, s)
 		}
 	}
 	if _, ok := v.Lookup("2-1"); ok {

@@ -3,68 +3,135 @@ package history
 import "strconv"
 
 // ValueIDs numbers distinct values densely (0, 1, ...) in the order they
-// are first seen, and gives each back (Value). The workloads' values are
-// "P-C", process P's C-th value: those are found by index and kept as
-// numbers (12 bytes each, no hashing, no string), any other value through
-// a map. The zero value is ready.
+// are first seen. The workloads' values are "P-C", process P's C-th value:
+// those are found by index and cost 4 bytes each (no hashing, no string),
+// any other value goes through a map. It keeps no id -> value table (that
+// would double its size): Names finds the values of the few ids a result
+// names in one scan. The zero value is ready.
 type ValueIDs struct {
-	procs  [][]int32 // [P][C] -> id + 1; 0: not seen
-	other  map[string]int32
-	rev    []uint64 // id -> P<<32 | C, or otherBit | index into others
-	others []string
-	n      int32
+	procs   [][]*idBlock     // [P][C>>idBits][C&idMask] -> id + 1; 0: not seen
+	other   map[string]int32 // value -> index into others
+	others  []string         // the values that are not "P-C", in order of first sight
+	otherID []int32          // others' ids
+	n       int32
 }
 
-const otherBit = 1 << 63
+const (
+	idBits = 8
+	idMask = 1<<idBits - 1
+	// OtherKey marks a Key of a value that is not "P-C": the rest is its
+	// index among those, in order of first sight.
+	OtherKey = 1 << 63
+)
+
+type idBlock [1 << idBits]int32
 
 // ID is s's id, and whether s was new.
 func (v *ValueIDs) ID(s string) (int32, bool) {
-	if p, c, ok := splitValue(s); ok && p < 1<<16 && (p >= len(v.procs) || c < 2*len(v.procs[p])+1<<16) {
+	id, _, isNew := v.IDKey(s)
+	return id, isNew
+}
+
+// IDKey is s's id, its key (P<<32 | C for "P-C", else OtherKey | its
+// index among the other values: the keys of a process's values, taken in
+// turn, are consecutive) and whether s was new.
+func (v *ValueIDs) IDKey(s string) (int32, uint64, bool) {
+	if i, ok := v.other[s]; ok { // (a "P-C" too sparse for procs goes here)
+		return v.otherID[i], OtherKey | uint64(i), false
+	}
+	// A row grows to twice its length and 65,536 more at most: a process's
+	// counters come one by one, and a stray huge one goes to the map.
+	if p, c, ok := splitValue(s); ok && p < 1<<16 && c < 2*v.rowLen(p)<<idBits+1<<16 {
 		for p >= len(v.procs) {
 			v.procs = append(v.procs, nil)
 		}
-		row := v.procs[p]
-		if c >= len(row) {
-			row = append(row, make([]int32, c+1-len(row))...)
-			v.procs[p] = row
+		for c>>idBits >= len(v.procs[p]) {
+			v.procs[p] = append(v.procs[p], nil)
 		}
-		if row[c] > 0 {
-			return row[c] - 1, false
+		blk := v.procs[p][c>>idBits]
+		if blk == nil {
+			blk = new(idBlock)
+			v.procs[p][c>>idBits] = blk
+		}
+		key := uint64(p)<<32 | uint64(c)
+		if id := blk[c&idMask]; id > 0 {
+			return id - 1, key, false
 		}
 		v.n++
-		row[c] = v.n
-		v.rev = append(v.rev, uint64(p)<<32|uint64(c))
-		return v.n - 1, true
-	}
-	if id, ok := v.other[s]; ok {
-		return id, false
+		blk[c&idMask] = v.n
+		return v.n - 1, key, true
 	}
 	if v.other == nil {
 		v.other = map[string]int32{}
 	}
 	v.n++
-	v.other[s] = v.n - 1
-	v.rev = append(v.rev, otherBit|uint64(len(v.others)))
+	v.other[s] = int32(len(v.others))
 	v.others = append(v.others, s)
-	return v.n - 1, true
+	v.otherID = append(v.otherID, v.n-1)
+	return v.n - 1, OtherKey | uint64(len(v.others)-1), true
 }
 
-// Value is the value of id (an id ID gave).
-func (v *ValueIDs) Value(id int32) string {
-	r := v.rev[id]
-	if r&otherBit != 0 {
-		return v.others[r&^otherBit]
+func (v *ValueIDs) rowLen(p int) int {
+	if p < len(v.procs) {
+		return len(v.procs[p])
 	}
-	return strconv.FormatUint(r>>32, 10) + "-" + strconv.FormatUint(r&(1<<32-1), 10)
+	return 0
+}
+
+// KeyID is the id of the value with key k, false when it was never seen.
+func (v *ValueIDs) KeyID(k uint64) (int32, bool) {
+	if k&OtherKey != 0 {
+		i := int(k &^ OtherKey)
+		if i < len(v.otherID) {
+			return v.otherID[i], true
+		}
+		return 0, false
+	}
+	p, c := int(k>>32), int(k&(1<<32-1))
+	if p < len(v.procs) && c>>idBits < len(v.procs[p]) {
+		if blk := v.procs[p][c>>idBits]; blk != nil && blk[c&idMask] > 0 {
+			return blk[c&idMask] - 1, true
+		}
+	}
+	return 0, false
+}
+
+// Names are the values of ids (ids ID gave): one scan of every value.
+func (v *ValueIDs) Names(ids []int32) map[int32]string {
+	var want Bitset
+	for _, id := range ids {
+		want.Add(id)
+	}
+	names := make(map[int32]string, len(ids))
+	for i, id := range v.otherID {
+		if want.Has(id) {
+			names[id] = v.others[i]
+		}
+	}
+	for p, row := range v.procs {
+		for b, blk := range row {
+			if blk == nil {
+				continue
+			}
+			for j, id := range blk {
+				if id > 0 && want.Has(id-1) {
+					names[id-1] = strconv.Itoa(p) + "-" + strconv.Itoa(b<<idBits|j)
+				}
+			}
+		}
+	}
+	return names
 }
 
 // Lookup is s's id, false when s was never seen.
 func (v *ValueIDs) Lookup(s string) (int32, bool) {
-	if p, c, ok := splitValue(s); ok && p < len(v.procs) && c < len(v.procs[p]) && v.procs[p][c] > 0 {
-		return v.procs[p][c] - 1, true
+	if i, ok := v.other[s]; ok {
+		return v.otherID[i], true
 	}
-	id, ok := v.other[s]
-	return id, ok
+	if p, c, ok := splitValue(s); ok && p < 1<<16 {
+		return v.KeyID(uint64(p)<<32 | uint64(c))
+	}
+	return 0, false
 }
 
 // Len is how many distinct values were seen.

@@ -3,10 +3,12 @@ package reports
 import (
 	"iter"
 	"math"
+	"math/bits"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"jetstorm/checker"
 	"jetstorm/history"
 	"jetstorm/stats"
 )
@@ -48,14 +50,16 @@ type pubCall struct {
 }
 
 // NewDigest starts a digest of a history whose skim (history.Skim) is s.
-func NewDigest(s history.Skimmed) *Digest {
+// Values, when not nil, is shared with the checks observing the same ops
+// (checker.View); nil: the digest keeps its own.
+func NewDigest(s history.Skimmed, values *checker.Values) *Digest {
 	d := &Digest{
 		plot:     newPerSecond(isClientOp),
 		pubOpen:  map[int]pubCall{},
 		pubFirst: -1,
 		lat:      newLatencyHist(),
 		calmLat:  newLatencyHist(),
-		loss:     newLossTally(),
+		loss:     newLossTally(values),
 	}
 	// A fault that never ended lasts to the end of the history.
 	faults, _ := history.FaultWindows(s.Faults, math.MaxInt64)
@@ -71,7 +75,7 @@ func NewDigest(s history.Skimmed) *Digest {
 
 // DigestOf digests a history held in memory.
 func DigestOf(h []history.Op) *Digest {
-	d := NewDigest(history.SkimOps(h))
+	d := NewDigest(history.SkimOps(h), nil)
 	for _, op := range h {
 		d.Observe(op)
 	}
@@ -87,7 +91,7 @@ func DigestFile(path string) (*Digest, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := NewDigest(s)
+	d := NewDigest(s, nil)
 	for _, err = range d.Tee(history.Stream(path)) {
 		if err != nil {
 			break
@@ -117,6 +121,7 @@ func newLatencyHist() *hdrhistogram.Histogram {
 
 // Observe takes the next op of the history.
 func (d *Digest) Observe(op history.Op) {
+	d.loss.view.Observe(op)
 	d.ops++
 	d.end = max(d.end, op.Time)
 	switch op.F {
@@ -130,20 +135,9 @@ func (d *Digest) Observe(op history.Op) {
 		d.drained = true
 	case history.FPublish:
 		d.publish(op)
-	case history.FRead:
-		if op.Type == history.OK {
-			d.loss.drainRead(op.ValueString())
-		}
-	case history.FNodeRead:
-		if op.Node != "" {
-			d.loss.nodeRead(op.Node, op.Type == history.OK, op.ValueString())
-		}
 	}
 	if op.F == history.FDrain && op.Type == history.OK {
 		d.loss.drained = true
-	}
-	if op.F == history.FNodeDrain && op.Node != "" {
-		d.loss.nodeDrain(op.Node, op.Type == history.OK)
 	}
 	if op.F == history.FPublish && !d.pubSeen {
 		// A history with publishes plots publishes only: none came before.
@@ -248,18 +242,27 @@ func latencyOf(hist *hdrhistogram.Histogram) stats.Latency {
 
 // perSecond is what the throughput and latency plots need of the ops keep
 // selects: per second, the invokes, oks and errors, and the latencies (µs)
-// of the oks by second of invoke, paired as history.Calls pairs them.
+// of the oks by second of invoke, paired as history.Calls pairs them. The
+// latencies are kept to 8 significant bits (latencyBucket), as counts: a
+// second of 10,000 oks is a few hundred of them, not 10,000.
 type perSecond struct {
 	keep        func(history.Op) bool
 	counts      map[int64]*[3]float64 // offered, acked, errors
 	first, last int64
 	open        map[int]time.Duration // process -> its outstanding invoke's time
-	lat         map[int64][]uint32
+	lat         map[int64]map[uint32]uint32
+}
+
+// latencyBucket is us with all but its 8 highest bits cleared: within
+// 0.8 % of it, below the plots' resolution.
+func latencyBucket(us uint32) uint32 {
+	s := max(bits.Len32(us)-8, 0)
+	return us >> s << s
 }
 
 func newPerSecond(keep func(history.Op) bool) *perSecond {
 	return &perSecond{keep: keep, counts: map[int64]*[3]float64{}, first: math.MaxInt64, last: -1,
-		open: map[int]time.Duration{}, lat: map[int64][]uint32{}}
+		open: map[int]time.Duration{}, lat: map[int64]map[uint32]uint32{}}
 }
 
 func (p *perSecond) observe(op history.Op) {
@@ -295,7 +298,12 @@ func (p *perSecond) observe(op history.Op) {
 	if op.Type == history.OK {
 		us := max(int64((op.Time-start)/time.Microsecond), 1)
 		s := secondOf(start)
-		p.lat[s] = append(p.lat[s], uint32(min(us, math.MaxUint32)))
+		m := p.lat[s]
+		if m == nil {
+			m = map[uint32]uint32{}
+			p.lat[s] = m
+		}
+		m[latencyBucket(uint32(min(us, math.MaxUint32)))]++
 	}
 }
 

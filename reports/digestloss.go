@@ -3,6 +3,7 @@ package reports
 import (
 	"time"
 
+	"jetstorm/checker"
 	"jetstorm/history"
 )
 
@@ -12,26 +13,20 @@ import (
 const lossSlots = 16
 
 // lossTally is what the loss plots need of every publish: where it
-// started (its slot: second and part), its outcome, and for an acked one
-// its value (an id: valueIDs), which the drain and each node read or not.
+// started (its slot: second and part) and its outcome. Which acked values
+// the drain and each node read are the values' (checker.Values, shared
+// with the checks when the digest is given theirs).
 type lossTally struct {
-	ids  history.ValueIDs
-	acks []ackRec
-	bad  map[uint32]*[2]int // slot -> failed, unknown publishes
+	view  checker.View
+	slots history.Near[int8] // value id -> slot + 1 of its acked publish (ids follow invokes: near)
+	acks  int                // acked publishes
+	bad   map[uint32]*[2]int // slot -> failed, unknown publishes
 
-	drained     bool
-	read        history.Bitset             // values the final drain read
-	node        map[string]*history.Bitset // values read from each node's copy
-	nodeDrained map[string]bool
+	drained bool
 }
 
-type ackRec struct {
-	slot uint32
-	id   int32
-}
-
-func newLossTally() lossTally {
-	return lossTally{bad: map[uint32]*[2]int{}, node: map[string]*history.Bitset{}, nodeDrained: map[string]bool{}}
+func newLossTally(v *checker.Values) lossTally {
+	return lossTally{view: checker.View{V: v}, bad: map[uint32]*[2]int{}}
 }
 
 // slotOf is the slot of a publish that started at t: second 0 is slots
@@ -47,8 +42,13 @@ func slotOf(t time.Duration) uint32 {
 
 func secondOfSlot(slot uint32) int64 { return int64(slot/lossSlots) - 1 }
 
+// acked is a publish of value, started at start, acked (the values took
+// its invoke already).
 func (l *lossTally) acked(start time.Duration, value string) {
-	l.acks = append(l.acks, ackRec{slotOf(start), l.idOf(value)})
+	if id, ok := l.view.V.IDs.Lookup(value); ok {
+		l.slots.Set(int(id), uint64(slotOf(start))+1)
+		l.acks++
+	}
 }
 
 func (l *lossTally) failed(start time.Duration)  { l.badAt(start)[0]++ }
@@ -62,35 +62,4 @@ func (l *lossTally) badAt(start time.Duration) *[2]int {
 		l.bad[s] = b
 	}
 	return b
-}
-
-// drainRead marks a value the final drain read.
-func (l *lossTally) drainRead(value string) { l.read.Add(l.idOf(value)) }
-
-func (l *lossTally) nodeRead(node string, ok bool, value string) {
-	b := l.nodeSet(node)
-	if ok {
-		b.Add(l.idOf(value))
-	}
-}
-
-func (l *lossTally) nodeDrain(node string, ok bool) {
-	l.nodeSet(node)
-	if ok {
-		l.nodeDrained[node] = true
-	}
-}
-
-func (l *lossTally) nodeSet(node string) *history.Bitset {
-	b := l.node[node]
-	if b == nil {
-		b = &history.Bitset{}
-		l.node[node] = b
-	}
-	return b
-}
-
-func (l *lossTally) idOf(v string) int32 {
-	id, _ := l.ids.ID(v)
-	return id
 }

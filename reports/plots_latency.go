@@ -21,8 +21,8 @@ func latencyPerSecond(ps *perSecond) (p50, p99, p999 plotter.XYs) {
 	ms := func(us int64) float64 { return float64(us) / 1000 }
 	for _, s := range secs {
 		h.Reset()
-		for _, us := range ps.lat[s] {
-			_ = h.RecordValue(min(int64(us), h.HighestTrackableValue()))
+		for us, n := range ps.lat[s] {
+			_ = h.RecordValues(min(int64(us), h.HighestTrackableValue()), int64(n))
 		}
 		x := float64(s) + 0.5
 		p50 = append(p50, plotter.XY{X: x, Y: ms(h.ValueAtQuantile(50))})

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"jetstorm/checker"
 	"jetstorm/history"
 )
 
@@ -39,7 +40,8 @@ func (r *run) lossFigures() []figure {
 		return nil
 	}
 	l := &r.d.loss
-	if len(l.acks) == 0 && len(l.bad) == 0 {
+	v := l.view.V
+	if l.acks == 0 && len(l.bad) == 0 {
 		return nil
 	}
 	var lost func(int32) bool
@@ -51,7 +53,7 @@ func (r *run) lossFigures() []figure {
 		}
 	}
 	if lost == nil {
-		lost = l.unread(l.read)
+		lost = func(id int32) bool { return v.Reads(id) == 0 }
 	}
 	lostWord := "lost: acked, never read by the final drain"
 	if !drained {
@@ -59,9 +61,13 @@ func (r *run) lossFigures() []figure {
 	}
 	figs := []figure{r.lossFigure("loss", "Publishes by outcome (a red streak is a window of lost acked writes)",
 		"publishes by outcome, stacked per second of invoke time", lostWord, lost)}
+	read := map[string]checker.ValuesNode{}
+	for _, n := range v.Nodes() {
+		read[n.Name] = n
+	}
 	nodes := sortedKeys(r.res.PerNode)
 	if r.res.PerNode == nil {
-		nodes = sortedKeys(l.node)
+		nodes = sortedKeys(read)
 	}
 	for _, n := range nodes {
 		ns, ok := r.res.PerNode[n]
@@ -70,12 +76,9 @@ func (r *run) lossFigures() []figure {
 		if ok && len(ns.LostValues) == ns.Lost {
 			lostOn = l.setOf(ns.LostValues)
 		} else {
-			read := l.node[n]
-			if read == nil {
-				read = &history.Bitset{}
-			}
-			lostOn = l.unread(*read)
-			complete = l.nodeDrained[n]
+			has := read[n].Has
+			lostOn = func(id int32) bool { return !has.Has(id) }
+			complete = read[n].Complete
 		}
 		w := "lost on " + n + ": acked, not read from " + n
 		if !complete {
@@ -90,17 +93,12 @@ func (r *run) lossFigures() []figure {
 // setOf is membership of the values vs (those with no id were never acked).
 func (l *lossTally) setOf(vs []string) func(int32) bool {
 	var b history.Bitset
-	for _, v := range vs {
-		if id, ok := l.ids.Lookup(v); ok {
+	for _, s := range vs {
+		if id, ok := l.view.V.IDs.Lookup(s); ok {
 			b.Add(id)
 		}
 	}
 	return b.Has
-}
-
-// unread is membership of the values not in read.
-func (l *lossTally) unread(read history.Bitset) func(int32) bool {
-	return func(id int32) bool { return !read.Has(id) }
 }
 
 // lossFigure stacks each second's publishes by part of the second (in
@@ -116,11 +114,14 @@ func (r *run) lossFigure(name, caption, title, lostWord string, lost func(int32)
 		}
 		return c
 	}
-	for _, a := range l.acks {
-		if lost(a.id) {
-			at(a.slot)[stLost]++
-		} else {
-			at(a.slot)[stOK]++
+	for id := range l.view.V.Len() {
+		slot := l.slots.Get(id)
+		switch {
+		case slot == 0: // not acked
+		case lost(int32(id)):
+			at(uint32(slot - 1))[stLost]++
+		default:
+			at(uint32(slot - 1))[stOK]++
 		}
 	}
 	for slot, b := range l.bad {

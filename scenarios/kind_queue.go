@@ -18,10 +18,10 @@ var queueKind = &Kind{
 			Payload: w.Payload.Bytes(), Timeout: w.Timeout.D(), Connections: w.Connections,
 		})
 	},
-	Checkers: func(CheckOptions) []checker.Checker {
+	Checkers: func(o CheckOptions) []checker.Checker {
 		// The per-node check is skipped when the run read no replica's
 		// own copy (final.per_node off).
-		return []checker.Checker{&checker.Queue{}, &checker.PerNode{}}
+		return []checker.Checker{&checker.Queue{Values: o.Values}, &checker.PerNode{Values: o.Values}}
 	},
 	Progress: []string{history.FPublish},
 }

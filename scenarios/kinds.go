@@ -87,6 +87,10 @@ type CheckOptions struct {
 	// RunErrs are the errors of the run itself (recorded in the history):
 	// a run that did not get to the end.
 	RunErrs []string
+	// Values are what the history says of each value, shared by the
+	// checks that need it of every value and the report (checker.View),
+	// so that it is kept once.
+	Values *checker.Values
 }
 
 // SaveOptions are what a kind's Save may need.

@@ -22,6 +22,10 @@ type Options struct {
 	Lost      int // acknowledged values the drain does not read
 	Clients   int // publishing processes (default 6)
 	Rate      int // publishes per second (default 10,000)
+	// Nodes, when > 0, read back each of that many nodes' own copies
+	// after the drain (final.per_node): a node-read per value each, the
+	// lost ones too (lost to clients, still on the replicas).
+	Nodes int
 }
 
 // Expect is what a correct queue check finds in the history.
@@ -45,6 +49,7 @@ func Queue(w io.Writer, o Options) (Expect, error) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var idx int64
 	b := make([]byte, 0, 256)
+	node := ""
 	line := func(process int, typ, fn, value string, seq uint64, t time.Duration) {
 		b = b[:0]
 		b = append(b, `{"index":`...)
@@ -59,6 +64,11 @@ func Queue(w io.Writer, o Options) (Expect, error) {
 		if value != "" {
 			b = append(b, `,"value":`...)
 			b = append(b, value...)
+		}
+		if node != "" {
+			b = append(b, `,"node":"`...)
+			b = append(b, node...)
+			b = append(b, '"')
 		}
 		if seq > 0 {
 			b = append(b, `,"seq":`...)
@@ -141,13 +151,27 @@ func Queue(w io.Writer, o Options) (Expect, error) {
 	}
 	t += time.Second
 	line(-1, "invoke", "drain", "", 0, t)
+	if o.Nodes > 0 {
+		node = "n1"
+	}
 	for i := range o.Publishes {
 		if !lost[i] {
 			t += time.Microsecond
 			line(-1, "ok", "read", value(i), uint64(i+1), t)
 		}
 	}
+	node = ""
 	line(-1, "ok", "drain", "", 0, t+time.Millisecond)
+	for n := range o.Nodes {
+		node = fmt.Sprintf("n%d", n+1)
+		line(-1, "invoke", "node-drain", "", 0, t)
+		for i := range o.Publishes {
+			t += time.Microsecond
+			line(-1, "ok", "node-read", value(i), uint64(i+1), t)
+		}
+		line(-1, "ok", "node-drain", "", 0, t)
+		node = ""
+	}
 	line(-1, "invoke", "recover", "", 0, t+2*time.Millisecond)
 	line(-1, "ok", "recover", "", 0, t+3*time.Millisecond)
 	return e, bw.Flush()

@@ -29,6 +29,7 @@ func main() {
 	lost := flag.Int("lost", 1000, "acknowledged values the drain does not read")
 	clients := flag.Int("clients", 6, "publishing processes")
 	rate := flag.Int("rate", 10_000, "publishes per second")
+	nodes := flag.Int("nodes", 0, "nodes whose own copies are read back after the drain (per-node reads: 3+N lines a publish)")
 	dir := flag.String("dir", "", "run directory (default: $TMPDIR/jetstorm-bench-check-LINES)")
 	bin := flag.String("jetstorm", "bin/jetstorm", "the jetstorm binary to measure")
 	genOnly := flag.Bool("gen", false, "write the history only")
@@ -36,6 +37,9 @@ func main() {
 	flag.Parse()
 	if *dir == "" {
 		*dir = filepath.Join(os.TempDir(), fmt.Sprintf("jetstorm-bench-check-%d", *lines))
+		if *nodes > 0 {
+			*dir += fmt.Sprintf("-n%d", *nodes)
+		}
 		if *compress {
 			*dir += "-gz"
 		}
@@ -46,7 +50,7 @@ func main() {
 	}
 	if _, err := os.Stat(hist); err != nil {
 		start := time.Now()
-		if err := generate(hist, *compress, histgen.Options{Publishes: *lines / 3, Lost: *lost, Clients: *clients, Rate: *rate}); err != nil {
+		if err := generate(hist, *compress, histgen.Options{Publishes: *lines / (3 + *nodes), Lost: *lost, Clients: *clients, Rate: *rate, Nodes: *nodes}); err != nil {
 			fail(err)
 		}
 		fi, _ := os.Stat(hist)

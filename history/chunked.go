@@ -1,18 +1,18 @@
-package checker
+package history
 
 import "iter"
 
-// chunked is an append-only slice kept in fixed blocks, so that growing it
+// Chunked is an append-only slice kept in fixed blocks, so that growing it
 // to millions of elements never copies them (a plain slice copies all of
 // them at every growth, and at that size the copies dominate a check).
-type chunked[T any] struct {
+type Chunked[T any] struct {
 	blocks [][]T
 	n      int
 }
 
 const chunkBits = 14
 
-func (c *chunked[T]) push(v T) {
+func (c *Chunked[T]) Push(v T) {
 	if c.n>>chunkBits == len(c.blocks) {
 		c.blocks = append(c.blocks, make([]T, 1<<chunkBits))
 	}
@@ -21,15 +21,15 @@ func (c *chunked[T]) push(v T) {
 }
 
 // at is element i (i < len).
-func (c *chunked[T]) at(i int) *T { return &c.blocks[i>>chunkBits][i&(1<<chunkBits-1)] }
+func (c *Chunked[T]) At(i int) *T { return &c.blocks[i>>chunkBits][i&(1<<chunkBits-1)] }
 
-func (c *chunked[T]) len() int { return c.n }
+func (c *Chunked[T]) Len() int { return c.n }
 
 // all yields the elements in order.
-func (c *chunked[T]) all() iter.Seq[T] {
+func (c *Chunked[T]) All() iter.Seq[T] {
 	return func(yield func(T) bool) {
 		for i := range c.n {
-			if !yield(*c.at(i)) {
+			if !yield(*c.At(i)) {
 				return
 			}
 		}
