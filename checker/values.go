@@ -1,8 +1,10 @@
 package checker
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
+	"time"
 
 	"jetstorm/history"
 )
@@ -29,7 +31,11 @@ type Values struct {
 	procIdx  map[int]int32
 	procIDs  []int
 	procKeys [][]keyRun // by process: keys of the values it published first, in order
-	open     map[int]openPub
+	// Tick, when set, numbers a publish's start time (its invoke's Time):
+	// procTicks keeps each process's, for ProcessTicks.
+	Tick      func(time.Duration) uint32
+	procTicks []tickRuns
+	open      map[int]openPub
 
 	// Ids the drain read before any publish of them, in read order.
 	readEarly []int32
@@ -180,6 +186,10 @@ func (v *Values) observe(op history.Op) {
 					v.procIdx[op.Process] = pi
 					v.procIDs = append(v.procIDs, op.Process)
 					v.procKeys = append(v.procKeys, nil)
+					v.procTicks = append(v.procTicks, tickRuns{})
+				}
+				if v.Tick != nil {
+					v.procTicks[pi].add(v.Tick(op.Time))
 				}
 				ks := v.procKeys[pi]
 				if r := len(ks) - 1; r >= 0 && ks[r].start+uint64(ks[r].n) == key {
@@ -279,6 +289,9 @@ func (v *Values) Len() int { return v.IDs.Len() }
 // Outcome is how id's publishes ended.
 func (v *Values) Outcome(id int32) outcome { return outcome(*v.st.At(int(id)) & stOut) }
 
+// OK is whether a publish of id was acknowledged.
+func (v *Values) OK(id int32) bool { return v.Outcome(id) == outOK }
+
 // Published is whether id had a publish invoke.
 func (v *Values) Published(id int32) bool { return *v.st.At(int(id))&stPub != 0 }
 
@@ -343,6 +356,71 @@ func (v *Values) ProcessValues(p int) func(yield func(int32) bool) {
 			}
 		}
 	}
+}
+
+// ProcessStarts yields the ids ProcessValues(p) yields, each with the Tick
+// of its first publish's start (Tick must have been set before the ops).
+func (v *Values) ProcessStarts(p int) func(yield func(int32, uint32) bool) {
+	return func(yield func(int32, uint32) bool) {
+		t := tickReader{runs: &v.procTicks[p]}
+		for id := range v.ProcessValues(p) {
+			if !yield(id, t.next()) {
+				return
+			}
+		}
+	}
+}
+
+// tickRuns is a process's ticks, run-length coded: its publishes start in
+// time order, so a run of them shares a tick (1/16 s: at 10,000 a second
+// over 256 processes, a run of two or three). Each run but the last is a
+// uvarint pair in buf: the zigzag delta from the run before's tick, then
+// its length.
+type tickRuns struct {
+	buf        []byte
+	prev, tick uint32 // the tick of the last run in buf, and of the open run
+	n          uint32 // the open run's length
+}
+
+func (t *tickRuns) add(tick uint32) {
+	if t.n > 0 && tick == t.tick {
+		t.n++
+		return
+	}
+	if t.n > 0 {
+		d := int64(t.tick) - int64(t.prev)
+		t.buf = binary.AppendUvarint(t.buf, uint64(d<<1^d>>63))
+		t.buf = binary.AppendUvarint(t.buf, uint64(t.n))
+		t.prev = t.tick
+	}
+	t.tick, t.n = tick, 1
+}
+
+// tickReader reads a tickRuns from the start, one tick at a time.
+type tickReader struct {
+	runs       *tickRuns
+	off        int    // into runs.buf
+	tick, left uint32 // the current run's tick and how many are left of it
+	open       bool   // reading the open run
+}
+
+func (r *tickReader) next() uint32 {
+	for r.left == 0 {
+		if r.off >= len(r.runs.buf) {
+			if r.open {
+				return r.tick // past the end (cannot happen: a tick per value)
+			}
+			r.open, r.tick, r.left = true, r.runs.tick, r.runs.n
+			continue
+		}
+		z, k := binary.Uvarint(r.runs.buf[r.off:])
+		n, k2 := binary.Uvarint(r.runs.buf[r.off+k:])
+		r.off += k + k2
+		r.tick = uint32(int64(r.tick) + (int64(z>>1) ^ -int64(z&1)))
+		r.left = uint32(n)
+	}
+	r.left--
+	return r.tick
 }
 
 // ReadEarly are the ids the drain read before any publish of them (those

@@ -1,8 +1,10 @@
 package checker
 
 import (
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"jetstorm/history"
 )
@@ -118,5 +120,42 @@ func TestValuesPublishOrder(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("process %d's values %v, want %v", v.Process(p), got, want)
 		}
+	}
+}
+
+// Each value's start tick comes back with it, in process order, however
+// the ticks go: runs of one, long runs, back in time, far apart.
+func TestValuesTicks(t *testing.T) {
+	v := &Values{Tick: func(d time.Duration) uint32 { return uint32(d) }}
+	w := View{V: v}
+	ticks := []uint32{5, 5, 5, 6, 4, 4, 1 << 30, 0, 7}
+	for range 300 {
+		ticks = append(ticks, 9)
+	}
+	ticks = append(ticks, 8)
+	for c, tick := range ticks {
+		val := fmt.Sprintf("0-%d", c)
+		w.Observe(history.Op{Process: 0, Type: history.Invoke, F: history.FPublish, Value: val, Time: time.Duration(tick)})
+		w.Observe(history.Op{Process: 0, Type: history.OK, F: history.FPublish, Value: val})
+		w.Observe(history.Op{Process: 1, Type: history.Invoke, F: history.FPublish, Value: fmt.Sprintf("1-%d", c), Time: 3})
+	}
+	var got []uint32
+	for id, tick := range v.ProcessStarts(0) {
+		if want, _ := v.IDs.Lookup(fmt.Sprintf("0-%d", len(got))); id != want {
+			t.Fatalf("value %d: id %d, want %d", len(got), id, want)
+		}
+		got = append(got, tick)
+	}
+	if !slices.Equal(got, ticks) {
+		t.Errorf("ticks %v, want %v", got, ticks)
+	}
+	n := 0
+	for _, tick := range v.ProcessStarts(1) {
+		if n++; tick != 3 || n == 2 {
+			break
+		}
+	}
+	if n != 2 {
+		t.Errorf("process 1: stopped after %d", n)
 	}
 }

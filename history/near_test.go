@@ -129,3 +129,32 @@ func TestValueIDsKeys(t *testing.T) {
 		t.Errorf("All, stopped after 2: %v", got)
 	}
 }
+
+// A block of a process's ids is 2-byte offsets until an id is too far from
+// its first (many values seen in between): then it holds int32s, and every
+// id in it is still found, by string, key and Names.
+func TestValueIDsWideBlock(t *testing.T) {
+	var v ValueIDs
+	v.ID("0-0")
+	v.ID("0-1")
+	for i := range 65_533 { // the next id is 65,535 past the first: the first that does not fit
+		v.ID("1-" + itoa(i))
+	}
+	id2, _ := v.ID("0-2")
+	v.ID("0-3")
+	for c, want := range []int32{0, 1, id2, id2 + 1} {
+		s := "0-" + itoa(c)
+		if got, ok := v.Lookup(s); !ok || got != want {
+			t.Errorf("Lookup(%q) = %d %v, want %d", s, got, ok, want)
+		}
+		if got, _ := v.KeyID(uint64(c)); got != want {
+			t.Errorf("KeyID(0-%d) = %d, want %d", c, got, want)
+		}
+		if names := v.Names([]int32{want}); names[want] != s {
+			t.Errorf("Names(%d) = %q, want %q", want, names[want], s)
+		}
+	}
+	if v.procs[0][0].wide == nil || v.procs[1][0].wide != nil {
+		t.Error("only the block with far ids should be wide")
+	}
+}

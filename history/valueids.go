@@ -4,12 +4,12 @@ import "strconv"
 
 // ValueIDs numbers distinct values densely (0, 1, ...) in the order they
 // are first seen. The workloads' values are "P-C", process P's C-th value:
-// those are found by index and cost 4 bytes each (no hashing, no string),
-// any other value goes through a map. It keeps no id -> value table (that
+// those are found by index and cost about 2.4 bytes each (no hashing, no
+// string; see idBlock), any other value goes through a map. It keeps no id -> value table (that
 // would double its size): Names finds the values of the few ids a result
 // names in one scan. The zero value is ready.
 type ValueIDs struct {
-	procs   [][]*idBlock     // [P][C>>idBits][C&idMask] -> id + 1; 0: not seen
+	procs   [][]idBlock      // [P][C>>idBits], entry C&idMask -> id + 1; 0: not seen
 	other   map[string]int32 // value -> index into others
 	others  []string         // the values that are not "P-C", in order of first sight
 	otherID []int32          // others' ids
@@ -17,14 +17,53 @@ type ValueIDs struct {
 }
 
 const (
-	idBits = 8
+	idBits = 6
 	idMask = 1<<idBits - 1
 	// OtherKey marks a Key of a value that is not "P-C": the rest is its
 	// index among those, in order of first sight.
 	OtherKey = 1 << 63
 )
 
-type idBlock [1 << idBits]int32
+// idBlock holds the ids of 64 consecutive counters of one process. A
+// process's values are seen in counter order, so their ids grow, and 64 of
+// them span 64 times the processes publishing at once: each is kept as a
+// uint16 offset from the first id put (2 bytes, where an int32 takes 4),
+// until one does not fit; then the block holds int32s.
+type idBlock struct {
+	base   int32 // the first id + 1 put in it
+	narrow *[1 << idBits]uint16
+	wide   *[1 << idBits]int32
+}
+
+// get is entry j: id + 1, 0 when not seen.
+func (b *idBlock) get(j int) int32 {
+	switch {
+	case b.wide != nil:
+		return b.wide[j]
+	case b.narrow == nil || b.narrow[j] == 0:
+		return 0
+	}
+	return b.base + int32(b.narrow[j]) - 1
+}
+
+// set makes entry j id1 (id + 1, > 0).
+func (b *idBlock) set(j int, id1 int32) {
+	if b.wide == nil {
+		if b.narrow == nil {
+			b.narrow, b.base = new([1 << idBits]uint16), id1
+		}
+		if d := id1 - b.base; d >= 0 && d < 1<<16-1 {
+			b.narrow[j] = uint16(d + 1)
+			return
+		}
+		wide := new([1 << idBits]int32)
+		for k := range b.narrow {
+			wide[k] = b.get(k)
+		}
+		b.wide, b.narrow = wide, nil
+	}
+	b.wide[j] = id1
+}
 
 // ID is s's id, and whether s was new.
 func (v *ValueIDs) ID(s string) (int32, bool) {
@@ -46,19 +85,15 @@ func (v *ValueIDs) IDKey(s string) (int32, uint64, bool) {
 			v.procs = append(v.procs, nil)
 		}
 		for c>>idBits >= len(v.procs[p]) {
-			v.procs[p] = append(v.procs[p], nil)
+			v.procs[p] = append(v.procs[p], idBlock{})
 		}
-		blk := v.procs[p][c>>idBits]
-		if blk == nil {
-			blk = new(idBlock)
-			v.procs[p][c>>idBits] = blk
-		}
+		blk := &v.procs[p][c>>idBits]
 		key := uint64(p)<<32 | uint64(c)
-		if id := blk[c&idMask]; id > 0 {
+		if id := blk.get(c & idMask); id > 0 {
 			return id - 1, key, false
 		}
 		v.n++
-		blk[c&idMask] = v.n
+		blk.set(c&idMask, v.n)
 		return v.n - 1, key, true
 	}
 	if v.other == nil {
@@ -89,8 +124,8 @@ func (v *ValueIDs) KeyID(k uint64) (int32, bool) {
 	}
 	p, c := int(k>>32), int(k&(1<<32-1))
 	if p < len(v.procs) && c>>idBits < len(v.procs[p]) {
-		if blk := v.procs[p][c>>idBits]; blk != nil && blk[c&idMask] > 0 {
-			return blk[c&idMask] - 1, true
+		if id := v.procs[p][c>>idBits].get(c & idMask); id > 0 {
+			return id - 1, true
 		}
 	}
 	return 0, false
@@ -109,12 +144,9 @@ func (v *ValueIDs) Names(ids []int32) map[int32]string {
 		}
 	}
 	for p, row := range v.procs {
-		for b, blk := range row {
-			if blk == nil {
-				continue
-			}
-			for j, id := range blk {
-				if id > 0 && want.Has(id-1) {
+		for b := range row {
+			for j := range 1 << idBits {
+				if id := row[b].get(j); id > 0 && want.Has(id-1) {
 					names[id-1] = strconv.Itoa(p) + "-" + strconv.Itoa(b<<idBits|j)
 				}
 			}

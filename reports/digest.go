@@ -46,7 +46,6 @@ type calmWindow struct{ from, to time.Duration }
 
 type pubCall struct {
 	start time.Duration
-	value string
 }
 
 // NewDigest starts a digest of a history whose skim (history.Skim) is s.
@@ -163,7 +162,7 @@ func (d *Digest) publish(op history.Op) {
 		if c, ok := d.pubOpen[op.Process]; ok {
 			d.loss.unknown(c.start) // taken over: it never completes
 		}
-		d.pubOpen[op.Process] = pubCall{start: op.Time, value: op.ValueString()}
+		d.pubOpen[op.Process] = pubCall{start: op.Time}
 		return
 	}
 	d.pubLast = max(d.pubLast, op.Time)
@@ -179,7 +178,7 @@ func (d *Digest) publish(op history.Op) {
 		if d.isCalm(c.start, op.Time) {
 			_ = d.calmLat.RecordValue(min(us, d.calmLat.HighestTrackableValue()))
 		}
-		d.loss.acked(c.start, c.value)
+		d.loss.acks++
 	case history.Fail:
 		d.loss.failed(c.start)
 	default:
@@ -243,7 +242,7 @@ func latencyOf(hist *hdrhistogram.Histogram) stats.Latency {
 // perSecond is what the throughput and latency plots need of the ops keep
 // selects: per second, the invokes, oks and errors, and the latencies (µs)
 // of the oks by second of invoke, paired as history.Calls pairs them. The
-// latencies are kept to 8 significant bits (latencyBucket), as counts: a
+// latencies are kept to 7 significant bits (latencyBucket), as counts: a
 // second of 10,000 oks is a few hundred of them, not 10,000.
 type perSecond struct {
 	keep        func(history.Op) bool
@@ -253,10 +252,10 @@ type perSecond struct {
 	lat         map[int64]map[uint32]uint32
 }
 
-// latencyBucket is us with all but its 8 highest bits cleared: within
-// 0.8 % of it, below the plots' resolution.
+// latencyBucket is us with all but its 7 highest bits cleared: within
+// 1.6 % below it, under what the plot's log scale shows.
 func latencyBucket(us uint32) uint32 {
-	s := max(bits.Len32(us)-8, 0)
+	s := max(bits.Len32(us)-7, 0)
 	return us >> s << s
 }
 

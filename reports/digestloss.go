@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"jetstorm/checker"
-	"jetstorm/history"
 )
 
 // lossSlots is how many parts of a second the loss plot's columns keep
@@ -17,15 +16,18 @@ const lossSlots = 16
 // the drain and each node read are the values' (checker.Values, shared
 // with the checks when the digest is given theirs).
 type lossTally struct {
-	view  checker.View
-	slots history.Near[int8] // value id -> slot + 1 of its acked publish (ids follow invokes: near)
-	acks  int                // acked publishes
-	bad   map[uint32]*[2]int // slot -> failed, unknown publishes
+	view checker.View       // the values' Tick is slotOf
+	acks int                // acked publishes
+	bad  map[uint32]*[2]int // slot -> failed, unknown publishes
 
 	drained bool
 }
 
 func newLossTally(v *checker.Values) lossTally {
+	if v == nil {
+		v = &checker.Values{}
+	}
+	v.Tick = slotOf
 	return lossTally{view: checker.View{V: v}, bad: map[uint32]*[2]int{}}
 }
 
@@ -41,15 +43,6 @@ func slotOf(t time.Duration) uint32 {
 }
 
 func secondOfSlot(slot uint32) int64 { return int64(slot/lossSlots) - 1 }
-
-// acked is a publish of value, started at start, acked (the values took
-// its invoke already).
-func (l *lossTally) acked(start time.Duration, value string) {
-	if id, ok := l.view.V.IDs.Lookup(value); ok {
-		l.slots.Set(int(id), uint64(slotOf(start))+1)
-		l.acks++
-	}
-}
 
 func (l *lossTally) failed(start time.Duration)  { l.badAt(start)[0]++ }
 func (l *lossTally) unknown(start time.Duration) { l.badAt(start)[1]++ }

@@ -114,14 +114,17 @@ func (r *run) lossFigure(name, caption, title, lostWord string, lost func(int32)
 		}
 		return c
 	}
-	for id := range l.view.V.Len() {
-		slot := l.slots.Get(id)
-		switch {
-		case slot == 0: // not acked
-		case lost(int32(id)):
-			at(uint32(slot - 1))[stLost]++
-		default:
-			at(uint32(slot - 1))[stOK]++
+	// Each acked value at the slot its first publish started in.
+	v := l.view.V
+	for p := range v.Processes() {
+		for id, slot := range v.ProcessStarts(p) {
+			switch {
+			case !v.OK(id): // not acked
+			case lost(id):
+				at(slot)[stLost]++
+			default:
+				at(slot)[stOK]++
+			}
 		}
 	}
 	for slot, b := range l.bad {
