@@ -50,7 +50,7 @@ func TestValuesViews(t *testing.T) {
 		id0, _ := v.IDs.Lookup("0-0")
 		id1, _ := v.IDs.Lookup("1-0")
 		x, _ := v.IDs.Lookup("x")
-		if v.Outcome(id0) != outOK || v.Reads(id0) != 2 || v.Seq(id0) != 2 || v.Outcome(id1) != outInfo || v.Reads(id1) != 0 {
+		if !v.OK(id0) || v.OK(id1) || v.Outcome(id0) != outOK || v.Reads(id0) != 2 || v.Seq(id0) != 2 || v.Outcome(id1) != outInfo || v.Reads(id1) != 0 {
 			t.Errorf("%s: 0-0 %d/%d/%d, 1-0 %d/%d", name, v.Outcome(id0), v.Reads(id0), v.Seq(id0), v.Outcome(id1), v.Reads(id1))
 		}
 		if v.Published(x) || len(v.ReadEarly()) != 1 || v.ReadEarly()[0] != x {
