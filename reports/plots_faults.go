@@ -40,7 +40,9 @@ func (f *faultShade) DataRange() (xmin, xmax, ymin, ymax float64) {
 
 // faultLabels writes each window's kind and nodes just above the data
 // area, starting at the window's start, with a tick down to the window.
-// A label that would overprint the previous one goes on a second row.
+// A label that would overprint the previous one goes on a second row; one
+// that would overprint that too (dozens of faults in a long run) is left
+// out, its tick and shaded window still there.
 type faultLabels struct {
 	wins  []history.FaultWindow
 	style text.Style
@@ -71,6 +73,10 @@ func (f *faultLabels) Plot(c draw.Canvas, plt *plot.Plot) {
 		}
 		label := w.Label()
 		y := c.Max.Y + vg.Points(2) + vg.Length(row)*f.lineH()
+		if x < rowEnd[row]+vg.Points(4) {
+			c.StrokeLine2(draw.LineStyle{Color: colLabel, Width: vg.Points(0.5)}, x, c.Max.Y, x, c.Max.Y+vg.Points(2))
+			continue
+		}
 		c.StrokeLine2(draw.LineStyle{Color: colLabel, Width: vg.Points(0.5)}, x, c.Max.Y, x, y+f.style.Font.Size)
 		c.FillText(f.style, vg.Point{X: x + vg.Points(2), Y: y}, label)
 		rowEnd[row] = x + vg.Points(2) + f.style.Width(label)
