@@ -11,11 +11,12 @@ import (
 
 // Values is what a queue history says about each distinct value: how its
 // publishes ended, whether and where the final drain read it, which nodes'
-// own copies hold it. The queue and per-node checks and the report's loss
-// plots all need these facts of every value, so one Values can serve them
-// all (each through its own View), and it keeps them in a few bytes a
-// value: a byte of state, 2 bytes of stream sequence (history.Near[int16]), 4 of id
-// (history.ValueIDs), a bit a node. It keeps nothing per op.
+// own copies hold it, when its publish started. The queue and per-node
+// checks and the report's loss plots all need these facts of every value,
+// so one Values can serve them all (each through its own View), and it
+// keeps them in a few bytes a value: about 2.4 of id (history.ValueIDs), a
+// byte of state, 2 of stream sequence (history.Near), a bit a node, and
+// its process's start ticks run-length coded. It keeps nothing per op.
 //
 // Ops break the publish protocol when a completion has no invoke, an
 // invoke comes while its process has one outstanding, or a publish or read
@@ -24,7 +25,7 @@ import (
 type Values struct {
 	taken int64 // ops observed, through every view
 	IDs   history.ValueIDs
-	st    history.Chunked[uint8] // by id: stOut bits, stPub, drain reads in stReads bits
+	st    history.Chunked[uint8] // by id: stOut bits, stPub, drain reads from bit stReadShift
 	seq   history.Near[int16]    // by id: the lowest stream sequence the drain read it at
 
 	pubRuns  []idRun // ids in order of their first publish invoke
@@ -32,7 +33,7 @@ type Values struct {
 	procIDs  []int
 	procKeys [][]keyRun // by process: keys of the values it published first, in order
 	// Tick, when set, numbers a publish's start time (its invoke's Time):
-	// procTicks keeps each process's, for ProcessTicks.
+	// procTicks keeps each process's, for ProcessStarts.
 	Tick      func(time.Duration) uint32
 	procTicks []tickRuns
 	open      map[int]openPub
