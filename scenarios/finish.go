@@ -41,12 +41,7 @@ func (e *HistoryError) Unwrap() error { return e.Err }
 // results' errors. The error is for a directory that cannot be checked.
 func Finish(ctx context.Context, dir string, o FinishOptions) (*reports.Results, error) {
 	path := history.File(dir)
-	// The check keeps a few bytes per publish, and what it throws away
-	// (decoded ops) is short-lived: collect more often than the default so
-	// the heap stays near what is live (an hour's soak: hundreds of MB).
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(10))
-	}
+	defer tightGC()()
 	// A skim first (meta, faults, run errors: what the checks are and what
 	// they need to know from the start), then one pass over every op,
 	// shown to the checkers and the report's digest at once.
@@ -140,7 +135,23 @@ func PrintSummary(w io.Writer, res *reports.Results) {
 
 // Report rebuilds the plots, index.html and junit.xml of a saved run (or
 // sweep) directory.
-func Report(dir string) error { return reports.Write(dir) }
+func Report(dir string) error {
+	defer tightGC()()
+	return reports.Write(dir)
+}
+
+// tightGC makes the collector run more often than the default (unless
+// GOGC is set), until the function it returns is called. A check or a
+// report keeps a few bytes per publish, and what it throws away (decoded
+// ops) is short-lived, so the heap stays near what is live: for an hour's
+// soak that is hundreds of MB, and the default would let it double.
+func tightGC() (restore func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(10)
+	return func() { debug.SetGCPercent(old) }
+}
 
 // ExitCode is the process exit status of a verdict: 0 valid or none (a
 // benchmark that ran to the end), 1 invalid, 2 unknown.
