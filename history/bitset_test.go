@@ -27,7 +27,7 @@ func TestBitset(t *testing.T) {
 func TestValueIDs(t *testing.T) {
 	var v ValueIDs
 	for i, s := range []string{"0-1", "x", "1-1", "0-2", "01-1", "1-01", "-1", "1-", "0-1", "x", "70000-1", "5-2000000000"} {
-		id, isNew := v.ID(s)
+		id, _, isNew := v.IDKey(s)
 		want := map[int]int32{8: 0, 9: 1}
 		if w, again := want[i]; again {
 			if isNew || id != w {

@@ -1,7 +1,5 @@
 package history
 
-import "iter"
-
 // Chunked is an append-only slice kept in fixed blocks, so that growing it
 // to millions of elements never copies them (a plain slice copies all of
 // them at every growth, and at that size the copies dominate a check).
@@ -12,6 +10,7 @@ type Chunked[T any] struct {
 
 const chunkBits = 14
 
+// Push appends v.
 func (c *Chunked[T]) Push(v T) {
 	if c.n>>chunkBits == len(c.blocks) {
 		c.blocks = append(c.blocks, make([]T, 1<<chunkBits))
@@ -20,18 +19,8 @@ func (c *Chunked[T]) Push(v T) {
 	c.n++
 }
 
-// at is element i (i < len).
+// At is element i (i < Len).
 func (c *Chunked[T]) At(i int) *T { return &c.blocks[i>>chunkBits][i&(1<<chunkBits-1)] }
 
+// Len is how many elements were pushed.
 func (c *Chunked[T]) Len() int { return c.n }
-
-// all yields the elements in order.
-func (c *Chunked[T]) All() iter.Seq[T] {
-	return func(yield func(T) bool) {
-		for i := range c.n {
-			if !yield(*c.At(i)) {
-				return
-			}
-		}
-	}
-}

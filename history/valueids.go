@@ -65,12 +65,6 @@ func (b *idBlock) set(j int, id1 int32) {
 	b.wide[j] = id1
 }
 
-// ID is s's id, and whether s was new.
-func (v *ValueIDs) ID(s string) (int32, bool) {
-	id, _, isNew := v.IDKey(s)
-	return id, isNew
-}
-
 // IDKey is s's id, its key (P<<32 | C for "P-C", else OtherKey | its
 // index among the other values: the keys of a process's values, taken in
 // turn, are consecutive) and whether s was new.

@@ -178,7 +178,6 @@ func (d *Digest) publish(op history.Op) {
 		if d.isCalm(c.start, op.Time) {
 			_ = d.calmLat.RecordValue(min(us, d.calmLat.HighestTrackableValue()))
 		}
-		d.loss.acks++
 	case history.Fail:
 		d.loss.failed(c.start)
 	default:

@@ -17,7 +17,6 @@ const lossSlots = 16
 // with the checks when the digest is given theirs).
 type lossTally struct {
 	view checker.View       // the values' Tick is slotOf
-	acks int                // acked publishes
 	bad  map[uint32]*[2]int // slot -> failed, unknown publishes
 
 	drained bool

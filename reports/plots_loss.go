@@ -41,7 +41,7 @@ func (r *run) lossFigures() []figure {
 	}
 	l := &r.d.loss
 	v := l.view.V
-	if l.acks == 0 && len(l.bad) == 0 {
+	if v.Acked == 0 && len(l.bad) == 0 {
 		return nil
 	}
 	var lost func(int32) bool
