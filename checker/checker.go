@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"strings"
 
 	"jetstorm/history"
 )
@@ -204,4 +205,27 @@ func judge[S Details](ctx context.Context, name string, stats func() S, verdict 
 	s := stats()
 	v, msg := verdict(s)
 	return Result{Name: name, Verdict: v, Message: msg, Details: s}
+}
+
+// anomalyVerdict is the verdict that what a check found decides: Unknown
+// when the history is malformed (its counts cannot be trusted either way),
+// Invalid when an anomaly is proven; decided false when neither, and the
+// check goes on to judge its evidence's completeness.
+func anomalyVerdict(malformed int, firstBad string, problems []string, summary string) (v Verdict, msg string, decided bool) {
+	switch {
+	case malformed > 0:
+		msg := fmt.Sprintf("malformed history (%d bad ops; first: %s)", malformed, firstBad)
+		return Unknown, strings.Join(append([]string{msg}, append(problems, summary)...), "; "), true
+	case len(problems) > 0:
+		return Invalid, strings.Join(append(problems, summary), "; "), true
+	}
+	return "", "", false
+}
+
+// firstOf is the first of examples, "" when there is none.
+func firstOf(examples []string) string {
+	if len(examples) == 0 {
+		return ""
+	}
+	return examples[0]
 }

@@ -54,12 +54,10 @@ func perNodeVerdict(s PerNodeStats) (Verdict, string) {
 	}
 	summary := fmt.Sprintf("%d nodes, %d complete: %s", len(names), nComplete, strings.Join(parts, ", "))
 
+	if v, msg, ok := anomalyVerdict(s.Malformed, firstOf(s.MalformedExamples), problems, summary); ok {
+		return v, msg
+	}
 	switch {
-	case s.Malformed > 0:
-		msg := fmt.Sprintf("malformed history (%d bad ops; first: %s)", s.Malformed, s.MalformedExamples[0])
-		return Unknown, strings.Join(append([]string{msg}, append(problems, summary)...), "; ")
-	case len(problems) > 0:
-		return Invalid, strings.Join(append(problems, summary), "; ")
 	case len(incomplete) > 0:
 		return Unknown, fmt.Sprintf("per-node drain missing or incomplete on %s, so its lost writes and disagreement cannot be judged; %s",
 			strings.Join(incomplete, ", "), summary)

@@ -103,14 +103,12 @@ func queueVerdict(s QueueStats) (Verdict, string) {
 			s.FailedButRead, examples(s.FailedButReadValues, s.FailedButRead)))
 	}
 
+	// Malformed: the counts rest on a broken pairing of invokes and
+	// completions: neither validity nor an anomaly can be trusted.
+	if v, msg, ok := anomalyVerdict(s.Malformed, firstOf(s.MalformedExamples), problems, summary); ok {
+		return v, msg
+	}
 	switch {
-	case s.Malformed > 0:
-		// The counts rest on a broken pairing of invokes and completions:
-		// neither validity nor an anomaly can be trusted.
-		msg := fmt.Sprintf("malformed history (%d bad ops; first: %s)", s.Malformed, s.MalformedExamples[0])
-		return Unknown, strings.Join(append([]string{msg}, append(problems, summary)...), "; ")
-	case len(problems) > 0:
-		return Invalid, strings.Join(append(problems, summary), "; ")
 	case !s.DrainComplete:
 		return Unknown, "drain missing or incomplete, so lost writes cannot be judged; " + summary
 	case s.Unhealed && s.Lost > 0:

@@ -19,6 +19,9 @@ type Sections struct {
 	// ConsumerReplicas (consumer-replicas check) is each durable
 	// consumer's final state on every replica.
 	ConsumerReplicas ConsumerReplicaStats `json:"consumer_replicas,omitempty"`
+	// Batches (atomic check) are the batch workload's batches: outcomes,
+	// what the drain and every replica hold, the reads during the run.
+	Batches *AtomicStats `json:"batches,omitempty"`
 
 	// HarnessErrors are errors a check found in the harness rather than in
 	// the system (e.g. a crashed keeper in the node logs). They are no

@@ -29,7 +29,7 @@ type Digest struct {
 	// The workload: ops before the first drain, for the time plots.
 	drained bool
 	span    time.Duration // the latest client op time in it
-	pubSeen bool          // the history has publishes: the plots show them only
+	pubF    string        // the history's publishes' function (queue or batch): the plots show them only
 	plot    *perSecond
 
 	// Every publish: results.json's latencies, and the loss plots.
@@ -132,16 +132,16 @@ func (d *Digest) Observe(op history.Op) {
 		}
 	case history.FDrain:
 		d.drained = true
-	case history.FPublish:
+	case history.FPublish, history.FBatch:
 		d.publish(op)
 	}
 	if op.F == history.FDrain && op.Type == history.OK {
 		d.loss.drained = true
 	}
-	if op.F == history.FPublish && !d.pubSeen {
+	if (op.F == history.FPublish || op.F == history.FBatch) && d.pubF == "" {
 		// A history with publishes plots publishes only: none came before.
-		d.pubSeen = true
-		d.plot = newPerSecond(func(op history.Op) bool { return op.F == history.FPublish })
+		d.pubF = op.F
+		d.plot = newPerSecond(func(o history.Op) bool { return o.F == op.F })
 	}
 	if d.drained {
 		return
@@ -159,7 +159,7 @@ func (d *Digest) publish(op history.Op) {
 		if d.pubFirst < 0 || op.Time < d.pubFirst {
 			d.pubFirst = op.Time
 		}
-		if c, ok := d.pubOpen[op.Process]; ok {
+		if c, ok := d.pubOpen[op.Process]; ok && op.F == history.FPublish {
 			d.loss.unknown(c.start) // taken over: it never completes
 		}
 		d.pubOpen[op.Process] = pubCall{start: op.Time}
@@ -179,9 +179,13 @@ func (d *Digest) publish(op history.Op) {
 			_ = d.calmLat.RecordValue(min(us, d.calmLat.HighestTrackableValue()))
 		}
 	case history.Fail:
-		d.loss.failed(c.start)
+		if op.F == history.FPublish {
+			d.loss.failed(c.start)
+		}
 	default:
-		d.loss.unknown(c.start)
+		if op.F == history.FPublish {
+			d.loss.unknown(c.start)
+		}
 	}
 }
 

@@ -67,6 +67,7 @@ type htmlData struct {
 	Perf                          []kv
 	PerNode                       []nodeRow
 	Consumers                     []consumerRow
+	Batches                       *batchTables
 	Disagreements                 []string
 	Planned                       []plannedRow
 	PlannedRaw                    string
@@ -186,6 +187,7 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 	for _, n := range sortedKeys(res.Consumers) {
 		d.Consumers = append(d.Consumers, consumerRowOf(n, res.Consumers[n]))
 	}
+	d.Batches = batchTablesOf(res.Batches)
 	d.Planned, d.PlannedRaw = plannedRows(res.Faults)
 	for _, f := range r.faults {
 		d.Injected = append(d.Injected, faultRowOf(f))

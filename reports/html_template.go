@@ -81,6 +81,22 @@ tr.missed td { background: #fbe3e3; }
 {{end}}</table>
 {{end}}
 
+{{with .Batches}}<h2>Batches</h2>
+<table>
+<tr><th colspan="2">batches (atomic check)</th></tr>
+{{range .Counts}}<tr><td>{{.K}}</td><td class="num">{{.V}}</td></tr>
+{{end}}</table>
+{{if .Reads}}<table>
+<tr><th>read path</th><th>reads</th><th>errors</th><th>partial batches seen</th><th>seen then lost</th></tr>
+{{range .Reads}}<tr><td>{{.Path}}</td><td class="num">{{.S.Reads}}</td><td class="num">{{.S.Errors}}</td><td class="num">{{.S.Partial}}</td><td class="num">{{.S.SeenThenLost}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Nodes}}<table>
+<tr><th>node</th><th>read complete</th><th>whole</th><th>lost</th><th>partial</th><th>duplicated</th><th>failed but stored</th><th>misplaced</th><th>unexpected</th></tr>
+{{range .Nodes}}<tr><td>{{.Node}}</td><td>{{.S.Complete}}</td><td class="num">{{.S.Whole}}</td><td class="num">{{.S.Lost}}</td><td class="num">{{.S.Partial}}</td><td class="num">{{.S.Duplicated}}</td><td class="num">{{.S.FailedStored}}</td><td class="num">{{.S.Misplaced}}</td><td class="num">{{.S.Unexpected}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Anomalies}}<ul>{{range .Anomalies}}<li class="msg">{{.}}</li>{{end}}</ul>{{end}}
+{{end}}
+
 {{if .NodeLogRows}}<h2>Node logs</h2>
 <table>
 <tr><th>node</th><th>starts</th><th>known-bad warnings</th><th>count</th><th>first</th></tr>

@@ -114,7 +114,7 @@ func (r *run) figures() ([]figure, error) {
 		if p := r.throughputPlot(); p != nil {
 			figs = append(figs, single("throughput", "Throughput per second", p))
 		}
-		if pub {
+		if r.hasQueue() {
 			figs = append(figs, r.lossFigures()...)
 		}
 		if f, ok := r.consumerLagFigure(); ok {

@@ -241,5 +241,10 @@ func isClientOp(op history.Op) bool {
 	return true
 }
 
-// hasPublishes reports whether the history is a queue workload's.
-func (r *run) hasPublishes() bool { return r.d != nil && r.d.pubSeen }
+// hasPublishes reports whether the history is a queue workload's (or a
+// batch workload's: its batch publishes).
+func (r *run) hasPublishes() bool { return r.d != nil && r.d.pubF != "" }
+
+// hasQueue reports whether the history's publishes are a queue
+// workload's: single values, which the loss plots follow.
+func (r *run) hasQueue() bool { return r.d != nil && r.d.pubF == history.FPublish }

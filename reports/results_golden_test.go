@@ -47,6 +47,11 @@ func TestResultsJSONGolden(t *testing.T) {
 				return checker.Run(context.Background(), h, &checker.Queue{}, &checker.Consumer{}, &checker.Recovery{})
 			}
 		}
+		if strings.HasPrefix(name, "batch_") {
+			checks = func(h []history.Op) (checker.Verdict, []checker.Result) {
+				return checker.Run(context.Background(), h, &checker.Atomic{}, &checker.Recovery{})
+			}
+		}
 		runs = append(runs, run{name, h, checks})
 	}
 	runs = append(runs, run{"synth", synthHistory(false), all}, run{"synthlose", synthHistory(true), all},

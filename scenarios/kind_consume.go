@@ -116,10 +116,6 @@ func consumeValidate(s *Scenario, check checkFunc) {
 
 func newConsume(s *Scenario, o RunOptions) workloads.Workload {
 	w, c := s.Workload, s.Workload.Consume
-	var seed uint64
-	if s.Seed != nil {
-		seed = *s.Seed
-	}
 	return workloads.NewConsume(workloads.ConsumeOptions{
 		Queue: workloads.QueueOptions{
 			Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
@@ -130,6 +126,6 @@ func newConsume(s *Scenario, o RunOptions) workloads.Workload {
 		AckWait: c.AckWait.D(), MaxDeliver: c.MaxDeliver, MaxAckPending: c.MaxAckPending,
 		DoubleAck: *c.DoubleAck, Nak: *c.Nak, NakDelay: *c.NakDelay, NoAck: *c.NoAck, Term: *c.Term,
 		Push: c.Mode == "push", ReplayAt: c.ReplayAt.D(), Replay: c.DeliverPolicy,
-		RestartEvery: c.RestartEvery.D(), CatchUp: s.Final.DrainTimeout.D(), Seed: seed, StallAfter: c.StallAfter.D(), Hide: o.ConsumeHide,
+		RestartEvery: c.RestartEvery.D(), CatchUp: s.Final.DrainTimeout.D(), Seed: s.seed(), StallAfter: c.StallAfter.D(), Hide: o.ConsumeHide,
 	})
 }

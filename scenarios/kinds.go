@@ -53,6 +53,7 @@ var Kinds = map[string]*Kind{
 	"kv":      kvKind,
 	"bench":   benchKind,
 	"consume": consumeKind,
+	"batch":   batchKind,
 }
 
 // KindNames lists the workload kinds, sorted.
@@ -97,4 +98,12 @@ type CheckOptions struct {
 type SaveOptions struct {
 	Dir    string    // the run directory
 	Origin time.Time // the history's time origin
+}
+
+// seed is the scenario's seed, 0 when it has none (yet).
+func (s *Scenario) seed() uint64 {
+	if s.Seed == nil {
+		return 0
+	}
+	return *s.Seed
 }

@@ -42,6 +42,9 @@ type RunOptions struct {
 	// ConsumeHide makes a consumer client ack a delivery without
 	// recording it when it returns true (tests that misbehave on purpose).
 	ConsumeHide func(history.Delivery) bool
+	// BatchBreak makes a batch client commit a batch without its last
+	// message when it returns true (tests).
+	BatchBreak func(id string) bool
 }
 
 // Outcome is what a run produced.

@@ -75,7 +75,7 @@ type Stream struct {
 // reads, and each kind's own options (see kinds.go). The kinds' structs are
 // inline, so a scenario file keeps one flat workload section.
 type Workload struct {
-	Type     string   `yaml:"type"`     // queue (default) | kv | bench | consume: a key of Kinds
+	Type     string   `yaml:"type"`     // queue (default) | kv | bench | consume | batch: a key of Kinds
 	Clients  int      `yaml:"clients"`  // default 6
 	Rate     float64  `yaml:"rate"`     // total ops/s over all clients; default 500
 	Duration Duration `yaml:"duration"` // default 60s
@@ -89,6 +89,7 @@ type Workload struct {
 	KV      KVOptions      `yaml:",inline"` // kind_kv.go
 	Bench   BenchOptions   `yaml:",inline"` // kind_bench.go
 	Consume ConsumeOptions `yaml:",inline"` // kind_consume.go
+	Batch   BatchOptions   `yaml:",inline"` // kind_batch.go
 }
 
 type Check struct {

@@ -57,7 +57,7 @@ func (w *Consume) deadLetters(ctx context.Context, c clusters.Cluster, rec *hist
 		return err
 	}
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
-		m, err := getMsg(ctx, st, seq)
+		m, err := getMsg(ctx, js.Conn(), w.DLQ(), seq)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue
 		}

@@ -81,7 +81,7 @@ func (q *Queue) drainNode(ctx context.Context, js jetstream.JetStream, name stri
 	}
 	cons, err := q.consumerOn(ctx, js, st, name)
 	if errors.Is(err, errNotPlaced) {
-		return q.drainNodeAsLeader(ctx, js, st, name, rec)
+		return q.drainNodeAsLeader(ctx, js, name, rec)
 	}
 	if err != nil {
 		return 0, err
@@ -186,7 +186,7 @@ func (q *Queue) consumerOn(ctx context.Context, js jetstream.JetStream, st jetst
 // drainNodeAsLeader reads node name's copy by making it the stream leader
 // and asking for each sequence with STREAM.MSG.GET, which only the leader
 // answers, from its own store.
-func (q *Queue) drainNodeAsLeader(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, name string, rec *history.Recorder) (int, error) {
+func (q *Queue) drainNodeAsLeader(ctx context.Context, js jetstream.JetStream, name string, rec *history.Recorder) (int, error) {
 	if err := clusters.MoveStreamLeader(ctx, js.Conn(), q.o.Stream, name); err != nil {
 		return 0, err
 	}
@@ -196,7 +196,7 @@ func (q *Queue) drainNodeAsLeader(ctx context.Context, js jetstream.JetStream, s
 	}
 	read := 0
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := getMsg(ctx, st, seq)
+		m, err := getMsg(ctx, js.Conn(), q.o.Stream, seq)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue // a gap on this node: the check sees what is missing
 		}

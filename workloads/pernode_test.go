@@ -53,12 +53,8 @@ func TestDrainNodesReadsEachCopy(t *testing.T) {
 
 	// The fallback when no consumer can be placed on a node: it is made
 	// the stream leader and read with STREAM.MSG.GET.
-	st, err := lc.js.Stream(ctx, lc.q.Stream())
-	if err != nil {
-		t.Fatal(err)
-	}
 	rec2 := history.NewRecorder(io.Discard, true)
-	n, err := lc.q.drainNodeAsLeader(dctx, lc.js, st, lc.relay.Name(), rec2)
+	n, err := lc.q.drainNodeAsLeader(dctx, lc.js, lc.relay.Name(), rec2)
 	if err != nil || n != 1100 || len(rec2.Ops()) != 1100 || rec2.Ops()[0].Node != lc.relay.Name() {
 		t.Errorf("%s read as leader: %d, %v; want 1100", lc.relay.Name(), n, err)
 	}

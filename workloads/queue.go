@@ -40,6 +40,10 @@ type QueueOptions struct {
 	// but the writes of many go out together: one connection per client
 	// (0, the default) costs a flush and a server wakeup per publish.
 	Connections int
+	// Atomic makes the stream take atomic batch publishes
+	// (AllowAtomicPublish) and direct gets (AllowDirect), for the batch
+	// workload. The drains still read from the leader (leaderGet).
+	Atomic bool
 }
 
 // Queue is Jepsen's queue workload: clients pinned to nodes publish unique
@@ -104,8 +108,9 @@ func (q *Queue) Setup(ctx context.Context, c clusters.Cluster) error {
 			Name: q.o.Stream, Subjects: []string{q.o.Stream + ".>"},
 			Replicas: q.o.Replicas, Storage: storage,
 			Duplicates: 2 * time.Minute, Retention: q.retention(),
-			// Reads in the drain must come from the leader, not any replica.
-			AllowDirect: false,
+			// The drains read with STREAM.MSG.GET (leaderGet), which only
+			// the leader answers even where direct gets are allowed.
+			AllowDirect: q.o.Atomic, AllowAtomicPublish: q.o.Atomic,
 		})
 		cancel()
 		if err == nil {
@@ -330,7 +335,7 @@ func (q *Queue) drainStep(ctx context.Context, d *drainState, direct bool) error
 			return nil // at (or past) the leader's end, asked after reading
 		}
 		if d.stale || direct {
-			if err := q.readFromLeader(ctx, d, st, info, last); err != nil {
+			if err := q.readFromLeader(ctx, d, info, last); err != nil {
 				return fmt.Errorf("%w: %w", errLeaderRead, err)
 			}
 			continue
@@ -356,13 +361,13 @@ func (q *Queue) leaderInfo(ctx context.Context, js jetstream.JetStream) (jetstre
 // readFromLeader reads d.next..last with STREAM.MSG.GET, which only the
 // stream leader answers from its own store. A sequence the leader does not
 // have (deleted, or a gap) is skipped: the check sees what is missing.
-func (q *Queue) readFromLeader(ctx context.Context, d *drainState, st jetstream.Stream, info *jetstream.StreamInfo, last uint64) error {
+func (q *Queue) readFromLeader(ctx context.Context, d *drainState, info *jetstream.StreamInfo, last uint64) error {
 	leader := ""
 	if info.Cluster != nil {
 		leader = info.Cluster.Leader
 	}
 	for ; d.next <= last; d.next++ {
-		m, err := getMsg(ctx, st, d.next)
+		m, err := getMsg(ctx, d.js.Conn(), q.o.Stream, d.next)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue
 		}
@@ -374,18 +379,6 @@ func (q *Queue) readFromLeader(ctx context.Context, d *drainState, st jetstream.
 		d.read++
 	}
 	return nil
-}
-
-// getMsg is STREAM.MSG.GET with a 5 s deadline, tried three times.
-func getMsg(ctx context.Context, st jetstream.Stream, seq uint64) (*jetstream.RawStreamMsg, error) {
-	for attempt := 0; ; attempt++ {
-		gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		m, err := st.GetMsg(gctx, seq)
-		cancel()
-		if err == nil || errors.Is(err, jetstream.ErrMsgNotFound) || attempt == 2 || ctx.Err() != nil {
-			return m, err
-		}
-	}
 }
 
 // readWithConsumer reads from d.next with a fresh ephemeral pull consumer,
