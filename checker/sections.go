@@ -22,6 +22,9 @@ type Sections struct {
 	// Batches (atomic check) are the batch workload's batches: outcomes,
 	// what the drain and every replica hold, the reads during the run.
 	Batches *AtomicStats `json:"batches,omitempty"`
+	// Counters (counter check) are the counter workload's increments and
+	// each counter's chain, on the drain's copy and every replica's.
+	Counters *CounterStats `json:"counters,omitempty"`
 
 	// HarnessErrors are errors a check found in the harness rather than in
 	// the system (e.g. a crashed keeper in the node logs). They are no

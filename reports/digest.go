@@ -38,6 +38,9 @@ type Digest struct {
 	lat, calmLat      *hdrhistogram.Histogram
 	loss              lossTally
 
+	// Counter workloads: each counter's value per second, from its acks.
+	counters map[int]map[int64]counterPoint
+
 	faults, notFaults []history.FaultWindow // at Close
 	closed            bool
 }
@@ -132,13 +135,16 @@ func (d *Digest) Observe(op history.Op) {
 		}
 	case history.FDrain:
 		d.drained = true
-	case history.FPublish, history.FBatch:
+	case history.FPublish, history.FBatch, history.FCounterAdd:
 		d.publish(op)
+	}
+	if op.F == history.FCounterAdd && op.Type == history.OK {
+		d.counterAck(op)
 	}
 	if op.F == history.FDrain && op.Type == history.OK {
 		d.loss.drained = true
 	}
-	if (op.F == history.FPublish || op.F == history.FBatch) && d.pubF == "" {
+	if (op.F == history.FPublish || op.F == history.FBatch || op.F == history.FCounterAdd) && d.pubF == "" {
 		// A history with publishes plots publishes only: none came before.
 		d.pubF = op.F
 		d.plot = newPerSecond(func(o history.Op) bool { return o.F == op.F })
@@ -186,6 +192,34 @@ func (d *Digest) publish(op history.Op) {
 		if op.F == history.FPublish {
 			d.loss.unknown(c.start)
 		}
+	}
+}
+
+// counterPoint is a counter's latest acked value in a second: the total
+// of the ack with the highest sequence.
+type counterPoint struct {
+	seq   uint64
+	total int64
+}
+
+// counterAck keeps an acked increment's total as its counter's value in
+// the second it completed, if it is the latest there.
+func (d *Digest) counterAck(op history.Op) {
+	e, ok := history.ParseCounterEntry(op.ValueString())
+	if !ok || !e.HasTotal || op.Time < 0 {
+		return
+	}
+	if d.counters == nil {
+		d.counters = map[int]map[int64]counterPoint{}
+	}
+	m := d.counters[e.K]
+	if m == nil {
+		m = map[int64]counterPoint{}
+		d.counters[e.K] = m
+	}
+	s := secondOf(op.Time)
+	if p, ok := m[s]; !ok || op.Seq > p.seq {
+		m[s] = counterPoint{op.Seq, e.Total}
 	}
 }
 

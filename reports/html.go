@@ -68,6 +68,7 @@ type htmlData struct {
 	PerNode                       []nodeRow
 	Consumers                     []consumerRow
 	Batches                       *batchTables
+	Counters                      *counterTables
 	Disagreements                 []string
 	Planned                       []plannedRow
 	PlannedRaw                    string
@@ -188,6 +189,7 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 		d.Consumers = append(d.Consumers, consumerRowOf(n, res.Consumers[n]))
 	}
 	d.Batches = batchTablesOf(res.Batches)
+	d.Counters = counterTablesOf(res.Counters)
 	d.Planned, d.PlannedRaw = plannedRows(res.Faults)
 	for _, f := range r.faults {
 		d.Injected = append(d.Injected, faultRowOf(f))

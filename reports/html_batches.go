@@ -48,3 +48,44 @@ func batchTablesOf(b *checker.AtomicStats) *batchTables {
 	}
 	return t
 }
+
+// counterTables are index.html's counters section (the counter check).
+type counterTables struct {
+	Counts    []kv
+	Values    []counterValueRow
+	Nodes     []counterNodeRow
+	Anomalies []string
+}
+
+type counterValueRow struct {
+	Counter string
+	V       checker.CounterValue
+}
+
+type counterNodeRow struct {
+	Node string
+	S    checker.CounterNodeStat
+}
+
+func counterTablesOf(c *checker.CounterStats) *counterTables {
+	if c == nil {
+		return nil
+	}
+	n := func(k string, v int) kv { return kv{k, strconv.Itoa(v)} }
+	t := &counterTables{Counts: []kv{
+		n("increments attempted", c.Increments), n("acked", c.Acked), n("failed", c.Failed),
+		n("indeterminate", c.Indeterminate), n("applied (drain)", c.Applied),
+		n("of them indeterminate", c.IndeterminateApplied), n("lost", c.Lost),
+		n("duplicated", c.Duplicated), n("failed but applied", c.FailedApplied),
+		n("ack mismatches", c.AckMismatch), n("chain breaks", c.ChainBreaks),
+		n("unexpected", c.Unexpected), n("final value mismatches", c.FinalMismatch),
+		n("replica disagreements", c.Disagreements),
+	}, Anomalies: c.Anomalies}
+	for _, k := range sortedKeys(c.Values) {
+		t.Values = append(t.Values, counterValueRow{k, c.Values[k]})
+	}
+	for _, name := range sortedKeys(c.Nodes) {
+		t.Nodes = append(t.Nodes, counterNodeRow{name, c.Nodes[name]})
+	}
+	return t
+}

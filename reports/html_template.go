@@ -97,6 +97,22 @@ tr.missed td { background: #fbe3e3; }
 {{if .Anomalies}}<ul>{{range .Anomalies}}<li class="msg">{{.}}</li>{{end}}</ul>{{end}}
 {{end}}
 
+{{with .Counters}}<h2>Counters</h2>
+<table>
+<tr><th colspan="2">increments (counter check)</th></tr>
+{{range .Counts}}<tr><td>{{.K}}</td><td class="num">{{.V}}</td></tr>
+{{end}}</table>
+<table>
+<tr><th>counter</th><th>final value</th><th>chain's last total</th><th>acked increments' sum</th><th>increments stored</th></tr>
+{{range .Values}}<tr><td>{{.Counter}}</td><td class="num">{{if .V.HasFinal}}{{.V.Final}}{{else}}none{{end}}</td><td class="num">{{.V.ChainLast}}</td><td class="num">{{.V.AckedSum}}</td><td class="num">{{.V.Links}}</td></tr>
+{{end}}</table>
+{{if .Nodes}}<table>
+<tr><th>node</th><th>read complete</th><th>applied</th><th>lost</th><th>duplicated</th><th>failed but applied</th><th>ack mismatches</th><th>chain breaks</th><th>unexpected</th></tr>
+{{range .Nodes}}<tr><td>{{.Node}}</td><td>{{.S.Complete}}</td><td class="num">{{.S.Applied}}</td><td class="num">{{.S.Lost}}</td><td class="num">{{.S.Duplicated}}</td><td class="num">{{.S.FailedApplied}}</td><td class="num">{{.S.AckMismatch}}</td><td class="num">{{.S.ChainBreaks}}</td><td class="num">{{.S.Unexpected}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Anomalies}}<ul>{{range .Anomalies}}<li class="msg">{{.}}</li>{{end}}</ul>{{end}}
+{{end}}
+
 {{if .NodeLogRows}}<h2>Node logs</h2>
 <table>
 <tr><th>node</th><th>starts</th><th>known-bad warnings</th><th>count</th><th>first</th></tr>

@@ -117,6 +117,9 @@ func (r *run) figures() ([]figure, error) {
 		if r.hasQueue() {
 			figs = append(figs, r.lossFigures()...)
 		}
+		if p := r.counterPlot(); p != nil {
+			figs = append(figs, single("counters", "Counter values over time", p))
+		}
 		if f, ok := r.consumerLagFigure(); ok {
 			figs = append(figs, f)
 		}

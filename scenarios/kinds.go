@@ -54,6 +54,7 @@ var Kinds = map[string]*Kind{
 	"bench":   benchKind,
 	"consume": consumeKind,
 	"batch":   batchKind,
+	"counter": counterKind,
 }
 
 // KindNames lists the workload kinds, sorted.

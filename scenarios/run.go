@@ -45,6 +45,9 @@ type RunOptions struct {
 	// BatchBreak makes a batch client commit a batch without its last
 	// message when it returns true (tests).
 	BatchBreak func(id string) bool
+	// CounterDouble makes a counter client send an increment twice and
+	// record it once when it returns true (tests).
+	CounterDouble func(id string) bool
 }
 
 // Outcome is what a run produced.

@@ -75,7 +75,7 @@ type Stream struct {
 // reads, and each kind's own options (see kinds.go). The kinds' structs are
 // inline, so a scenario file keeps one flat workload section.
 type Workload struct {
-	Type     string   `yaml:"type"`     // queue (default) | kv | bench | consume | batch: a key of Kinds
+	Type     string   `yaml:"type"`     // queue (default) | kv | bench | consume | batch | counter: a key of Kinds
 	Clients  int      `yaml:"clients"`  // default 6
 	Rate     float64  `yaml:"rate"`     // total ops/s over all clients; default 500
 	Duration Duration `yaml:"duration"` // default 60s
@@ -90,6 +90,7 @@ type Workload struct {
 	Bench   BenchOptions   `yaml:",inline"` // kind_bench.go
 	Consume ConsumeOptions `yaml:",inline"` // kind_consume.go
 	Batch   BatchOptions   `yaml:",inline"` // kind_batch.go
+	Counter CounterOptions `yaml:",inline"` // kind_counter.go
 }
 
 type Check struct {

@@ -104,7 +104,7 @@ func (q *Queue) drainNode(ctx context.Context, js jetstream.JetStream, name stri
 			}
 			got++
 			rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FNodeRead, Node: name,
-				Value: valueOf(m.Data()), Seq: md.Sequence.Stream})
+				Value: q.readValue(m.Subject(), m.Headers(), m.Data()), Seq: md.Sequence.Stream})
 			read++
 			if md.NumPending == 0 {
 				return read, nil
@@ -204,7 +204,7 @@ func (q *Queue) drainNodeAsLeader(ctx context.Context, js jetstream.JetStream, n
 			return read, fmt.Errorf("get seq %d: %w", seq, err)
 		}
 		rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FNodeRead, Node: name,
-			Value: valueOf(m.Data), Seq: m.Sequence})
+			Value: q.readValue(m.Subject, m.Header, m.Data), Seq: m.Sequence})
 		read++
 	}
 	// Every message must have come from this node's store.

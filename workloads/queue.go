@@ -40,6 +40,12 @@ type QueueOptions struct {
 	// but the writes of many go out together: one connection per client
 	// (0, the default) costs a flush and a server wakeup per publish.
 	Connections int
+	// ReadValue, when set, is what the drains record as a message's value
+	// (default: its body up to the first space).
+	ReadValue func(subject string, h nats.Header, data []byte) string
+	// Counter makes the stream a counter stream (AllowMsgCounter), for the
+	// counter workload.
+	Counter bool
 	// Atomic makes the stream take atomic batch publishes
 	// (AllowAtomicPublish) and direct gets (AllowDirect), for the batch
 	// workload. The drains still read from the leader (leaderGet).
@@ -110,7 +116,7 @@ func (q *Queue) Setup(ctx context.Context, c clusters.Cluster) error {
 			Duplicates: 2 * time.Minute, Retention: q.retention(),
 			// The drains read with STREAM.MSG.GET (leaderGet), which only
 			// the leader answers even where direct gets are allowed.
-			AllowDirect: q.o.Atomic, AllowAtomicPublish: q.o.Atomic,
+			AllowDirect: q.o.Atomic, AllowAtomicPublish: q.o.Atomic, AllowMsgCounter: q.o.Counter,
 		})
 		cancel()
 		if err == nil {
@@ -269,8 +275,17 @@ func (q *Queue) Drain(ctx context.Context, c clusters.Cluster, rec *history.Reco
 	return nil
 }
 
+// readValue is what the drains record of a message they read.
+func (q *Queue) readValue(subject string, h nats.Header, data []byte) string {
+	if q.o.ReadValue != nil {
+		return q.o.ReadValue(subject, h, data)
+	}
+	return valueOf(data)
+}
+
 // drainState is the final drain's progress.
 type drainState struct {
+	q     *Queue
 	c     clusters.Cluster
 	js    jetstream.JetStream
 	rec   *history.Recorder
@@ -285,7 +300,7 @@ func (q *Queue) drain(ctx context.Context, c clusters.Cluster, rec *history.Reco
 		return 0, err
 	}
 	defer nc.Close()
-	d := &drainState{c: c, js: js, rec: rec, next: 1}
+	d := &drainState{q: q, c: c, js: js, rec: rec, next: 1}
 	var lastErr error
 	gone, consumerErrs := 0, 0
 	for {
@@ -375,7 +390,7 @@ func (q *Queue) readFromLeader(ctx context.Context, d *drainState, info *jetstre
 			return fmt.Errorf("get seq %d from the leader: %w", d.next, err)
 		}
 		d.rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FRead,
-			Value: valueOf(m.Data), Seq: m.Sequence, Node: leader})
+			Value: q.readValue(m.Subject, m.Header, m.Data), Seq: m.Sequence, Node: leader})
 		d.read++
 	}
 	return nil
@@ -429,7 +444,7 @@ func (d *drainState) record(m jetstream.Msg, md *jetstream.MsgMetadata, host str
 		return false
 	}
 	d.rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FRead,
-		Value: valueOf(m.Data()), Seq: md.Sequence.Stream, Node: host})
+		Value: d.q.readValue(m.Subject(), m.Headers(), m.Data()), Seq: md.Sequence.Stream, Node: host})
 	d.read++
 	d.next = md.Sequence.Stream + 1
 	return true
