@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"jetstorm/history"
 )
@@ -114,6 +115,19 @@ type QueueStats struct {
 	// non-string value). Any makes the verdict Unknown.
 	Malformed         int      `json:"malformed,omitempty"`
 	MalformedExamples []string `json:"malformed_examples,omitempty"` // first 10
+
+	// Exactly-once publishing (the workload's exactly_once: a publish
+	// whose outcome is unknown is retried with the same Nats-Msg-Id):
+	// Retries counts the attempts sent again; a duplicate is inside the
+	// stream's duplicate window (DuplicatedInWindow, invalid) when every
+	// publish, first attempt to last completion, fits in the window, so
+	// the server had to recognise each retry; otherwise it is reported as
+	// possibly outside it (DuplicatedOutsideWindow, expected).
+	ExactlyOnce             bool  `json:"exactly_once,omitempty"`
+	DuplicateWindowMs       int64 `json:"duplicate_window_ms,omitempty"`
+	Retries                 int   `json:"retries,omitempty"`
+	DuplicatedInWindow      int   `json:"duplicated_in_window,omitempty"`
+	DuplicatedOutsideWindow int   `json:"duplicated_outside_window,omitempty"`
 }
 
 // procState is one writing process's walk through its values, in publish
@@ -131,6 +145,9 @@ type queueAnalysis struct {
 	pos  int64 // ops observed
 	// Malformed stale reads (the values hold the publish protocol's).
 	bad []BadOp
+	// The publishes' span: the earliest invoke, the latest completion.
+	pubFrom, pubTo time.Duration
+	pubSeen        bool
 }
 
 // AnalyzeQueue computes QueueStats in one pass over h, then passes over the
@@ -162,6 +179,20 @@ func (a *queueAnalysis) observe(op history.Op) {
 		}
 	case history.FRecover:
 		s.Unhealed = op.Type == history.Info
+	case history.FPublish:
+		if !a.pubSeen || op.Time < a.pubFrom {
+			a.pubFrom = op.Time
+		}
+		a.pubTo, a.pubSeen = max(a.pubTo, op.Time), true
+	case history.FDedup:
+		var d history.Dedup
+		if err := op.Decode(&d); err != nil || d.WindowMs <= 0 {
+			a.bad = append(a.bad, BadOp{Pos: a.pos - 1, Msg: fmt.Sprintf("op %d: dedup %v is no duplicate window", op.Index, op.Value)})
+			return
+		}
+		s.ExactlyOnce, s.DuplicateWindowMs = true, d.WindowMs
+	case history.FPublishRetry:
+		s.Retries++
 	case history.FStaleRead:
 		var sr StaleRead
 		if err := op.Decode(&sr.StaleRead); err != nil || op.Node == "" || sr.ClaimedEnd >= sr.LeaderLast {
@@ -214,6 +245,13 @@ func (a *queueAnalysis) stats() QueueStats {
 	s.Attempted, s.Acked, s.Failed, s.Indeterminate = v.Attempted, v.Acked, v.Failed, v.Indeterminate
 	s.Read, s.Duplicated = v.Read, v.Duplicated
 	s.DuplicatedValues = v.DuplicatedValues
+	if s.ExactlyOnce {
+		if a.pubTo-a.pubFrom < time.Duration(s.DuplicateWindowMs)*time.Millisecond {
+			s.DuplicatedInWindow = s.Duplicated
+		} else {
+			s.DuplicatedOutsideWindow = s.Duplicated
+		}
+	}
 	s.Malformed, s.MalformedExamples = mergeBad(v.Bad, v.BadCount, a.bad)
 	if s.Malformed == 0 {
 		s.MalformedExamples = nil

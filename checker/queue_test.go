@@ -28,6 +28,16 @@ func TestQueueGolden(t *testing.T) {
 			LostValues: []string{}, UnexpectedValues: []string{"9-9"}, DrainComplete: true}, []string{"UNEXPECTED", "9-9"}},
 		{"duplicate", Valid, QueueStats{Attempted: 2, Acked: 2, Read: 2, Duplicated: 1,
 			LostValues: []string{}, DuplicatedValues: []string{"0-2"}, DrainComplete: true}, []string{"1 duplicated", "0-2", "at-least-once"}},
+		// Exactly-once publishing: a duplicate inside the window is a lie.
+		{"exactly_once_duplicate", Invalid, QueueStats{Attempted: 2, Acked: 2, Read: 2, Duplicated: 1,
+			LostValues: []string{}, DuplicatedValues: []string{"0-2"}, DrainComplete: true,
+			ExactlyOnce: true, DuplicateWindowMs: 600000, Retries: 1, DuplicatedInWindow: 1},
+			[]string{"1 values DUPLICATED inside the duplicate window: exactly-once publishing violated (first: 0-2)", "1 retry with the same Nats-Msg-Id, duplicate window 10m0s"}},
+		// ... outside it (a publish span longer than the window), expected.
+		{"exactly_once_outside", Valid, QueueStats{Attempted: 2, Acked: 2, Read: 2, Duplicated: 1,
+			LostValues: []string{}, DuplicatedValues: []string{"0-2"}, DrainComplete: true,
+			ExactlyOnce: true, DuplicateWindowMs: 2, Retries: 1, DuplicatedOutsideWindow: 1},
+			[]string{"1 duplicated, possibly outside the 2ms duplicate window (expected; first: 0-2)"}},
 		{"recovered", Valid, QueueStats{Attempted: 2, Acked: 1, Indeterminate: 1, Read: 2, Recovered: 1,
 			LostValues: []string{}, DrainComplete: true}, []string{"1 recovered"}},
 		{"failed_but_read", Invalid, QueueStats{Attempted: 2, Acked: 1, Failed: 1, Read: 2, FailedButRead: 1,

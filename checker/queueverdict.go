@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"jetstorm/history"
 )
@@ -56,9 +57,17 @@ func queueVerdict(s QueueStats) (Verdict, string) {
 	}
 	summary := fmt.Sprintf("%d attempted, %d acked, %d failed, %d indeterminate; %d read, %d %s, %d recovered",
 		s.Attempted, s.Acked, s.Failed, s.Indeterminate, s.Read, s.Lost, lostWord, s.Recovered)
-	if s.Duplicated > 0 {
+	switch {
+	case s.ExactlyOnce && s.DuplicatedOutsideWindow > 0:
+		summary += fmt.Sprintf(", %d duplicated, possibly outside the %s duplicate window (expected; first: %s)",
+			s.Duplicated, time.Duration(s.DuplicateWindowMs)*time.Millisecond, examples(s.DuplicatedValues, s.Duplicated))
+	case s.Duplicated > 0 && !s.ExactlyOnce:
 		summary += fmt.Sprintf(", %d duplicated (allowed: at-least-once delivery; first: %s)",
 			s.Duplicated, examples(s.DuplicatedValues, s.Duplicated))
+	}
+	if s.ExactlyOnce {
+		summary += fmt.Sprintf(", exactly-once: %d %s with the same Nats-Msg-Id, duplicate window %s",
+			s.Retries, plural(s.Retries, "retry", "retries"), time.Duration(s.DuplicateWindowMs)*time.Millisecond)
 	}
 	if k := s.StaleReadCount - s.StaleReadsHiding; k > 0 {
 		summary += fmt.Sprintf(", %d stale %s (allowed: a consumer on a replica that was behind; the rest was read from the leader; first: %s)",
@@ -85,6 +94,10 @@ func queueVerdict(s QueueStats) (Verdict, string) {
 				proven, plural(proven, "one", "some"))
 		}
 		problems = append(problems, msg)
+	}
+	if s.DuplicatedInWindow > 0 {
+		problems = append(problems, fmt.Sprintf("%d values DUPLICATED inside the duplicate window: exactly-once publishing violated (first: %s)",
+			s.DuplicatedInWindow, examples(s.DuplicatedValues, s.DuplicatedInWindow)))
 	}
 	if s.StaleReadsHiding > 0 {
 		problems = append(problems, fmt.Sprintf("%d STALE READS hid messages their node held (first: %s)",

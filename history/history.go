@@ -61,6 +61,14 @@ const (
 	FKVGet = "kv-get" // kv workload: get; ok Value {key, value, rev}
 	FKVCas = "kv-cas" // kv workload: update with expect_rev
 
+	// FPublishRetry is one retry of a queue publish whose outcome was
+	// unknown (info; Value the value, Err the previous attempt's error),
+	// sent again with the same Nats-Msg-Id (queue workload, exactly_once).
+	FPublishRetry = "publish-retry"
+	// FDedup records that publishes are retried for exactly-once (ok, at
+	// the start of the load; Value a Dedup).
+	FDedup = "dedup"
+
 	FNodeRead  = "node-read"  // per-node read: ok; Node, Value (the string read from that node's copy), Seq
 	FNodeDrain = "node-drain" // per-node drain of Node: invoke, then ok (complete) or fail/info (incomplete)
 
@@ -79,6 +87,13 @@ const (
 	// them as the run did. Checkers ignore it.
 	FRunError = "run-error"
 )
+
+// Dedup is the Value of an FDedup op: the stream's duplicate window, and
+// how long a publish is retried.
+type Dedup struct {
+	WindowMs   int64 `json:"window_ms"`
+	RetryForMs int64 `json:"retry_for_ms"`
+}
 
 // StaleRead is the Value of an FStaleRead op.
 type StaleRead struct {

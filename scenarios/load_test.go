@@ -23,14 +23,15 @@ func TestLoadExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Scenario{
-		Name:     "smoke",
-		Cluster:  Cluster{Backend: "process", Nodes: 3, SyncInterval: units.SyncEvery(2 * time.Minute), Writeback: Duration(30 * time.Second)},
-		Stream:   Stream{Replicas: 3, Storage: "file"},
-		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second)},
-		Faults:   Faults{Kinds: []string{"kill"}, Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Targets: []string{"one"}, Params: faults.FillRandom(nil)},
-		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute), PerNode: true},
-		Check:    Check{Timeout: Duration(time.Minute)},
-		File:     "testdata/smoke.yaml",
+		Name:    "smoke",
+		Cluster: Cluster{Backend: "process", Nodes: 3, SyncInterval: units.SyncEvery(2 * time.Minute), Writeback: Duration(30 * time.Second)},
+		Stream:  Stream{Replicas: 3, Storage: "file"},
+		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second),
+			Queue: QueueOptions{DuplicateWindow: Duration(2 * time.Minute)}},
+		Faults: Faults{Kinds: []string{"kill"}, Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Targets: []string{"one"}, Params: faults.FillRandom(nil)},
+		Final:  Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute), PerNode: true},
+		Check:  Check{Timeout: Duration(time.Minute)},
+		File:   "testdata/smoke.yaml",
 	}
 	if s.Seed == nil || *s.Seed != 1 {
 		t.Errorf("seed = %v, want 1", s.Seed)
@@ -63,14 +64,15 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Scenario{
-		Name:     "minimal",
-		Cluster:  Cluster{Backend: "process", Nodes: 3, Writeback: Duration(30 * time.Second)},
-		Stream:   Stream{Replicas: 3, Storage: "file"},
-		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second)},
-		Faults:   Faults{Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Params: faults.FillRandom(nil)}, // no kinds: no targets
-		Final:    Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute), PerNode: true},
-		Check:    Check{Timeout: Duration(time.Minute)},
-		File:     "dir/minimal.yaml",
+		Name:    "minimal",
+		Cluster: Cluster{Backend: "process", Nodes: 3, Writeback: Duration(30 * time.Second)},
+		Stream:  Stream{Replicas: 3, Storage: "file"},
+		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second),
+			Queue: QueueOptions{DuplicateWindow: Duration(2 * time.Minute)}},
+		Faults: Faults{Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Params: faults.FillRandom(nil)}, // no kinds: no targets
+		Final:  Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute), PerNode: true},
+		Check:  Check{Timeout: Duration(time.Minute)},
+		File:   "dir/minimal.yaml",
 	}
 	got := *s
 	got.Seed, got.pos = nil, nil

@@ -86,6 +86,7 @@ type Workload struct {
 	// process with one op in flight, but their writes go out together.
 	Connections int `yaml:"connections"`
 
+	Queue   QueueOptions   `yaml:",inline"` // kind_queue.go
 	KV      KVOptions      `yaml:",inline"` // kind_kv.go
 	Bench   BenchOptions   `yaml:",inline"` // kind_bench.go
 	Consume ConsumeOptions `yaml:",inline"` // kind_consume.go

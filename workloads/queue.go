@@ -40,6 +40,12 @@ type QueueOptions struct {
 	// but the writes of many go out together: one connection per client
 	// (0, the default) costs a flush and a server wakeup per publish.
 	Connections int
+	// RetryFor > 0: a publish whose outcome is unknown is sent again
+	// with the same Nats-Msg-Id until acked, for at most this long
+	// (exactly-once publishing, with Duplicates longer than the run).
+	RetryFor time.Duration
+	// Duplicates is the stream's duplicate window (default 2m).
+	Duplicates time.Duration
 	// ReadValue, when set, is what the drains record as a message's value
 	// (default: its body up to the first space).
 	ReadValue func(subject string, h nats.Header, data []byte) string
@@ -65,6 +71,9 @@ type Queue struct {
 func NewQueue(o QueueOptions) *Queue {
 	if o.Stream == "" {
 		o.Stream = "jetstorm"
+	}
+	if o.Duplicates <= 0 {
+		o.Duplicates = 2 * time.Minute
 	}
 	return &Queue{o: o}
 }
@@ -113,7 +122,7 @@ func (q *Queue) Setup(ctx context.Context, c clusters.Cluster) error {
 		_, err = js.CreateOrUpdateStream(actx, jetstream.StreamConfig{
 			Name: q.o.Stream, Subjects: []string{q.o.Stream + ".>"},
 			Replicas: q.o.Replicas, Storage: storage,
-			Duplicates: 2 * time.Minute, Retention: q.retention(),
+			Duplicates: q.o.Duplicates, Retention: q.retention(),
 			// The drains read with STREAM.MSG.GET (leaderGet), which only
 			// the leader answers even where direct gets are allowed.
 			AllowDirect: q.o.Atomic, AllowAtomicPublish: q.o.Atomic, AllowMsgCounter: q.o.Counter,
@@ -136,6 +145,10 @@ func (q *Queue) Setup(ctx context.Context, c clusters.Cluster) error {
 // op with an unknown outcome, is retired and continues as p+Clients (as
 // Jepsen does), so one process never has two ops in flight.
 func (q *Queue) Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
+	if q.o.RetryFor > 0 {
+		rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FDedup,
+			Value: history.Dedup{WindowMs: q.o.Duplicates.Milliseconds(), RetryForMs: q.o.RetryFor.Milliseconds()}})
+	}
 	var pool *connPool
 	if q.o.Connections > 0 {
 		pool = &connPool{nodes: c.Nodes(), n: q.o.Connections, conns: map[int]*nats.Conn{}, js: map[int]jetstream.JetStream{}}
@@ -220,6 +233,26 @@ func (q *Queue) client(ctx context.Context, rec *history.Recorder, pool *connPoo
 			inv.Subject = subject
 		}
 		rec.Record(inv)
+		op := q.publish(ctx, rec, js, process, node.Name(), subject, value, data)
+		rec.Record(op)
+		if op.Type == history.Info {
+			process += q.o.Clients
+			counter = 0
+		}
+	}
+	return nil
+}
+
+// publish publishes value once; with RetryFor, a publish whose outcome is
+// unknown is sent again with the same Nats-Msg-Id (each retry recorded as
+// a publish-retry op) until it is acked, RetryFor has passed since the
+// first attempt, or ctx ends. The completion it returns is ok when an
+// attempt was acked, else info when any attempt may have been stored, else
+// fail.
+func (q *Queue) publish(ctx context.Context, rec *history.Recorder, js jetstream.JetStream, process int, node, subject, value string, data []byte) history.Op {
+	op := history.Op{Process: process, F: history.FPublish, Value: value, Node: node}
+	first, maybe := time.Now(), false
+	for attempt := 0; ; attempt++ {
 		var ack *jetstream.PubAck
 		var err error
 		if js.Conn().IsReconnecting() {
@@ -229,19 +262,22 @@ func (q *Queue) client(ctx context.Context, rec *history.Recorder, pool *connPoo
 			ack, err = js.PublishMsg(pctx, &nats.Msg{Subject: subject, Data: data}, jetstream.WithMsgID(value))
 			cancel()
 		}
-		op := history.Op{Process: process, Type: Classify(err), F: history.FPublish, Value: value, Node: node.Name()}
-		if err != nil {
-			op.Err = err.Error()
-		} else {
-			op.Seq = ack.Sequence
+		if err == nil {
+			op.Type, op.Seq, op.Err = history.OK, ack.Sequence, ""
+			return op
 		}
-		rec.Record(op)
-		if op.Type == history.Info {
-			process += q.o.Clients
-			counter = 0
+		op.Err = err.Error()
+		maybe = maybe || Classify(err) == history.Info
+		if !maybe || q.o.RetryFor <= 0 || time.Since(first) >= q.o.RetryFor || !waitDue(ctx, time.Now().Add(250*time.Millisecond)) {
+			break
 		}
+		rec.Record(history.Op{Process: process, Type: history.Info, F: history.FPublishRetry, Value: value, Node: node, Err: err.Error()})
 	}
-	return nil
+	op.Type = history.Fail
+	if maybe {
+		op.Type = history.Info
+	}
+	return op
 }
 
 // errNotSent is the outcome of a publish on a connection that is
