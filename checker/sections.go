@@ -25,6 +25,9 @@ type Sections struct {
 	// Counters (counter check) are the counter workload's increments and
 	// each counter's chain, on the drain's copy and every replica's.
 	Counters *CounterStats `json:"counters,omitempty"`
+	// OCC (occ check) are the occ workload's appends, their logs and
+	// linearizability.
+	OCC *OCCStats `json:"occ,omitempty"`
 
 	// HarnessErrors are errors a check found in the harness rather than in
 	// the system (e.g. a crashed keeper in the node logs). They are no

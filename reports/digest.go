@@ -135,7 +135,8 @@ func (d *Digest) Observe(op history.Op) {
 		}
 	case history.FDrain:
 		d.drained = true
-	case history.FPublish, history.FBatch, history.FCounterAdd:
+	}
+	if isPublishF(op.F) {
 		d.publish(op)
 	}
 	if op.F == history.FCounterAdd && op.Type == history.OK {
@@ -144,7 +145,7 @@ func (d *Digest) Observe(op history.Op) {
 	if op.F == history.FDrain && op.Type == history.OK {
 		d.loss.drained = true
 	}
-	if (op.F == history.FPublish || op.F == history.FBatch || op.F == history.FCounterAdd) && d.pubF == "" {
+	if isPublishF(op.F) && d.pubF == "" {
 		// A history with publishes plots publishes only: none came before.
 		d.pubF = op.F
 		d.plot = newPerSecond(func(o history.Op) bool { return o.F == op.F })
@@ -193,6 +194,17 @@ func (d *Digest) publish(op history.Op) {
 			d.loss.unknown(c.start)
 		}
 	}
+}
+
+// isPublishF: f is a workload's publish (its write): queue publishes,
+// batches, counter increments, occ appends. Their latency and throughput
+// are the run's.
+func isPublishF(f string) bool {
+	switch f {
+	case history.FPublish, history.FBatch, history.FCounterAdd, history.FOCCAppend:
+		return true
+	}
+	return false
 }
 
 // counterPoint is a counter's latest acked value in a second: the total

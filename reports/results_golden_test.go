@@ -52,6 +52,11 @@ func TestResultsJSONGolden(t *testing.T) {
 				return checker.Run(context.Background(), h, &checker.Counter{}, &checker.Recovery{})
 			}
 		}
+		if strings.HasPrefix(name, "occ_") {
+			checks = func(h []history.Op) (checker.Verdict, []checker.Result) {
+				return checker.Run(context.Background(), h, &checker.OCC{}, &checker.Recovery{})
+			}
+		}
 		if strings.HasPrefix(name, "batch_") {
 			checks = func(h []history.Op) (checker.Verdict, []checker.Result) {
 				return checker.Run(context.Background(), h, &checker.Atomic{}, &checker.Recovery{})

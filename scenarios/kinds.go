@@ -55,6 +55,7 @@ var Kinds = map[string]*Kind{
 	"consume": consumeKind,
 	"batch":   batchKind,
 	"counter": counterKind,
+	"occ":     occKind,
 }
 
 // KindNames lists the workload kinds, sorted.

@@ -63,6 +63,7 @@ func readResults(t *testing.T, dir string) map[string]any {
 //	jetstorm bench scenarios/bench.yaml --seed 3 --set 'workload.steps=[{rate: 500, duration: 2s}, {rate: 1000, duration: 2s}]'
 //	jetstorm run scenarios/consume-kill.yaml --seed 4 --set workload.duration=6s --set workload.rate=50 --set faults.interval=3s --set faults.duration=1s
 //	jetstorm run scenarios/counter-kill.yaml --seed 6 --set workload.duration=6s --set workload.rate=50 --set faults.interval=3s --set faults.duration=1s
+//	jetstorm run scenarios/occ-partition.yaml --seed 8 --set workload.duration=6s --set workload.rate=50 --set faults.interval=3s --set faults.duration=1s
 //	jetstorm run scenarios/batch-partition.yaml --seed 5 --set workload.duration=6s --set workload.rate=30 --set faults.interval=3s --set faults.duration=1s
 func TestCheckAndReportKeepSavedRuns(t *testing.T) {
 	for _, tt := range []struct {
@@ -76,6 +77,7 @@ func TestCheckAndReportKeepSavedRuns(t *testing.T) {
 		{"consume", checker.Valid, []string{"queue", "consumers", "consumer_replicas"}},
 		{"batch", checker.Valid, []string{"batches", "publish_latency_ms"}},
 		{"counter", checker.Valid, []string{"counters", "publish_latency_ms"}},
+		{"occ", checker.Valid, []string{"occ"}},
 	} {
 		t.Run(tt.kind, func(t *testing.T) {
 			dir := copyDir(t, filepath.Join("testdata", "saved", tt.kind))

@@ -75,7 +75,7 @@ type Stream struct {
 // reads, and each kind's own options (see kinds.go). The kinds' structs are
 // inline, so a scenario file keeps one flat workload section.
 type Workload struct {
-	Type     string   `yaml:"type"`     // queue (default) | kv | bench | consume | batch | counter: a key of Kinds
+	Type     string   `yaml:"type"`     // queue (default) | kv | bench | consume | batch | counter | occ: a key of Kinds
 	Clients  int      `yaml:"clients"`  // default 6
 	Rate     float64  `yaml:"rate"`     // total ops/s over all clients; default 500
 	Duration Duration `yaml:"duration"` // default 60s
@@ -92,6 +92,7 @@ type Workload struct {
 	Consume ConsumeOptions `yaml:",inline"` // kind_consume.go
 	Batch   BatchOptions   `yaml:",inline"` // kind_batch.go
 	Counter CounterOptions `yaml:",inline"` // kind_counter.go
+	OCC     OCCOptions     `yaml:",inline"` // kind_occ.go
 }
 
 type Check struct {
