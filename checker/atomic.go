@@ -41,7 +41,7 @@ type Atomic struct {
 // batchFacts is what the publishes say of one batch.
 type batchFacts struct {
 	ack  uint64 // the ack's sequence (ok)
-	n    uint16 // its size; 0: no publish seen (read only)
+	n    uint16 // its size
 	out  outcome
 	seen uint8 // the read paths (bits: pathBit) that saw one of its messages during the run
 }
@@ -122,33 +122,28 @@ func (a *Atomic) malformed(op history.Op, why string) {
 	}
 }
 
-// facts are batch id's facts, grown as ids are handed out.
-func (a *Atomic) facts(id int32) *batchFacts {
-	for int(id) >= len(a.batches) {
-		a.batches = append(a.batches, batchFacts{})
-	}
-	return &a.batches[id]
-}
-
 func (a *Atomic) publish(op history.Op) {
 	bid, n, ok := history.ParseBatchName(op.ValueString())
 	if !ok || n > 1<<16-1 {
 		a.malformed(op, "not a batch name")
 		return
 	}
-	id, _, _ := a.ids.IDKey(bid)
-	f := a.facts(id)
 	if op.Type == history.Invoke {
-		if f.n != 0 {
+		// Ids are handed out here only, densely: batch id is
+		// a.batches[id].
+		if _, _, isNew := a.ids.IDKey(bid); !isNew {
 			a.malformed(op, "batch published twice")
+			return
 		}
-		f.n = uint16(n)
+		a.batches = append(a.batches, batchFacts{n: uint16(n)})
 		return
 	}
-	if f.n == 0 || f.out != outNone || int(f.n) != n {
+	id, ok := a.ids.Lookup(bid)
+	if !ok || a.batches[id].out != outNone || int(a.batches[id].n) != n {
 		a.malformed(op, "completion without its invoke")
 		return
 	}
+	f := &a.batches[id]
 	switch op.Type {
 	case history.OK:
 		f.out, f.ack = outOK, op.Seq
@@ -169,7 +164,7 @@ func (a *Atomic) message(s string) (id int32, i int, ok bool) {
 		return 0, 0, false
 	}
 	id, ok = a.ids.Lookup(bid)
-	if !ok || int(id) >= len(a.batches) || int(a.batches[id].n) != n {
+	if !ok || int(a.batches[id].n) != n {
 		return 0, 0, false
 	}
 	return id, i, true
@@ -264,11 +259,11 @@ func (c *batchCopy) state(id int32) copyState {
 
 func (s copyState) whole(n uint16) bool { return s.count == n && !s.torn && !s.twice }
 
-// judged: whether a copy's read covered where the batch would be whole,
-// so its holding part of it is proven (a copy read completely covers
-// everything).
+// judged: whether a copy's read covered where a batch it holds some of
+// would be whole, so its holding only part of it is proven (a copy read
+// completely covers everything).
 func (c *batchCopy) judged(s copyState, n uint16) bool {
-	return c.complete || (s.count > 0 && s.first+uint64(n)-1 <= c.last)
+	return c.complete || s.first+uint64(n)-1 <= c.last
 }
 
 // readPaths are the read functions, in the order of their bits.

@@ -180,9 +180,6 @@ func (a *Atomic) stats() AtomicStats {
 	pathSeenLost := map[string]int{}
 	for id := range int32(len(a.batches)) {
 		f := a.batches[id]
-		if f.n == 0 {
-			continue
-		}
 		if f.n == 1 {
 			s.Singles++
 		} else {

@@ -39,7 +39,6 @@ type counterInc struct {
 	ackTotal int64
 	ackSeq   uint64
 	out      outcome
-	invoked  bool
 }
 
 type counterFinal struct {
@@ -114,22 +113,22 @@ func (c *Counter) add(op history.Op) {
 		c.malformed(op, "not a counter increment")
 		return
 	}
-	id, _, _ := c.ids.IDKey(e.Op)
-	for int(id) >= len(c.incs) {
-		c.incs = append(c.incs, counterInc{})
-	}
-	in := &c.incs[id]
 	if op.Type == history.Invoke {
-		if in.invoked {
+		// Ids are handed out here only, densely: increment id is
+		// c.incs[id].
+		if _, _, isNew := c.ids.IDKey(e.Op); !isNew {
 			c.malformed(op, "increment published twice")
+			return
 		}
-		*in = counterInc{k: int32(e.K), incr: e.Incr, invoked: true}
+		c.incs = append(c.incs, counterInc{k: int32(e.K), incr: e.Incr})
 		return
 	}
-	if !in.invoked || in.out != outNone || in.incr != e.Incr || int(in.k) != e.K {
+	id, ok := c.ids.Lookup(e.Op)
+	if !ok || c.incs[id].out != outNone || c.incs[id].incr != e.Incr || int(c.incs[id].k) != e.K {
 		c.malformed(op, "completion without its invoke")
 		return
 	}
+	in := &c.incs[id]
 	switch op.Type {
 	case history.OK:
 		if !e.HasTotal {
@@ -173,7 +172,7 @@ func (cc *counterCopy) read(c *Counter, op history.Op) {
 		return
 	}
 	l := counterLink{seq: op.Seq, op: -1, opStr: e.Op, incr: e.Incr, total: e.Total}
-	if id, ok := c.ids.Lookup(e.Op); ok && int(id) < len(c.incs) && c.incs[id].invoked {
+	if id, ok := c.ids.Lookup(e.Op); ok {
 		l.op = id
 	}
 	cc.chains[e.K] = append(cc.chains[e.K], l)
@@ -285,9 +284,6 @@ func (c *Counter) judgeCounterCopy(name string, cc *counterCopy, n *CounterNodeS
 		note("%q is no counter increment", f)
 	}
 	for id, in := range c.incs {
-		if !in.invoked {
-			continue
-		}
 		switch {
 		case seen[id] > 1:
 			n.Duplicated++
@@ -320,9 +316,6 @@ func (c *Counter) stats() CounterStats {
 	s.DrainComplete = drain.complete
 	sums := map[int]int64{}
 	for _, in := range c.incs {
-		if !in.invoked {
-			continue
-		}
 		s.Increments++
 		switch in.out {
 		case outOK:

@@ -66,7 +66,6 @@ type occAppend struct {
 	out       outcome
 	wrong     bool // failed with the server's wrong-last-sequence answer
 	call, ret int64
-	invoked   bool
 }
 
 type occRead struct {
@@ -145,14 +144,14 @@ func (c *OCC) call(op history.Op) {
 		}
 		p := occPending{append: -1, k: e.K, call: op.Index}
 		if op.F == history.FOCCAppend {
-			id, _, _ := c.ids.IDKey(e.Op)
-			for int(id) >= len(c.appends) {
-				c.appends = append(c.appends, occAppend{})
-			}
-			if c.appends[id].invoked {
+			// Ids are handed out here only, densely: append id is
+			// c.appends[id].
+			id, _, isNew := c.ids.IDKey(e.Op)
+			if !isNew {
 				c.malformed(op, "append published twice")
+				return
 			}
-			c.appends[id] = occAppend{k: e.K, expect: e.Expect, call: op.Index, ret: math.MaxInt64, invoked: true}
+			c.appends = append(c.appends, occAppend{k: e.K, expect: e.Expect, call: op.Index, ret: math.MaxInt64})
 			p.append = id
 		}
 		c.pending[op.Process] = p
@@ -208,7 +207,7 @@ func (l *occLog) read(c *OCC, op history.Op) {
 		return
 	}
 	s := occStored{seq: op.Seq, op: -1, opStr: e.Op, expect: e.Expect}
-	if id, ok := c.ids.Lookup(e.Op); ok && int(id) < len(c.appends) && c.appends[id].invoked {
+	if id, ok := c.ids.Lookup(e.Op); ok {
 		s.op = id
 	}
 	l.logs[e.K] = append(l.logs[e.K], s)
@@ -308,7 +307,6 @@ func (c *OCC) judgeLog(name string, l *occLog, s *OCCStats, drain bool) {
 	s.Unexpected += len(l.foreign)
 	for id, a := range c.appends {
 		switch {
-		case !a.invoked:
 		case count[id] > 1:
 			s.Duplicated++
 			note("%s stored %d times", c.opName(int32(id)), count[id])
@@ -353,9 +351,6 @@ func (c *OCC) judgeLog(name string, l *occLog, s *OCCStats, drain bool) {
 func (c *OCC) stats(ctx context.Context) OCCStats {
 	s := OCCStats{Malformed: c.nbad, MalformedExamples: c.bad, Reads: len(c.reads)}
 	for _, a := range c.appends {
-		if !a.invoked {
-			continue
-		}
 		s.Appends++
 		switch {
 		case a.out == outOK:
@@ -499,15 +494,12 @@ func (c *OCC) linearize(ctx context.Context, drain *occLog, s *OCCStats) {
 		see(r.k, r.seq, r.ret)
 	}
 	for _, a := range c.appends {
-		if a.invoked && a.out == outOK {
+		if a.out == outOK {
 			see(a.k, a.expect, a.ret)
 		}
 	}
 	var ops []porcupine.Operation
 	for id, a := range c.appends {
-		if !a.invoked {
-			continue
-		}
 		in := occInput{k: a.k, expect: a.expect, name: c.opName(int32(id))}
 		switch {
 		case a.out == outOK:
@@ -543,10 +535,11 @@ func (c *OCC) linearize(ctx context.Context, drain *occLog, s *OCCStats) {
 	res, info := porcupine.CheckOperationsVerbose(occModel, ops, timeout)
 	s.Linearizable, s.CheckedIn = string(res), time.Since(start).Round(10*time.Microsecond).String()
 	if res == porcupine.Illegal {
-		parts := occModel.Partition(ops)
-		for i, p := range info.PartialLinearizations() {
-			if i < len(parts) && len(parts[i]) > 0 && !linearizedAll(p, len(parts[i])) {
-				s.IllegalEntities = append(s.IllegalEntities, parts[i][0].Input.(occInput).k)
+		// PartialLinearizations has one entry per partition, in order.
+		partials := info.PartialLinearizations()
+		for i, part := range occModel.Partition(ops) {
+			if !linearizedAll(partials[i], len(part)) {
+				s.IllegalEntities = append(s.IllegalEntities, part[0].Input.(occInput).k)
 			}
 		}
 	}
@@ -599,10 +592,8 @@ func occVerdict(s OCCStats) (Verdict, string) {
 	switch {
 	case !s.DrainComplete:
 		return Unknown, "drain missing or incomplete: lost appends and linearizability cannot be judged; " + summary
-	case s.Linearizable == string(porcupine.Unknown):
-		return Unknown, "porcupine timed out: verdict unknown, never a silent valid; " + summary
 	case s.Linearizable != string(porcupine.Ok):
-		return Unknown, "not checked (" + s.Linearizable + "); " + summary
+		return Unknown, "porcupine timed out: verdict unknown, never a silent valid; " + summary
 	case s.Acked == 0:
 		return Unknown, "no append was acked: nothing to check; " + summary
 	case len(incomplete) > 0:
