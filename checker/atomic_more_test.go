@@ -153,3 +153,13 @@ func TestAtomicExampleCaps(t *testing.T) {
 		t.Errorf("examples %v: %q", count, s.Anomalies)
 	}
 }
+
+// A cluster that never healed, with nothing lost, is still valid; a
+// batch of 65,535 messages is a batch.
+func TestAtomicUnhealedNothingLost(t *testing.T) {
+	h := batchOps(t, "batch-publish invoke 0-0/2", "batch-publish ok 0-0/2 2", "batch-publish invoke 1-0/65535", "batch-publish fail 1-0/65535",
+		"recover info", "drain invoke", "read ok 0-0:1/2 1", "read ok 0-0:2/2 2", "drain ok")
+	if r, s := atomicOf(t, h); r.Verdict != Valid || s.Malformed != 0 {
+		t.Errorf("%s %s", r.Verdict, r.Message)
+	}
+}

@@ -159,3 +159,12 @@ func TestCounterManyDuplicates(t *testing.T) {
 		t.Errorf("%s %s", r.Verdict, r.Message)
 	}
 }
+
+// A cluster that never healed, with nothing lost, is still valid.
+func TestCounterUnhealedNothingLost(t *testing.T) {
+	lines := append([]string{}, counterBase[:2]...)
+	lines = append(lines, "recover|info", "drain|invoke", "read|ok|0 0-0 5 5|1", "drain|ok", "counter-final|ok|0 final 0 5|1")
+	if r, _ := counterOf(t, lines...); r.Verdict != Valid {
+		t.Errorf("%s %s", r.Verdict, r.Message)
+	}
+}

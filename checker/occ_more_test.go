@@ -154,3 +154,12 @@ func TestOCCMalformedOps(t *testing.T) {
 		}
 	}
 }
+
+// A failure that is no wrong-last-sequence answer is no rejection: as one,
+// this append (expecting 0 while the entity is empty) would be illegal.
+func TestOCCOtherFailureIsNoRejection(t *testing.T) {
+	h := append([]string{"occ-append|invoke|0 5-0 0|||5", "occ-append|fail|0 5-0 0|||5|nats: no responders available for request"}, occLog1...)
+	if r, s := occOf(t, h...); r.Verdict != Valid || s.Failed != 1 {
+		t.Errorf("%s %s", r.Verdict, r.Message)
+	}
+}
