@@ -110,7 +110,7 @@ func TestDrainStaleRead(t *testing.T) {
 		}
 		return sr
 	}
-	caughtUp := &drainState{c: c, js: js, rec: history.NewRecorder(io.Discard, true), next: 147}
+	caughtUp := &drainState{q: q, c: c, js: js, rec: history.NewRecorder(io.Discard, true), next: 147}
 	if sr := claim(caughtUp); sr.Confirmed || sr.NodeLast != 1100 || caughtUp.read == 0 {
 		t.Errorf("consumer with messages left: %+v, %d read; want not confirmed, node last 1100, reads recorded", sr, caughtUp.read)
 	}
@@ -124,7 +124,7 @@ func TestDrainStaleRead(t *testing.T) {
 			caughtUp.record(m, md, host)
 		}
 	}
-	drained := &drainState{c: c, js: js, rec: history.NewRecorder(io.Discard, true), next: 1101}
+	drained := &drainState{q: q, c: c, js: js, rec: history.NewRecorder(io.Discard, true), next: 1101}
 	if sr := claim(drained); !sr.Confirmed || drained.read != 0 {
 		t.Errorf("consumer with nothing left: %+v; want confirmed", sr)
 	}
