@@ -78,12 +78,7 @@ type counterValue struct {
 // counterReadValue is what the drains record of a stored increment: a
 // history.CounterEntry.
 func counterReadValue(subject string, h nats.Header, data []byte) string {
-	e := history.CounterEntry{K: -1, Op: "?", HasTotal: true}
-	if i := strings.LastIndexByte(subject, '.'); i >= 0 {
-		if k, err := strconv.Atoi(subject[i+1:]); err == nil {
-			e.K = k
-		}
-	}
+	e := history.CounterEntry{K: subjectIndex(subject), Op: "?", HasTotal: true}
 	if op := h.Get(history.CounterOpHeader); op != "" && !strings.ContainsAny(op, " \t") {
 		e.Op = op
 	}
@@ -206,4 +201,14 @@ func (w *Counter) Drain(ctx context.Context, c clusters.Cluster, rec *history.Re
 		rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FCounterFinal, Value: e.String(), Seq: m.Sequence})
 	}
 	return nil
+}
+
+// subjectIndex is the number a subject ends with ("<stream>.counter.3":
+// 3), -1 when it ends with none.
+func subjectIndex(subject string) int {
+	k, err := strconv.Atoi(subject[strings.LastIndexByte(subject, '.')+1:])
+	if err != nil || k < 0 {
+		return -1
+	}
+	return k
 }

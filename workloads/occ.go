@@ -63,10 +63,7 @@ func (w *OCC) entitySubject(k int) string { return fmt.Sprintf("%s.entity.%d", w
 // occReadValue is what the drains record of a stored append: an
 // OCCEntry with the expected sequence it was stored with.
 func occReadValue(subject string, h nats.Header, data []byte) string {
-	k := -1
-	if i := strings.LastIndexByte(subject, '.'); i >= 0 {
-		k, _ = strconv.Atoi(subject[i+1:])
-	}
+	k := subjectIndex(subject)
 	op := string(data)
 	if k < 0 || op == "" || strings.ContainsAny(op, " \t") {
 		return "? " + string(data)
