@@ -1,8 +1,6 @@
 package checker
 
 import (
-	"fmt"
-	"maps"
 	"slices"
 
 	"jetstorm/history"
@@ -26,14 +24,12 @@ import (
 type Atomic struct {
 	ids     history.ValueIDs
 	batches []batchFacts // by batch id
-	drain   *batchCopy
-	nodes   map[string]*batchCopy
+	copies  copies[batchCopy, *batchCopy]
 	reads   map[string]*ReadPathStats // by read path (its F)
 	partial []readExample             // get reads that showed part of a batch
 	unread  []readExample             // reads of messages never published
 	nunread int
-	bad     []string
-	nbad    int
+	bad     badOps
 	// Unhealed: the cluster was not healthy after the final heal.
 	unhealed bool
 }
@@ -49,11 +45,11 @@ type batchFacts struct {
 // batchCopy is one copy of the stream as read back (the drain's, or a
 // node's own), judged batch by batch.
 type batchCopy struct {
-	started, complete bool
-	last              uint64      // the highest sequence read
-	st                []copyState // by batch id
-	unexpected        []readExample
-	nunexpected       int
+	copyHead
+	last        uint64      // the highest sequence read
+	st          []copyState // by batch id
+	unexpected  []readExample
+	nunexpected int
 }
 
 // copyState is how much of one batch a copy holds, and whether the
@@ -92,47 +88,26 @@ func (a *Atomic) Observe(op history.Op) {
 	switch op.F {
 	case history.FBatch:
 		a.publish(op)
-	case history.FRead:
-		if op.Type == history.OK {
-			a.copyOf("").add(a, op)
-		}
-	case history.FNodeRead:
-		if op.Type == history.OK {
-			a.copyOf(op.Node).add(a, op)
-		}
-	case history.FDrain:
-		if op.Type != history.Invoke {
-			a.copyOf("").complete = op.Type == history.OK
-		}
-	case history.FNodeDrain:
-		c := a.copyOf(op.Node)
-		if op.Type != history.Invoke {
-			c.complete = op.Type == history.OK
-		}
 	case history.FReadGet, history.FReadDirect, history.FReadConsumer:
 		a.read(op)
 	case history.FRecover:
 		a.unhealed = op.Type == history.Info
-	}
-}
-
-func (a *Atomic) malformed(op history.Op, why string) {
-	if a.nbad++; len(a.bad) < 20 {
-		a.bad = append(a.bad, fmt.Sprintf("op %d (%s %s %v): %s", op.Index, op.F, op.Type, op.Value, why))
+	default:
+		a.copies.observe(op, func(c *batchCopy, op history.Op) { c.add(a, op) })
 	}
 }
 
 func (a *Atomic) publish(op history.Op) {
 	bid, n, ok := history.ParseBatchName(op.ValueString())
 	if !ok || n > 1<<16-1 {
-		a.malformed(op, "not a batch name")
+		a.bad.add(op, "not a batch name")
 		return
 	}
 	if op.Type == history.Invoke {
 		// Ids are handed out here only, densely: batch id is
 		// a.batches[id].
 		if _, _, isNew := a.ids.IDKey(bid); !isNew {
-			a.malformed(op, "batch published twice")
+			a.bad.add(op, "batch published twice")
 			return
 		}
 		a.batches = append(a.batches, batchFacts{n: uint16(n)})
@@ -140,7 +115,7 @@ func (a *Atomic) publish(op history.Op) {
 	}
 	id, ok := a.ids.Lookup(bid)
 	if !ok || a.batches[id].out != outNone || int(a.batches[id].n) != n {
-		a.malformed(op, "completion without its invoke")
+		a.bad.add(op, "completion without its invoke")
 		return
 	}
 	f := &a.batches[id]
@@ -152,7 +127,7 @@ func (a *Atomic) publish(op history.Op) {
 	case history.Info:
 		f.out = outInfo
 	default:
-		a.malformed(op, "unknown op type")
+		a.bad.add(op, "unknown op type")
 	}
 }
 
@@ -203,25 +178,6 @@ func (a *Atomic) read(op history.Op) {
 	}
 }
 
-func (a *Atomic) copyOf(node string) *batchCopy {
-	if node == "" {
-		if a.drain == nil {
-			a.drain = &batchCopy{}
-		}
-		a.drain.started = true
-		return a.drain
-	}
-	if a.nodes == nil {
-		a.nodes = map[string]*batchCopy{}
-	}
-	c := a.nodes[node]
-	if c == nil {
-		c = &batchCopy{started: true}
-		a.nodes[node] = c
-	}
-	return c
-}
-
 // add reads one message into the copy.
 func (c *batchCopy) add(a *Atomic, op history.Op) {
 	c.last = max(c.last, op.Seq)
@@ -270,6 +226,3 @@ func (c *batchCopy) judged(s copyState, n uint16) bool {
 var readPaths = []string{history.FReadGet, history.FReadDirect, history.FReadConsumer}
 
 func pathBit(f string) uint8 { return 1 << slices.Index(readPaths, f) }
-
-// nodeNames are the nodes whose copies were read, sorted.
-func (a *Atomic) nodeNames() []string { return slices.Sorted(maps.Keys(a.nodes)) }

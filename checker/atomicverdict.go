@@ -168,13 +168,10 @@ func judgeCopy(c *batchCopy, node string, id int32, f batchFacts, l *anomalyList
 }
 
 func (a *Atomic) stats() AtomicStats {
-	s := AtomicStats{Unhealed: a.unhealed, Malformed: a.nbad, MalformedExamples: a.bad}
-	drain := a.drain
-	if drain == nil {
-		drain = &batchCopy{}
-	}
+	s := AtomicStats{Unhealed: a.unhealed, Malformed: a.bad.n, MalformedExamples: a.bad.ex}
+	drain := a.copies.drain()
 	s.DrainComplete = drain.complete
-	names := a.nodeNames()
+	names := a.copies.nodeNames()
 	nodes := make([]AtomicNodeStats, len(names))
 	var l anomalyList
 	pathSeenLost := map[string]int{}
@@ -241,7 +238,7 @@ func (a *Atomic) stats() AtomicStats {
 		}
 		allHeld, lostEverywhere := len(names) > 0, f.out == outOK && h == holdsNone
 		for k, name := range names {
-			c := a.nodes[name]
+			c := a.copies.node(name)
 			ns := &nodes[k]
 			nh, nst := judgeCopy(c, name, id, f, &l, func(k int) {
 				switch k {
@@ -285,8 +282,8 @@ func (a *Atomic) stats() AtomicStats {
 		}
 	}
 	for k, name := range names {
-		nodes[k].Complete = a.nodes[name].complete
-		nodes[k].Unexpected = a.nodes[name].nunexpected
+		nodes[k].Complete = a.copies.node(name).complete
+		nodes[k].Unexpected = a.copies.node(name).nunexpected
 	}
 	if len(names) > 0 {
 		s.Nodes = map[string]AtomicNodeStats{}
@@ -340,8 +337,8 @@ func (a *Atomic) anomalyLines(l *anomalyList, drain *batchCopy) []string {
 		out = append(out, fmt.Sprintf("partial read: %s on %s read %s at seq %d, not its batch's last message", strings.TrimPrefix(r.f, "read-"), r.node, r.msg, r.seq))
 	}
 	unexpected := slices.Concat(drain.unexpected, a.unread)
-	for _, name := range a.nodeNames() {
-		unexpected = append(unexpected, a.nodes[name].unexpected...)
+	for _, name := range a.copies.nodeNames() {
+		unexpected = append(unexpected, a.copies.node(name).unexpected...)
 	}
 	for _, r := range unexpected[:min(len(unexpected), 3)] {
 		out = append(out, fmt.Sprintf("unexpected: %s (%s on %s, seq %d) belongs to no published batch", r.msg, r.f, copyName(r.node), r.seq))
@@ -361,27 +358,22 @@ func atomicVerdict(s AtomicStats) (Verdict, string) {
 	if len(reads) > 0 {
 		summary += "; reads during the run: " + strings.Join(reads, ", ")
 	}
-	var problems []string
-	add := func(n int, format string, args ...any) {
-		if n > 0 {
-			problems = append(problems, fmt.Sprintf("%d "+format, append([]any{n}, args...)...))
-		}
-	}
+	var p problems
 	lost := s.Lost
 	if s.Unhealed {
 		lost = s.LostProven // the rest may be on a replica that never came back
 	}
 	if s.DrainComplete {
-		add(lost, "acked batches LOST")
+		p.add(lost, "acked batches LOST")
 	}
-	add(s.Partial, "batches stored PARTIALLY or out of order (torn)")
-	add(s.Duplicated, "batches stored more than once (DUPLICATED)")
-	add(s.FailedStored, "batches whose publish FAILED are stored")
-	add(s.Misplaced, "acked batches stored away from their ack's sequence (MISPLACED)")
-	add(s.SeenThenLost, "batches seen by readers during the run are not stored whole (SEEN THEN LOST)")
-	add(s.Unexpected, "messages read belong to no published batch (UNEXPECTED)")
-	for _, p := range []string{"get", "direct"} {
-		add(s.Reads[p].Partial, "%s reads showed PART OF A BATCH (isolated reads must not)", p)
+	p.add(s.Partial, "batches stored PARTIALLY or out of order (torn)")
+	p.add(s.Duplicated, "batches stored more than once (DUPLICATED)")
+	p.add(s.FailedStored, "batches whose publish FAILED are stored")
+	p.add(s.Misplaced, "acked batches stored away from their ack's sequence (MISPLACED)")
+	p.add(s.SeenThenLost, "batches seen by readers during the run are not stored whole (SEEN THEN LOST)")
+	p.add(s.Unexpected, "messages read belong to no published batch (UNEXPECTED)")
+	for _, path := range []string{"get", "direct"} {
+		p.add(s.Reads[path].Partial, "%s reads showed PART OF A BATCH (isolated reads must not)", path)
 	}
 	var incomplete []string
 	for _, name := range slices.Sorted(maps.Keys(s.Nodes)) {
@@ -389,27 +381,19 @@ func atomicVerdict(s AtomicStats) (Verdict, string) {
 		if !n.Complete {
 			incomplete = append(incomplete, name)
 		}
-		add(n.Lost, "acked batches missing from %s's copy", name)
-		add(n.Partial, "batches stored partially on %s", name)
-		add(n.Duplicated, "batches stored more than once on %s", name)
-		add(n.FailedStored, "failed batches stored on %s", name)
-		add(n.Misplaced, "batches misplaced on %s", name)
-		add(n.Unexpected, "messages on %s belong to no published batch", name)
+		p.add(n.Lost, "acked batches missing from %s's copy", name)
+		p.add(n.Partial, "batches stored partially on %s", name)
+		p.add(n.Duplicated, "batches stored more than once on %s", name)
+		p.add(n.FailedStored, "failed batches stored on %s", name)
+		p.add(n.Misplaced, "batches misplaced on %s", name)
+		p.add(n.Unexpected, "messages on %s belong to no published batch", name)
 	}
-	add(s.Disagreements, "batches the copies DISAGREE on (split brain)")
-	if len(problems) > 0 && len(s.Anomalies) > 0 {
-		problems = append(problems, "first: "+strings.Join(s.Anomalies[:min(len(s.Anomalies), 5)], "; "))
-	}
-	if v, msg, ok := anomalyVerdict(s.Malformed, firstOf(s.MalformedExamples), problems, summary); ok {
+	p.add(s.Disagreements, "batches the copies DISAGREE on (split brain)")
+	if v, msg, ok := anomalyVerdict(s.Malformed, firstOf(s.MalformedExamples), p.withFirst(s.Anomalies), summary); ok {
 		return v, msg
 	}
-	switch {
-	case !s.DrainComplete:
-		return Unknown, "drain missing or incomplete, so lost batches cannot be judged; " + summary
-	case s.Unhealed && s.Lost > 0:
-		return Unknown, fmt.Sprintf("the cluster never healed, so %d acked batches the drain lacks are not proven lost; %s", s.Lost, summary)
-	case len(incomplete) > 0:
-		return Unknown, fmt.Sprintf("per-node drain incomplete on %s, so the replicas cannot be judged; %s", strings.Join(incomplete, ", "), summary)
+	if why := copiesUnknown(s.DrainComplete, s.Unhealed, s.Lost, incomplete, "batches"); why != "" {
+		return Unknown, why + "; " + summary
 	}
 	if len(s.Nodes) == 0 {
 		summary += "; no replica's own copy read (final.per_node off)"

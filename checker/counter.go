@@ -23,11 +23,9 @@ import (
 type Counter struct {
 	ids    history.ValueIDs
 	incs   []counterInc // by op id
-	drain  *counterCopy
-	nodes  map[string]*counterCopy
+	copies copies[counterCopy, *counterCopy]
 	finals map[int]counterFinal
-	bad    []string
-	nbad   int
+	bad    badOps
 	// Unhealed: the cluster was not healthy after the final heal.
 	unhealed bool
 }
@@ -49,9 +47,9 @@ type counterFinal struct {
 // counterCopy is one copy of the stream as read back: each counter's
 // chain, in sequence order.
 type counterCopy struct {
-	complete bool
-	chains   map[int][]counterLink
-	foreign  []string // messages that are no counter increment
+	copyHead
+	chains  map[int][]counterLink
+	foreign []string // messages that are no counter increment
 }
 
 // counterLink is one stored increment.
@@ -70,23 +68,6 @@ func (c *Counter) Observe(op history.Op) {
 	switch op.F {
 	case history.FCounterAdd:
 		c.add(op)
-	case history.FRead:
-		if op.Type == history.OK {
-			c.copyOf("").read(c, op)
-		}
-	case history.FNodeRead:
-		if op.Type == history.OK {
-			c.copyOf(op.Node).read(c, op)
-		}
-	case history.FDrain:
-		if op.Type != history.Invoke {
-			c.copyOf("").complete = op.Type == history.OK
-		}
-	case history.FNodeDrain:
-		cc := c.copyOf(op.Node)
-		if op.Type != history.Invoke {
-			cc.complete = op.Type == history.OK
-		}
 	case history.FCounterFinal:
 		if e, ok := history.ParseCounterEntry(op.ValueString()); ok && e.HasTotal {
 			if c.finals == nil {
@@ -94,30 +75,26 @@ func (c *Counter) Observe(op history.Op) {
 			}
 			c.finals[e.K] = counterFinal{e.Total, op.Seq}
 		} else {
-			c.malformed(op, "not a counter value")
+			c.bad.add(op, "not a counter value")
 		}
 	case history.FRecover:
 		c.unhealed = op.Type == history.Info
-	}
-}
-
-func (c *Counter) malformed(op history.Op, why string) {
-	if c.nbad++; len(c.bad) < 20 {
-		c.bad = append(c.bad, fmt.Sprintf("op %d (%s %s %v): %s", op.Index, op.F, op.Type, op.Value, why))
+	default:
+		c.copies.observe(op, func(cc *counterCopy, op history.Op) { cc.read(c, op) })
 	}
 }
 
 func (c *Counter) add(op history.Op) {
 	e, ok := history.ParseCounterEntry(op.ValueString())
 	if !ok {
-		c.malformed(op, "not a counter increment")
+		c.bad.add(op, "not a counter increment")
 		return
 	}
 	if op.Type == history.Invoke {
 		// Ids are handed out here only, densely: increment id is
 		// c.incs[id].
 		if _, _, isNew := c.ids.IDKey(e.Op); !isNew {
-			c.malformed(op, "increment published twice")
+			c.bad.add(op, "increment published twice")
 			return
 		}
 		c.incs = append(c.incs, counterInc{k: int32(e.K), incr: e.Incr})
@@ -125,14 +102,14 @@ func (c *Counter) add(op history.Op) {
 	}
 	id, ok := c.ids.Lookup(e.Op)
 	if !ok || c.incs[id].out != outNone || c.incs[id].incr != e.Incr || int(c.incs[id].k) != e.K {
-		c.malformed(op, "completion without its invoke")
+		c.bad.add(op, "completion without its invoke")
 		return
 	}
 	in := &c.incs[id]
 	switch op.Type {
 	case history.OK:
 		if !e.HasTotal {
-			c.malformed(op, "ok without the ack's total")
+			c.bad.add(op, "ok without the ack's total")
 			return
 		}
 		in.out, in.ackSeq, in.ackTotal = outOK, op.Seq, e.Total
@@ -141,26 +118,8 @@ func (c *Counter) add(op history.Op) {
 	case history.Info:
 		in.out = outInfo
 	default:
-		c.malformed(op, "unknown op type")
+		c.bad.add(op, "unknown op type")
 	}
-}
-
-func (c *Counter) copyOf(node string) *counterCopy {
-	if node == "" {
-		if c.drain == nil {
-			c.drain = &counterCopy{chains: map[int][]counterLink{}}
-		}
-		return c.drain
-	}
-	if c.nodes == nil {
-		c.nodes = map[string]*counterCopy{}
-	}
-	cc := c.nodes[node]
-	if cc == nil {
-		cc = &counterCopy{chains: map[int][]counterLink{}}
-		c.nodes[node] = cc
-	}
-	return cc
 }
 
 func (cc *counterCopy) read(c *Counter, op history.Op) {
@@ -170,6 +129,9 @@ func (cc *counterCopy) read(c *Counter, op history.Op) {
 			cc.foreign = append(cc.foreign, op.ValueString())
 		}
 		return
+	}
+	if cc.chains == nil {
+		cc.chains = map[int][]counterLink{}
 	}
 	l := counterLink{seq: op.Seq, op: -1, opStr: e.Op, incr: e.Incr, total: e.Total}
 	if id, ok := c.ids.Lookup(e.Op); ok {
@@ -308,11 +270,8 @@ func (c *Counter) judgeCounterCopy(name string, cc *counterCopy, n *CounterNodeS
 func (c *Counter) opName(id int32) string { return c.ids.Names([]int32{id})[id] }
 
 func (c *Counter) stats() CounterStats {
-	s := CounterStats{Unhealed: c.unhealed, Malformed: c.nbad, MalformedExamples: c.bad}
-	drain := c.drain
-	if drain == nil {
-		drain = &counterCopy{chains: map[int][]counterLink{}}
-	}
+	s := CounterStats{Unhealed: c.unhealed, Malformed: c.bad.n, MalformedExamples: c.bad.ex}
+	drain := c.copies.drain()
 	s.DrainComplete = drain.complete
 	sums := map[int]int64{}
 	for _, in := range c.incs {
@@ -365,35 +324,24 @@ func (c *Counter) stats() CounterStats {
 		s.Values[fmt.Sprint(k)] = v
 	}
 	// Every replica's own copy, and whether the complete copies agree.
-	names := slices.Sorted(maps.Keys(c.nodes))
-	if len(names) > 0 {
-		s.Nodes = map[string]CounterNodeStat{}
-	}
-	type copyRef struct {
-		name string
-		cc   *counterCopy
-	}
-	var complete []copyRef
-	if drain.complete {
-		complete = append(complete, copyRef{"the drain", drain})
-	}
-	for _, name := range names {
-		cc := c.nodes[name]
+	for _, name := range c.copies.nodeNames() {
+		if s.Nodes == nil {
+			s.Nodes = map[string]CounterNodeStat{}
+		}
+		cc := c.copies.node(name)
 		n := CounterNodeStat{Complete: cc.complete}
 		c.judgeCounterCopy(name, cc, &n, &s.Anomalies)
 		s.Nodes[name] = n
-		if cc.complete {
-			complete = append(complete, copyRef{name, cc})
-		}
 	}
+	names, complete := c.copies.complete()
 	for _, k := range sorted {
-		for _, o := range complete[min(1, len(complete)):] {
-			a, b := complete[0].cc.chains[k], o.cc.chains[k]
-			if i := chainDiff(a, b); i >= 0 {
+		for i := 1; i < len(complete); i++ {
+			a, b := complete[0].chains[k], complete[i].chains[k]
+			if j := chainDiff(a, b); j >= 0 {
 				s.Disagreements++
 				if len(s.Anomalies) < 20 {
 					s.Anomalies = append(s.Anomalies, fmt.Sprintf("counter %d: %s and %s differ from link %d of its chain on (%s vs %s)",
-						k, complete[0].name, o.name, i+1, linkAt(a, i), linkAt(b, i)))
+						k, names[0], names[i], j+1, linkAt(a, j), linkAt(b, j)))
 				}
 				break
 			}
@@ -431,23 +379,18 @@ func counterVerdict(s CounterStats) (Verdict, string) {
 	}
 	summary := fmt.Sprintf("%d increments attempted, %d acked, %d failed, %d indeterminate; %d applied (%d of them indeterminate); final values %s",
 		s.Increments, s.Acked, s.Failed, s.Indeterminate, s.Applied, s.IndeterminateApplied, strings.Join(vals, " "))
-	var problems []string
-	add := func(n int, format string, args ...any) {
-		if n > 0 {
-			problems = append(problems, fmt.Sprintf("%d "+format, append([]any{n}, args...)...))
-		}
-	}
+	var p problems
 	lost := s.Lost
 	if s.Unhealed {
 		lost = 0 // on a cluster that never healed a missing one is not proven lost
 	}
-	add(lost, "acked increments LOST")
-	add(s.Duplicated, "increments applied more than once (DUPLICATED)")
-	add(s.FailedApplied, "increments whose publish FAILED are applied")
-	add(s.AckMismatch, "acked increments stored away from their ack's sequence or total (ACK MISMATCH)")
-	add(s.ChainBreaks, "totals that are not the previous total plus the increment (CHAIN BROKEN)")
-	add(s.Unexpected, "stored increments never published as stored (UNEXPECTED)")
-	add(s.FinalMismatch, "counters whose final value is not their chain's last total")
+	p.add(lost, "acked increments LOST")
+	p.add(s.Duplicated, "increments applied more than once (DUPLICATED)")
+	p.add(s.FailedApplied, "increments whose publish FAILED are applied")
+	p.add(s.AckMismatch, "acked increments stored away from their ack's sequence or total (ACK MISMATCH)")
+	p.add(s.ChainBreaks, "totals that are not the previous total plus the increment (CHAIN BROKEN)")
+	p.add(s.Unexpected, "stored increments never published as stored (UNEXPECTED)")
+	p.add(s.FinalMismatch, "counters whose final value is not their chain's last total")
 	var incomplete []string
 	for _, name := range slices.Sorted(maps.Keys(s.Nodes)) {
 		n := s.Nodes[name]
@@ -455,28 +398,20 @@ func counterVerdict(s CounterStats) (Verdict, string) {
 			incomplete = append(incomplete, name)
 		}
 		if !s.Unhealed {
-			add(n.Lost, "acked increments missing from %s's copy", name)
+			p.add(n.Lost, "acked increments missing from %s's copy", name)
 		}
-		add(n.Duplicated, "increments applied more than once on %s", name)
-		add(n.FailedApplied, "failed increments applied on %s", name)
-		add(n.AckMismatch, "ack mismatches on %s", name)
-		add(n.ChainBreaks, "chain breaks on %s", name)
-		add(n.Unexpected, "unexpected increments on %s", name)
+		p.add(n.Duplicated, "increments applied more than once on %s", name)
+		p.add(n.FailedApplied, "failed increments applied on %s", name)
+		p.add(n.AckMismatch, "ack mismatches on %s", name)
+		p.add(n.ChainBreaks, "chain breaks on %s", name)
+		p.add(n.Unexpected, "unexpected increments on %s", name)
 	}
-	add(s.Disagreements, "counters whose chains the copies DISAGREE on (split brain)")
-	if len(problems) > 0 && len(s.Anomalies) > 0 {
-		problems = append(problems, "first: "+strings.Join(s.Anomalies[:min(len(s.Anomalies), 5)], "; "))
-	}
-	if v, msg, ok := anomalyVerdict(s.Malformed, firstOf(s.MalformedExamples), problems, summary); ok {
+	p.add(s.Disagreements, "counters whose chains the copies DISAGREE on (split brain)")
+	if v, msg, ok := anomalyVerdict(s.Malformed, firstOf(s.MalformedExamples), p.withFirst(s.Anomalies), summary); ok {
 		return v, msg
 	}
-	switch {
-	case !s.DrainComplete:
-		return Unknown, "drain missing or incomplete, so lost increments cannot be judged; " + summary
-	case s.Unhealed && s.Lost > 0:
-		return Unknown, fmt.Sprintf("the cluster never healed, so %d acked increments the drain lacks are not proven lost; %s", s.Lost, summary)
-	case len(incomplete) > 0:
-		return Unknown, fmt.Sprintf("per-node drain incomplete on %s, so the replicas cannot be judged; %s", strings.Join(incomplete, ", "), summary)
+	if why := copiesUnknown(s.DrainComplete, s.Unhealed, s.Lost, incomplete, "increments"); why != "" {
+		return Unknown, why + "; " + summary
 	}
 	if len(s.Nodes) == 0 {
 		summary += "; no replica's own copy read (final.per_node off)"

@@ -36,7 +36,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -53,10 +52,8 @@ type OCC struct {
 	appends []occAppend // by append id
 	reads   []occRead
 	pending map[int]occPending // by process: its invoke not completed yet
-	drain   *occLog
-	nodes   map[string]*occLog
-	bad     []string
-	nbad    int
+	copies  copies[occLog, *occLog]
+	bad     badOps
 }
 
 type occAppend struct {
@@ -84,9 +81,9 @@ type occPending struct {
 // occLog is one copy of the stream as read back: each entity's messages
 // in sequence order.
 type occLog struct {
-	complete bool
-	logs     map[int][]occStored
-	foreign  []string
+	copyHead
+	logs    map[int][]occStored
+	foreign []string
 }
 
 type occStored struct {
@@ -98,34 +95,13 @@ type occStored struct {
 
 func (*OCC) Name() string { return "occ" }
 
-func (c *OCC) malformed(op history.Op, why string) {
-	if c.nbad++; len(c.bad) < 20 {
-		c.bad = append(c.bad, fmt.Sprintf("op %d (%s %s %v): %s", op.Index, op.F, op.Type, op.Value, why))
-	}
-}
-
 // Observe implements Checker.
 func (c *OCC) Observe(op history.Op) {
 	switch op.F {
 	case history.FOCCAppend, history.FOCCRead:
 		c.call(op)
-	case history.FRead:
-		if op.Type == history.OK {
-			c.logOf("").read(c, op)
-		}
-	case history.FNodeRead:
-		if op.Type == history.OK {
-			c.logOf(op.Node).read(c, op)
-		}
-	case history.FDrain:
-		if op.Type != history.Invoke {
-			c.logOf("").complete = op.Type == history.OK
-		}
-	case history.FNodeDrain:
-		l := c.logOf(op.Node)
-		if op.Type != history.Invoke {
-			l.complete = op.Type == history.OK
-		}
+	default:
+		c.copies.observe(op, func(l *occLog, op history.Op) { l.read(c, op) })
 	}
 }
 
@@ -135,12 +111,12 @@ func (c *OCC) call(op history.Op) {
 	}
 	e, ok := history.ParseOCCEntry(op.ValueString())
 	if !ok {
-		c.malformed(op, "not an occ value")
+		c.bad.add(op, "not an occ value")
 		return
 	}
 	if op.Type == history.Invoke {
 		if _, open := c.pending[op.Process]; open {
-			c.malformed(op, "a second invoke while one is outstanding")
+			c.bad.add(op, "a second invoke while one is outstanding")
 		}
 		p := occPending{append: -1, k: e.K, call: op.Index}
 		if op.F == history.FOCCAppend {
@@ -148,7 +124,7 @@ func (c *OCC) call(op history.Op) {
 			// c.appends[id].
 			id, _, isNew := c.ids.IDKey(e.Op)
 			if !isNew {
-				c.malformed(op, "append published twice")
+				c.bad.add(op, "append published twice")
 				return
 			}
 			c.appends = append(c.appends, occAppend{k: e.K, expect: e.Expect, call: op.Index, ret: math.MaxInt64})
@@ -159,7 +135,7 @@ func (c *OCC) call(op history.Op) {
 	}
 	p, open := c.pending[op.Process]
 	if !open || (p.append >= 0) != (op.F == history.FOCCAppend) || p.k != e.K {
-		c.malformed(op, "completion without its invoke")
+		c.bad.add(op, "completion without its invoke")
 		return
 	}
 	delete(c.pending, op.Process)
@@ -180,24 +156,6 @@ func (c *OCC) call(op history.Op) {
 	}
 }
 
-func (c *OCC) logOf(node string) *occLog {
-	if node == "" {
-		if c.drain == nil {
-			c.drain = &occLog{logs: map[int][]occStored{}}
-		}
-		return c.drain
-	}
-	if c.nodes == nil {
-		c.nodes = map[string]*occLog{}
-	}
-	l := c.nodes[node]
-	if l == nil {
-		l = &occLog{logs: map[int][]occStored{}}
-		c.nodes[node] = l
-	}
-	return l
-}
-
 func (l *occLog) read(c *OCC, op history.Op) {
 	e, ok := history.ParseOCCEntry(op.ValueString())
 	if !ok || e.Op == "" {
@@ -205,6 +163,9 @@ func (l *occLog) read(c *OCC, op history.Op) {
 			l.foreign = append(l.foreign, op.ValueString())
 		}
 		return
+	}
+	if l.logs == nil {
+		l.logs = map[int][]occStored{}
 	}
 	s := occStored{seq: op.Seq, op: -1, opStr: e.Op, expect: e.Expect}
 	if id, ok := c.ids.Lookup(e.Op); ok {
@@ -349,7 +310,7 @@ func (c *OCC) judgeLog(name string, l *occLog, s *OCCStats, drain bool) {
 }
 
 func (c *OCC) stats(ctx context.Context) OCCStats {
-	s := OCCStats{Malformed: c.nbad, MalformedExamples: c.bad, Reads: len(c.reads)}
+	s := OCCStats{Malformed: c.bad.n, MalformedExamples: c.bad.ex, Reads: len(c.reads)}
 	for _, a := range c.appends {
 		s.Appends++
 		switch {
@@ -363,34 +324,25 @@ func (c *OCC) stats(ctx context.Context) OCCStats {
 			s.Indeterminate++
 		}
 	}
-	drain := c.drain
-	if drain == nil {
-		drain = &occLog{logs: map[int][]occStored{}}
-	}
+	drain := c.copies.drain()
 	s.DrainComplete = drain.complete
 	c.judgeLog("the drain", drain, &s, true)
-	complete := []*occLog{}
-	names := []string{}
-	if drain.complete {
-		complete, names = append(complete, drain), append(names, "the drain")
-	}
-	for _, name := range slices.Sorted(maps.Keys(c.nodes)) {
+	for _, name := range c.copies.nodeNames() {
 		var ns OCCStats
-		c.judgeLog(name, c.nodes[name], &ns, false)
+		l := c.copies.node(name)
+		c.judgeLog(name, l, &ns, false)
 		if s.Nodes == nil {
 			s.Nodes = map[string]OCCNodeStats{}
 		}
-		s.Nodes[name] = OCCNodeStats{Complete: c.nodes[name].complete,
+		s.Nodes[name] = OCCNodeStats{Complete: l.complete,
 			Anomalies: ns.Lost + ns.Misplaced + ns.ChainBroken + ns.Duplicated + ns.FailedStored + ns.Unexpected + ns.ReadMismatch}
 		for _, a := range ns.Anomalies {
 			if len(s.Anomalies) < 20 {
 				s.Anomalies = append(s.Anomalies, a)
 			}
 		}
-		if c.nodes[name].complete {
-			complete, names = append(complete, c.nodes[name]), append(names, name)
-		}
 	}
+	names, complete := c.copies.complete()
 	entities := map[int]bool{}
 	for _, l := range complete {
 		for k := range l.logs {
@@ -559,45 +511,36 @@ func linearizedAll(partials [][]int, n int) bool {
 func occVerdict(s OCCStats) (Verdict, string) {
 	summary := fmt.Sprintf("%d appends attempted, %d acked, %d rejected (wrong last sequence), %d failed otherwise, %d indeterminate; %d reads; the drain holds %d (%d of them indeterminate)",
 		s.Appends, s.Acked, s.Rejected, s.Failed, s.Indeterminate, s.Reads, s.Stored, s.IndeterminateStored)
-	var problems []string
-	add := func(n int, what string) {
-		if n > 0 {
-			problems = append(problems, fmt.Sprintf("%d %s", n, what))
-		}
-	}
-	add(s.Lost, "acked appends LOST")
-	add(s.Misplaced, "acked appends stored away from their ack's sequence")
-	add(s.ChainBroken, "appends stored against a last sequence that was not the entity's (CHAIN BROKEN)")
-	add(s.Duplicated, "appends stored more than once (DUPLICATED)")
-	add(s.FailedStored, "appends whose publish FAILED are stored")
-	add(s.Unexpected, "stored messages never appended (UNEXPECTED)")
-	add(s.ReadMismatch, "reads of a message the log does not hold at that sequence")
-	add(s.Disagreements, "entities whose logs the copies DISAGREE on (split brain)")
+	var p problems
+	p.add(s.Lost, "acked appends LOST")
+	p.add(s.Misplaced, "acked appends stored away from their ack's sequence")
+	p.add(s.ChainBroken, "appends stored against a last sequence that was not the entity's (CHAIN BROKEN)")
+	p.add(s.Duplicated, "appends stored more than once (DUPLICATED)")
+	p.add(s.FailedStored, "appends whose publish FAILED are stored")
+	p.add(s.Unexpected, "stored messages never appended (UNEXPECTED)")
+	p.add(s.ReadMismatch, "reads of a message the log does not hold at that sequence")
+	p.add(s.Disagreements, "entities whose logs the copies DISAGREE on (split brain)")
 	var incomplete []string
 	for _, name := range slices.Sorted(maps.Keys(s.Nodes)) {
-		add(s.Nodes[name].Anomalies, "log anomalies on "+name+"'s copy")
+		p.add(s.Nodes[name].Anomalies, "log anomalies on %s's copy", name)
 		if !s.Nodes[name].Complete {
 			incomplete = append(incomplete, name)
 		}
 	}
 	if s.Linearizable == string(porcupine.Illegal) {
-		problems = append(problems, fmt.Sprintf("NOT linearizable: no linearization for entity %v", s.IllegalEntities))
+		p = append(p, fmt.Sprintf("NOT linearizable: no linearization for entity %v", s.IllegalEntities))
 	}
-	if len(problems) > 0 && len(s.Anomalies) > 0 {
-		problems = append(problems, "first: "+strings.Join(s.Anomalies[:min(len(s.Anomalies), 5)], "; "))
-	}
-	if v, msg, ok := anomalyVerdict(s.Malformed, firstOf(s.MalformedExamples), problems, summary); ok {
+	if v, msg, ok := anomalyVerdict(s.Malformed, firstOf(s.MalformedExamples), p.withFirst(s.Anomalies), summary); ok {
 		return v, msg
 	}
+	if why := copiesUnknown(s.DrainComplete, false, 0, incomplete, "appends"); why != "" {
+		return Unknown, why + "; " + summary
+	}
 	switch {
-	case !s.DrainComplete:
-		return Unknown, "drain missing or incomplete: lost appends and linearizability cannot be judged; " + summary
 	case s.Linearizable != string(porcupine.Ok):
 		return Unknown, "porcupine timed out: verdict unknown, never a silent valid; " + summary
 	case s.Acked == 0:
 		return Unknown, "no append was acked: nothing to check; " + summary
-	case len(incomplete) > 0:
-		return Unknown, fmt.Sprintf("per-node drain incomplete on %s, so the replicas cannot be judged; %s", strings.Join(incomplete, ", "), summary)
 	}
 	return Valid, fmt.Sprintf("linearizable, checked in %s: %s", s.CheckedIn, summary)
 }

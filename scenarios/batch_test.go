@@ -1,10 +1,8 @@
 package scenarios
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"jetstorm/checker"
 )
@@ -21,20 +19,7 @@ timeline:
 
 func runBatch(t *testing.T, brk func(string) bool) *Outcome {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("runs a real 3-node cluster; skipped with -short")
-	}
-	s, err := Parse([]byte(batchScenario), "batch.yaml", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	o, err := Run(ctx, s, RunOptions{OutDir: t.TempDir(), BatchBreak: brk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
+	return runYAML(t, batchScenario, RunOptions{BatchBreak: brk})
 }
 
 // Atomic batches on a healthy-then-killed R3 cluster are all or nothing,

@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"context"
 	"reflect"
 	"strings"
 	"sync"
@@ -156,19 +155,6 @@ func TestConsumeOptions(t *testing.T) {
 // (the history never sees it) makes the run invalid, naming the message
 // lost to that consumer; the publishers' checks stay valid.
 func TestConsumeLostDeliveryIsInvalid(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a real 3-node cluster; skipped with -short")
-	}
-	s, err := Parse([]byte(`
-name: consume-drop
-seed: 3
-cluster: {nodes: 3, sync_interval: always}
-workload: {type: consume, clients: 2, rate: 100, duration: 5s, consumers: 2, nak: 0, nak_delay: 0, no_ack: 0, term: 0}
-final: {recover: 30s, drain_timeout: 30s}
-`), "test.yaml", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var once sync.Once
 	var hidden string
 	hide := func(d history.Delivery) (drop bool) {
@@ -177,12 +163,13 @@ final: {recover: 30s, drain_timeout: 30s}
 		}
 		return drop
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	out, err := Run(ctx, s, RunOptions{OutDir: t.TempDir(), ConsumeHide: hide})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := runYAML(t, `
+name: consume-drop
+seed: 3
+cluster: {nodes: 3, sync_interval: always}
+workload: {type: consume, clients: 2, rate: 100, duration: 5s, consumers: 2, nak: 0, nak_delay: 0, no_ack: 0, term: 0}
+final: {recover: 30s, drain_timeout: 30s}
+`, RunOptions{ConsumeHide: hide})
 	if hidden == "" {
 		t.Fatal("the message at seq 40 was never delivered to durable-1")
 	}

@@ -1,10 +1,8 @@
 package scenarios
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"jetstorm/checker"
 )
@@ -21,20 +19,7 @@ timeline:
 
 func runCounter(t *testing.T, double func(string) bool) *Outcome {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("runs a real 3-node cluster; skipped with -short")
-	}
-	s, err := Parse([]byte(counterScenario), "counter.yaml", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	o, err := Run(ctx, s, RunOptions{OutDir: t.TempDir(), CounterDouble: double})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
+	return runYAML(t, counterScenario, RunOptions{CounterDouble: double})
 }
 
 // Counters through a stream-leader kill add up on every replica, and the

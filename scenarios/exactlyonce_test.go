@@ -1,9 +1,7 @@
 package scenarios
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"jetstorm/checker"
 )
@@ -12,10 +10,7 @@ import (
 // pinned to it time out and retry with the same Nats-Msg-Id, and the
 // stream, deduplicating, stores every value once.
 func TestExactlyOnceRetries(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a real 3-node cluster; skipped with -short")
-	}
-	s, err := Parse([]byte(`
+	o := runYAML(t, `
 name: exactly-once-e2e
 seed: 2
 cluster: {nodes: 3}
@@ -23,16 +18,7 @@ stream: {replicas: 3}
 workload: {type: queue, clients: 3, rate: 60, duration: 10s, timeout: 1s, exactly_once: true, retry_for: 20s}
 timeline:
   - {at: 3s, fault: partition, target: stream-leader, shape: isolate, for: 4s}
-`), "eo.yaml", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	o, err := Run(ctx, s, RunOptions{OutDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+`, RunOptions{})
 	q := o.Results.Queue
 	if o.Results.Verdict != checker.Valid || q == nil || !q.ExactlyOnce || q.DuplicateWindowMs != 90_000 {
 		t.Fatalf("verdict %s: %+v", o.Results.Verdict, o.Results.Checks)

@@ -1,9 +1,7 @@
 package scenarios
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"jetstorm/checker"
 )
@@ -12,10 +10,7 @@ import (
 // kill: the entity logs chain, contention rejects some, and the history
 // is linearizable.
 func TestOCCLinearizable(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a real 3-node cluster; skipped with -short")
-	}
-	s, err := Parse([]byte(`
+	o := runYAML(t, `
 name: occ-e2e
 seed: 7
 cluster: {nodes: 3}
@@ -23,16 +18,7 @@ stream: {replicas: 3}
 workload: {type: occ, clients: 6, rate: 80, duration: 8s, entities: 2}
 timeline:
   - {at: 3s, fault: kill, target: stream-leader, for: 2s}
-`), "occ.yaml", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	o, err := Run(ctx, s, RunOptions{OutDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+`, RunOptions{})
 	c := o.Results.OCC
 	if o.Results.Verdict != checker.Valid || c == nil {
 		t.Fatalf("verdict %s: %+v", o.Results.Verdict, o.Results.Checks)

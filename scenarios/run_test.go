@@ -28,7 +28,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func runScenario(t *testing.T, text string) (*Outcome, []history.Op) {
+// runYAML runs a scenario given as YAML on a real cluster, with opt's
+// hooks, into a temporary directory, and fails the test if the run fails
+// or leaves a process behind. Skipped with -short.
+func runYAML(t *testing.T, text string, opt RunOptions) *Outcome {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs a real 3-node cluster; skipped with -short")
@@ -37,16 +40,26 @@ func runScenario(t *testing.T, text string) (*Outcome, []history.Op) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
+	opt.OutDir = t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	o, err := Run(ctx, s, RunOptions{OutDir: dir})
+	o, err := Run(ctx, s, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if left := clusters.ProcessesMentioning(dir); len(left) > 0 {
+	if left := clusters.ProcessesMentioning(opt.OutDir); len(left) > 0 {
 		t.Errorf("processes left after the run: %v", left)
 	}
+	return o
+}
+
+// runScenario runs a queue scenario (runYAML) and checks what every run
+// writes: results.json, the report and the memory samples.
+func runScenario(t *testing.T, text string) (*Outcome, []history.Op) {
+	t.Helper()
+	o := runYAML(t, text, RunOptions{})
+	dir := o.Dir
+	s, _ := Parse([]byte(text), "test.yaml", nil) // runYAML parsed it already
 	h, err := history.ReadFile(filepath.Join(dir, "history.jsonl"))
 	if err != nil {
 		t.Fatal(err)
@@ -187,19 +200,7 @@ func (s *staleKV) Get(ctx context.Context, key string) (string, uint64, error) {
 
 func runKV(t *testing.T, wrap func(workloads.KVClient) workloads.KVClient) *Outcome {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("runs a real 3-node cluster; skipped with -short")
-	}
-	s, err := Parse([]byte(kvScenario), "kv.yaml", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	o, err := Run(ctx, s, RunOptions{OutDir: t.TempDir(), KVWrap: wrap})
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := runYAML(t, kvScenario, RunOptions{KVWrap: wrap})
 	if b, err := os.ReadFile(filepath.Join(o.Dir, "history.html")); err != nil || len(b) == 0 {
 		t.Errorf("history.html: %v", err)
 	}
@@ -227,10 +228,7 @@ func TestKVStaleReadsAreCaught(t *testing.T) {
 // Latency numbers reflect reality: a slowlink adding 5 ms on every route
 // link raises the publish→ack p50 of an R3 stream by at least 4 ms.
 func TestSlowLinkRaisesPublishLatency(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a real 3-node cluster; skipped with -short")
-	}
-	s, err := Parse([]byte(`
+	o := runYAML(t, `
 name: slowlink-latency
 seed: 5
 cluster: {nodes: 3}
@@ -238,16 +236,7 @@ stream: {replicas: 3}
 workload: {type: bench, publishers: 2, consumers: 0, steps: [{rate: 200, duration: 16s}]}
 timeline:
   - {at: 8s, fault: slowlink, delay: 5ms, for: 8s}
-`), "slow.yaml", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	o, err := Run(ctx, s, RunOptions{OutDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+`, RunOptions{})
 	h, err := history.ReadFile(filepath.Join(o.Dir, "history.jsonl"))
 	if err != nil {
 		t.Fatal(err)

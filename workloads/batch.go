@@ -97,9 +97,7 @@ func (w *Batch) Run(ctx context.Context, c clusters.Cluster, rec *history.Record
 			readErrs[k] = w.reader(rctx, rec, nodes[k%len(nodes)], k, path)
 		}()
 	}
-	err := runPinned(ctx, c, w.o.Queue.Clients, w.o.Queue.Rate, w.o.Queue.Duration, func(ctx context.Context, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
-		return w.client(ctx, rec, node, id, next, end, interval)
-	})
+	err := runPinned(ctx, c, rec, w.o.Queue.Clients, w.o.Queue.Rate, w.o.Queue.Duration, w.client)
 	stop()
 	wg.Wait()
 	return errors.Join(append([]error{err}, readErrs...)...)

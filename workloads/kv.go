@@ -117,9 +117,7 @@ func (k natsKV) Update(ctx context.Context, key, value string, rev uint64) (uint
 // unknown outcome its process is retired (porcupine needs that op open
 // forever) and it continues as process p+Clients.
 func (w *KV) Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
-	return runPinned(ctx, c, w.o.Clients, w.o.Rate, w.o.Duration, func(ctx context.Context, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
-		return w.client(ctx, rec, node, id, next, end, interval)
-	})
+	return runPinned(ctx, c, rec, w.o.Clients, w.o.Rate, w.o.Duration, w.client)
 }
 
 func (w *KV) client(ctx context.Context, rec *history.Recorder, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {

@@ -74,9 +74,7 @@ func occReadValue(subject string, h nats.Header, data []byte) string {
 }
 
 func (w *OCC) Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
-	return runPinned(ctx, c, w.o.Queue.Clients, w.o.Queue.Rate, w.o.Queue.Duration, func(ctx context.Context, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
-		return w.client(ctx, rec, node, id, next, end, interval)
-	})
+	return runPinned(ctx, c, rec, w.o.Queue.Clients, w.o.Queue.Rate, w.o.Queue.Duration, w.client)
 }
 
 func (w *OCC) client(ctx context.Context, rec *history.Recorder, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {

@@ -154,7 +154,7 @@ func (q *Queue) Run(ctx context.Context, c clusters.Cluster, rec *history.Record
 		pool = &connPool{nodes: c.Nodes(), n: q.o.Connections, conns: map[int]*nats.Conn{}, js: map[int]jetstream.JetStream{}}
 		defer pool.close()
 	}
-	return runPinned(ctx, c, q.o.Clients, q.o.Rate, q.o.Duration, func(ctx context.Context, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
+	return runPinned(ctx, c, rec, q.o.Clients, q.o.Rate, q.o.Duration, func(ctx context.Context, rec *history.Recorder, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
 		return q.client(ctx, rec, pool, node, id, next, end, interval)
 	})
 }

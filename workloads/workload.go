@@ -80,14 +80,14 @@ func Classify(err error) history.OpType {
 	return history.Info
 }
 
-// clientFunc runs one pinned client: its first op is due at next, then one
-// every interval until end.
-type clientFunc func(ctx context.Context, node clusters.Node, id int, next, end time.Time, interval time.Duration) error
+// clientFunc runs one pinned client, recording into rec: its first op is
+// due at next, then one every interval until end.
+type clientFunc func(ctx context.Context, rec *history.Recorder, node clusters.Node, id int, next, end time.Time, interval time.Duration) error
 
 // runPinned starts n clients, client i pinned to node i mod N, sharing the
 // total rate open loop (each at rate/n, staggered across one interval), and
 // waits for all of them.
-func runPinned(ctx context.Context, c clusters.Cluster, n int, rate float64, d time.Duration, client clientFunc) error {
+func runPinned(ctx context.Context, c clusters.Cluster, rec *history.Recorder, n int, rate float64, d time.Duration, client clientFunc) error {
 	nodes := c.Nodes()
 	interval := time.Duration(float64(time.Second) * float64(n) / rate)
 	start := time.Now().Add(100 * time.Millisecond)
@@ -99,7 +99,7 @@ func runPinned(ctx context.Context, c clusters.Cluster, n int, rate float64, d t
 		go func() {
 			defer wg.Done()
 			first := start.Add(time.Duration(i) * interval / time.Duration(n))
-			errs[i] = client(ctx, nodes[i%len(nodes)], i, first, end, interval)
+			errs[i] = client(ctx, rec, nodes[i%len(nodes)], i, first, end, interval)
 		}()
 	}
 	wg.Wait()
