@@ -78,7 +78,7 @@ clean:
 # most FINDING_TRIES runs, default 5), then once on the fixed or newest
 # release; one line per release. Exit 0 = jetstorm still finds the bug.
 # `make finding ID=F3` is the same as `make finding-F3`.
-FINDINGS := F1 F2 F3 F4 F5 F6
+FINDINGS := F1 F2 F3 F4 F5 F6 F9
 .PHONY: finding $(addprefix finding-,$(FINDINGS))
 
 $(addprefix finding-,$(FINDINGS)): finding-%: build

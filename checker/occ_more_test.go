@@ -163,3 +163,25 @@ func TestOCCOtherFailureIsNoRejection(t *testing.T) {
 		t.Errorf("%s %s", r.Verdict, r.Message)
 	}
 }
+
+// A node's anomaly total is the sum of every kind of anomaly on its copy:
+// here one of each, on n1 only (the drain is incomplete: nodes are judged
+// all the same).
+func TestOCCNodeAnomalyTotal(t *testing.T) {
+	fail := "nats: API error: code=503 err_code=10077 description=stream store failed"
+	_, s := occOf(t,
+		"occ-append|invoke|0 0-0 0|||0", "occ-append|ok|0 0-0 0|1||0", // lost on n1
+		"occ-append|invoke|1 1-0 0|||1", "occ-append|ok|1 1-0 0|2||1", // misplaced on n1
+		"occ-append|invoke|2 2-0 0|||2", "occ-append|fail|2 2-0 0|||2|"+fail, // failed, stored on n1
+		"occ-append|invoke|3 3-0 0|||3", "occ-append|ok|3 3-0 0|5||3", // twice on n1: duplicated, chain broken
+		"occ-read|invoke|0|||4", "occ-read|ok|0 0-0|1||4", // n1 holds nothing at seq 1: a mismatch
+		"node-drain|invoke|||n1",
+		"node-read|ok|1 1-0 0|3|n1",
+		"node-read|ok|2 2-0 0|4|n1",
+		"node-read|ok|3 3-0 0|5|n1", "node-read|ok|3 3-0 0|6|n1",
+		"node-read|ok|4 9-9 0|7|n1", // never appended: unexpected
+		"node-drain|ok|||n1")
+	if n := s.Nodes["n1"]; !n.Complete || n.Anomalies != 7 {
+		t.Errorf("n1: %+v, want 7 anomalies (one of each kind); %v", n, s.Anomalies)
+	}
+}

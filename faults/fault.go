@@ -33,7 +33,7 @@ type Env struct {
 // parameters sit next to kind and target (see params.go).
 type Spec struct {
 	Kind   string
-	Target string // a TargetSpecs name or a node name
+	Target string // a TargetSpecs name, a node name, or a node set (NodeSet)
 	Params Params // the kind's own parameters: nil, or the struct its StepParams points to
 }
 
@@ -140,11 +140,14 @@ var TargetSpecs = []string{"one", "minority", "majority", "all", "stream-leader"
 
 // checkTarget validates a target spec for a cluster of the named nodes.
 func checkTarget(target string, nodes []string) error {
+	if set := targetSet(target); set != nil {
+		return checkSet(set, nodes)
+	}
 	if target == "" || slices.Contains(TargetSpecs, target) || slices.Contains(nodes, target) {
 		return nil
 	}
 	return fieldErr("target", "%q is not a target of this %d-node cluster (known: %s, or a node %s)",
-		target, len(nodes), strings.Join(TargetSpecs, ", "), strings.Join(nodes, ", "))
+		target, len(nodes), strings.Join(TargetSpecs, ", "), strings.Join(nodes, ", ")+", or a list of nodes")
 }
 
 // ResolveTargets turns a target spec into node names, choosing with rng
@@ -193,7 +196,13 @@ func ResolveTargets(ctx context.Context, c clusters.Cluster, env Env, spec, def 
 	if slices.Contains(names, spec) {
 		return []string{spec}, nil
 	}
-	return nil, fmt.Errorf("unknown fault target %q (known: %v, or a node name)", spec, TargetSpecs)
+	if set := targetSet(spec); set != nil {
+		if err := checkSet(set, names); err != nil {
+			return nil, err
+		}
+		return slices.Sorted(slices.Values(set)), nil
+	}
+	return nil, fmt.Errorf("unknown fault target %q (known: %v, a node name, or a list of them)", spec, TargetSpecs)
 }
 
 // targetNodes resolves a target spec (default def) to names and nodes.

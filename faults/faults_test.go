@@ -231,16 +231,42 @@ func TestPartitionShapes(t *testing.T) {
 		{Spec{Kind: "partition", Params: PartitionParams{Shape: "halves"}}, 4},
 		{Spec{Kind: "partition", Params: PartitionParams{Links: [][]string{{"n1", "n2"}, {"n2", "n3"}}}}, 4},
 		{Spec{Kind: "partition", Target: "majority"}, 4},
+		{Spec{Kind: "partition", Target: NodeSet("n3", "n1")}, 4}, // {n1, n3} | {n2}
 	} {
 		inj := injectNow(t, ctx, c, tc.spec)
 		if got := countCut(); got != tc.cut {
 			t.Errorf("%+v: %d links cut, want %d (%v)", tc.spec, got, tc.cut, inj.Params)
+		}
+		if tc.spec.Target == NodeSet("n3", "n1") {
+			for _, l := range c.Links() {
+				if from, to := l.From, l.To; l.IsCut() != ((from == "n2") != (to == "n2")) {
+					t.Errorf("node set {n1, n3} isolated: link %s->%s cut %v", from, to, l.IsCut())
+				}
+			}
 		}
 		inj.Heal(ctx)
 		if got := countCut(); got != 0 {
 			t.Errorf("%+v: %d links still cut after healing", tc.spec, got)
 		}
 	}
+}
+
+// A node set target hits every node of the set, and only them.
+func TestNodeSetTarget(t *testing.T) {
+	c, ctx := startCluster(t, false)
+	inj := injectNow(t, ctx, c, Spec{Kind: "pause", Target: NodeSet("n3", "n1")})
+	if !slices.Equal(inj.Targets, []string{"n1", "n3"}) {
+		t.Errorf("targets %v, want [n1 n3]", inj.Targets)
+	}
+	for _, n := range c.Nodes() {
+		if want := n.Name() != "n2"; n.Paused() != want {
+			t.Errorf("%s paused %v, want %v", n.Name(), n.Paused(), want)
+		}
+	}
+	if err := inj.Heal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	healthy(t, ctx, c)
 }
 
 // A paused node stops answering, on its monitor port and to clients; it

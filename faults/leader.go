@@ -22,9 +22,14 @@ import (
 // is nothing to heal; leadership stays where it went.
 type Leader struct{ NoParams }
 
-func (Leader) Name() string                       { return "leader" }
-func (Leader) Needs() Needs                       { return Needs{} }
-func (Leader) Check(s Spec, nodes []string) error { return checkTarget(s.Target, nodes) }
+func (Leader) Name() string { return "leader" }
+func (Leader) Needs() Needs { return Needs{} }
+func (Leader) Check(s Spec, nodes []string) error {
+	if targetSet(s.Target) != nil {
+		return fieldErr("target", "one node leads: give one node, not a set")
+	}
+	return checkTarget(s.Target, nodes)
+}
 
 func (Leader) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error) {
 	if env.Stream == "" {

@@ -80,7 +80,7 @@ func (s *Scenario) fillDefaults() {
 		s.Final.PerNode = st.Replicas > 1
 	}
 	if len(f.Kinds) > 0 && len(f.Targets) == 0 && !s.given("faults.targets") {
-		f.Targets = []string{"one"}
+		f.Targets = []faults.Target{"one"}
 	}
 	setDefault(s, &fin.Recover, "final.recover", Duration(20*time.Second))
 	setDefault(s, &fin.DrainTimeout, "final.drain_timeout", Duration(60*time.Second))

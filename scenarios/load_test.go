@@ -28,7 +28,7 @@ func TestLoadExample(t *testing.T) {
 		Stream:  Stream{Replicas: 3, Storage: "file"},
 		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second),
 			Queue: QueueOptions{DuplicateWindow: Duration(2 * time.Minute)}},
-		Faults: Faults{Kinds: []string{"kill"}, Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Targets: []string{"one"}, Params: faults.FillRandom(nil)},
+		Faults: Faults{Kinds: []string{"kill"}, Interval: Duration(10 * time.Second), Downtime: Duration(5 * time.Second), Targets: []faults.Target{"one"}, Params: faults.FillRandom(nil)},
 		Final:  Final{Recover: Duration(20 * time.Second), DrainTimeout: Duration(time.Minute), PerNode: true},
 		Check:  Check{Timeout: Duration(time.Minute)},
 		File:   "testdata/smoke.yaml",
@@ -111,9 +111,13 @@ func TestSet(t *testing.T) {
 		{[]string{"seed=42"}, func(s *Scenario) bool { return s.Seed != nil && *s.Seed == 42 }, "seed"},
 		// A missing section is created; a list value; its items are positioned too.
 		{[]string{"faults.kinds=[kill]"}, func(s *Scenario) bool {
-			return reflect.DeepEqual(s.Faults.Kinds, []string{"kill"}) && reflect.DeepEqual(s.Faults.Targets, []string{"one"})
+			return reflect.DeepEqual(s.Faults.Kinds, []string{"kill"}) && reflect.DeepEqual(s.Faults.Targets, []faults.Target{"one"})
 		}, "faults.kinds[0]"},
 		{[]string{"faults.targets=[one, all]", "faults.kinds=[kill]"}, func(s *Scenario) bool { return len(s.Faults.Targets) == 2 }, "faults.kinds"},
+		// A node set is a nested list.
+		{[]string{"faults.targets=[[n1, n3], n2]", "faults.kinds=[kill]"}, func(s *Scenario) bool {
+			return reflect.DeepEqual(s.Faults.Targets, []faults.Target{"n1,n3", "n2"})
+		}, "faults.kinds"},
 		// A whole section as a flow mapping.
 		{[]string{"final={recover: 1s}"}, func(s *Scenario) bool {
 			return s.Final.Recover.D() == time.Second && s.Final.DrainTimeout.D() == time.Minute
@@ -211,6 +215,12 @@ func TestErrors(t *testing.T) {
 		{"bad shape", "faults:\n  kinds: [partition]\n  shapes:\n    - halves\n    - triangle\n", nil, []string{`x.yaml:5: faults.shapes[1]: "triangle" is not a partition shape`}},
 		{"timeline bad shape", "timeline:\n  - {at: 1s, fault: partition, shape: halves}\n  - at: 2s\n    fault: partition\n    shape: square\n", nil, []string{`x.yaml:5: timeline[1].shape: "square" is not a partition shape`}},
 		{"timeline bad target", "timeline:\n  - at: 1s\n    fault: kill\n    target: n4\n", nil, []string{`x.yaml:4: timeline[0].target: "n4" is not a target of this 3-node cluster`}},
+		{"set with a stranger", "timeline:\n  - at: 1s\n    fault: kill\n    target: [n1, n9]\n", nil, []string{`x.yaml:4: timeline[0].target: "n9" in the node set is not a node of this 3-node cluster`}},
+		{"set twice", "timeline:\n  - at: 1s\n    fault: pause\n    target: [n1, n1]\n", nil, []string{`x.yaml:4: timeline[0].target: "n1" is in the node set twice`}},
+		{"set of specs", "faults:\n  kinds: [kill]\n  targets: [one, [minority, n1]]\n", nil, []string{`x.yaml:3: faults.targets[1]: "minority" in the node set is not a node`}},
+		{"empty set", "timeline:\n  - at: 1s\n    fault: kill\n    target: []\n", nil, []string{`x.yaml:4: an empty node set`}},
+		{"mapping target", "timeline:\n  - at: 1s\n    fault: kill\n    target: {n1: yes}\n", nil, []string{`x.yaml:4: a target must be a name or a list of node names, got a mapping`}},
+		{"leader set", "timeline:\n  - at: 1s\n    fault: leader\n    target: [n1, n2]\n", nil, []string{`x.yaml:4: timeline[0].target: one node leads`}},
 		{"timeline bad link", "timeline:\n  - at: 1s\n    fault: partition\n    links: [[n1, n9]]\n", nil, []string{`x.yaml:4: timeline[0].links: "n9" is not a node`}},
 		{"timeline unknown fault", "timeline:\n  - at: 1s\n    fault: meteor\n", nil, []string{`x.yaml:3: timeline[0].fault: "meteor" is not a known fault kind`}},
 		{"timeline no sync value", "timeline:\n  - at: 1s\n    fault: sync-interval\n", nil, []string{`x.yaml:2: timeline[0]: sync_interval`}},

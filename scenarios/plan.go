@@ -13,7 +13,7 @@ import (
 
 // spec is the fault a timeline step describes.
 func (st Step) spec() faults.Spec {
-	return faults.Spec{Kind: st.Fault, Target: st.Target, Params: st.Params}
+	return faults.Spec{Kind: st.Fault, Target: string(st.Target), Params: st.Params}
 }
 
 // The faults: section and a timeline step take, besides their own fields,
@@ -72,6 +72,14 @@ func withPairs(v any, pairs []*yaml.Node) (*yaml.Node, error) {
 	return &n, nil
 }
 
+func targetStrings(ts []faults.Target) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = string(t)
+	}
+	return out
+}
+
 // faultKinds are the fault kinds the scenario schedules (random kinds, then
 // timeline steps; a kind may repeat).
 func (s *Scenario) faultKinds() []string {
@@ -108,7 +116,7 @@ func (s *Scenario) Plan(rng *rand.Rand) []faults.Planned {
 	}
 	f := s.Faults
 	return faults.RandomPlan(rng, faults.RandomOptions{
-		Kinds: f.Kinds, Targets: f.Targets, Params: f.Params,
+		Kinds: f.Kinds, Targets: targetStrings(f.Targets), Params: f.Params,
 		Interval: f.Interval.D(), For: f.Downtime.D(), Total: s.Workload.Duration.D(),
 	})
 }

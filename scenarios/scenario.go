@@ -111,7 +111,10 @@ type Faults struct {
 	Interval Duration `yaml:"interval"`           // time between fault starts; default 10s
 	Downtime Duration `yaml:"downtime"`           // how long a fault lasts; default 5s
 	Duration Duration `yaml:"duration,omitempty"` // the same as downtime (give one of them)
-	Targets  []string `yaml:"targets"`            // one (default), minority, majority, all, stream-leader, meta-leader, or node names
+	// Targets: one is drawn for each fault: one (default), minority,
+	// majority, all, stream-leader, meta-leader, a node name, or a node
+	// set as a nested list ([[n1, n2], n3]: both n1 and n2, or n3).
+	Targets []faults.Target `yaml:"targets"`
 	// Params are the fault kinds' own keys (shapes, delay, rate,
 	// sync_intervals, count, files: each fault's RandomParams), by kind.
 	Params faults.RandomSection `yaml:"-"`
@@ -119,10 +122,10 @@ type Faults struct {
 
 // Step is one fault of a timeline.
 type Step struct {
-	At     Duration `yaml:"at"`     // since the workload started
-	Fault  string   `yaml:"fault"`  // a fault kind
-	For    Duration `yaml:"for"`    // how long until healed; default 5s
-	Target string   `yaml:"target"` // as in faults.targets
+	At     Duration      `yaml:"at"`     // since the workload started
+	Fault  string        `yaml:"fault"`  // a fault kind
+	For    Duration      `yaml:"for"`    // how long until healed; default 5s
+	Target faults.Target `yaml:"target"` // as in faults.targets; a list is a node set: [n1, n2]
 	// Params are the fault kind's own keys (shape, links, delay, rate,
 	// sync_interval, count, files: its StepParams).
 	Params faults.Params `yaml:"-"`

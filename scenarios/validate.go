@@ -88,7 +88,7 @@ func (s *Scenario) validate() error {
 		}
 	}
 	for i, t := range f.Targets {
-		specErr(faults.Spec{Kind: "kill", Target: t}, func(string) string { return fmt.Sprintf("faults.targets[%d]", i) })
+		specErr(faults.Spec{Kind: "kill", Target: string(t)}, func(string) string { return fmt.Sprintf("faults.targets[%d]", i) })
 	}
 	for _, err := range faults.CheckRandom(f.Params, nodes) {
 		var fe *faults.FieldError

@@ -40,6 +40,7 @@ F3 | scenarios/partition-powerloss.yaml | - | 1 2 3 | v2.12.1 | newest:embedded 
 F4 | scenarios/kill-storm.yaml | - | 1 | v2.10.22 | v2.10.23 | - | lost | kill -9 alone deletes the stream: every acked write lost
 F5 | scenarios/smoke.yaml | cluster.link_proxies=true faults.kinds=[] workload.duration=5s | 1 | v2.10.23 | newest:embedded | 20 | log:JetStream meta group of [0-9]+ nodes, not [0-9]+;established contact with a meta leader;no suitable peers for placement | a node left out of the meta group at start-up
 F6 | scenarios/consume-powerloss.yaml | - | 1 2 3 | v2.15.2 | newest:embedded | - | log:REDELIVERED AFTER a confirmed ACK;consumer sequences? REUSED | a whole-cluster power loss rolls durable consumers back: confirmed acks undone, consumer sequences reused
+F9 | scenarios/occ-partition.yaml | - | 3 2 1 4 5 | v2.15.2 | newest:embedded | - | log:appends whose publish FAILED are stored | after a partition heals the deposed stream leader rejects publishes the new leader stores
 '
 
 trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; s=${s%"${s##*[![:space:]]}"}; printf '%s' "$s"; }
