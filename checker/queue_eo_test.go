@@ -44,7 +44,7 @@ func TestQueueExactlyOnceSpan(t *testing.T) {
 // in the history: first, before a bad op right after it.
 func TestQueueDedupMalformed(t *testing.T) {
 	for _, v := range []any{map[string]any{"window_ms": 0.0}, "window"} {
-		h := opsOf(t, "dedup|ok", "stale-read|ok", "publish|invoke|0-1|||0", "publish|ok|0-1|1||0", "drain|invoke", "read|ok|0-1|1", "drain|ok")
+		h := opsOf(t, "dedup|ok", "publish|ok|9-9|1||9", "publish|invoke|0-1|||0", "publish|ok|0-1|1||0", "drain|invoke", "read|ok|0-1|1", "drain|ok")
 		h[0].Value = v
 		r := RunOne(t.Context(), h, &Queue{})
 		if r.Verdict != Unknown || !strings.Contains(r.Message, "2 bad ops; first: op 0: dedup") {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
-	"strings"
 
 	"jetstorm/clusters"
 )
@@ -19,8 +18,10 @@ import (
 // CorruptParams are a corruption fault's parameters (keys count, files),
 // the same in a timeline step and in the faults: section.
 type CorruptParams struct {
-	Count int      `yaml:"count" json:"count,omitempty"` // bitflip: bits per file (3); truncate: bytes (random); rollback: 4 KiB chunks (4)
-	Files []string `yaml:"files" json:"files,omitempty"` // only store files whose path contains one of these (e.g. [.blk]); none: any
+	Count int `yaml:"count" json:"count,omitempty"` // bitflip: bits per file (3); truncate: bytes (random); rollback: 4 KiB chunks (4)
+	// Files: only store files that match one of these: a StoreGroups name
+	// (raft-state) or a fragment of the path (.blk); none: any file.
+	Files []string `yaml:"files" json:"files,omitempty"`
 }
 
 // corruptParams is what the corruption faults share about their parameters.
@@ -48,8 +49,9 @@ func (corruptParams) Check(s Spec, nodes []string) error {
 	return nil
 }
 
-// pickFiles chooses up to k distinct store files of a node whose path
-// matches one of the patterns (substrings, e.g. ".blk"; none: any file).
+// pickFiles chooses up to k distinct store files of a node that match one
+// of the patterns (fileMatches: a group name or a path fragment; none: any
+// file).
 func pickFiles(st clusters.Store, k int, patterns []string, rng *rand.Rand) ([]string, error) {
 	all, err := st.Files()
 	if err != nil {
@@ -62,7 +64,7 @@ func pickFiles(st clusters.Store, k int, patterns []string, rng *rand.Rand) ([]s
 			continue
 		}
 		for _, p := range patterns {
-			if strings.Contains(f, p) {
+			if fileMatches(f, p) {
 				cand = append(cand, f)
 				break
 			}

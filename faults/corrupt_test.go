@@ -2,6 +2,7 @@ package faults
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,13 +50,16 @@ func TestCorruption(t *testing.T) {
 	t.Run("bitflip", func(t *testing.T) {
 		pid := n.Pid()
 		before := snapshot()
-		inj := injectNow(t, ctx, c, Spec{Kind: "bitflip", Target: n.Name(), Params: CorruptParams{Files: []string{".blk"}, Count: 5}})
+		inj := injectNow(t, ctx, c, Spec{Kind: "bitflip", Target: n.Name(), Params: CorruptParams{Files: []string{"stream-blocks"}, Count: 5}})
 		changes := inj.Params["files"].(map[string]any)[n.Name()].([]map[string]any)
 		if len(changes) == 0 {
 			t.Fatal("no file touched")
 		}
 		for _, ch := range changes {
 			f := ch["file"].(string)
+			if !strings.Contains(f, "/streams/T/msgs/") || !strings.HasSuffix(f, ".blk") {
+				t.Errorf("files: [stream-blocks] flipped bits in %s", f)
+			}
 			after, _ := st.ReadFile(f)
 			diff := 0
 			for i := range after {

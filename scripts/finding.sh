@@ -64,7 +64,8 @@ summary() {
 		echo "exit $2, no results.json: $(grep -v '^[[:space:]]*$' "$1.log" 2>/dev/null | tail -n 1 | cut -c1-160)"
 		return
 	fi
-	jq -r --arg code "$2" '"\(.verdict) (exit \($code)), server \(.server_version // "?"), acked \(.queue.acked // 0), lost \(.queue.lost // 0)"
+	jq -r --arg code "$2" '"\(.verdict) (exit \($code)), server \(.server_version // "?"), acked \(.queue.acked // .occ.acked // .batches.acked // .counters.acked // 0), lost \(.queue.lost // .occ.lost // .batches.lost // .counters.lost // 0)"
+		+ ((.occ.failed_stored // .batches.failed_stored // 0) as $n | if $n > 0 then ", failed but stored \($n)" else "" end)
 		+ (if (.queue.stale_read_count // 0) > 0 then ", stale reads \(.queue.stale_read_count)" else "" end)
 		+ (([.checks[]? | select(.name == "per-node") | .message | capture("(?<n>[0-9]+) divergent seq").n] | first) as $n
 		   | if $n then ", split brain (\($n) divergent seqs)"
