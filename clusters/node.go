@@ -48,7 +48,8 @@ const ServerVersion = server.VERSION
 const NodeLogEnv = "JETSTORM_NODE_LOG"
 
 // RunNode runs nats-server (embedded) from a nats-server config file until
-// SIGTERM or SIGINT, then shuts it down cleanly.
+// SIGTERM or SIGINT, then shuts it down cleanly; on SIGUSR2 it enters lame
+// duck mode and exits at its end, as a release binary does.
 func RunNode(configFile string) error {
 	if p := os.Getenv(NodeLogEnv); p != "" {
 		if err := redirectOutput(p); err != nil {
@@ -67,15 +68,21 @@ func RunNode(configFile string) error {
 	}
 	s.ConfigureLogger()
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR2)
 	s.Start()
 	if !s.ReadyForConnections(60 * time.Second) {
 		s.Shutdown()
 		return fmt.Errorf("server %s not ready for connections after 60s", opts.ServerName)
 	}
 	go func() {
-		<-sigs
-		s.Shutdown()
+		for sig := range sigs {
+			if sig == syscall.SIGUSR2 {
+				go s.LameDuckShutdown() // ends in Shutdown; SIGTERM still cuts it short
+				continue
+			}
+			s.Shutdown()
+			return
+		}
 	}()
 	s.WaitForShutdown()
 	return nil

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 )
 
 // NodeConfig is what a node's nats-server config file says.
@@ -36,6 +37,9 @@ func (nc NodeConfig) Render() string {
 	fmt.Fprintf(&b, "listen: %s:%d\n", host, nc.ClientPort)
 	fmt.Fprintf(&b, "http: %s:%d\n", host, nc.HTTPPort)
 	fmt.Fprintf(&b, "logtime: true\n")
+	// Lame duck (the lame-duck fault): the shortest duration the server
+	// accepts (its default is 2 minutes), after a short grace period.
+	fmt.Fprintf(&b, "lame_duck_duration: %q\nlame_duck_grace_period: %q\n", LameDuckDuration.String(), LameDuckGrace.String())
 	fmt.Fprintf(&b, "jetstream {\n  store_dir: %q\n", nc.StoreDir)
 	if nc.SyncInterval != "" {
 		fmt.Fprintf(&b, "  sync_interval: %s\n", nc.SyncInterval)
@@ -61,6 +65,16 @@ func (nc NodeConfig) Render() string {
 	fmt.Fprintf(&b, "  ]\n}\n")
 	return b.String()
 }
+
+// LameDuckDuration and LameDuckGrace are every node's lame duck settings:
+// in lame duck mode a server stops taking clients, hands its Raft
+// leaderships over and stops JetStream at once, waits LameDuckGrace, then
+// closes its clients spread over the rest of LameDuckDuration (30 s is the
+// least nats-server accepts), and exits.
+const (
+	LameDuckDuration = 30 * time.Second
+	LameDuckGrace    = 2 * time.Second
+)
 
 // writeConfigFile writes a node's config file.
 func writeConfigFile(node, path string, conf NodeConfig) error {

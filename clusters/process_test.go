@@ -22,7 +22,7 @@ func TestNodeConfigRender(t *testing.T) {
 	c := NodeConfig{Name: "n1", Cluster: "c", ClientPort: 1, HTTPPort: 2, RoutePort: 3,
 		StoreDir: "/s", SyncInterval: "always", Routes: []string{"nats-route://127.0.0.1:3"}}
 	got := c.Render()
-	for _, want := range []string{"server_name: n1", "listen: 127.0.0.1:1", "sync_interval: always", "nats-route://127.0.0.1:3"} {
+	for _, want := range []string{"server_name: n1", "listen: 127.0.0.1:1", "sync_interval: always", `lame_duck_duration: "30s"`, `lame_duck_grace_period: "2s"`, "nats-route://127.0.0.1:3"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("config lacks %q:\n%s", want, got)
 		}

@@ -107,6 +107,7 @@ var Registry = map[string]Fault{
 	"rollback":       Rollback{},
 	"leader":         Leader{},
 	"pause-consumer": PauseConsumer{},
+	"lame-duck":      LameDuck{},
 }
 
 // Kinds lists the registered fault kinds, sorted.

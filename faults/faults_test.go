@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -523,4 +524,73 @@ func TestPowerLoss(t *testing.T) {
 		bytes.Contains(nodeLog, []byte("powerfs")) {
 		t.Errorf("keeper log %q (%v); node log mentions powerfs: %v", keeperLog, err, bytes.Contains(nodeLog, []byte("powerfs")))
 	}
+}
+
+// Lame duck on the stream leader: the node hands the leadership over and
+// closes its clients, so a client that may reconnect anywhere moves to
+// another node and keeps publishing; the node exits by itself (its log
+// says it entered lame duck mode), and healing starts it again.
+func TestLameDuck(t *testing.T) {
+	c, ctx := startCluster(t, false)
+	_, js := connect(t, c.Nodes()[0])
+	createStream(t, ctx, js)
+	var leader string
+	for deadline := time.Now().Add(30 * time.Second); leader == ""; time.Sleep(200 * time.Millisecond) {
+		leader, _ = clusters.StreamLeader(ctx, c, "T")
+		if time.Now().After(deadline) {
+			t.Fatal("no stream leader")
+		}
+	}
+	target := clusters.NodeByName(c, leader)
+	urls := []string{target.ClientURL()}
+	for _, n := range c.Nodes() {
+		if n != target {
+			urls = append(urls, n.ClientURL())
+		}
+	}
+	roamer, err := nats.Connect(strings.Join(urls, ","), nats.DontRandomize(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer roamer.Close()
+	if roamer.ConnectedServerName() != leader {
+		t.Fatalf("the roaming client starts on %s, not %s", roamer.ConnectedServerName(), leader)
+	}
+	rjs, _ := jetstream.New(roamer)
+	inj := injectNow(t, ctx, c, Spec{Kind: "lame-duck", Target: "stream-leader"})
+	if !slices.Equal(inj.Targets, []string{leader}) {
+		t.Fatalf("targets %v, want the leader %s", inj.Targets, leader)
+	}
+	for deadline := time.Now().Add(lameDuckWait); target.Running(); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still running %s after the lame duck signal", leader, lameDuckWait)
+		}
+	}
+	if log, _ := os.ReadFile(target.LogPath()); !strings.Contains(string(log), "Entering lame duck mode") {
+		t.Errorf("%s exited without entering lame duck mode", leader)
+	}
+	for deadline := time.Now().Add(30 * time.Second); roamer.ConnectedServerName() == leader || !roamer.IsConnected(); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the roaming client did not move off %s", leader)
+		}
+	}
+	if n := publishes(ctx, rjs, 20, 5*time.Second); n == 0 {
+		t.Errorf("the roaming client, now on %s, cannot publish", roamer.ConnectedServerName())
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		now, err := clusters.StreamLeader(ctx, c, "T")
+		if err == nil && now != "" && now != leader {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stream leader after the lame duck: %q (%v)", now, err)
+		}
+	}
+	if err := inj.Heal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !target.Running() {
+		t.Fatal("not restarted")
+	}
+	healthy(t, ctx, c)
 }
