@@ -51,13 +51,9 @@ var batchKind = &Kind{
 		check(b.ReadRate > 0, "workload.read_rate", "must be positive, got %v", b.ReadRate)
 	},
 	New: func(s *Scenario, o RunOptions) workloads.Workload {
-		w, b := s.Workload, s.Workload.Batch
+		b := s.Workload.Batch
 		return workloads.NewBatch(workloads.BatchOptions{
-			Queue: workloads.QueueOptions{
-				Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
-				Clients: w.Clients, Rate: w.Rate, Duration: w.Duration.D(),
-				Payload: w.Payload.Bytes(), Timeout: w.Timeout.D(),
-			},
+			Queue:   queueBase(s),
 			MaxSize: b.BatchSize, Singles: *b.Singles, Readers: b.Readers, ReadRate: b.ReadRate,
 			Seed: s.seed(), Break: o.BatchBreak,
 		})

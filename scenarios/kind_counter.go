@@ -30,10 +30,7 @@ var counterKind = &Kind{
 	New: func(s *Scenario, o RunOptions) workloads.Workload {
 		w := s.Workload
 		return workloads.NewCounter(workloads.CounterOptions{
-			Queue: workloads.QueueOptions{
-				Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
-				Clients: w.Clients, Rate: w.Rate, Duration: w.Duration.D(), Timeout: w.Timeout.D(),
-			},
+			Queue:    queueBase(s),
 			Counters: w.Counter.Counters, MaxIncr: w.Counter.MaxIncr, Seed: s.seed(), Double: o.CounterDouble,
 		})
 	},

@@ -32,10 +32,7 @@ var occKind = &Kind{
 	New: func(s *Scenario, _ RunOptions) workloads.Workload {
 		w := s.Workload
 		return workloads.NewOCC(workloads.OCCOptions{
-			Queue: workloads.QueueOptions{
-				Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
-				Clients: w.Clients, Rate: w.Rate, Duration: w.Duration.D(), Timeout: w.Timeout.D(),
-			},
+			Queue:    queueBase(s),
 			Entities: w.OCC.Entities, Reads: *w.OCC.Reads, Seed: s.seed(),
 		})
 	},

@@ -21,6 +21,17 @@ type QueueOptions struct {
 	DuplicateWindow Duration `yaml:"duplicate_window,omitempty"`
 }
 
+// queueBase is the queue options every publishing kind (queue, batch,
+// counter, occ) takes from the scenario.
+func queueBase(s *Scenario) workloads.QueueOptions {
+	w := s.Workload
+	return workloads.QueueOptions{
+		Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
+		Clients: w.Clients, Rate: w.Rate, Duration: w.Duration.D(),
+		Payload: w.Payload.Bytes(), Timeout: w.Timeout.D(), Roam: w.ClientsRoam,
+	}
+}
+
 // queueKind: publishers on one stream; every acknowledged publish must be
 // read back at the end (and from every replica's own copy).
 var queueKind = &Kind{
@@ -40,13 +51,10 @@ var queueKind = &Kind{
 		check(q.RetryFor == 0 || q.ExactlyOnce, "workload.retry_for", "applies with exactly_once: true only")
 	},
 	New: func(s *Scenario, _ RunOptions) workloads.Workload {
-		w := s.Workload
-		return workloads.NewQueue(workloads.QueueOptions{
-			Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
-			Clients: w.Clients, Rate: w.Rate, Duration: w.Duration.D(),
-			Payload: w.Payload.Bytes(), Timeout: w.Timeout.D(), Connections: w.Connections,
-			RetryFor: w.Queue.RetryFor.D(), Duplicates: w.Queue.DuplicateWindow.D(),
-		})
+		q := queueBase(s)
+		q.Connections = s.Workload.Connections
+		q.RetryFor, q.Duplicates = s.Workload.Queue.RetryFor.D(), s.Workload.Queue.DuplicateWindow.D()
+		return workloads.NewQueue(q)
 	},
 	Checkers: func(o CheckOptions) []checker.Checker {
 		// The per-node check is skipped when the run read no replica's

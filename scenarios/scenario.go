@@ -85,6 +85,12 @@ type Workload struct {
 	// connections; default 0, one each. Each client is still its own
 	// process with one op in flight, but their writes go out together.
 	Connections int `yaml:"connections"`
+	// ClientsRoam (queue, batch, counter, occ): each client may reconnect
+	// to any node, starting on its own and moving on in order when its
+	// connection drops (lame-duck); ops record the node it was on. Default
+	// false: pinned, as Jepsen's clients are: a client of a node that is
+	// down fails (or times out) until the node is back.
+	ClientsRoam bool `yaml:"clients_roam"`
 
 	Queue   QueueOptions   `yaml:",inline"` // kind_queue.go
 	KV      KVOptions      `yaml:",inline"` // kind_kv.go

@@ -69,6 +69,7 @@ func (s *Scenario) validate() error {
 	check(w.Clients >= 1, "workload.clients", "must be at least 1, got %d", w.Clients)
 	check(w.Connections >= 0 && w.Connections <= w.Clients, "workload.connections", "must be between 0 (one per client) and workload.clients (%d), got %d", w.Clients, w.Connections)
 	check(w.Connections == 0 || w.Type == "queue" || w.Type == "consume", "workload.connections", "is for the queue and consume workloads")
+	check(!w.ClientsRoam || slices.Contains([]string{"queue", "batch", "counter", "occ"}, w.Type), "workload.clients_roam", "is for the queue, batch, counter and occ workloads")
 	check(w.Rate > 0 && w.Rate <= 1e6, "workload.rate", "must be > 0 and <= 1000000 ops/s, got %v", w.Rate)
 	check(w.Duration > 0, "workload.duration", "must be positive")
 	check(w.Timeout > 0, "workload.timeout", "must be positive")

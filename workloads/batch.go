@@ -104,7 +104,7 @@ func (w *Batch) Run(ctx context.Context, c clusters.Cluster, rec *history.Record
 }
 
 func (w *Batch) client(ctx context.Context, rec *history.Recorder, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
-	nc, js, err := connectPinned(node, fmt.Sprintf("jetstorm-batch-%d", id))
+	nc, js, err := w.connectClient(node, fmt.Sprintf("jetstorm-batch-%d", id))
 	if err != nil {
 		return err
 	}
@@ -121,11 +121,11 @@ func (w *Batch) client(ctx context.Context, rec *history.Recorder, node clusters
 		if rng.Float64() >= w.o.Singles {
 			n = 2 + rng.IntN(w.o.MaxSize-1)
 		}
-		name := history.BatchName(bid, n)
+		name, at := history.BatchName(bid, n), w.nodeOf(nc, node)
 		rec.Record(history.Op{Process: process, Type: history.Invoke, F: history.FBatch,
-			Value: name, Node: node.Name(), Time: next.Sub(rec.Start())})
+			Value: name, Node: at, Time: next.Sub(rec.Start())})
 		seq, typ, err := w.publish(js, bid, n)
-		op := history.Op{Process: process, Type: typ, F: history.FBatch, Value: name, Node: node.Name(), Seq: seq}
+		op := history.Op{Process: process, Type: typ, F: history.FBatch, Value: name, Node: at, Seq: seq}
 		if err != nil {
 			op.Err = err.Error()
 		}

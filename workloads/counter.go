@@ -98,7 +98,7 @@ func (w *Counter) Run(ctx context.Context, c clusters.Cluster, rec *history.Reco
 }
 
 func (w *Counter) client(ctx context.Context, rec *history.Recorder, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
-	nc, js, err := connectPinned(node, fmt.Sprintf("jetstorm-counter-%d", id))
+	nc, js, err := w.connectClient(node, fmt.Sprintf("jetstorm-counter-%d", id))
 	if err != nil {
 		return err
 	}
@@ -115,10 +115,11 @@ func (w *Counter) client(ctx context.Context, rec *history.Recorder, node cluste
 			e.Incr++ // never 0: -MaxIncr..-1, 1..MaxIncr
 		}
 		counter++
+		at := w.nodeOf(nc, node)
 		rec.Record(history.Op{Process: process, Type: history.Invoke, F: history.FCounterAdd,
-			Value: e.String(), Node: node.Name(), Time: next.Sub(rec.Start())})
+			Value: e.String(), Node: at, Time: next.Sub(rec.Start())})
 		seq, total, err := w.add(js, e, w.o.Double != nil && w.o.Double(e.Op))
-		op := history.Op{Process: process, Type: Classify(err), F: history.FCounterAdd, Node: node.Name()}
+		op := history.Op{Process: process, Type: Classify(err), F: history.FCounterAdd, Node: at}
 		if err != nil {
 			op.Err = err.Error()
 		} else {

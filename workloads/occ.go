@@ -78,7 +78,7 @@ func (w *OCC) Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder
 }
 
 func (w *OCC) client(ctx context.Context, rec *history.Recorder, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
-	nc, js, err := connectPinned(node, fmt.Sprintf("jetstorm-occ-%d", id))
+	nc, js, err := w.connectClient(node, fmt.Sprintf("jetstorm-occ-%d", id))
 	if err != nil {
 		return err
 	}
@@ -93,8 +93,9 @@ func (w *OCC) client(ctx context.Context, rec *history.Recorder, node clusters.N
 		k := rng.IntN(w.o.Entities)
 		expect, known := last[k]
 		var op history.Op
+		at := w.nodeOf(nc, node)
 		if !known || rng.Float64() < w.o.Reads {
-			rec.Record(history.Op{Process: process, Type: history.Invoke, F: history.FOCCRead, Value: strconv.Itoa(k), Node: node.Name()})
+			rec.Record(history.Op{Process: process, Type: history.Invoke, F: history.FOCCRead, Value: strconv.Itoa(k), Node: at})
 			op = w.read(nc, k)
 			if op.Type == history.OK {
 				last[k] = op.Seq
@@ -102,7 +103,7 @@ func (w *OCC) client(ctx context.Context, rec *history.Recorder, node clusters.N
 		} else {
 			e := history.OCCEntry{K: k, Op: fmt.Sprintf("%d-%d", process, counter), Expect: expect}
 			counter++
-			rec.Record(history.Op{Process: process, Type: history.Invoke, F: history.FOCCAppend, Value: e.String(), Node: node.Name()})
+			rec.Record(history.Op{Process: process, Type: history.Invoke, F: history.FOCCAppend, Value: e.String(), Node: at})
 			op = w.append(js, e)
 			if op.Type == history.OK {
 				last[k] = op.Seq
@@ -110,7 +111,7 @@ func (w *OCC) client(ctx context.Context, rec *history.Recorder, node clusters.N
 				delete(last, k) // read before the next append to it
 			}
 		}
-		op.Process, op.Node = process, node.Name()
+		op.Process, op.Node = process, at
 		rec.Record(op)
 		if op.Type == history.Info {
 			process += w.o.Queue.Clients

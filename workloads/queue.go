@@ -40,6 +40,11 @@ type QueueOptions struct {
 	// but the writes of many go out together: one connection per client
 	// (0, the default) costs a flush and a server wakeup per publish.
 	Connections int
+	// Roam: a client may reconnect to any node (workload.clients_roam). It
+	// starts on its node and, when that connection drops (a lame duck, a
+	// node cut off from its clients), moves to the next node in order; its
+	// ops record the node it was connected to. Default: pinned.
+	Roam bool
 	// RetryFor > 0: a publish whose outcome is unknown is sent again
 	// with the same Nats-Msg-Id until acked, for at most this long
 	// (exactly-once publishing, with Duplicates longer than the run).
@@ -66,6 +71,7 @@ type Queue struct {
 	// drainOn, when set (tests), makes the final drain recreate its
 	// consumer until this node hosts it.
 	drainOn string
+	urls    []string // every node's client URL (Setup), for roaming clients
 }
 
 func NewQueue(o QueueOptions) *Queue {
@@ -105,6 +111,7 @@ func (q *Queue) retention() jetstream.RetentionPolicy {
 }
 
 func (q *Queue) Setup(ctx context.Context, c clusters.Cluster) error {
+	q.urls = clusters.ClientURLs(c)
 	nc, js, err := connectAll(c, "queue setup")
 	if err != nil {
 		return err
@@ -151,7 +158,7 @@ func (q *Queue) Run(ctx context.Context, c clusters.Cluster, rec *history.Record
 	}
 	var pool *connPool
 	if q.o.Connections > 0 {
-		pool = &connPool{nodes: c.Nodes(), n: q.o.Connections, conns: map[int]*nats.Conn{}, js: map[int]jetstream.JetStream{}}
+		pool = &connPool{nodes: c.Nodes(), n: q.o.Connections, connect: q.connectClient, conns: map[int]*nats.Conn{}, js: map[int]jetstream.JetStream{}}
 		defer pool.close()
 	}
 	return runPinned(ctx, c, rec, q.o.Clients, q.o.Rate, q.o.Duration, func(ctx context.Context, rec *history.Recorder, node clusters.Node, id int, next, end time.Time, interval time.Duration) error {
@@ -159,14 +166,40 @@ func (q *Queue) Run(ctx context.Context, c clusters.Cluster, rec *history.Record
 	})
 }
 
+// connectClient opens a client's connection to its node: pinned, or with
+// Roam the node first and then every other one.
+func (q *Queue) connectClient(node clusters.Node, name string) (*nats.Conn, jetstream.JetStream, error) {
+	urls := []string{node.ClientURL()}
+	if q.o.Roam {
+		for _, u := range q.urls {
+			if u != node.ClientURL() {
+				urls = append(urls, u)
+			}
+		}
+	}
+	return connectURLs(node, urls, name)
+}
+
+// nodeOf is the node a client's op is recorded at: its own, or with Roam
+// the one it is connected to now.
+func (q *Queue) nodeOf(nc *nats.Conn, node clusters.Node) string {
+	if q.o.Roam {
+		if s := nc.ConnectedServerName(); s != "" {
+			return s
+		}
+	}
+	return node.Name()
+}
+
 // connPool is the connections clients share (QueueOptions.Connections),
 // each made at its first use.
 type connPool struct {
-	nodes []clusters.Node
-	n     int
-	mu    sync.Mutex
-	conns map[int]*nats.Conn
-	js    map[int]jetstream.JetStream
+	nodes   []clusters.Node
+	n       int
+	connect func(clusters.Node, string) (*nats.Conn, jetstream.JetStream, error)
+	mu      sync.Mutex
+	conns   map[int]*nats.Conn
+	js      map[int]jetstream.JetStream
 }
 
 // get is client id's connection and the node it is pinned to.
@@ -178,7 +211,7 @@ func (p *connPool) get(id int) (clusters.Node, jetstream.JetStream, error) {
 	if js, ok := p.js[j]; ok {
 		return node, js, nil
 	}
-	nc, js, err := connectPinned(node, fmt.Sprintf("jetstorm-queue-conn-%d", j))
+	nc, js, err := p.connect(node, fmt.Sprintf("jetstorm-queue-conn-%d", j))
 	if err != nil {
 		return node, nil, err
 	}
@@ -202,7 +235,7 @@ func (q *Queue) client(ctx context.Context, rec *history.Recorder, pool *connPoo
 			return err
 		}
 	} else {
-		nc, njs, err := connectPinned(node, fmt.Sprintf("jetstorm-queue-%d", id))
+		nc, njs, err := q.connectClient(node, fmt.Sprintf("jetstorm-queue-%d", id))
 		if err != nil {
 			return err
 		}
@@ -227,13 +260,14 @@ func (q *Queue) client(ctx context.Context, rec *history.Recorder, pool *connPoo
 		if n := q.o.Payload - len(value) - 1; n > 0 {
 			data = append(append(data, ' '), pad[:n]...)
 		}
+		at := q.nodeOf(js.Conn(), node)
 		inv := history.Op{Process: process, Type: history.Invoke, F: history.FPublish,
-			Value: value, Node: node.Name(), Time: next.Sub(rec.Start())}
+			Value: value, Node: at, Time: next.Sub(rec.Start())}
 		if q.o.Partitions > 0 { // consumers filter by subject: the checker matches it
 			inv.Subject = subject
 		}
 		rec.Record(inv)
-		op := q.publish(ctx, rec, js, process, node.Name(), subject, value, data)
+		op := q.publish(ctx, rec, js, process, at, subject, value, data)
 		rec.Record(op)
 		if op.Type == history.Info {
 			process += q.o.Clients

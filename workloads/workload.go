@@ -46,6 +46,8 @@ type NodeDrainer interface {
 // connect opens a client connection pinned to one node: it reconnects to
 // that node only, and with no reconnect buffer, so a publish made while
 // disconnected fails at once (definitely not sent) instead of being queued.
+// Given several URLs (a roaming client), it starts on the first and
+// reconnects to the next one in order.
 func connect(url, name string) (*nats.Conn, error) {
 	return nats.Connect(url,
 		nats.Name(name),
@@ -56,7 +58,9 @@ func connect(url, name string) (*nats.Conn, error) {
 		nats.RetryOnFailedConnect(true),
 		nats.Timeout(2*time.Second),
 		nats.NoCallbacksAfterClientClose(),
-		// Don't learn other nodes' URLs from gossip: the client stays pinned.
+		// Don't learn other nodes' URLs from gossip: the client stays pinned
+		// (or roams over the URLs given: gossip would give a docker node's
+		// container address, which jetstorm cannot reach).
 		nats.IgnoreDiscoveredServers(),
 	)
 }
@@ -161,7 +165,12 @@ func connectAll(c clusters.Cluster, what string) (*nats.Conn, jetstream.JetStrea
 
 // connectPinned opens a pinned client's connection (see connect).
 func connectPinned(node clusters.Node, name string) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := connect(node.ClientURL(), name)
+	return connectURLs(node, []string{node.ClientURL()}, name)
+}
+
+// connectURLs opens a client's connection to urls, the first its node's.
+func connectURLs(node clusters.Node, urls []string, name string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := connect(strings.Join(urls, ","), name)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: connect %s: %w", name, node.Name(), err)
 	}
