@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
 	"jetstorm/clusters"
 	"jetstorm/history"
+	"jetstorm/units"
 )
 
 // NemesisProcess is the history process of the first fault of a plan; the
@@ -66,23 +68,61 @@ type RandomOptions struct {
 	Interval time.Duration // between fault starts; the first starts one interval in
 	For      time.Duration // how long each fault lasts
 	Total    time.Duration // the workload's duration: every fault heals before it ends
+	Mix      *Mix          // nil: every fault drawn from all of Kinds
+}
+
+// Mix rotates the fault kinds over a long run, as Jepsen's stable periods
+// do, to reach rarer interleavings: the run is cut into periods of Period;
+// each is quiet (no fault starts in it) with probability Quiet, or else
+// draws its faults from Kinds kinds picked at random from the schedule's.
+type Mix struct {
+	Period units.Duration `yaml:"period"` // default 2m
+	Kinds  int            `yaml:"kinds"`  // kinds per period; default 2 (all when fewer)
+	Quiet  float64        `yaml:"quiet"`  // fraction of quiet periods, 0..1; default 0.25
 }
 
 // RandomPlan draws a schedule from rng: for each fault its kind, its
-// target, its parameters (the kind's Draw) and its seed, in that order.
+// target, its parameters (the kind's Draw) and its seed, in that order
+// (with a Mix, each period first draws whether it is quiet, then its
+// kinds).
 func RandomPlan(rng *rand.Rand, o RandomOptions) []Planned {
 	if len(o.Kinds) == 0 || o.Interval <= 0 {
 		return nil
 	}
 	var plan []Planned
+	period, kinds := -1, o.Kinds
 	for at := o.Interval; at+o.For <= o.Total; at += o.Interval {
-		sp := Spec{Kind: pick(rng, o.Kinds), Target: pick(rng, o.Targets, "one")}
+		if o.Mix != nil {
+			if p := int(at / o.Mix.Period.D()); p != period {
+				period, kinds = p, o.Mix.draw(rng, o.Kinds)
+			}
+			if len(kinds) == 0 {
+				continue // a quiet period
+			}
+		}
+		sp := Spec{Kind: pick(rng, kinds), Target: pick(rng, o.Targets, "one")}
 		if f, ok := Registry[sp.Kind]; ok {
 			sp.Params = nonZero(f.Draw(rng, o.Params.random(sp.Kind)))
 		}
 		plan = append(plan, Planned{At: at, For: o.For, Spec: sp, Seed: rng.Uint64() >> 11})
 	}
 	return plan
+}
+
+// draw is one period's kinds: none (quiet), or Kinds of all, in the
+// schedule's order.
+func (m *Mix) draw(rng *rand.Rand, all []string) []string {
+	if rng.Float64() < m.Quiet {
+		return nil
+	}
+	k := min(max(m.Kinds, 1), len(all))
+	idx := rng.Perm(len(all))[:k]
+	slices.Sort(idx)
+	out := make([]string, k)
+	for i, j := range idx {
+		out[i] = all[j]
+	}
+	return out
 }
 
 // RunPlan injects each planned fault at its time (relative to start) and

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"jetstorm/units"
 )
 
 func TestRandomPlanIsSeeded(t *testing.T) {
@@ -34,5 +36,45 @@ func TestRandomPlanIsSeeded(t *testing.T) {
 	var back []Planned
 	if err := json.Unmarshal(bs2, &back); err != nil || !reflect.DeepEqual(back, a) {
 		t.Errorf("round trip: %v %v", err, back)
+	}
+}
+
+// A mixed schedule over an hour: some one-minute periods are quiet, each
+// other period draws every fault from its own one kind, and the periods
+// between them use more than one kind; the same seed gives the same plan.
+func TestRandomPlanMix(t *testing.T) {
+	o := RandomOptions{Kinds: []string{"kill", "partition", "pause"}, Interval: 10 * time.Second, For: 5 * time.Second,
+		Total: time.Hour, Mix: &Mix{Period: units.Duration(time.Minute), Kinds: 1, Quiet: 0.5}}
+	plan := RandomPlan(rand.New(rand.NewPCG(7, 1)), o)
+	if again := RandomPlan(rand.New(rand.NewPCG(7, 1)), o); !reflect.DeepEqual(plan, again) {
+		t.Fatal("same seed, different mixed plans")
+	}
+	byPeriod := map[int]map[string]bool{}
+	for _, p := range plan {
+		k := int(p.At / time.Minute)
+		if byPeriod[k] == nil {
+			byPeriod[k] = map[string]bool{}
+		}
+		byPeriod[k][p.Kind] = true
+	}
+	kinds := map[string]bool{}
+	for k, ks := range byPeriod {
+		if len(ks) != 1 {
+			t.Errorf("period %d drew from %v, want one kind", k, ks)
+		}
+		for kind := range ks {
+			kinds[kind] = true
+		}
+	}
+	if quiet := 60 - len(byPeriod); quiet < 15 || quiet > 45 {
+		t.Errorf("%d of 60 periods quiet, want about half", quiet)
+	}
+	if len(kinds) < 2 {
+		t.Errorf("one kind over the hour: %v", kinds)
+	}
+	// Without a mix, a plan draws from every kind in every period.
+	o.Mix = nil
+	if n := len(RandomPlan(rand.New(rand.NewPCG(7, 1)), o)); n != 359 {
+		t.Errorf("%d faults without a mix, want 359 (every 10 s)", n)
 	}
 }

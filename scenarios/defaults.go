@@ -66,6 +66,11 @@ func (s *Scenario) fillDefaults() {
 	f.Duration = 0 // the resolved scenario says downtime only, so it loads again
 	setDefault(s, &f.Downtime, "faults.downtime", Duration(5*time.Second))
 	f.Params = faults.FillRandom(f.Params) // the kinds' own defaults (delay 50ms)
+	if m := f.Mix; m != nil {
+		setDefault(s, &m.Period, "faults.mix.period", Duration(2*time.Minute))
+		setDefault(s, &m.Kinds, "faults.mix.kinds", 2)
+		setDefault(s, &m.Quiet, "faults.mix.quiet", 0.25)
+	}
 	for i := range s.Timeline {
 		setDefault(s, &s.Timeline[i].For, fmt.Sprintf("timeline[%d].for", i), Duration(5*time.Second))
 	}

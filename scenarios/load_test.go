@@ -114,6 +114,11 @@ func TestSet(t *testing.T) {
 			return reflect.DeepEqual(s.Faults.Kinds, []string{"kill"}) && reflect.DeepEqual(s.Faults.Targets, []faults.Target{"one"})
 		}, "faults.kinds[0]"},
 		{[]string{"faults.targets=[one, all]", "faults.kinds=[kill]"}, func(s *Scenario) bool { return len(s.Faults.Targets) == 2 }, "faults.kinds"},
+		// A mix gets its defaults; a quiet fraction given as 0 stays 0.
+		{[]string{"faults.kinds=[kill]", "faults.mix={kinds: 1, quiet: 0}"}, func(s *Scenario) bool {
+			m := s.Faults.Mix
+			return m != nil && m.Period.D() == 2*time.Minute && m.Kinds == 1 && m.Quiet == 0
+		}, "faults.mix"},
 		// A node set is a nested list.
 		{[]string{"faults.targets=[[n1, n3], n2]", "faults.kinds=[kill]"}, func(s *Scenario) bool {
 			return reflect.DeepEqual(s.Faults.Targets, []faults.Target{"n1,n3", "n2"})
@@ -221,6 +226,11 @@ func TestErrors(t *testing.T) {
 		{"empty set", "timeline:\n  - at: 1s\n    fault: kill\n    target: []\n", nil, []string{`x.yaml:4: an empty node set`}},
 		{"mapping target", "timeline:\n  - at: 1s\n    fault: kill\n    target: {n1: yes}\n", nil, []string{`x.yaml:4: a target must be a name or a list of node names, got a mapping`}},
 		{"leader set", "timeline:\n  - at: 1s\n    fault: leader\n    target: [n1, n2]\n", nil, []string{`x.yaml:4: timeline[0].target: one node leads`}},
+		{"mix without kinds", "faults:\n  mix: {period: 1m}\n", nil, []string{`x.yaml:2: faults.mix rotates faults.kinds: give them`}},
+		{"mix period", "faults:\n  kinds: [kill]\n  interval: 10s\n  mix:\n    period: 5s\n", nil, []string{`x.yaml:5: faults.mix.period (5s) must be at least faults.interval (10s)`}},
+		{"mix quiet", "faults:\n  kinds: [kill]\n  mix: {quiet: 1}\n", nil, []string{`x.yaml:3: faults.mix.quiet must be a fraction 0..1`}},
+		{"mix kinds", "faults:\n  kinds: [kill]\n  mix: {kinds: -1}\n", nil, []string{`x.yaml:3: faults.mix.kinds must be at least 1, got -1`}},
+		{"mix key", "faults:\n  kinds: [kill]\n  mix: {perod: 1m}\n", nil, []string{`x.yaml:3: unknown key "perod" in faults.mix`}},
 		{"timeline bad link", "timeline:\n  - at: 1s\n    fault: partition\n    links: [[n1, n9]]\n", nil, []string{`x.yaml:4: timeline[0].links: "n9" is not a node`}},
 		{"timeline unknown fault", "timeline:\n  - at: 1s\n    fault: meteor\n", nil, []string{`x.yaml:3: timeline[0].fault: "meteor" is not a known fault kind`}},
 		{"timeline no sync value", "timeline:\n  - at: 1s\n    fault: sync-interval\n", nil, []string{`x.yaml:2: timeline[0]: sync_interval`}},

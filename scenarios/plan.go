@@ -117,6 +117,6 @@ func (s *Scenario) Plan(rng *rand.Rand) []faults.Planned {
 	f := s.Faults
 	return faults.RandomPlan(rng, faults.RandomOptions{
 		Kinds: f.Kinds, Targets: targetStrings(f.Targets), Params: f.Params,
-		Interval: f.Interval.D(), For: f.Downtime.D(), Total: s.Workload.Duration.D(),
+		Interval: f.Interval.D(), For: f.Downtime.D(), Total: s.Workload.Duration.D(), Mix: f.Mix,
 	})
 }

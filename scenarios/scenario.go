@@ -121,6 +121,10 @@ type Faults struct {
 	// majority, all, stream-leader, meta-leader, a node name, or a node
 	// set as a nested list ([[n1, n2], n3]: both n1 and n2, or n3).
 	Targets []faults.Target `yaml:"targets"`
+	// Mix rotates the kinds for long soak runs: periods of mix.period
+	// (default 2m), a mix.quiet fraction of them (default 0.25) without
+	// faults, the others drawing from mix.kinds (default 2) random kinds.
+	Mix *faults.Mix `yaml:"mix,omitempty"`
 	// Params are the fault kinds' own keys (shapes, delay, rate,
 	// sync_intervals, count, files: each fault's RandomParams), by kind.
 	Params faults.RandomSection `yaml:"-"`

@@ -102,6 +102,12 @@ func (s *Scenario) validate() error {
 	}
 	check(len(f.Kinds) == 0 || len(f.Targets) > 0, "faults.targets", "must not be empty when faults.kinds is set")
 	check(f.Interval > 0, "faults.interval", "must be positive")
+	if m := f.Mix; m != nil {
+		check(len(f.Kinds) > 0, "faults.mix", "rotates faults.kinds: give them")
+		check(m.Period >= f.Interval, "faults.mix.period", "(%s) must be at least faults.interval (%s)", m.Period, f.Interval)
+		check(m.Kinds >= 1, "faults.mix.kinds", "must be at least 1, got %d", m.Kinds)
+		check(m.Quiet >= 0 && m.Quiet < 1, "faults.mix.quiet", "must be a fraction 0..1 (below 1: some period must have faults), got %v", m.Quiet)
+	}
 	check(f.Downtime > 0, "faults.downtime", "must be positive")
 	check(len(f.Kinds) == 0 || f.Downtime < f.Interval, downtimeKey(s), "(%s) must be shorter than faults.interval (%s): random faults do not overlap (timeline steps may)", f.Downtime, f.Interval)
 	check(!s.given("faults.downtime") || !s.given("faults.duration"), "faults.duration", "give faults.duration or faults.downtime, not both")
