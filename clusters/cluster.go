@@ -32,6 +32,10 @@ type Node interface {
 	// SetSyncInterval changes the jetstream sync_interval for the node's
 	// next start (config value: "always", a quoted duration, "" = default).
 	SetSyncInterval(v string) error
+	// SetServerBinary changes the nats-server executable for the node's
+	// next start ("": the embedded server; see ServerBinary): the upgrade
+	// fault. Process nodes only.
+	SetServerBinary(bin string) error
 	// Store is the node's JetStream store, for faults that damage its
 	// files; nil when jetstorm cannot reach it (external nodes).
 	Store() Store

@@ -82,6 +82,11 @@ func (n *DockerNode) SetSyncInterval(v string) error {
 	return n.writeConfig()
 }
 
+// SetServerBinary is not possible: every container runs the cluster's image.
+func (n *DockerNode) SetServerBinary(string) error {
+	return fmt.Errorf("%s: the docker backend runs one image for every node; a server change (upgrade) needs the process backend", n.name)
+}
+
 // state is the container's state as the engine sees it now.
 func (n *DockerNode) state(ctx context.Context) (*container.State, error) {
 	r, err := n.cli.ContainerInspect(ctx, n.id, client.ContainerInspectOptions{})

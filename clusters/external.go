@@ -68,4 +68,5 @@ func (n *externalNode) Pause() error                    { return errExternal }
 func (n *externalNode) Resume() error                   { return errExternal }
 func (n *externalNode) Paused() bool                    { return false }
 func (n *externalNode) SetSyncInterval(string) error    { return errExternal }
+func (n *externalNode) SetServerBinary(string) error    { return errExternal }
 func (n *externalNode) Store() Store                    { return nil }

@@ -81,6 +81,15 @@ func Version(ctx context.Context, c Cluster) (string, error) {
 	return "", last
 }
 
+// NodeVersion is one node's server version, from its /varz.
+func NodeVersion(ctx context.Context, n Node) (string, error) {
+	var v struct {
+		Version string `json:"version"`
+	}
+	err := GetJSON(ctx, n, "/varz", &v)
+	return v.Version, err
+}
+
 // MetaLeader is the meta group leader's name as any running node reports it.
 func MetaLeader(ctx context.Context, c Cluster) (string, error) {
 	for _, n := range c.Nodes() {

@@ -24,6 +24,10 @@ type ProcessOptions struct {
 	// (`BINARY -c CONFIG`; see ServerBinary); "" runs the embedded server
 	// (`Exe node --config CONFIG`).
 	ServerBinary string
+	// ServerBinaries, when set, gives each node its own executable in
+	// node order (cluster.servers: a cluster of mixed versions; "" runs
+	// the embedded server); it overrides ServerBinary.
+	ServerBinaries []string
 	// StartTimeout bounds each node start (default 30s).
 	StartTimeout time.Duration
 	// LinkProxies puts a Link (a TCP proxy jetstorm owns) on every directed
@@ -78,6 +82,9 @@ func StartProcess(ctx context.Context, o ProcessOptions) (*ProcessCluster, error
 		n := &ProcessNode{
 			name: name, dir: dir, exe: o.Exe, serverBin: o.ServerBinary, startTimeout: o.StartTimeout,
 			clientPort: ports[3*i], httpPort: ports[3*i+1], routePort: ports[3*i+2],
+		}
+		if i < len(o.ServerBinaries) {
+			n.serverBin = o.ServerBinaries[i]
 		}
 		if o.PowerLossFS {
 			n.power = newPowerStore(o.Exe, name, dir, o.Writeback)

@@ -52,6 +52,14 @@ func (n *ProcessNode) SetSyncInterval(v string) error {
 	return n.writeConfig()
 }
 
+// SetServerBinary changes the executable the node runs from its next start.
+func (n *ProcessNode) SetServerBinary(bin string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.serverBin = bin
+	return nil
+}
+
 // Pause stops the process (SIGSTOP); Resume continues it (SIGCONT).
 //
 // Pause returns once the process is stopped: kill(2) only queues the

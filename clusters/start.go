@@ -18,6 +18,10 @@ type Config struct {
 	// Server is the nats-server to run (see ServerBinary); it is resolved
 	// here unless ProcessOptions.ServerBinary is already set.
 	Server string
+	// Servers, when set, is each node's server in node order (process
+	// backend; see ServerBinary), resolved here unless
+	// ProcessOptions.ServerBinaries is already set.
+	Servers []string
 	// Image (docker backend only) is a user's image to run instead, as it
 	// is: its entrypoint must be nats-server (see dockerServer).
 	Image string
@@ -86,6 +90,15 @@ func startProcess(ctx context.Context, cfg Config) (Cluster, error) {
 		return nil, err
 	}
 	o.ServerBinary = bin
+	if len(cfg.Servers) > 0 && len(o.ServerBinaries) == 0 {
+		for _, spec := range cfg.Servers {
+			b, err := ServerBinary(ctx, spec, cfg.Logf)
+			if err != nil {
+				return nil, err
+			}
+			o.ServerBinaries = append(o.ServerBinaries, b)
+		}
+	}
 	sctx, cancel := context.WithTimeout(ctx, cfg.timeout())
 	defer cancel()
 	pc, err := StartProcess(sctx, o)

@@ -79,6 +79,10 @@ type Fault interface {
 	Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng *rand.Rand) (*Injection, error)
 }
 
+// TimelineOnly is a fault a random schedule cannot draw (its parameters
+// have no random form): timeline steps only.
+type TimelineOnly interface{ TimelineOnly() }
+
 // Needs are cluster features a fault depends on.
 type Needs struct {
 	Links   bool // link proxies on every route link (partition, slowlink)
@@ -90,6 +94,9 @@ type Needs struct {
 	// runs on (bitflip, truncate, rollback), which a remote docker engine's
 	// containers do not share.
 	Store bool
+	// Servers: the fault changes the server a node runs (upgrade), which
+	// only the process backend can (a docker cluster runs one image).
+	Servers bool
 }
 
 // Registry lists every fault kind by name. Adding a fault = one file + one
@@ -108,6 +115,7 @@ var Registry = map[string]Fault{
 	"leader":         Leader{},
 	"pause-consumer": PauseConsumer{},
 	"lame-duck":      LameDuck{},
+	"upgrade":        Upgrade{},
 }
 
 // Kinds lists the registered fault kinds, sorted.

@@ -594,3 +594,68 @@ func TestLameDuck(t *testing.T) {
 	}
 	healthy(t, ctx, c)
 }
+
+// A rolling upgrade from the newest 2.14 release to the embedded server:
+// node by node, so that for a while the cluster runs both versions (seen
+// on /varz); every node reports the new version at the end and the
+// cluster is healthy and keeps the stream's messages.
+func TestUpgrade(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds nats-server " + upgradeFrom + " and starts a real cluster; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	old, err := clusters.ServerBinary(ctx, upgradeFrom, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: t.TempDir(), Nodes: 3, ServerBinaries: []string{old, old, old}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	healthy(t, ctx, c)
+	_, js := connect(t, c.Nodes()[0])
+	createStream(t, ctx, js)
+	if n := publishes(ctx, js, 50, 5*time.Second); n != 50 {
+		t.Fatalf("%d/50 published", n)
+	}
+	// Watch the versions the running nodes report while the upgrade rolls.
+	seen := map[string]bool{}
+	mixed := false
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for wctx.Err() == nil {
+			now := map[string]bool{}
+			for _, n := range c.Nodes() {
+				if v, err := clusters.NodeVersion(wctx, n); err == nil {
+					now[v], seen[v] = true, true
+				}
+			}
+			mixed = mixed || len(now) > 1
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	inj := injectNow(t, ctx, c, Spec{Kind: "upgrade", Params: UpgradeParams{To: "embedded"}})
+	stop()
+	<-done
+	want := strings.TrimPrefix(upgradeFrom, "v")
+	for _, n := range c.Nodes() {
+		v := inj.Params["versions"].(map[string]any)[n.Name()].(map[string]string)
+		if v["before"] != want || v["after"] != clusters.ServerVersion {
+			t.Errorf("%s: %v, want %s -> %s", n.Name(), v, want, clusters.ServerVersion)
+		}
+	}
+	if !mixed || !seen[want] || !seen[clusters.ServerVersion] {
+		t.Errorf("versions seen during the upgrade %v, mixed %v: want both, at once", seen, mixed)
+	}
+	healthy(t, ctx, c)
+	if info, err := js.Stream(ctx, "T"); err != nil || info.CachedInfo().State.Msgs != 50 {
+		t.Errorf("stream after the upgrade: %v", err)
+	}
+}
+
+// upgradeFrom is the release TestUpgrade upgrades from: the newest 2.14.
+const upgradeFrom = "v2.14.9"

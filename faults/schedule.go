@@ -206,6 +206,9 @@ func inject(ctx context.Context, c clusters.Cluster, env Env, p Planned, proc in
 		return nil
 	}
 	desc := map[string]any{"kind": p.Kind, "spec": p.Spec, "for": p.For.String()}
+	// The fault starts when Inject does: a rolling one (upgrade,
+	// sync-interval) returns only when it has gone round every node.
+	began := max(time.Since(rec.Start()), 1)
 	inj, err := f.Inject(ctx, c, env, p.Spec, rand.New(rand.NewPCG(p.Seed, 0)))
 	if inj == nil {
 		rec.Record(history.Op{Process: proc, Type: history.Fail, F: history.FFault, Value: desc, Err: err.Error()})
@@ -216,7 +219,7 @@ func inject(ctx context.Context, c clusters.Cluster, env Env, p Planned, proc in
 	for k, v := range inj.Params {
 		desc[k] = v
 	}
-	op := history.Op{Process: proc, Type: history.Invoke, F: history.FFault, Value: desc}
+	op := history.Op{Process: proc, Type: history.Invoke, F: history.FFault, Value: desc, Time: began}
 	if err != nil {
 		op.Err = err.Error()
 	}

@@ -90,6 +90,18 @@ func (s *Scenario) faultKinds() []string {
 	return kinds
 }
 
+// otherServers are the servers the run needs besides cluster.server: each
+// node's own (cluster.servers) and every upgrade step's target.
+func (s *Scenario) otherServers() []string {
+	out := slices.Clone(s.Cluster.Servers)
+	for _, st := range s.Timeline {
+		if p, ok := st.Params.(faults.UpgradeParams); ok && p.To != "" {
+			out = append(out, p.To)
+		}
+	}
+	return out
+}
+
 // needs is what the scheduled faults need from the cluster.
 func (s *Scenario) needs() faults.Needs {
 	var n faults.Needs
@@ -99,6 +111,7 @@ func (s *Scenario) needs() faults.Needs {
 			n.PowerFS = n.PowerFS || f.Needs().PowerFS
 			n.Delay = n.Delay || f.Needs().Delay
 			n.Store = n.Store || f.Needs().Store
+			n.Servers = n.Servers || f.Needs().Servers
 		}
 	}
 	return n

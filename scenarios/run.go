@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -93,6 +94,13 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 			return nil, serverError(s, err)
 		}
 		cfg.ServerBinary = bin
+		// Every other server the run needs, built now too: each node's own
+		// (cluster.servers) and each upgrade's target.
+		for _, spec := range s.otherServers() {
+			if _, err := clusters.ServerBinary(ctx, spec, func(f string, a ...any) { log.Warn(fmt.Sprintf(f, a...)) }); err != nil {
+				return nil, serverError(s, err)
+			}
+		}
 	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("run directory: %w", err)
@@ -129,6 +137,9 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	}()
 
 	server := cmp.Or(s.Cluster.Server, "embedded")
+	if len(s.Cluster.Servers) > 0 {
+		server = strings.Join(s.Cluster.Servers, " ")
+	}
 	if s.Cluster.Image != "" {
 		server = "image " + s.Cluster.Image
 	}
@@ -282,7 +293,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 func (s *Scenario) clusterConfig(dir, exe string) clusters.Config {
 	c := s.Cluster
 	return clusters.Config{
-		Backend: c.Backend, Server: c.Server, Image: c.Image, URLs: c.URLs, MonitorURLs: c.MonitorURLs,
+		Backend: c.Backend, Server: c.Server, Servers: c.Servers, Image: c.Image, URLs: c.URLs, MonitorURLs: c.MonitorURLs,
 		ProcessOptions: clusters.ProcessOptions{
 			Dir: dir, Nodes: c.Nodes, SyncInterval: c.SyncInterval.ConfString(), Exe: exe,
 			LinkProxies: c.LinkProxies, PowerLossFS: c.PowerLossFS, Writeback: c.Writeback.D(),

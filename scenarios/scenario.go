@@ -47,6 +47,10 @@ type Cluster struct {
 	// compiled into jetstorm), a release version ("v2.12.1": built once
 	// from the Go module proxy, then cached) or a path to a binary.
 	Server string `yaml:"server"`
+	// Servers (process backend) gives each node its own server, in node
+	// order, as server does for all: a cluster of mixed versions from the
+	// start ([v2.14.9, v2.14.9, embedded]). Not with server.
+	Servers []string `yaml:"servers,omitempty"`
 	// Image (docker backend) is a user's image to run instead, as it is,
 	// e.g. the official nats:2.12 pulled beforehand: its entrypoint must
 	// be nats-server; each node runs it with `-c /node/nN.conf`.

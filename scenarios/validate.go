@@ -40,6 +40,15 @@ func (s *Scenario) validate() error {
 		check(len(c.URLs) == 0 && len(c.MonitorURLs) == 0, "cluster.urls", "urls are for the external backend")
 		kind, err := clusters.ServerSpecKind(c.Server)
 		check(err == nil, "cluster.server", "%v", err)
+		if len(c.Servers) > 0 {
+			check(c.Backend == "process", "cluster.servers", "is for the process backend")
+			check(c.Server == "", "cluster.servers", "give cluster.server (every node) or cluster.servers (each node), not both")
+			check(len(c.Servers) == c.Nodes, "cluster.servers", "give one server per node: %d for %d nodes", len(c.Servers), c.Nodes)
+			for i, spec := range c.Servers {
+				_, err := clusters.ServerSpecKind(spec)
+				check(err == nil, fmt.Sprintf("cluster.servers[%d]", i), "%v", err)
+			}
+		}
 		if c.Backend == "docker" {
 			s.validateDocker(check, kind)
 		}
@@ -75,6 +84,8 @@ func (s *Scenario) validate() error {
 	check(w.Timeout > 0, "workload.timeout", "must be positive")
 	for i, k := range f.Kinds {
 		check(slices.Contains(faults.Kinds(), k), fmt.Sprintf("faults.kinds[%d]", i), "%q is not a known fault kind (known: %s)", k, strings.Join(faults.Kinds(), ", "))
+		_, timelineOnly := faults.Registry[k].(faults.TimelineOnly)
+		check(!timelineOnly, fmt.Sprintf("faults.kinds[%d]", i), "%q is for timeline steps only (a random schedule cannot draw its parameters)", k)
 	}
 	// Fault parameters are checked by the faults themselves; a FieldError
 	// names the spec field or the faults: key, which maps to the scenario key here.
@@ -141,6 +152,7 @@ func (s *Scenario) validate() error {
 	}
 	check(c.LinkProxies || !s.needs().Links, "cluster.link_proxies", "is false, but partition and slowlink faults need link proxies")
 	check(c.PowerLossFS || !s.needs().PowerFS, "cluster.powerloss_fs", "is false, but powerloss faults need it")
+	check(c.Backend == "process" || !s.needs().Servers, "cluster.backend", "is %s, but an upgrade changes the server a node runs, which only the process backend can", c.Backend)
 	check(c.Writeback >= 0, "cluster.writeback", "must not be negative")
 	if c.PowerLossFS {
 		if err := powerfs.Available(); err != nil {
