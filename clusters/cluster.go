@@ -93,6 +93,9 @@ func ClientURLs(c Cluster) []string {
 type Network interface {
 	// Link controls the route link from -> to, nil when links are not proxied.
 	Link(from, to string) LinkControl
+	// ClientLink controls the link between a node and its clients, nil
+	// when client links are not proxied.
+	ClientLink(node string) LinkControl
 }
 
 // LinkControl is one direction of a route link between two nodes, as
@@ -117,3 +120,9 @@ func NodeNames(backend string, n int) []string {
 	}
 	return names
 }
+
+// Both local backends control their links.
+var (
+	_ Network = (*ProcessCluster)(nil)
+	_ Network = (*DockerCluster)(nil)
+)

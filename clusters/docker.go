@@ -250,6 +250,10 @@ func (c *DockerCluster) createContainer(ctx context.Context, n *DockerNode, serv
 // Link controls the route link from -> to (nil without LinkProxies, or
 // for an unknown node): its proxy in proxy mode (DelayLinks), else its
 // kernel rules.
+// ClientLink is nil: the docker backend does not proxy client links
+// (client faults need the process backend).
+func (c *DockerCluster) ClientLink(string) LinkControl { return nil }
+
 func (c *DockerCluster) Link(from, to string) LinkControl {
 	if c.proxies != nil {
 		if l := c.proxies.links[[2]string{from, to}]; l != nil {

@@ -47,6 +47,11 @@ type ProcessOptions struct {
 	// is its emulated kernel writeback (0: unsynced data never reaches disk).
 	PowerLossFS bool
 	Writeback   time.Duration
+	// ClientLinks puts a Link on the way from clients to each node: every
+	// client connection (workloads, setup, drain) reaches node n through
+	// it, and ClientURL is the proxy's, so a fault can cut a node off its
+	// clients, or slow them, while its routes stay up.
+	ClientLinks bool
 }
 
 // ProcessCluster runs every node as a child process.
@@ -54,7 +59,9 @@ type ProcessCluster struct {
 	opts  ProcessOptions
 	nodes []*ProcessNode
 	links map[[2]string]*Link // [from, to] -> proxy, when LinkProxies
-	sinks []*sink
+	// clientLinks: node -> the proxy its clients come through (ClientLinks)
+	clientLinks map[string]*Link
+	sinks       []*sink
 
 	closeOnce sync.Once
 }
@@ -72,7 +79,7 @@ func StartProcess(ctx context.Context, o ProcessOptions) (*ProcessCluster, error
 	if err != nil {
 		return nil, err
 	}
-	c := &ProcessCluster{opts: o, links: map[[2]string]*Link{}}
+	c := &ProcessCluster{opts: o, links: map[[2]string]*Link{}, clientLinks: map[string]*Link{}}
 	for i := 0; i < o.Nodes; i++ {
 		name := fmt.Sprintf("n%d", i+1)
 		dir, err := filepath.Abs(filepath.Join(o.Dir, name))
@@ -186,6 +193,14 @@ func (c *ProcessCluster) configure() error {
 			// /routez shows the peer gone while the cut lasts.
 			conf.RoutePingInterval, conf.RoutePingMax = "1s", 3
 		}
+		if o.ClientLinks {
+			l, err := NewLink("clients", n.name, fmt.Sprintf("127.0.0.1:%d", n.clientPort))
+			if err != nil {
+				return fmt.Errorf("client link to %s: %w", n.name, err)
+			}
+			c.clientLinks[n.name] = l
+			n.clientAddr = l.Addr()
+		}
 		if err := os.MkdirAll(n.StoreDir(), 0o755); err != nil {
 			return fmt.Errorf("node %s: %w", n.name, err)
 		}
@@ -205,10 +220,28 @@ func (c *ProcessCluster) Link(from, to string) LinkControl {
 	return nil
 }
 
+// ClientLink is the proxy between node and its clients (nil without
+// ClientLinks).
+func (c *ProcessCluster) ClientLink(node string) LinkControl {
+	if l := c.clientLinks[node]; l != nil {
+		return l
+	}
+	return nil
+}
+
 // Links lists every link proxy.
 func (c *ProcessCluster) Links() []*Link {
 	var ls []*Link
 	for _, l := range c.links {
+		ls = append(ls, l)
+	}
+	return ls
+}
+
+// allLinks are the route links' proxies and the client links'.
+func (c *ProcessCluster) allLinks() []*Link {
+	ls := c.Links()
+	for _, l := range c.clientLinks {
 		ls = append(ls, l)
 	}
 	return ls
@@ -227,7 +260,7 @@ func (c *ProcessCluster) BypassAttempts() int64 {
 // Recover undoes every fault: heals every link, resumes paused nodes and
 // starts stopped ones.
 func (c *ProcessCluster) Recover(ctx context.Context) error {
-	for _, l := range c.links {
+	for _, l := range c.allLinks() {
 		l.HealAll()
 		l.SetDelay(0)
 		l.SetRate(0)
@@ -275,7 +308,7 @@ func (c *ProcessCluster) Close(ctx context.Context) error {
 		for _, n := range c.nodes {
 			errs = append(errs, n.power.unmount())
 		}
-		for _, l := range c.links {
+		for _, l := range c.allLinks() {
 			l.Close()
 		}
 		for _, s := range c.sinks {

@@ -19,6 +19,7 @@ type ProcessNode struct {
 	name, dir, exe                  string
 	serverBin                       string // "" = embedded (exe node --config)
 	clientPort, httpPort, routePort int
+	clientAddr                      string // the client link proxy's address; "": clients connect directly
 	startTimeout                    time.Duration
 	power                           *powerStore // nil without powerloss_fs
 
@@ -134,7 +135,15 @@ func (n *ProcessNode) Dir() string        { return n.dir }
 func (n *ProcessNode) ConfigPath() string { return filepath.Join(n.dir, n.name+".conf") }
 func (n *ProcessNode) LogPath() string    { return filepath.Join(n.dir, n.name+".log") }
 func (n *ProcessNode) StoreDir() string   { return filepath.Join(n.dir, "store") }
-func (n *ProcessNode) ClientURL() string  { return fmt.Sprintf("nats://127.0.0.1:%d", n.clientPort) }
+
+// ClientURL is where clients connect: the node's port, or with client
+// links the proxy in front of it.
+func (n *ProcessNode) ClientURL() string {
+	if n.clientAddr != "" {
+		return "nats://" + n.clientAddr
+	}
+	return fmt.Sprintf("nats://127.0.0.1:%d", n.clientPort)
+}
 func (n *ProcessNode) MonitorURL() string { return fmt.Sprintf("http://127.0.0.1:%d", n.httpPort) }
 func (n *ProcessNode) RoutePort() int     { return n.routePort }
 

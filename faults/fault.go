@@ -97,25 +97,30 @@ type Needs struct {
 	// Servers: the fault changes the server a node runs (upgrade), which
 	// only the process backend can (a docker cluster runs one image).
 	Servers bool
+	// ClientLinks: a proxy between each node and its clients
+	// (client-partition, client-slowlink; process backend).
+	ClientLinks bool
 }
 
 // Registry lists every fault kind by name. Adding a fault = one file + one
 // entry: its parameters' keys join the scenario keys through it.
 var Registry = map[string]Fault{
-	"kill":           Kill{},
-	"restart":        Kill{Graceful: true},
-	"pause":          Pause{},
-	"partition":      Partition{},
-	"slowlink":       SlowLink{},
-	"sync-interval":  SyncIntervalChange{},
-	"powerloss":      PowerLoss{},
-	"bitflip":        BitFlip{},
-	"truncate":       Truncate{},
-	"rollback":       Rollback{},
-	"leader":         Leader{},
-	"pause-consumer": PauseConsumer{},
-	"lame-duck":      LameDuck{},
-	"upgrade":        Upgrade{},
+	"kill":             Kill{},
+	"restart":          Kill{Graceful: true},
+	"pause":            Pause{},
+	"partition":        Partition{},
+	"slowlink":         SlowLink{},
+	"sync-interval":    SyncIntervalChange{},
+	"powerloss":        PowerLoss{},
+	"bitflip":          BitFlip{},
+	"truncate":         Truncate{},
+	"rollback":         Rollback{},
+	"leader":           Leader{},
+	"pause-consumer":   PauseConsumer{},
+	"lame-duck":        LameDuck{},
+	"upgrade":          Upgrade{},
+	"client-partition": ClientPartition{},
+	"client-slowlink":  ClientSlowLink{},
 }
 
 // Kinds lists the registered fault kinds, sorted.

@@ -659,3 +659,107 @@ func TestUpgrade(t *testing.T) {
 
 // upgradeFrom is the release TestUpgrade upgrades from: the newest 2.14.
 const upgradeFrom = "v2.14.9"
+
+// A client partition cuts n1 off its clients and nothing else: no byte
+// crosses n1's client link while it lasts (a pinned client's publishes
+// get no answer), n1 stays in the cluster (its routes, its health), a
+// roaming client moves to another node and publishes there, and after
+// the heal the pinned client publishes again. A client slowlink delays a
+// round trip through the client link by its delay, both ways.
+func TestClientLinkFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real 3-node cluster; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: t.TempDir(), Nodes: 3, ClientLinks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	healthy(t, ctx, c)
+	n1, n2 := c.Nodes()[0], c.Nodes()[1]
+	_, js2 := connect(t, n2)
+	createStream(t, ctx, js2)
+	pinned, pjs := connect(t, n1)
+	var urls []string
+	for _, n := range c.Nodes() {
+		urls = append(urls, n.ClientURL())
+	}
+	roamer, err := nats.Connect(strings.Join(urls, ","), nats.DontRandomize(), nats.MaxReconnects(-1),
+		nats.ReconnectWait(100*time.Millisecond), nats.PingInterval(time.Second), nats.MaxPingsOutstanding(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer roamer.Close()
+	rjs, _ := jetstream.New(roamer)
+	if roamer.ConnectedServerName() != "n1" || pinned.ConnectedServerName() != "n1" {
+		t.Fatalf("clients start on %s and %s, want n1", pinned.ConnectedServerName(), roamer.ConnectedServerName())
+	}
+	link := c.ClientLink("n1")
+	if n := publishes(ctx, pjs, 5, 5*time.Second); n != 5 || link.Stats().Forwarded == 0 {
+		t.Fatalf("before the cut: %d/5 published, %d bytes through n1's client link", n, link.Stats().Forwarded)
+	}
+
+	inj := injectNow(t, ctx, c, Spec{Kind: "client-partition", Target: "n1"})
+	before := link.Stats().Forwarded
+	if n := publishes(ctx, pjs, 3, time.Second); n != 0 {
+		t.Errorf("a client cut off n1 published %d", n)
+	}
+	if got := link.Stats().Forwarded; got != before {
+		t.Errorf("%d bytes crossed n1's cut client link", got-before)
+	}
+	if n := publishes(ctx, js2, 5, 5*time.Second); n != 5 {
+		t.Errorf("n2's client published %d/5 while n1's clients were cut", n)
+	}
+	if rs := routesOf(t, ctx, n1); rs < 2 {
+		t.Errorf("n1 lost its routes (%d) in a client partition", rs)
+	}
+	for deadline := time.Now().Add(30 * time.Second); roamer.ConnectedServerName() == "n1" || !roamer.IsConnected(); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the roaming client did not leave n1")
+		}
+	}
+	if n := publishes(ctx, rjs, 5, 5*time.Second); n != 5 {
+		t.Errorf("the roaming client, now on %s, published %d/5", roamer.ConnectedServerName(), n)
+	}
+	if err := inj.Heal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ok := 0
+	for deadline := time.Now().Add(30 * time.Second); ok == 0 && time.Now().Before(deadline); {
+		ok = publishes(ctx, pjs, 1, 5*time.Second)
+	}
+	if ok == 0 {
+		t.Error("the pinned client cannot publish after the heal")
+	}
+
+	// client-slowlink: a request from a client on n1 to a responder on n2
+	// crosses n1's client link twice (and the route); +20 ms each way.
+	resp, _ := connect(t, n2)
+	sub, err := resp.Subscribe("rtt", func(m *nats.Msg) { m.Respond(nil) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	resp.Flush()
+	base := rtt(t, pinned, resp)
+	inj = injectNow(t, ctx, c, Spec{Kind: "client-slowlink", Target: "n1", Params: SlowLinkParams{Delay: units.Duration(20 * time.Millisecond)}})
+	slow := rtt(t, pinned, resp)
+	inj.Heal(ctx)
+	if slow-base < 40*time.Millisecond {
+		t.Errorf("round trip %s -> %s with 20 ms on n1's client link, want at least 40 ms more", base, slow)
+	}
+}
+
+// routesOf is how many routes a node's /routez lists.
+func routesOf(t *testing.T, ctx context.Context, n clusters.Node) int {
+	t.Helper()
+	var rz struct {
+		NumRoutes int `json:"num_routes"`
+	}
+	if err := clusters.GetJSON(ctx, n, "/routez", &rz); err != nil {
+		t.Fatal(err)
+	}
+	return rz.NumRoutes
+}

@@ -77,6 +77,9 @@ func (s *Scenario) fillDefaults() {
 	if !s.given("cluster.link_proxies") {
 		c.LinkProxies = s.needs().Links
 	}
+	if !s.given("cluster.client_links") {
+		c.ClientLinks = s.needs().ClientLinks
+	}
 	if !s.given("cluster.powerloss_fs") {
 		c.PowerLossFS = s.needs().PowerFS
 	}

@@ -112,6 +112,7 @@ func (s *Scenario) needs() faults.Needs {
 			n.Delay = n.Delay || f.Needs().Delay
 			n.Store = n.Store || f.Needs().Store
 			n.Servers = n.Servers || f.Needs().Servers
+			n.ClientLinks = n.ClientLinks || f.Needs().ClientLinks
 		}
 	}
 	return n

@@ -296,7 +296,7 @@ func (s *Scenario) clusterConfig(dir, exe string) clusters.Config {
 		Backend: c.Backend, Server: c.Server, Servers: c.Servers, Image: c.Image, URLs: c.URLs, MonitorURLs: c.MonitorURLs,
 		ProcessOptions: clusters.ProcessOptions{
 			Dir: dir, Nodes: c.Nodes, SyncInterval: c.SyncInterval.ConfString(), Exe: exe,
-			LinkProxies: c.LinkProxies, PowerLossFS: c.PowerLossFS, Writeback: c.Writeback.D(),
+			LinkProxies: c.LinkProxies, PowerLossFS: c.PowerLossFS, Writeback: c.Writeback.D(), ClientLinks: c.ClientLinks,
 			// A slowlink: on docker, every route link goes through a proxy.
 			DelayLinks: c.LinkProxies && s.needs().Delay,
 		},

@@ -60,6 +60,11 @@ type Cluster struct {
 	// owns (needed by partition and slowlink). Default: on when the
 	// scenario schedules such a fault.
 	LinkProxies bool `yaml:"link_proxies"`
+	// ClientLinks (process backend) puts a proxy of jetstorm's between
+	// each node and its clients (needed by client-partition and
+	// client-slowlink). Default: on when the scenario schedules such a
+	// fault.
+	ClientLinks bool `yaml:"client_links,omitempty"`
 	// PowerLossFS serves every store dir through powerfs, which holds
 	// unsynced writes in memory so a powerloss fault can drop them. Default:
 	// on when the scenario schedules a powerloss. Needs root and /dev/fuse.

@@ -152,6 +152,8 @@ func (s *Scenario) validate() error {
 	}
 	check(c.LinkProxies || !s.needs().Links, "cluster.link_proxies", "is false, but partition and slowlink faults need link proxies")
 	check(c.PowerLossFS || !s.needs().PowerFS, "cluster.powerloss_fs", "is false, but powerloss faults need it")
+	check(c.ClientLinks || !s.needs().ClientLinks, "cluster.client_links", "is false, but client-partition and client-slowlink faults need client links")
+	check(!c.ClientLinks || c.Backend == "process", "cluster.client_links", "is for the process backend")
 	check(c.Backend == "process" || !s.needs().Servers, "cluster.backend", "is %s, but an upgrade changes the server a node runs, which only the process backend can", c.Backend)
 	check(c.Writeback >= 0, "cluster.writeback", "must not be negative")
 	if c.PowerLossFS {

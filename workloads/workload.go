@@ -47,9 +47,15 @@ type NodeDrainer interface {
 // that node only, and with no reconnect buffer, so a publish made while
 // disconnected fails at once (definitely not sent) instead of being queued.
 // Given several URLs (a roaming client), it starts on the first and
-// reconnects to the next one in order.
+// reconnects to the next one in order, and pings every second, so that it
+// notices a silent cut (client-partition) in seconds, not minutes, and
+// moves on.
 func connect(url, name string) (*nats.Conn, error) {
-	return nats.Connect(url,
+	var opts []nats.Option
+	if strings.Contains(url, ",") {
+		opts = append(opts, nats.PingInterval(time.Second), nats.MaxPingsOutstanding(3))
+	}
+	return nats.Connect(url, append(opts,
 		nats.Name(name),
 		nats.DontRandomize(),
 		nats.MaxReconnects(-1),
@@ -62,7 +68,7 @@ func connect(url, name string) (*nats.Conn, error) {
 		// (or roams over the URLs given: gossip would give a docker node's
 		// container address, which jetstorm cannot reach).
 		nats.IgnoreDiscoveredServers(),
-	)
+	)...)
 }
 
 // Classify maps a publish error to its history outcome. Only errors that
