@@ -78,7 +78,9 @@ func (Upgrade) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, 
 		if err := n.Signal(syscall.SIGUSR2); err != nil {
 			return inj, fmt.Errorf("upgrade %s: lame duck: %w", n.Name(), err)
 		}
+		stop := "lame duck"
 		if !exitedWithin(ctx, n, lameDuckWait) {
+			stop = fmt.Sprintf("killed: still running %s after the lame duck signal", lameDuckWait)
 			if err := n.Kill(); err != nil {
 				return inj, err
 			}
@@ -87,7 +89,7 @@ func (Upgrade) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, 
 			return inj, fmt.Errorf("upgrade %s to %s: start: %w", n.Name(), to, err)
 		}
 		after, err := clusters.NodeVersion(ctx, n)
-		versions[n.Name()] = map[string]string{"before": before, "after": after}
+		versions[n.Name()] = map[string]string{"before": before, "after": after, "stop": stop}
 		if err != nil {
 			return inj, fmt.Errorf("upgrade %s: /varz: %w", n.Name(), err)
 		}
