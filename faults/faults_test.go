@@ -306,6 +306,20 @@ func TestPause(t *testing.T) {
 	healthy(t, ctx, c)
 }
 
+// awaitResponder waits until a request on "rtt" from a gets an answer:
+// interest propagates over the route asynchronously.
+func awaitResponder(t *testing.T, a *nats.Conn) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) { // "no responders" comes back at once
+		if _, err := a.Request("rtt", nil, time.Second); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no responder across the route")
+		}
+	}
+}
+
 // rtt is the fastest of 21 round trips of a request from a client on n1
 // to a responder on n2: the message crosses the route link both ways. The
 // fastest, not the median: on a busy machine many round trips wait for a
@@ -335,17 +349,7 @@ func TestSlowLink(t *testing.T) {
 	}
 	defer sub.Unsubscribe()
 	b.Flush()
-	// Interest propagates over the route asynchronously.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := a.Request("rtt", nil, time.Second); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no responder across the route")
-		}
-		time.Sleep(50 * time.Millisecond) // "no responders" comes back at once
-	}
+	awaitResponder(t, a)
 	base := rtt(t, a, b)
 	const delay = 20 * time.Millisecond
 	inj := injectNow(t, ctx, c, Spec{Kind: "slowlink", Target: "n2", Params: SlowLinkParams{Delay: units.Duration(delay)}})
@@ -743,6 +747,7 @@ func TestClientLinkFaults(t *testing.T) {
 	}
 	defer sub.Unsubscribe()
 	resp.Flush()
+	awaitResponder(t, pinned)
 	base := rtt(t, pinned, resp)
 	inj = injectNow(t, ctx, c, Spec{Kind: "client-slowlink", Target: "n1", Params: SlowLinkParams{Delay: units.Duration(20 * time.Millisecond)}})
 	slow := rtt(t, pinned, resp)
