@@ -77,13 +77,8 @@ func (cs *copies[C, P]) node(name string) P { return cs.by[name] }
 
 // nodeNames are the nodes whose own copies were read, sorted.
 func (cs *copies[C, P]) nodeNames() []string {
-	return slices.Sorted(maps.Keys(cs.nodes()))
-}
-
-func (cs *copies[C, P]) nodes() map[string]P {
-	m := maps.Clone(cs.by)
-	delete(m, "")
-	return m
+	names := slices.Sorted(maps.Keys(cs.by))
+	return slices.DeleteFunc(names, func(n string) bool { return n == "" })
 }
 
 // complete are the copies whose read reached the end, the drain's first

@@ -32,12 +32,20 @@ func TestMain(m *testing.M) {
 
 func startCluster(t *testing.T, proxies bool) (*clusters.ProcessCluster, context.Context) {
 	t.Helper()
+	return startClusterWith(t, clusters.ProcessOptions{LinkProxies: proxies})
+}
+
+// startClusterWith starts a healthy 3-node cluster with o (Dir and Nodes
+// are set here), closed when the test ends.
+func startClusterWith(t *testing.T, o clusters.ProcessOptions) (*clusters.ProcessCluster, context.Context) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a real 3-node cluster; skipped with -short")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
-	c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: t.TempDir(), Nodes: 3, LinkProxies: proxies})
+	o.Dir, o.Nodes = t.TempDir(), 3
+	c, err := clusters.StartProcess(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -546,17 +554,7 @@ func TestLameDuck(t *testing.T) {
 		}
 	}
 	target := clusters.NodeByName(c, leader)
-	urls := []string{target.ClientURL()}
-	for _, n := range c.Nodes() {
-		if n != target {
-			urls = append(urls, n.ClientURL())
-		}
-	}
-	roamer, err := nats.Connect(strings.Join(urls, ","), nats.DontRandomize(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer roamer.Close()
+	roamer := roamingClient(t, c, target)
 	if roamer.ConnectedServerName() != leader {
 		t.Fatalf("the roaming client starts on %s, not %s", roamer.ConnectedServerName(), leader)
 	}
@@ -607,18 +605,11 @@ func TestUpgrade(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds nats-server " + upgradeFrom + " and starts a real cluster; skipped with -short")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-	defer cancel()
-	old, err := clusters.ServerBinary(ctx, upgradeFrom, t.Logf)
+	old, err := clusters.ServerBinary(t.Context(), upgradeFrom, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: t.TempDir(), Nodes: 3, ServerBinaries: []string{old, old, old}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
-	healthy(t, ctx, c)
+	c, ctx := startClusterWith(t, clusters.ProcessOptions{ServerBinaries: []string{old, old, old}})
 	_, js := connect(t, c.Nodes()[0])
 	createStream(t, ctx, js)
 	if n := publishes(ctx, js, 50, 5*time.Second); n != 50 {
@@ -671,31 +662,12 @@ const upgradeFrom = "v2.14.9"
 // the heal the pinned client publishes again. A client slowlink delays a
 // round trip through the client link by its delay, both ways.
 func TestClientLinkFaults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a real 3-node cluster; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	c, err := clusters.StartProcess(ctx, clusters.ProcessOptions{Dir: t.TempDir(), Nodes: 3, ClientLinks: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
-	healthy(t, ctx, c)
+	c, ctx := startClusterWith(t, clusters.ProcessOptions{ClientLinks: true})
 	n1, n2 := c.Nodes()[0], c.Nodes()[1]
 	_, js2 := connect(t, n2)
 	createStream(t, ctx, js2)
 	pinned, pjs := connect(t, n1)
-	var urls []string
-	for _, n := range c.Nodes() {
-		urls = append(urls, n.ClientURL())
-	}
-	roamer, err := nats.Connect(strings.Join(urls, ","), nats.DontRandomize(), nats.MaxReconnects(-1),
-		nats.ReconnectWait(100*time.Millisecond), nats.PingInterval(time.Second), nats.MaxPingsOutstanding(3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer roamer.Close()
+	roamer := roamingClient(t, c, n1)
 	rjs, _ := jetstream.New(roamer)
 	if roamer.ConnectedServerName() != "n1" || pinned.ConnectedServerName() != "n1" {
 		t.Fatalf("clients start on %s and %s, want n1", pinned.ConnectedServerName(), roamer.ConnectedServerName())
@@ -755,6 +727,26 @@ func TestClientLinkFaults(t *testing.T) {
 	if slow-base < 40*time.Millisecond {
 		t.Errorf("round trip %s -> %s with 20 ms on n1's client link, want at least 40 ms more", base, slow)
 	}
+}
+
+// roamingClient connects to every node, first to first: it reconnects to
+// the next in order and pings every second, so a silent cut shows in
+// seconds (as the workloads' clients_roam clients do).
+func roamingClient(t *testing.T, c clusters.Cluster, first clusters.Node) *nats.Conn {
+	t.Helper()
+	urls := []string{first.ClientURL()}
+	for _, n := range c.Nodes() {
+		if n != first {
+			urls = append(urls, n.ClientURL())
+		}
+	}
+	nc, err := nats.Connect(strings.Join(urls, ","), nats.DontRandomize(), nats.MaxReconnects(-1),
+		nats.ReconnectWait(100*time.Millisecond), nats.PingInterval(time.Second), nats.MaxPingsOutstanding(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
 }
 
 // routesOf is how many routes a node's /routez lists.

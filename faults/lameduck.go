@@ -42,9 +42,7 @@ func (LameDuck) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec,
 		Heal: func(ctx context.Context) error {
 			var errs []error
 			for _, n := range nodes {
-				if !exitedWithin(ctx, n, lameDuckWait-time.Since(sent)) {
-					errs = append(errs, fmt.Errorf("lame duck: %s still running %s after the signal, killed", n.Name(), time.Since(sent).Round(time.Second)), n.Kill())
-				}
+				errs = append(errs, awaitLameDuckExit(ctx, n, sent))
 			}
 			return errors.Join(append(errs, startStopped(nodes)(ctx))...)
 		}}
@@ -56,14 +54,15 @@ func (LameDuck) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec,
 	return inj, nil
 }
 
-// exitedWithin polls until n is no longer running, for at most d.
-func exitedWithin(ctx context.Context, n clusters.Node, d time.Duration) bool {
-	deadline := time.Now().Add(d)
+// awaitLameDuckExit waits for n, signalled at sent, to leave lame duck
+// mode and exit; one still running lameDuckWait after the signal is
+// killed, and the error says so.
+func awaitLameDuckExit(ctx context.Context, n clusters.Node, sent time.Time) error {
 	for n.Running() {
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return false
+		if time.Since(sent) > lameDuckWait || ctx.Err() != nil {
+			return errors.Join(fmt.Errorf("lame duck: %s still running %s after the signal, killed", n.Name(), time.Since(sent).Round(time.Second)), n.Kill())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return true
+	return nil
 }

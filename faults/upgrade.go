@@ -79,9 +79,9 @@ func (Upgrade) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, 
 			return inj, fmt.Errorf("upgrade %s: lame duck: %w", n.Name(), err)
 		}
 		stop := "lame duck"
-		if !exitedWithin(ctx, n, lameDuckWait) {
-			stop = fmt.Sprintf("killed: still running %s after the lame duck signal", lameDuckWait)
-			if err := n.Kill(); err != nil {
+		if err := awaitLameDuckExit(ctx, n, time.Now()); err != nil {
+			stop = err.Error()
+			if n.Running() {
 				return inj, err
 			}
 		}

@@ -47,15 +47,9 @@ type NodeDrainer interface {
 // that node only, and with no reconnect buffer, so a publish made while
 // disconnected fails at once (definitely not sent) instead of being queued.
 // Given several URLs (a roaming client), it starts on the first and
-// reconnects to the next one in order, and pings every second, so that it
-// notices a silent cut (client-partition) in seconds, not minutes, and
-// moves on.
-func connect(url, name string) (*nats.Conn, error) {
-	var opts []nats.Option
-	if strings.Contains(url, ",") {
-		opts = append(opts, nats.PingInterval(time.Second), nats.MaxPingsOutstanding(3))
-	}
-	return nats.Connect(url, append(opts,
+// reconnects to the next one in order; extra options come first.
+func connect(url, name string, extra ...nats.Option) (*nats.Conn, error) {
+	return nats.Connect(url, append(extra,
 		nats.Name(name),
 		nats.DontRandomize(),
 		nats.MaxReconnects(-1),
@@ -175,8 +169,14 @@ func connectPinned(node clusters.Node, name string) (*nats.Conn, jetstream.JetSt
 }
 
 // connectURLs opens a client's connection to urls, the first its node's.
+// A roaming client (several URLs) pings every second, so that it notices
+// a silent cut (client-partition) in seconds, not minutes, and moves on.
 func connectURLs(node clusters.Node, urls []string, name string) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := connect(strings.Join(urls, ","), name)
+	var extra []nats.Option
+	if len(urls) > 1 {
+		extra = append(extra, nats.PingInterval(time.Second), nats.MaxPingsOutstanding(3))
+	}
+	nc, err := connect(strings.Join(urls, ","), name, extra...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: connect %s: %w", name, node.Name(), err)
 	}
