@@ -28,6 +28,9 @@ type Sections struct {
 	// OCC (occ check) are the occ workload's appends, their logs and
 	// linearizability.
 	OCC *OCCStats `json:"occ,omitempty"`
+	// Membership (replicas check) is each membership change's end: who
+	// left, who came back, the stream's replica count after.
+	Membership MembershipChanges `json:"membership,omitempty"`
 
 	// HarnessErrors are errors a check found in the harness rather than in
 	// the system (e.g. a crashed keeper in the node logs). They are no
@@ -48,6 +51,9 @@ func (q QueueStats) AddTo(s *Sections) { s.Queue = &q }
 func (p PerNodeStats) AddTo(s *Sections) {
 	s.PerNode, s.Disagreements = p.Nodes, p.Disagreements
 }
+
+// AddTo sets membership.
+func (m MembershipChanges) AddTo(s *Sections) { s.Membership = m }
 
 // AddTo sets unrecovered_nodes.
 func (r RecoveryStats) AddTo(s *Sections) { s.UnrecoveredNodes = r.Unrecovered }

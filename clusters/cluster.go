@@ -14,7 +14,10 @@ import (
 
 // Node is one nats-server of a cluster.
 type Node interface {
-	Name() string
+	Name() string // the node's name in jetstorm: n1, n2, ... (targets, logs, dirs)
+	// ServerName is the node's server_name: its Name until a membership
+	// fault replaces it (SetServerName) with a new peer of a new name.
+	ServerName() string
 	ClientURL() string  // nats://127.0.0.1:port
 	MonitorURL() string // http://127.0.0.1:port
 	Dir() string        // the node's directory: config, log, store
@@ -36,6 +39,9 @@ type Node interface {
 	// next start ("": the embedded server; see ServerBinary): the upgrade
 	// fault. Process nodes only.
 	SetServerBinary(bin string) error
+	// SetServerName changes the node's server_name for its next start:
+	// the membership fault brings a wiped node back as a new peer.
+	SetServerName(name string) error
 	// Store is the node's JetStream store, for faults that damage its
 	// files; nil when jetstorm cannot reach it (external nodes).
 	Store() Store
@@ -54,6 +60,8 @@ type Store interface {
 	ReadAt(name string, b []byte, off int64) error
 	WriteAt(name string, b []byte, off int64) error
 	Truncate(name string, size int64) error
+	// Wipe removes everything in the store (the node must be stopped).
+	Wipe() error
 }
 
 // Cluster is a set of nodes routed to each other.
@@ -70,10 +78,11 @@ type Cluster interface {
 	Close(ctx context.Context) error
 }
 
-// Node looks a node up by name.
+// NodeByName looks a node up by its name or its server_name (what the
+// server's own reports call it).
 func NodeByName(c Cluster, name string) Node {
 	for _, n := range c.Nodes() {
-		if n.Name() == name {
+		if n.Name() == name || n.ServerName() == name {
 			return n
 		}
 	}

@@ -82,6 +82,22 @@ func (n *DockerNode) SetSyncInterval(v string) error {
 	return n.writeConfig()
 }
 
+// ServerName is the server_name of the node's config.
+func (n *DockerNode) ServerName() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.conf.Name
+}
+
+// SetServerName rewrites the config for the next start, as for a process
+// node.
+func (n *DockerNode) SetServerName(name string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.conf.Name = name
+	return n.writeConfig()
+}
+
 // SetServerBinary is not possible: every container runs the cluster's image.
 func (n *DockerNode) SetServerBinary(string) error {
 	return fmt.Errorf("%s: the docker backend runs one image for every node; a server change (upgrade) needs the process backend", n.name)

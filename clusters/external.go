@@ -70,3 +70,5 @@ func (n *externalNode) Paused() bool                    { return false }
 func (n *externalNode) SetSyncInterval(string) error    { return errExternal }
 func (n *externalNode) SetServerBinary(string) error    { return errExternal }
 func (n *externalNode) Store() Store                    { return nil }
+func (n *externalNode) ServerName() string              { return n.name }
+func (n *externalNode) SetServerName(string) error      { return errExternal }

@@ -26,6 +26,12 @@ type NodeConfig struct {
 	// NoAdvertise keeps the server from telling clients its other client
 	// URLs: container addresses a client outside cannot reach.
 	NoAdvertise bool
+	// SystemUser adds a user of the system account ($SYS; see SysUser),
+	// which the membership fault's $JS.API.SERVER.REMOVE needs. Clients
+	// without credentials still land in the global account ($G), so the
+	// stores keep their paths: nats-server adds a no-auth user for $G when
+	// the system account is the only one configured.
+	SystemUser bool
 }
 
 // Render writes the config in nats-server's format, so a real nats-server
@@ -40,6 +46,9 @@ func (nc NodeConfig) Render() string {
 	// Lame duck (the lame-duck fault): the shortest duration the server
 	// accepts (its default is 2 minutes), after a short grace period.
 	fmt.Fprintf(&b, "lame_duck_duration: %q\nlame_duck_grace_period: %q\n", LameDuckDuration.String(), LameDuckGrace.String())
+	if nc.SystemUser {
+		fmt.Fprintf(&b, "accounts {\n  $SYS { users: [{user: %s, password: %q}] }\n}\n", SysUser, sysPasswordHash)
+	}
 	fmt.Fprintf(&b, "jetstream {\n  store_dir: %q\n", nc.StoreDir)
 	if nc.SyncInterval != "" {
 		fmt.Fprintf(&b, "  sync_interval: %s\n", nc.SyncInterval)

@@ -52,6 +52,9 @@ type ProcessOptions struct {
 	// it, and ClientURL is the proxy's, so a fault can cut a node off its
 	// clients, or slow them, while its routes stay up.
 	ClientLinks bool
+	// SystemUser gives every node a system account user (SysUser), for
+	// faults that use the system account's API (membership).
+	SystemUser bool
 }
 
 // ProcessCluster runs every node as a child process.
@@ -159,6 +162,7 @@ func (c *ProcessCluster) configure() error {
 		conf := NodeConfig{
 			Name: n.name, Cluster: o.Name, ClientPort: n.clientPort, HTTPPort: n.httpPort,
 			RoutePort: n.routePort, StoreDir: n.StoreDir(), SyncInterval: o.SyncInterval,
+			SystemUser: o.SystemUser,
 		}
 		// A single node runs standalone JetStream: a cluster block whose
 		// only route is the node itself leaves the meta layer "recovering"

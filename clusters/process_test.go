@@ -4,13 +4,16 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestMain(m *testing.M) {
@@ -30,6 +33,30 @@ func TestNodeConfigRender(t *testing.T) {
 	c.SyncInterval = ""
 	if strings.Contains(c.Render(), "sync_interval") {
 		t.Errorf("empty SyncInterval must keep the server default")
+	}
+}
+
+// SystemUser's config parses in nats-server and logs the system user in
+// to $SYS with the password jetstorm sends, checked against its hash.
+func TestNodeConfigSystemUser(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "n1.conf")
+	c := NodeConfig{Name: "n1", ClientPort: 1, HTTPPort: 2, StoreDir: "/s", SystemUser: true}
+	if err := os.WriteFile(p, []byte(c.Render()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts, err := server.ProcessConfigFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(opts.Users) != 1 || opts.Users[0].Username != SysUser || opts.Users[0].Account == nil || opts.Users[0].Account.Name != "$SYS" {
+		t.Fatalf("users %+v, want %s in $SYS", opts.Users, SysUser)
+	}
+	if err := bcrypt.CompareHashAndPassword([]byte(opts.Users[0].Password), []byte(SysPassword)); err != nil {
+		t.Errorf("the config's hash does not match SysPassword: %v", err)
+	}
+	c.SystemUser = false
+	if strings.Contains(c.Render(), "accounts") {
+		t.Errorf("no SystemUser, no accounts block:\n%s", c.Render())
 	}
 }
 

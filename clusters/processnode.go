@@ -61,6 +61,22 @@ func (n *ProcessNode) SetServerBinary(bin string) error {
 	return nil
 }
 
+// ServerName is the server_name of the node's config.
+func (n *ProcessNode) ServerName() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.conf.Name
+}
+
+// SetServerName rewrites the node's config with a new server_name, for
+// its next start.
+func (n *ProcessNode) SetServerName(name string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.conf.Name = name
+	return n.writeConfig()
+}
+
 // Pause stops the process (SIGSTOP); Resume continues it (SIGCONT).
 //
 // Pause returns once the process is stopped: kill(2) only queues the

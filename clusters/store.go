@@ -96,3 +96,15 @@ func (s hostStore) open(name string, flag int) (*os.File, error) {
 	}
 	return os.OpenFile(p, flag, 0)
 }
+
+func (s hostStore) Wipe() error {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		errs = append(errs, os.RemoveAll(filepath.Join(s.dir, e.Name())))
+	}
+	return errors.Join(errs...)
+}

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"jetstorm/clusters"
 )
@@ -47,6 +48,9 @@ type Injection struct {
 	Targets []string       // node names
 	Params  map[string]any // what exactly was done, for the history
 	Heal    func(ctx context.Context) error
+	// Result, set by Heal, is what the heal found (membership: the peer
+	// sets after the return); it joins Params in the fault's end op.
+	Result map[string]any
 }
 
 // Fault is one kind of failure. Faults without parameters embed NoParams.
@@ -83,6 +87,13 @@ type Fault interface {
 // have no random form): timeline steps only.
 type TimelineOnly interface{ TimelineOnly() }
 
+// SlowHeal is a fault whose heal may take longer than healWithin
+// (membership: the server takes a removed node back only minutes later).
+type SlowHeal interface{ HealWithin() time.Duration }
+
+// healWithin bounds a heal, unless the fault is a SlowHeal.
+const healWithin = 60 * time.Second
+
 // Needs are cluster features a fault depends on.
 type Needs struct {
 	Links   bool // link proxies on every route link (partition, slowlink)
@@ -100,6 +111,9 @@ type Needs struct {
 	// ClientLinks: a proxy between each node and its clients
 	// (client-partition, client-slowlink; process backend).
 	ClientLinks bool
+	// System: a system account user in every node's config, for the
+	// system account's API (membership; process backend).
+	System bool
 }
 
 // Registry lists every fault kind by name. Adding a fault = one file + one
@@ -121,6 +135,7 @@ var Registry = map[string]Fault{
 	"upgrade":          Upgrade{},
 	"client-partition": ClientPartition{},
 	"client-slowlink":  ClientSlowLink{},
+	"membership":       Membership{},
 }
 
 // Kinds lists the registered fault kinds, sorted.
@@ -194,16 +209,20 @@ func ResolveTargets(ctx context.Context, c clusters.Cluster, env Env, spec, def 
 		return pick(n/2 + 1), nil
 	case "all":
 		return names, nil
-	case "meta-leader":
-		l, err := clusters.MetaLeader(ctx, c)
+	case "meta-leader", "stream-leader":
+		var l string
+		var err error
+		if spec == "meta-leader" {
+			l, err = clusters.MetaLeader(ctx, c)
+		} else {
+			l, err = clusters.StreamLeader(ctx, c, env.Stream)
+		}
 		if err != nil {
 			return nil, err
 		}
-		return []string{l}, nil
-	case "stream-leader":
-		l, err := clusters.StreamLeader(ctx, c, env.Stream)
-		if err != nil {
-			return nil, err
+		// The server names it; a membership fault may have renamed it.
+		if n := clusters.NodeByName(c, l); n != nil {
+			l = n.Name()
 		}
 		return []string{l}, nil
 	}

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,16 +36,16 @@ func startCluster(t *testing.T, proxies bool) (*clusters.ProcessCluster, context
 	return startClusterWith(t, clusters.ProcessOptions{LinkProxies: proxies})
 }
 
-// startClusterWith starts a healthy 3-node cluster with o (Dir and Nodes
-// are set here), closed when the test ends.
+// startClusterWith starts a healthy cluster with o (Dir is set here;
+// Nodes 0: 3 nodes), closed when the test ends.
 func startClusterWith(t *testing.T, o clusters.ProcessOptions) (*clusters.ProcessCluster, context.Context) {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("starts a real 3-node cluster; skipped with -short")
+		t.Skip("starts a real cluster; skipped with -short")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
-	o.Dir, o.Nodes = t.TempDir(), 3
+	o.Dir, o.Nodes = t.TempDir(), cmp.Or(o.Nodes, 3)
 	c, err := clusters.StartProcess(ctx, o)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func healthy(t *testing.T, ctx context.Context, c clusters.Cluster) {
 
 func injectNow(t *testing.T, ctx context.Context, c clusters.Cluster, s Spec) *Injection {
 	t.Helper()
-	if err := Check(s, clusters.NodeNames("process", 3)); err != nil {
+	if err := Check(s, clusters.NodeNames("process", len(c.Nodes()))); err != nil {
 		t.Fatal(err)
 	}
 	inj, err := Registry[s.Kind].Inject(ctx, c, Env{Stream: "T"}, s, rand.New(rand.NewPCG(1, 1)))
@@ -473,7 +474,7 @@ func TestRunPlanRecordsFaults(t *testing.T) {
 func TestPowerLoss(t *testing.T) {
 	powerfs.NeedInTest(t)
 	if testing.Short() {
-		t.Skip("starts a real 3-node cluster; skipped with -short")
+		t.Skip("starts a real cluster; skipped with -short")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -231,10 +232,20 @@ func inject(ctx context.Context, c clusters.Cluster, env Env, p Planned, proc in
 	log.Info("fault", append(args, "nodes", inj.Targets, "for", p.For)...)
 	return func() error {
 		// Heal even when the run is being stopped: never leave a node down.
-		hctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		within := healWithin
+		if sh, ok := f.(SlowHeal); ok {
+			within = sh.HealWithin()
+		}
+		hctx, cancel := context.WithTimeout(context.Background(), within)
 		defer cancel()
 		end := history.Op{Process: proc, Type: history.OK, F: history.FFault, Value: desc}
-		if herr := inj.Heal(hctx); herr != nil {
+		herr := inj.Heal(hctx)
+		if len(inj.Result) > 0 {
+			v := maps.Clone(desc)
+			maps.Copy(v, inj.Result)
+			end.Value = v
+		}
+		if herr != nil {
 			end.Type, end.Err = history.Info, herr.Error()
 			rec.Record(end)
 			return fmt.Errorf("heal %s %v: %w", p.Kind, inj.Targets, herr)

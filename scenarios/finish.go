@@ -115,13 +115,14 @@ func Finish(ctx context.Context, dir string, o FinishOptions) (*reports.Results,
 }
 
 // checkersFor are the checks a run of kind gets: the kind's own, then the
-// crash check of the node logs and the recovery check of the final heal.
+// crash check of the node logs, the recovery check of the final heal and
+// the replicas check of membership changes.
 func checkersFor(kind *Kind, o CheckOptions) []checker.Checker {
 	var cs []checker.Checker
 	if kind.Checkers != nil {
 		cs = kind.Checkers(o)
 	}
-	return append(cs, nodeLogChecker(o.Dir), &checker.Recovery{})
+	return append(cs, nodeLogChecker(o.Dir), &checker.Recovery{}, &checker.Replicas{})
 }
 
 // PrintSummary prints the results for people, then the kind's own table

@@ -113,6 +113,7 @@ func (s *Scenario) needs() faults.Needs {
 			n.Store = n.Store || f.Needs().Store
 			n.Servers = n.Servers || f.Needs().Servers
 			n.ClientLinks = n.ClientLinks || f.Needs().ClientLinks
+			n.System = n.System || f.Needs().System
 		}
 	}
 	return n

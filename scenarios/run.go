@@ -299,6 +299,7 @@ func (s *Scenario) clusterConfig(dir, exe string) clusters.Config {
 			LinkProxies: c.LinkProxies, PowerLossFS: c.PowerLossFS, Writeback: c.Writeback.D(), ClientLinks: c.ClientLinks,
 			// A slowlink: on docker, every route link goes through a proxy.
 			DelayLinks: c.LinkProxies && s.needs().Delay,
+			SystemUser: s.needs().System,
 		},
 	}
 }

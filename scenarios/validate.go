@@ -154,6 +154,7 @@ func (s *Scenario) validate() error {
 	check(c.PowerLossFS || !s.needs().PowerFS, "cluster.powerloss_fs", "is false, but powerloss faults need it")
 	check(c.ClientLinks || !s.needs().ClientLinks, "cluster.client_links", "is false, but client-partition and client-slowlink faults need client links")
 	check(!c.ClientLinks || c.Backend == "process", "cluster.client_links", "is for the process backend")
+	check(c.Backend == "process" || !s.needs().System, "cluster.backend", "is %s, but a membership fault needs the process backend (a system account user in each node's config, a store it can wipe, a server it can rename)", c.Backend)
 	check(c.Backend == "process" || !s.needs().Servers, "cluster.backend", "is %s, but an upgrade changes the server a node runs, which only the process backend can", c.Backend)
 	check(c.Writeback >= 0, "cluster.writeback", "must not be negative")
 	if c.PowerLossFS {
