@@ -74,7 +74,7 @@ const (
 	membershipRemove  = 30 * time.Second // the removal's answer (a meta leader may be being elected)
 	membershipSettle  = 15 * time.Second // the removal showing in the meta leader's peer set
 	membershipHealthy = 30 * time.Second // a healthy cluster after the return
-	membershipRegrow  = 20 * time.Second // the stream's replica count met again
+	membershipRegrow  = 60 * time.Second // the stream's replica count met again (a replica catching up)
 	// removeRejoin bounds the wait for a removed server that returned
 	// under its own name to be a member again: nats-server refuses it for
 	// 5 minutes after the removal, then re-adds it.
@@ -102,9 +102,10 @@ func (Membership) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spe
 	peers := map[string]any{"before": before}
 	inj := &Injection{Targets: names, Params: map[string]any{"action": action, "server": server, "peers": peers}}
 	var removedAt time.Time
+	runCtx := ctx // the heal's own context outlives an interrupted run; its waits need not
 	inj.Heal = func(ctx context.Context) error {
 		var err error
-		inj.Result, err = membershipReturn(ctx, c, env, n, before.Replicas, removed, removedAt)
+		inj.Result, err = membershipReturn(ctx, runCtx, c, env, n, before.Replicas, removed, removedAt)
 		return err
 	}
 
@@ -148,11 +149,16 @@ func (Membership) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spe
 // membershipReturn is the heal: start the node (as it is now: renamed
 // and wiped, or as it was), wait for a healthy cluster, then for the
 // stream's want replicas, and say what the peer sets became.
-func membershipReturn(ctx context.Context, c clusters.Cluster, env Env, n clusters.Node, want int, removed clusters.PeerSets, removedAt time.Time) (map[string]any, error) {
+// The node starts even when the run was interrupted (runCtx done), but
+// then nothing is waited for.
+func membershipReturn(ctx, runCtx context.Context, c clusters.Cluster, env Env, n clusters.Node, want int, removed clusters.PeerSets, removedAt time.Time) (map[string]any, error) {
 	var errs []error
 	if !n.Running() {
 		errs = append(errs, n.Start(ctx))
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(runCtx, cancel)()
 	server := n.ServerName()
 	out := map[string]any{}
 	if !removedAt.IsZero() {
@@ -167,9 +173,9 @@ func membershipReturn(ctx context.Context, c clusters.Cluster, env Env, n cluste
 		}
 		out["rejoined_after"] = time.Since(removedAt).Round(time.Second).String()
 	}
-	hctx, cancel := context.WithTimeout(ctx, membershipHealthy)
+	hctx, hcancel := context.WithTimeout(ctx, membershipHealthy)
 	errs = append(errs, c.WaitHealthy(hctx))
-	cancel()
+	hcancel()
 	// A spare: a server outside the stream's peers that stayed in the
 	// cluster, for the meta leader to move the removed replica to.
 	spare := removed.MetaLeader != "" && len(removed.Meta) >= want
