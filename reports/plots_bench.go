@@ -73,6 +73,7 @@ func (r *run) benchThroughputPlot() *plot.Plot {
 			return nil
 		}
 	}
+	r.benchImpactStrips(p)
 	r.finishTime(p)
 	headroom(p)
 	return p

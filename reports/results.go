@@ -50,6 +50,9 @@ type BenchSummary struct {
 	Errors           int64                   `json:"errors"`
 	Steps            []stats.BenchStepResult `json:"steps"`
 	CapacityBestRate float64                 `json:"capacity_best_rate,omitempty"`
+	// Faults is what each fault of a bench under faults did: outages,
+	// recovery time, latency before, during and after.
+	Faults []stats.FaultImpact `json:"faults,omitempty"`
 }
 
 // Build assembles results from a history's digest (closed) and the

@@ -31,6 +31,9 @@ type BenchOptions struct {
 	Subjects   int         `yaml:"subjects,omitempty"`   // default 1
 	Window     int         `yaml:"window,omitempty"`     // default 256
 	Steps      []BenchStep `yaml:"steps,omitempty"`      // default: one step of rate for duration
+	// UnavailableAfter: a span longer than this in which no publisher got
+	// an ack is an outage (bench under faults). Default 1s.
+	UnavailableAfter Duration `yaml:"unavailable_after,omitempty"`
 }
 
 // BenchStep is one offered rate held for a while.
@@ -75,6 +78,7 @@ func benchDefaults(s *Scenario) {
 	}
 	setDefault(s, &w.Subjects, "workload.subjects", 1)
 	setDefault(s, &w.Window, "workload.window", 256)
+	setDefault(s, &w.UnavailableAfter, "workload.unavailable_after", Duration(time.Second))
 	if len(w.Steps) == 0 && !s.given("workload.steps") {
 		w.Steps = []BenchStep{{Rate: s.Workload.Rate, Duration: s.Workload.Duration}}
 	}
@@ -93,6 +97,7 @@ func benchValidate(s *Scenario, check checkFunc) {
 	check(*w.Consumers >= 0 && *w.Consumers <= 1000, "workload.consumers", "must be 0..1000, got %d", *w.Consumers)
 	check(w.Subjects >= 1, "workload.subjects", "must be at least 1")
 	check(w.Window >= 1, "workload.window", "must be at least 1")
+	check(w.UnavailableAfter > 0, "workload.unavailable_after", "must be positive")
 	check(s.Workload.Payload >= 16, "workload.payload", "must be at least 16B for the bench workload (it carries the send time)")
 	check(len(w.Steps) > 0, "workload.steps", "must not be empty")
 	for i, st := range w.Steps {
@@ -119,7 +124,7 @@ func newBench(s *Scenario, _ RunOptions) workloads.Workload {
 	bw := &workloads.BenchWorkload{B: workloads.NewBench(workloads.BenchOptions{
 		Subjects: w.Bench.Subjects, Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
 		Publishers: w.Bench.Publishers, Consumers: *w.Bench.Consumers, Payload: w.Payload.Bytes(),
-		Steps: steps, Window: w.Bench.Window, Timeout: w.Timeout.D(),
+		Steps: steps, Window: w.Bench.Window, Timeout: w.Timeout.D(), UnavailableAfter: w.Bench.UnavailableAfter.D(),
 	})}
 	if cp := s.Capacity; cp != nil {
 		bw.Capacity = &workloads.CapacityOptions{SLOP99: cp.SLOP99.D(), Start: cp.Start, Factor: cp.Factor,
@@ -152,6 +157,10 @@ func saveBench(wl workloads.Workload, o SaveOptions) error {
 		off := bw.Started.Sub(o.Origin)
 		for i := range r.Windows {
 			r.Windows[i].Start += off
+		}
+		for i := range r.Outages {
+			r.Outages[i].Start += off
+			r.Outages[i].End += off
 		}
 	}
 	var errs []error
@@ -250,7 +259,34 @@ func benchSection(dir string, res *reports.Results) error {
 	if cp != nil {
 		res.Bench.CapacityBestRate = cp.BestRate
 	}
+	faults, err := benchFaults(dir)
+	if err != nil {
+		return err
+	}
+	res.Bench.Faults = r.FaultImpacts(faults)
 	return nil
+}
+
+// benchFaults are the faults the run's history says were injected, with
+// their spans (a bench history holds little besides them).
+func benchFaults(dir string) ([]stats.FaultImpact, error) {
+	var ops []history.Op
+	var end time.Duration
+	for op, err := range history.Stream(history.File(dir)) {
+		if err != nil {
+			return nil, err
+		}
+		end = max(end, op.Time)
+		if op.F == history.FFault {
+			ops = append(ops, op)
+		}
+	}
+	injected, _ := history.FaultWindows(ops, end)
+	var out []stats.FaultImpact
+	for _, f := range injected {
+		out = append(out, stats.FaultImpact{Kind: f.Kind, Nodes: f.Nodes, Span: stats.Span{Start: f.Start, End: f.End}})
+	}
+	return out, nil
 }
 
 // PrintBench prints one row per bench step (and the capacity search's answer).
@@ -268,6 +304,20 @@ func PrintBench(w io.Writer, r *reports.Results) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "  (latencies in ms, from each message's intended send time)")
+	if len(b.Faults) > 0 {
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "fault\tat s\tfor s\tunavailable s\trecovery s\terrors\tp99 before\tp99 during\tp99 after\t\n")
+		for _, f := range b.Faults {
+			rec := fmt.Sprintf("%.1f", f.Recovery.Seconds())
+			if !f.Recovered {
+				rec = "never"
+			}
+			fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%s\t%d\t%.2f\t%.2f\t%.2f\t\n", history.FaultWindow{Kind: f.Kind, Nodes: f.Nodes}.Label(),
+				f.Span.Start.Seconds(), f.Span.Len().Seconds(), f.Unavailable.Seconds(), rec, f.Errors, f.Before.P99, f.During.P99, f.After.P99)
+		}
+		tw.Flush()
+		fmt.Fprintf(w, "  (unavailable: no publisher got an ack for longer than unavailable_after; recovery: from the fault's start until acks/s were back at 90%% of the %d s before it)\n", stats.BaselineWindows)
+	}
 	if len(r.Checks) > 0 {
 		if i := strings.Index(r.Checks[0].Message, "capacity: "); i >= 0 {
 			fmt.Fprintf(w, "  %s\n", r.Checks[0].Message[i:])

@@ -26,6 +26,10 @@ type BenchWindow struct {
 	Consumed     int64   `json:"consumed"`
 	PubAck       Latency `json:"pub_ack"` // ack time - intended send time
 	E2E          Latency `json:"e2e"`     // receive time - intended send time
+	// PubAckHist is the window's publish latency histogram (µs), in
+	// HdrHistogram's compressed encoding (base64 in JSON), so spans of
+	// windows (a fault's) merge exactly.
+	PubAckHist []byte `json:"pub_ack_hdr,omitempty"`
 }
 
 // BenchStepResult aggregates the windows of one step. Rates are counts
@@ -50,6 +54,10 @@ type BenchStepResult struct {
 type BenchResult struct {
 	Windows []BenchWindow     `json:"windows"`
 	Steps   []BenchStepResult `json:"steps"`
+	// Outages are the spans longer than the bench's unavailable_after in
+	// which no publisher got an ack though publishes were wanted (see
+	// GapTracker): the cluster was unavailable to every client.
+	Outages []Span `json:"outages,omitempty"`
 
 	errSamples []string // a few distinct publish errors, for diagnostics
 }

@@ -63,6 +63,9 @@ type BenchOptions struct {
 	Steps                 []BenchStep
 	Window                int           // max in-flight async publishes per publisher (default 256)
 	Timeout               time.Duration // ack timeout (default 5s): an unacked publish past it is an error
+	// UnavailableAfter (default 1s): a span longer than this in which no
+	// publisher got an ack, though publishes were wanted, is an outage.
+	UnavailableAfter time.Duration
 }
 
 // Bench is the bench workload.
@@ -101,6 +104,9 @@ func NewBench(o BenchOptions) *Bench {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
+	}
+	if o.UnavailableAfter <= 0 {
+		o.UnavailableAfter = time.Second
 	}
 	// One shared, read-only, incompressible payload: the client copies it
 	// into its write buffer, so publishes need not allocate one.
@@ -240,7 +246,8 @@ func (b *Bench) Run(ctx context.Context, urls []string, start time.Time) (*stats
 	for i := 0; i < b.o.Publishers; i++ {
 		p := &benchPub{r: r, id: i, sem: make(chan struct{}, b.o.Window),
 			offered: make([]int64, nw), failed: make([]int64, nw),
-			acked: make([]int64, nw), ackErrs: make([]int64, nw), ackRecv: make([]int64, nw)}
+			acked: make([]int64, nw), ackErrs: make([]int64, nw), ackRecv: make([]int64, nw),
+			gaps: stats.GapTracker{After: b.o.UnavailableAfter}}
 		pp, err := b.newPub(i, urls[i%len(urls)], p.done)
 		if err != nil {
 			for _, q := range pubs {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"jetstorm/stats"
 )
 
 // asyncPublisher sends one message without waiting for its ack. Unless
@@ -58,6 +60,8 @@ type benchPub struct {
 	closed                  bool
 	acked, ackErrs, ackRecv []int64 // ackRecv: by ack time
 	lat                     winHist
+	gaps                    stats.GapTracker // spans it wanted an ack and got none
+	outages                 []stats.Span     // gaps, when finished
 }
 
 // done is the completion callback of one publish.
@@ -72,10 +76,12 @@ func (p *benchPub) done(sent int64, err error) {
 	}
 	if err != nil {
 		bump(&p.ackErrs, w, 1)
+		p.gaps.Failed(off)
 	} else {
 		bump(&p.acked, w, 1)
 		bump(&p.ackRecv, p.r.wins.index(now), 1)
 		p.lat.record(w, now-off)
+		p.gaps.Acked(off, now)
 	}
 	p.inflight.Add(-1)
 	p.mu.Unlock()
@@ -133,6 +139,7 @@ func (p *benchPub) run(ctx context.Context) {
 				bump(&p.offered, w, 1) // too far behind: skip
 				bump(&p.failed, w, 1)
 				p.lastW = w
+				p.sendFailed(off)
 				continue
 			}
 			select { // take a window slot; block if the window is full
@@ -149,6 +156,7 @@ func (p *benchPub) run(ctx context.Context) {
 			if time.Since(r.start)-off > b.backlogCap { // fell behind while blocked
 				<-p.sem
 				bump(&p.failed, w, 1)
+				p.sendFailed(off)
 				continue
 			}
 			p.inflight.Add(1)
@@ -156,6 +164,7 @@ func (p *benchPub) run(ctx context.Context) {
 				p.inflight.Add(-1)
 				<-p.sem
 				bump(&p.failed, w, 1)
+				p.sendFailed(off)
 				r.errs.add(err)
 			}
 			if next++; next == len(subjects) {
@@ -163,6 +172,13 @@ func (p *benchPub) run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// sendFailed notes a publish intended at off that was never sent.
+func (p *benchPub) sendFailed(off time.Duration) {
+	p.mu.Lock()
+	p.gaps.Failed(off)
+	p.mu.Unlock()
 }
 
 // finish waits for the publishes in flight (each is acked, fails or times
@@ -180,6 +196,7 @@ func (p *benchPub) finish(ctx context.Context) {
 		p.r.errs.add(fmt.Errorf("%d publishes unresolved at the end of the run", n))
 	}
 	p.lat.flush()
+	p.outages = p.gaps.End(time.Since(p.r.start))
 	p.mu.Unlock()
 	p.pub.close()
 }

@@ -58,8 +58,10 @@ func (r *benchRun) result(pubs []*benchPub, cons []*benchCons) *stats.BenchResul
 		stepPub[i], stepE2E[i] = newHist(), newHist()
 	}
 	scratch := newHist()
+	var encoded []byte
 	merge := func(w int, hs []*winHist, stepH []*hdrhistogram.Histogram) stats.Latency {
 		scratch.Reset()
+		encoded = nil
 		for _, h := range hs {
 			if p := h.packed[w]; p != nil {
 				p.MergeInto(scratch)
@@ -67,6 +69,9 @@ func (r *benchRun) result(pubs []*benchPub, cons []*benchCons) *stats.BenchResul
 		}
 		if s := wins[w].Step; s >= 0 && scratch.TotalCount() > 0 {
 			stepH[s].Merge(scratch)
+		}
+		if scratch.TotalCount() > 0 {
+			encoded, _ = scratch.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
 		}
 		return stats.LatencyOf(scratch)
 	}
@@ -80,6 +85,7 @@ func (r *benchRun) result(pubs []*benchPub, cons []*benchCons) *stats.BenchResul
 	}
 	for w := range wins {
 		wins[w].PubAck = merge(w, pubH, stepPub)
+		wins[w].PubAckHist = encoded
 		wins[w].E2E = merge(w, consH, stepE2E)
 		if s := wins[w].Step; s >= 0 {
 			st := &steps[s]
@@ -104,5 +110,11 @@ func (r *benchRun) result(pubs []*benchPub, cons []*benchCons) *stats.BenchResul
 	r.errs.mu.Lock()
 	samples := append([]string(nil), r.errs.msgs...)
 	r.errs.mu.Unlock()
-	return stats.NewBenchResult(wins, steps, samples)
+	res := stats.NewBenchResult(wins, steps, samples)
+	gaps := make([][]stats.Span, len(pubs))
+	for i, p := range pubs {
+		gaps[i] = p.outages
+	}
+	res.Outages = stats.Intersect(gaps...)
+	return res
 }

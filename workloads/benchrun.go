@@ -80,6 +80,9 @@ func (w *BenchWorkload) Run(ctx context.Context, c clusters.Cluster, rec *histor
 				all.Windows = append(all.Windows, win)
 			}
 			all.Steps = append(all.Steps, r.Steps...)
+			for _, o := range r.Outages {
+				all.Outages = append(all.Outages, stats.Span{Start: o.Start + off, End: o.End + off})
+			}
 		}
 		if err != nil {
 			w.Result = all

@@ -1,0 +1,43 @@
+package scenarios
+
+import (
+	"testing"
+	"time"
+)
+
+// A bench under a fault of known length: every node paused for 4 s (no
+// election: the leader stays leader) makes one outage of 4 s ± 1.5 s,
+// which the bench section attributes to the fault, with throughput back
+// within seconds of the resume and the p99 during the fault at seconds,
+// against milliseconds before it.
+func TestBenchPauseAllOutage(t *testing.T) {
+	const d = 4 * time.Second
+	o := runYAML(t, `
+name: bench-pause-all
+seed: 1
+cluster: {nodes: 3}
+stream: {replicas: 3}
+workload: {type: bench, publishers: 2, consumers: 0, steps: [{rate: 500, duration: 16s}]}
+timeline:
+  - {at: 7s, fault: pause, target: all, for: 4s}
+`, RunOptions{})
+	b := o.Results.Bench
+	if b == nil || len(b.Faults) != 1 {
+		t.Fatalf("bench section: %+v", b)
+	}
+	f := b.Faults[0]
+	t.Logf("fault %s %v: unavailable %v %v, recovery %v (%v), p99 before %.2f during %.2f after %.2f ms",
+		f.Kind, f.Span, f.Unavailable, f.Outages, f.Recovery, f.Recovered, f.Before.P99, f.During.P99, f.After.P99)
+	if f.Kind != "pause" || len(f.Nodes) != 3 {
+		t.Errorf("fault %s %v, want pause of all 3", f.Kind, f.Nodes)
+	}
+	if f.Unavailable < d-1500*time.Millisecond || f.Unavailable > d+1500*time.Millisecond || len(f.Outages) != 1 {
+		t.Errorf("unavailable %v (%v), want %v ± 1.5s in one outage", f.Unavailable, f.Outages, d)
+	}
+	if !f.Recovered || f.Recovery > f.Span.Len()+3*time.Second {
+		t.Errorf("recovery %v (recovered %v) for a %v fault", f.Recovery, f.Recovered, f.Span.Len())
+	}
+	if f.During.P99 < 1000 || f.Before.P99 > 500 {
+		t.Errorf("p99 before %.2f ms, during %.2f ms: want the pause to show", f.Before.P99, f.During.P99)
+	}
+}
