@@ -1,10 +1,13 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -182,4 +185,151 @@ func pctDelta(b, c float64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%+.1f%%", (c-b)/b*100)
+}
+
+// MinRuns is the fewest runs a side CompareRuns takes: with 3 a side no
+// two-sided rank test reaches p < 0.1 (the most extreme ordering has
+// p = 2/20), with 4 it can reach 2/70 ≈ 0.029.
+const MinRuns = 4
+
+// CompareOptions are a multi-run comparison's limits: a regression needs
+// a change past the limit (a fraction; negative: off) of the medians
+// that the rank test finds significant at Alpha.
+type CompareOptions struct {
+	MaxThroughputDrop, MaxP99Rise float64
+	Alpha                         float64 // default 0.05
+}
+
+// CompareRuns compares several independent runs of the baseline with
+// several of the candidate (at least MinRuns a side), as benchstat does:
+// per figure, the medians, their delta, and the Mann-Whitney U test's
+// p-value over the runs (the per-second windows of one run are
+// autocorrelated and are not samples). The candidate regressed when a
+// run's verdict differs from the baseline runs' verdict, or its throughput
+// median is lower by more than MaxThroughputDrop with p < Alpha, or its
+// p99 median higher by more than MaxP99Rise with p < Alpha. A change past
+// the limit that the test does not find significant is reported, not
+// judged a regression: it may be noise.
+func CompareRuns(base, cand []string, o CompareOptions) (table string, regressed bool, err error) {
+	if len(base) < MinRuns || len(cand) < MinRuns {
+		return "", false, fmt.Errorf("compare: %d baseline and %d candidate runs: give at least %d a side (with 3 a side no two-sided rank test reaches p < 0.1)",
+			len(base), len(cand), MinRuns)
+	}
+	if o.Alpha <= 0 {
+		o.Alpha = 0.05
+	}
+	read := func(dirs []string) ([]runFigures, error) {
+		var fs []runFigures
+		for _, d := range dirs {
+			f, err := figuresOf(d)
+			if err != nil {
+				return nil, err
+			}
+			fs = append(fs, f)
+		}
+		return fs, nil
+	}
+	b, err := read(base)
+	if err != nil {
+		return "", false, err
+	}
+	c, err := read(cand)
+	if err != nil {
+		return "", false, err
+	}
+	col := func(fs []runFigures, get func(runFigures) float64) []float64 {
+		var v []float64
+		for _, f := range fs {
+			v = append(v, get(f))
+		}
+		return v
+	}
+	verdicts := func(fs []runFigures) string {
+		n := map[string]int{}
+		for _, f := range fs {
+			n[cmp.Or(f.Verdict, "-")]++
+		}
+		var parts []string
+		for _, v := range slices.Sorted(maps.Keys(n)) {
+			parts = append(parts, fmt.Sprintf("%s ×%d", v, n[v]))
+		}
+		return strings.Join(parts, ", ")
+	}
+	rows := [][]string{{"", fmt.Sprintf("base (median of %d)", len(b)), fmt.Sprintf("candidate (median of %d)", len(c)), "delta", "p"},
+		{"verdicts", verdicts(b), verdicts(c), "", ""}}
+	type figure struct {
+		name  string
+		get   func(runFigures) float64
+		prec  int
+		limit float64
+		worse float64 // +1: higher is worse, -1: lower is worse
+	}
+	var reasons, notes []string
+	for _, fg := range []figure{
+		{"throughput acked/s", func(f runFigures) float64 { return f.Throughput }, 1, o.MaxThroughputDrop, -1},
+		{"p50 ms", func(f runFigures) float64 { return f.P50 }, 3, -1, 1},
+		{"p99 ms", func(f runFigures) float64 { return f.P99 }, 3, o.MaxP99Rise, 1},
+		{"p99.9 ms", func(f runFigures) float64 { return f.P999 }, 3, -1, 1},
+	} {
+		bv, cv := col(b, fg.get), col(c, fg.get)
+		bm, cm := stats.Median(bv), stats.Median(cv)
+		p := stats.MannWhitney(bv, cv)
+		delta := "~"
+		if p < o.Alpha {
+			delta = pctDelta(bm, cm)
+		}
+		rows = append(rows, []string{fg.name, fmtF(bm, fg.prec), fmtF(cm, fg.prec), delta, fmt.Sprintf("%.3f", p)})
+		if fg.limit < 0 || bm <= 0 {
+			continue
+		}
+		change := fg.worse * (cm - bm) / bm
+		if change <= fg.limit {
+			continue
+		}
+		what := "rose"
+		if fg.worse < 0 {
+			what = "dropped"
+		}
+		msg := fmt.Sprintf("%s median %s %.1f%% (limit %.1f%%; p=%.3f, n=%d+%d)", strings.Fields(fg.name)[0], what, change*100, fg.limit*100, p, len(b), len(c))
+		if p < o.Alpha {
+			reasons = append(reasons, msg)
+		} else {
+			notes = append(notes, msg+": not significant at alpha "+strconv.FormatFloat(o.Alpha, 'g', -1, 64)+", not judged")
+		}
+	}
+	want := verdictOf(b)
+	for i, f := range c {
+		if f.Verdict != want {
+			reasons = append(reasons, fmt.Sprintf("verdict of %s is %s, the baseline runs' %s", cand[i], cmp.Or(f.Verdict, "-"), cmp.Or(want, "-")))
+		}
+	}
+	var sb strings.Builder
+	writeTable(&sb, rows)
+	sb.WriteString("(delta: of the medians, shown when the rank test finds the runs differ, p < " + strconv.FormatFloat(o.Alpha, 'g', -1, 64) + "; ~: no significant difference)\n")
+	for _, n := range notes {
+		sb.WriteString("note: " + n + "\n")
+	}
+	for _, r := range reasons {
+		sb.WriteString("REGRESSION: " + r + "\n")
+	}
+	if len(reasons) == 0 {
+		sb.WriteString("no regression\n")
+	}
+	return sb.String(), len(reasons) > 0, nil
+}
+
+// verdictOf is the baseline runs' verdict: the most common one (ties:
+// the first in name order).
+func verdictOf(fs []runFigures) string {
+	n := map[string]int{}
+	for _, f := range fs {
+		n[f.Verdict]++
+	}
+	best := ""
+	for _, v := range slices.Sorted(maps.Keys(n)) {
+		if n[v] > n[best] || best == "" {
+			best = v
+		}
+	}
+	return best
 }

@@ -112,3 +112,43 @@ func TestCompareMissingDir(t *testing.T) {
 		t.Error("no results.json: want an error")
 	}
 }
+
+// Several runs a side: runs whose throughput spreads ±2 % around the
+// same value are no regression whatever their medians say; a 30 % drop
+// in every run is one (p = 2/70 with 4 a side); one slow outlier run
+// among four moves the rank test no more than any run, so it is not; a
+// drop past the limit the test cannot confirm is a note; a candidate run
+// with another verdict regresses; fewer than 4 runs a side is an error.
+func TestCompareRuns(t *testing.T) {
+	runs := func(scales ...float64) []string {
+		var dirs []string
+		for _, s := range scales {
+			dirs = append(dirs, benchDir(t, s, 1))
+		}
+		return dirs
+	}
+	o := CompareOptions{MaxThroughputDrop: 0.10, MaxP99Rise: 0.20}
+	base := runs(1.00, 1.02, 0.98, 1.01)
+	if table, regressed, err := CompareRuns(base, runs(0.99, 1.01, 0.97, 1.02), o); err != nil || regressed || !strings.Contains(table, "~") {
+		t.Errorf("noise: %v %v\n%s", regressed, err, table)
+	}
+	table, regressed, err := CompareRuns(base, runs(0.70, 0.71, 0.69, 0.72), o)
+	if err != nil || !regressed || !strings.Contains(table, "REGRESSION: throughput median dropped") || !strings.Contains(table, "p=0.029") {
+		t.Errorf("30%% drop in every run: %v %v\n%s", regressed, err, table)
+	}
+	if table, regressed, _ := CompareRuns(base, runs(1.00, 1.01, 0.99, 0.30), o); regressed {
+		t.Errorf("one slow run among four regressed:\n%s", table)
+	}
+	table, regressed, _ = CompareRuns(base, runs(0.70, 0.75, 1.02, 0.60), o)
+	if regressed || !strings.Contains(table, "note: throughput median dropped") || !strings.Contains(table, "not judged") {
+		t.Errorf("a drop the test cannot confirm: %v\n%s", regressed, table)
+	}
+	lossy := writeRunDir(t, synthHistory(true))
+	table, regressed, _ = CompareRuns(base, append(runs(1, 1, 1), lossy), CompareOptions{MaxThroughputDrop: -1, MaxP99Rise: -1})
+	if !regressed || !strings.Contains(table, "the baseline runs'") {
+		t.Errorf("a candidate run with another verdict: %v\n%s", regressed, table)
+	}
+	if _, _, err := CompareRuns(base[:3], base, o); err == nil || !strings.Contains(err.Error(), "at least 4") {
+		t.Errorf("3 runs a side: %v", err)
+	}
+}

@@ -242,6 +242,8 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 		{HistoryHTML, "history.html (linearizability timeline)"},
 		{BenchFile, "bench.json (per-window results)"},
 		{BenchCSVFile, "bench.csv"},
+		{NatsBenchCSVFile, "natsbench.csv (per client, in nats bench --csv's layout)"},
+		{OMBFile, "omb-result.json (the OpenMessaging Benchmark's result format)"},
 		{SweepFile, "sweep.json"},
 		{CapacityFile, "capacity.json"},
 	} {

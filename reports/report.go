@@ -20,13 +20,18 @@ import (
 // Files of a run directory that Write reads (besides results.json and
 // history.jsonl) when they are present.
 const (
-	BenchFile    = "bench.json"    // stats.BenchResult as JSON
-	BenchCSVFile = "bench.csv"     // BenchResult.WriteCSV (only linked)
-	SweepFile    = "sweep.json"    // Sweep
-	CapacityFile = "capacity.json" // stats.CapacityResult
-	HistoryHTML  = "history.html"  // porcupine's timeline (only linked)
-	IndexFile    = "index.html"
-	JUnitFile    = "junit.xml"
+	BenchFile    = "bench.json" // stats.BenchResult as JSON
+	BenchCSVFile = "bench.csv"  // BenchResult.WriteCSV (only linked)
+	// NatsBenchCSVFile is the clients in `nats bench --csv`'s layout and
+	// OMBFile the run in the OpenMessaging Benchmark's result format
+	// (both only linked).
+	NatsBenchCSVFile = "natsbench.csv"
+	OMBFile          = "omb-result.json"
+	SweepFile        = "sweep.json"    // Sweep
+	CapacityFile     = "capacity.json" // stats.CapacityResult
+	HistoryHTML      = "history.html"  // porcupine's timeline (only linked)
+	IndexFile        = "index.html"
+	JUnitFile        = "junit.xml"
 )
 
 // Sweep is sweep.json: one benchmark per value of one setting (e.g. the

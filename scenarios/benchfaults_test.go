@@ -1,6 +1,11 @@
 package scenarios
 
 import (
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,4 +45,27 @@ timeline:
 	if f.During.P99 < 1000 || f.Before.P99 > 500 {
 		t.Errorf("p99 before %.2f ms, during %.2f ms: want the pause to show", f.Before.P99, f.During.P99)
 	}
+	// The formats other tools read: one natsbench.csv row per publisher,
+	// OMB's result with a period per 10 s of the 16 s schedule.
+	rows, err := csv.NewReader(strings.NewReader(readFile(t, filepath.Join(o.Dir, "natsbench.csv")))).ReadAll()
+	if err != nil || len(rows) != 3 || rows[0][0] != "#RunID" || rows[1][1] != "P0" || rows[2][1] != "P1" {
+		t.Errorf("natsbench.csv: %v %v", rows, err)
+	}
+	var omb struct {
+		PublishRate         []float64 `json:"publishRate"`
+		PublishLatency99pct []float64 `json:"publishLatency99pct"`
+	}
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(o.Dir, "omb-result.json"))), &omb); err != nil ||
+		len(omb.PublishRate) != 2 || len(omb.PublishLatency99pct) != 2 {
+		t.Errorf("omb-result.json: %+v %v", omb, err)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,6 +27,9 @@ import (
 // duration, or through steps; async publishes, at most window in flight per
 // publisher.
 type BenchOptions struct {
+	// Publish is how publishers publish: async (default: up to window in
+	// flight) or sync (one in flight: each waits for its ack, window 1).
+	Publish    string      `yaml:"publish,omitempty"`
 	Publishers int         `yaml:"publishers,omitempty"` // default 4
 	Consumers  *int        `yaml:"consumers,omitempty"`  // default 1; 0: publish only
 	Subjects   int         `yaml:"subjects,omitempty"`   // default 1
@@ -77,6 +81,10 @@ func benchDefaults(s *Scenario) {
 		w.Consumers = &one
 	}
 	setDefault(s, &w.Subjects, "workload.subjects", 1)
+	setDefault(s, &w.Publish, "workload.publish", "async")
+	if w.Publish == "sync" {
+		setDefault(s, &w.Window, "workload.window", 1)
+	}
 	setDefault(s, &w.Window, "workload.window", 256)
 	setDefault(s, &w.UnavailableAfter, "workload.unavailable_after", Duration(time.Second))
 	if len(w.Steps) == 0 && !s.given("workload.steps") {
@@ -97,6 +105,8 @@ func benchValidate(s *Scenario, check checkFunc) {
 	check(*w.Consumers >= 0 && *w.Consumers <= 1000, "workload.consumers", "must be 0..1000, got %d", *w.Consumers)
 	check(w.Subjects >= 1, "workload.subjects", "must be at least 1")
 	check(w.Window >= 1, "workload.window", "must be at least 1")
+	check(w.Publish == "async" || w.Publish == "sync", "workload.publish", "must be async or sync, got %q", w.Publish)
+	check(w.Publish != "sync" || w.Window == 1, "workload.window", "is %d, but publish: sync has one publish in flight (window 1)", w.Window)
 	check(w.UnavailableAfter > 0, "workload.unavailable_after", "must be positive")
 	check(s.Workload.Payload >= 16, "workload.payload", "must be at least 16B for the bench workload (it carries the send time)")
 	check(len(w.Steps) > 0, "workload.steps", "must not be empty")
@@ -174,10 +184,23 @@ func saveBench(wl workloads.Workload, o SaveOptions) error {
 		}
 	}
 	write(reports.BenchFile, r)
-	var csv bytes.Buffer
-	if err := r.WriteCSV(&csv); err == nil {
-		os.WriteFile(filepath.Join(o.Dir, reports.BenchCSVFile), csv.Bytes(), 0o644)
+	writeCSV := func(name string, fill func(*bytes.Buffer) error) {
+		var b bytes.Buffer
+		err := fill(&b)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(o.Dir, name), b.Bytes(), 0o644)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("write %s: %w", name, err))
+		}
 	}
+	writeCSV(reports.BenchCSVFile, func(b *bytes.Buffer) error { return r.WriteCSV(b) })
+	if len(r.Clients) > 0 {
+		writeCSV(reports.NatsBenchCSVFile, func(b *bytes.Buffer) error { return r.WriteNatsBenchCSV(b, filepath.Base(o.Dir)) })
+	}
+	bo := bw.B.Options()
+	write(reports.OMBFile, r.OMB(stats.OMBMeta{Workload: o.Scenario, Driver: "jetstorm (nats-server, " + storageName(bo.Memory) + ", R" + strconv.Itoa(bo.Replicas) + ")",
+		MessageSize: int64(bo.Payload), Topics: 1, Partitions: bo.Subjects, Producers: bo.Publishers, Consumers: bo.Consumers}))
 	if bw.CapResult != nil {
 		write(reports.CapacityFile, bw.CapResult)
 	}
@@ -323,4 +346,11 @@ func PrintBench(w io.Writer, r *reports.Results) {
 			fmt.Fprintf(w, "  %s\n", r.Checks[0].Message[i:])
 		}
 	}
+}
+
+func storageName(memory bool) string {
+	if memory {
+		return "memory"
+	}
+	return "file"
 }

@@ -98,8 +98,9 @@ type CheckOptions struct {
 
 // SaveOptions are what a kind's Save may need.
 type SaveOptions struct {
-	Dir    string    // the run directory
-	Origin time.Time // the history's time origin
+	Dir      string    // the run directory
+	Origin   time.Time // the history's time origin
+	Scenario string    // the scenario's name
 }
 
 // seed is the scenario's seed, 0 when it has none (yet).

@@ -173,7 +173,7 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	runErrs := s.drive(ctx, wl, cluster, plan, rec, kind, o, log)
 	cluster.Close(context.Background())
 	if kind.Save != nil {
-		if err := kind.Save(wl, SaveOptions{Dir: o.OutDir, Origin: rec.Start()}); err != nil {
+		if err := kind.Save(wl, SaveOptions{Dir: o.OutDir, Origin: rec.Start(), Scenario: s.Name}); err != nil {
 			runErrs = append(runErrs, err)
 		}
 	}

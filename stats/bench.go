@@ -2,8 +2,10 @@ package stats
 
 import (
 	"encoding/csv"
+	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -30,6 +32,11 @@ type BenchWindow struct {
 	// HdrHistogram's compressed encoding (base64 in JSON), so spans of
 	// windows (a fault's) merge exactly.
 	PubAckHist []byte `json:"pub_ack_hdr,omitempty"`
+	// E2EHist is the same for end-to-end latency (consumers), DelayHist
+	// for the publish delay: actual send time - intended send time (how far
+	// the publishers fell behind their schedule; OMB's publishDelayLatency).
+	E2EHist   []byte `json:"e2e_hdr,omitempty"`
+	DelayHist []byte `json:"delay_hdr,omitempty"`
 }
 
 // BenchStepResult aggregates the windows of one step. Rates are counts
@@ -58,6 +65,8 @@ type BenchResult struct {
 	// which no publisher got an ack though publishes were wanted (see
 	// GapTracker): the cluster was unavailable to every client.
 	Outages []Span `json:"outages,omitempty"`
+	// Clients are the publishers' and consumers' own totals (natsbench.csv).
+	Clients []ClientSummary `json:"clients,omitempty"`
 
 	errSamples []string // a few distinct publish errors, for diagnostics
 }
@@ -126,4 +135,46 @@ type CapacityResult struct {
 	Held     []bool            `json:"held"`      // per step: within the SLO and >= 95 % acked
 	BestRate float64           `json:"best_rate"` // highest offered rate that held (0: none did)
 	Stopped  string            `json:"stopped"`   // why the search ended
+}
+
+// ClientSummary is one publisher's (ID P0, P1, ...) or consumer's (S0,
+// S1, ...) totals over the schedule, as `nats bench` reports its clients.
+type ClientSummary struct {
+	ID       string        `json:"id"`
+	Msgs     int64         `json:"msgs"`  // acked (publishers) or consumed (consumers)
+	Bytes    int64         `json:"bytes"` // Msgs × payload
+	Duration time.Duration `json:"duration"`
+	// AvgLatencyUs is the mean publish → ack (publishers) or end-to-end
+	// (consumers) latency in µs, from the intended send time.
+	AvgLatencyUs float64 `json:"avg_latency_us"`
+}
+
+// WriteNatsBenchCSV writes the clients in the layout of `nats bench
+// --csv` (natscli): #RunID,ClientID,MsgCount,MsgBytes,MsgsPerSec,
+// BytesPerSec,DurationSecs,AvgLatencyMicroSecs, consumers (S) first as
+// nats bench writes them, so both tools' runs go in one spreadsheet.
+func (r *BenchResult) WriteNatsBenchCSV(w io.Writer, runID string) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"#RunID", "ClientID", "MsgCount", "MsgBytes", "MsgsPerSec", "BytesPerSec", "DurationSecs", "AvgLatencyMicroSecs"}); err != nil {
+		return err
+	}
+	for _, prefix := range []string{"S", "P"} {
+		for _, c := range r.Clients {
+			if !strings.HasPrefix(c.ID, prefix) {
+				continue
+			}
+			secs := c.Duration.Seconds()
+			var rate int64
+			var bps float64
+			if secs > 0 {
+				rate, bps = int64(float64(c.Msgs)/secs), float64(c.Bytes)/secs
+			}
+			if err := cw.Write([]string{runID, c.ID, strconv.FormatInt(c.Msgs, 10), strconv.FormatInt(c.Bytes, 10),
+				strconv.FormatInt(rate, 10), fmt.Sprintf("%f", bps), fmt.Sprintf("%f", secs), fmt.Sprintf("%f", c.AvgLatencyUs)}); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

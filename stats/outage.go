@@ -205,11 +205,7 @@ func (r *BenchResult) impact(f FaultImpact) FaultImpact {
 func (r *BenchResult) mergedLatency(idx []int) Latency {
 	h := hdrhistogram.New(1, 60_000_000, 3)
 	for _, i := range idx {
-		if w := r.Windows[i].PubAckHist; len(w) > 0 {
-			if d, err := hdrhistogram.Decode(w); err == nil {
-				h.Merge(d)
-			}
-		}
+		mergeEncoded(h, r.Windows[i].PubAckHist)
 	}
 	return LatencyOf(h)
 }

@@ -52,6 +52,7 @@ type benchPub struct {
 	// Owned by the publishing goroutine.
 	offered, failed []int64 // failed: skipped (backlog cap) or rejected at send
 	lastW           int
+	delay           winHist // actual send - intended send, by intended window
 
 	// The ack side: completions may come from several library goroutines
 	// (reply subscription, ack timers, reconnect handler), so it has its
@@ -153,12 +154,14 @@ func (p *benchPub) run(ctx context.Context) {
 			}
 			bump(&p.offered, w, 1)
 			p.lastW = w
-			if time.Since(r.start)-off > b.backlogCap { // fell behind while blocked
+			behind := time.Since(r.start) - off
+			if behind > b.backlogCap { // fell behind while blocked
 				<-p.sem
 				bump(&p.failed, w, 1)
 				p.sendFailed(off)
 				continue
 			}
+			p.delay.record(w, behind)
 			p.inflight.Add(1)
 			if err := p.pub.publish(subjects[next], b.payload, r.startNs+int64(off)); err != nil {
 				p.inflight.Add(-1)
@@ -196,6 +199,7 @@ func (p *benchPub) finish(ctx context.Context) {
 		p.r.errs.add(fmt.Errorf("%d publishes unresolved at the end of the run", n))
 	}
 	p.lat.flush()
+	p.delay.flush() // finish runs in the publishing goroutine, which owns delay
 	p.outages = p.gaps.End(time.Since(p.r.start))
 	p.mu.Unlock()
 	p.pub.close()

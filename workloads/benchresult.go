@@ -1,6 +1,8 @@
 package workloads
 
 import (
+	"strconv"
+
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"jetstorm/stats"
@@ -59,6 +61,8 @@ func (r *benchRun) result(pubs []*benchPub, cons []*benchCons) *stats.BenchResul
 	}
 	scratch := newHist()
 	var encoded []byte
+	// merge merges window w of hs into scratch (and into its step's
+	// histogram in stepH, unless nil), leaving its encoding in encoded.
 	merge := func(w int, hs []*winHist, stepH []*hdrhistogram.Histogram) stats.Latency {
 		scratch.Reset()
 		encoded = nil
@@ -67,7 +71,7 @@ func (r *benchRun) result(pubs []*benchPub, cons []*benchCons) *stats.BenchResul
 				p.MergeInto(scratch)
 			}
 		}
-		if s := wins[w].Step; s >= 0 && scratch.TotalCount() > 0 {
+		if s := wins[w].Step; s >= 0 && scratch.TotalCount() > 0 && stepH != nil {
 			stepH[s].Merge(scratch)
 		}
 		if scratch.TotalCount() > 0 {
@@ -76,8 +80,9 @@ func (r *benchRun) result(pubs []*benchPub, cons []*benchCons) *stats.BenchResul
 		return stats.LatencyOf(scratch)
 	}
 	pubH := make([]*winHist, len(pubs))
+	delayH := make([]*winHist, len(pubs))
 	for i, p := range pubs {
-		pubH[i] = &p.lat
+		pubH[i], delayH[i] = &p.lat, &p.delay
 	}
 	consH := make([]*winHist, len(cons))
 	for i, c := range cons {
@@ -87,6 +92,9 @@ func (r *benchRun) result(pubs []*benchPub, cons []*benchCons) *stats.BenchResul
 		wins[w].PubAck = merge(w, pubH, stepPub)
 		wins[w].PubAckHist = encoded
 		wins[w].E2E = merge(w, consH, stepE2E)
+		wins[w].E2EHist = encoded
+		merge(w, delayH, nil)
+		wins[w].DelayHist = encoded
 		if s := wins[w].Step; s >= 0 {
 			st := &steps[s]
 			st.OfferedRate += float64(wins[w].Offered)
@@ -116,5 +124,26 @@ func (r *benchRun) result(pubs []*benchPub, cons []*benchCons) *stats.BenchResul
 		gaps[i] = p.outages
 	}
 	res.Outages = stats.Intersect(gaps...)
+	// Each client's totals over the schedule (natsbench.csv).
+	mean := func(h *winHist) float64 {
+		scratch.Reset()
+		for _, p := range h.packed {
+			p.MergeInto(scratch)
+		}
+		return scratch.Mean()
+	}
+	for i, p := range pubs {
+		var n int64
+		for _, a := range p.acked {
+			n += a
+		}
+		res.Clients = append(res.Clients, stats.ClientSummary{ID: "P" + strconv.Itoa(i), Msgs: n,
+			Bytes: n * int64(r.b.o.Payload), Duration: r.wins.end, AvgLatencyUs: mean(&p.lat)})
+	}
+	for i, c := range cons {
+		n := c.count.Load()
+		res.Clients = append(res.Clients, stats.ClientSummary{ID: "S" + strconv.Itoa(i), Msgs: n,
+			Bytes: n * int64(r.b.o.Payload), Duration: r.wins.end, AvgLatencyUs: mean(&c.lat)})
+	}
 	return res
 }

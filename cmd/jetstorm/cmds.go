@@ -84,27 +84,47 @@ directory gets its table and plot. Works on a copied directory.`,
 }
 
 func newCompareCmd() *cobra.Command {
-	var drop, rise string
 	cmd := &cobra.Command{
-		Use:   "compare BASE CAND",
-		Short: "Compare two run directories; exit 1 on a regression or a verdict change",
-		Long: `Print BASE and CAND side by side (verdict, throughput, publish latency
-percentiles, lost writes) and exit 1 when the verdict changed, throughput
-dropped by more than --max-throughput-drop, or p99 rose by more than
---max-p99-rise: the CI gate for upgrades. Limits are percentages ("10%") or
-fractions ("0.1"); a negative limit turns that check off.`,
-		Example: `  jetstorm compare results/bench/base results/bench/cand --max-throughput-drop 10% --max-p99-rise 20%`,
-		Args:    cobra.ExactArgs(2),
+		Use:   "compare BASE CAND | --base DIR... --cand DIR...",
+		Short: "Compare runs of a baseline and a candidate; exit 1 on a regression or a verdict change",
+		Long: `Print the baseline and the candidate side by side (verdict, throughput,
+publish latency percentiles, lost writes) and exit 1 on a regression: the
+CI gate for upgrades.
+
+With one run a side (BASE CAND), a regression is a verdict change, a
+throughput drop past --max-throughput-drop or a p99 rise past
+--max-p99-rise. One run is one sample: noise can pass for a regression.
+
+With several independent runs a side (--base DIR... --cand DIR..., at
+least 4 each: with 3 a side no two-sided rank test reaches p < 0.1), it
+compares the medians and runs the Mann-Whitney U test over the runs, as
+benchstat does: a regression is a change past the limit that the test
+finds significant (p < --alpha), or a candidate run whose verdict differs
+from the baseline runs'. The per-second windows of one run are not
+independent samples, so only whole runs count.
+
+Limits are percentages ("10%") or fractions ("0.1"); a negative limit
+turns that check off.`,
+		Example: `  jetstorm compare results/bench/base results/bench/cand --max-throughput-drop 10% --max-p99-rise 20%
+  jetstorm compare --base base-1 base-2 base-3 base-4 --cand cand-1 cand-2 cand-3 cand-4`,
+		// Flags are parsed here: --base and --cand each take every
+		// directory up to the next flag (a shell glob: --base runs/base-*).
+		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := fraction(drop)
-			if err != nil {
-				return usageErr(fmt.Errorf("--max-throughput-drop: %w", err))
+			o, err := parseCompareArgs(args)
+			if errors.Is(err, errHelp) {
+				return cmd.Help()
 			}
-			r, err := fraction(rise)
 			if err != nil {
-				return usageErr(fmt.Errorf("--max-p99-rise: %w", err))
+				return usageErr(err)
 			}
-			table, regressed, err := reports.Compare(args[0], args[1], d, r)
+			var table string
+			var regressed bool
+			if o.single {
+				table, regressed, err = reports.Compare(o.base[0], o.cand[0], o.opts.MaxThroughputDrop, o.opts.MaxP99Rise)
+			} else {
+				table, regressed, err = reports.CompareRuns(o.base, o.cand, o.opts)
+			}
 			if err != nil {
 				return usageErr(err)
 			}
@@ -115,9 +135,88 @@ fractions ("0.1"); a negative limit turns that check off.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&drop, "max-throughput-drop", "10%", "largest allowed throughput drop")
-	cmd.Flags().StringVar(&rise, "max-p99-rise", "20%", "largest allowed publish p99 rise")
 	return cmd
+}
+
+var errHelp = errors.New("help")
+
+type compareArgs struct {
+	base, cand []string
+	single     bool // BASE CAND: one run a side
+	opts       reports.CompareOptions
+}
+
+// parseCompareArgs reads compare's arguments: BASE CAND, or --base and
+// --cand lists, and the limits (--flag value or --flag=value).
+func parseCompareArgs(args []string) (compareArgs, error) {
+	o := compareArgs{opts: reports.CompareOptions{MaxThroughputDrop: 0.10, MaxP99Rise: 0.20, Alpha: 0.05}}
+	var pos []string
+	var list *[]string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			if list != nil {
+				*list = append(*list, a)
+			} else {
+				pos = append(pos, a)
+			}
+			continue
+		}
+		name, val, hasVal := strings.Cut(a, "=")
+		value := func() (string, error) {
+			if hasVal {
+				return val, nil
+			}
+			if i+1 >= len(args) {
+				return "", fmt.Errorf("%s needs a value", name)
+			}
+			i++
+			return args[i], nil
+		}
+		switch name {
+		case "-h", "--help":
+			return o, errHelp
+		case "--base":
+			list = &o.base
+		case "--cand":
+			list = &o.cand
+		case "--max-throughput-drop", "--max-p99-rise", "--alpha":
+			v, err := value()
+			if err != nil {
+				return o, err
+			}
+			f, err := fraction(v)
+			if err != nil {
+				return o, fmt.Errorf("%s: %w", name, err)
+			}
+			switch name {
+			case "--max-throughput-drop":
+				o.opts.MaxThroughputDrop = f
+			case "--max-p99-rise":
+				o.opts.MaxP99Rise = f
+			default:
+				if f <= 0 || f >= 1 {
+					return o, fmt.Errorf("--alpha must be between 0 and 1, got %s", v)
+				}
+				o.opts.Alpha = f
+			}
+			list = nil
+		default:
+			return o, fmt.Errorf("unknown flag %s (flags: --base, --cand, --max-throughput-drop, --max-p99-rise, --alpha)", name)
+		}
+		if hasVal && (name == "--base" || name == "--cand") {
+			*list = append(*list, val)
+		}
+	}
+	switch {
+	case len(o.base) == 0 && len(o.cand) == 0 && len(pos) == 2:
+		o.base, o.cand, o.single = pos[:1], pos[1:], true
+	case len(pos) > 0:
+		return o, fmt.Errorf("give BASE CAND, or --base DIR... --cand DIR...; %q is not a directory of either", pos)
+	case len(o.base) == 0 || len(o.cand) == 0:
+		return o, fmt.Errorf("give BASE CAND, or --base DIR... --cand DIR... (at least %d a side)", reports.MinRuns)
+	}
+	return o, nil
 }
 
 // fraction reads "10%" or "0.1".
