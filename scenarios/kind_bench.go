@@ -28,7 +28,10 @@ import (
 // publisher.
 type BenchOptions struct {
 	// Publish is how publishers publish: async (default: up to window in
-	// flight) or sync (one in flight: each waits for its ack, window 1).
+	// flight), sync (one in flight: each waits for its ack, window 1), or
+	// batch (atomic batches of batch_size messages, each acked once at its
+	// commit; nats-server 2.12+). batch_size is the batch workload's key
+	// (Workload.Batch.BatchSize); here its default is 100.
 	Publish    string      `yaml:"publish,omitempty"`
 	Publishers int         `yaml:"publishers,omitempty"` // default 4
 	Consumers  *int        `yaml:"consumers,omitempty"`  // default 1; 0: publish only
@@ -85,6 +88,10 @@ func benchDefaults(s *Scenario) {
 	if w.Publish == "sync" {
 		setDefault(s, &w.Window, "workload.window", 1)
 	}
+	if bs := &s.Workload.Batch.BatchSize; w.Publish == "batch" {
+		setDefault(s, bs, "workload.batch_size", 100)
+		setDefault(s, &w.Window, "workload.window", max(256, 2**bs))
+	}
 	setDefault(s, &w.Window, "workload.window", 256)
 	setDefault(s, &w.UnavailableAfter, "workload.unavailable_after", Duration(time.Second))
 	if len(w.Steps) == 0 && !s.given("workload.steps") {
@@ -105,7 +112,14 @@ func benchValidate(s *Scenario, check checkFunc) {
 	check(*w.Consumers >= 0 && *w.Consumers <= 1000, "workload.consumers", "must be 0..1000, got %d", *w.Consumers)
 	check(w.Subjects >= 1, "workload.subjects", "must be at least 1")
 	check(w.Window >= 1, "workload.window", "must be at least 1")
-	check(w.Publish == "async" || w.Publish == "sync", "workload.publish", "must be async or sync, got %q", w.Publish)
+	check(w.Publish == "async" || w.Publish == "sync" || w.Publish == "batch", "workload.publish", "must be async, sync or batch, got %q", w.Publish)
+	bs := s.Workload.Batch.BatchSize
+	check(bs == 0 || w.Publish == "batch", "workload.batch_size", "is for publish: batch")
+	if w.Publish == "batch" {
+		// The server's limit on an atomic batch is 1000 messages.
+		check(bs >= 2 && bs <= 1000, "workload.batch_size", "must be 2..1000, got %d", bs)
+		check(w.Window >= bs, "workload.window", "is %d, less than batch_size %d: a batch holds its messages' window slots until its commit is acked", w.Window, bs)
+	}
 	check(w.Publish != "sync" || w.Window == 1, "workload.window", "is %d, but publish: sync has one publish in flight (window 1)", w.Window)
 	check(w.UnavailableAfter > 0, "workload.unavailable_after", "must be positive")
 	check(s.Workload.Payload >= 16, "workload.payload", "must be at least 16B for the bench workload (it carries the send time)")
@@ -135,6 +149,7 @@ func newBench(s *Scenario, _ RunOptions) workloads.Workload {
 		Subjects: w.Bench.Subjects, Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
 		Publishers: w.Bench.Publishers, Consumers: *w.Bench.Consumers, Payload: w.Payload.Bytes(),
 		Steps: steps, Window: w.Bench.Window, Timeout: w.Timeout.D(), UnavailableAfter: w.Bench.UnavailableAfter.D(),
+		BatchSize: w.Batch.BatchSize,
 	})}
 	if cp := s.Capacity; cp != nil {
 		bw.Capacity = &workloads.CapacityOptions{SLOP99: cp.SLOP99.D(), Start: cp.Start, Factor: cp.Factor,

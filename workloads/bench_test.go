@@ -56,7 +56,7 @@ func newStallPublisher(start time.Time, from, to time.Duration, done func(int64,
 	return p
 }
 
-func (p *stallPublisher) publish(_ string, _ []byte, sent int64) error {
+func (p *stallPublisher) publish(_ string, _ []byte, sent int64, _ bool) error {
 	now := time.Since(p.start)
 	at := now + time.Millisecond
 	if at >= p.stallFrom && at < p.stallTo {
@@ -310,7 +310,7 @@ func TestBenchEmbeddedServer(t *testing.T) {
 // the generator's own cost per message.
 type instantPublisher struct{ done func(int64, error) }
 
-func (p instantPublisher) publish(_ string, _ []byte, sent int64) error {
+func (p instantPublisher) publish(_ string, _ []byte, sent int64, _ bool) error {
 	p.done(sent, nil)
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
 
 	"jetstorm/stats"
 )
@@ -25,8 +26,9 @@ import (
 // or the error (including the ack timeout).
 type asyncPublisher interface {
 	// publish sends data to subject with the intended send time sent
-	// (unix nanoseconds) in the payload's first 8 bytes.
-	publish(subject string, data []byte, sent int64) error
+	// (unix nanoseconds) in the payload's first 8 bytes; last says it is
+	// the publisher's last message (a batch publisher commits then).
+	publish(subject string, data []byte, sent int64, last bool) error
 	close()
 }
 
@@ -163,7 +165,8 @@ func (p *benchPub) run(ctx context.Context) {
 			}
 			p.delay.record(w, behind)
 			p.inflight.Add(1)
-			if err := p.pub.publish(subjects[next], b.payload, r.startNs+int64(off)); err != nil {
+			last := si == len(b.o.Steps)-1 && off+time.Duration(float64(nP)*per) >= s1
+			if err := p.pub.publish(subjects[next], b.payload, r.startNs+int64(off), last); err != nil {
 				p.inflight.Add(-1)
 				<-p.sem
 				bump(&p.failed, w, 1)
@@ -220,6 +223,17 @@ type rawPublisher struct {
 
 	buf []byte // the payload being sent; publish is called by one goroutine
 
+	// Atomic batches (batchSize > 1): messages go out with Nats-Batch-Id
+	// and -Sequence and no reply; the batch's last (batchSize-th, or the
+	// publisher's last) also has Nats-Batch-Commit and takes a slot, whose
+	// ack completes every message of the batch. Owned by the publishing
+	// goroutine.
+	batchSize int
+	batchID   string
+	batchSeq  int
+	open      []int64 // sent times of the open batch's messages before its commit
+	hdr       nats.Header
+
 	mu    sync.Mutex
 	slots []rawSlot
 	free  []int
@@ -229,6 +243,7 @@ type rawPublisher struct {
 
 type rawSlot struct {
 	busy  bool
+	batch []int64 // a batch commit: the sent times of the batch's other messages
 	gen   uint64
 	reply string    // "<inbox>.<slot>.<gen>", built again only when gen changes
 	sent  int64     // intended send time, for the latency
@@ -238,13 +253,13 @@ type rawSlot struct {
 // errAckTimeout is a publish whose ack did not come within the timeout.
 var errAckTimeout = errors.New("bench: no ack within the timeout")
 
-func newRawPublisher(i int, url string, window int, timeout time.Duration, done func(sent int64, err error)) (asyncPublisher, error) {
+func newRawPublisher(i int, url string, window, batchSize int, timeout time.Duration, done func(sent int64, err error)) (asyncPublisher, error) {
 	nc, err := connect(url, fmt.Sprintf("jetstorm-bench-pub-%d", i))
 	if err != nil {
 		return nil, err
 	}
 	p := &rawPublisher{nc: nc, prefix: nc.NewRespInbox() + ".", done: done, timeout: timeout,
-		slots: make([]rawSlot, 2*window), stop: make(chan struct{})}
+		slots: make([]rawSlot, 2*window), stop: make(chan struct{}), batchSize: batchSize, hdr: nats.Header{}}
 	for s := len(p.slots) - 1; s >= 0; s-- {
 		p.free = append(p.free, s)
 	}
@@ -258,7 +273,23 @@ func newRawPublisher(i int, url string, window int, timeout time.Duration, done 
 	return p, nil
 }
 
-func (p *rawPublisher) publish(subject string, data []byte, sent int64) error {
+func (p *rawPublisher) publish(subject string, data []byte, sent int64, last bool) error {
+	if p.batchSize > 1 {
+		p.batchSeq++
+		if p.batchSeq == 1 {
+			p.batchID = nuid.Next()
+		}
+		if p.batchSeq < p.batchSize && !last {
+			p.buf = append(p.buf[:0], data...)
+			binary.BigEndian.PutUint64(p.buf, uint64(sent))
+			p.setBatchHeaders(false)
+			if err := p.nc.PublishMsg(&nats.Msg{Subject: subject, Data: p.buf, Header: p.hdr}); err != nil {
+				return err // the batch now has a gap: its commit fails, and with it the rest
+			}
+			p.open = append(p.open, sent)
+			return nil
+		}
+	}
 	p.mu.Lock()
 	if len(p.free) == 0 {
 		p.mu.Unlock()
@@ -271,6 +302,7 @@ func (p *rawPublisher) publish(subject string, data []byte, sent int64) error {
 		sl.reply = p.prefix + strconv.Itoa(s) + "." + strconv.FormatUint(sl.gen, 10)
 	}
 	sl.busy, sl.sent, sl.since = true, sent, time.Now()
+	sl.batch, p.open = p.open, nil
 	gen, reply := sl.gen, sl.reply
 	p.mu.Unlock()
 
@@ -278,16 +310,39 @@ func (p *rawPublisher) publish(subject string, data []byte, sent int64) error {
 	// returns, so one buffer serves every message.
 	p.buf = append(p.buf[:0], data...)
 	binary.BigEndian.PutUint64(p.buf, uint64(sent)) // the send time rides in the first 8 bytes
-	if err := p.nc.PublishRequest(subject, reply, p.buf); err != nil {
-		if _, ok := p.release(s, gen, true); !ok {
+	var err error
+	if p.batchSize > 1 {
+		p.setBatchHeaders(true)
+		p.batchSeq = 0
+		err = p.nc.PublishMsg(&nats.Msg{Subject: subject, Reply: reply, Data: p.buf, Header: p.hdr})
+	} else {
+		err = p.nc.PublishRequest(subject, reply, p.buf)
+	}
+	if err != nil {
+		_, batch, ok := p.release(s, gen, true)
+		if !ok {
 			// The write blocked past the ack timeout and the sweeper has
 			// already reported this publish: reporting it again would
 			// free the window slot twice.
 			return nil
 		}
+		for _, b := range batch {
+			p.done(b, err)
+		}
 		return err
 	}
 	return nil
+}
+
+// setBatchHeaders sets the atomic batch headers of the next message.
+func (p *rawPublisher) setBatchHeaders(commit bool) {
+	p.hdr.Set("Nats-Batch-Id", p.batchID)
+	p.hdr.Set("Nats-Batch-Sequence", strconv.Itoa(p.batchSeq))
+	if commit {
+		p.hdr.Set("Nats-Batch-Commit", "1")
+	} else {
+		p.hdr.Del("Nats-Batch-Commit")
+	}
 }
 
 // release frees slot s if it still holds generation gen; it returns the
@@ -295,21 +350,22 @@ func (p *rawPublisher) publish(subject string, data []byte, sent int64) error {
 // (timeout, failed send) moves to the next generation, so a late ack for
 // the old message cannot complete the slot's next one; a slot released by
 // its ack keeps its generation (one ack per publish) and its reply subject.
-func (p *rawPublisher) release(s int, gen uint64, unacked bool) (int64, bool) {
+func (p *rawPublisher) release(s int, gen uint64, unacked bool) (int64, []int64, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	sl := &p.slots[s]
 	if !sl.busy || sl.gen != gen {
-		return 0, false // a late ack for a publish already timed out
+		return 0, nil, false // a late ack for a publish already timed out
 	}
+	batch := sl.batch
 	p.free1(s, unacked)
-	return sl.sent, true
+	return sl.sent, batch, true
 }
 
 // free1 frees slot s; p.mu is held.
 func (p *rawPublisher) free1(s int, unacked bool) {
 	sl := &p.slots[s]
-	sl.busy = false
+	sl.busy, sl.batch = false, nil
 	if unacked {
 		sl.gen++
 		sl.reply = ""
@@ -329,11 +385,15 @@ func (p *rawPublisher) ack(m *nats.Msg) {
 	if err1 != nil || err2 != nil || s < 0 || s >= len(p.slots) {
 		return
 	}
-	sent, ok := p.release(s, gen, false)
+	sent, batch, ok := p.release(s, gen, false)
 	if !ok {
 		return
 	}
-	p.done(sent, ackError(m))
+	err := ackError(m)
+	for _, b := range batch { // a batch is acked, or fails, as one
+		p.done(b, err)
+	}
+	p.done(sent, err)
 }
 
 // ackError is nil for a PubAck, else what went wrong. Only the rare error
@@ -372,7 +432,7 @@ func (p *rawPublisher) sweep() {
 			p.mu.Lock()
 			for s := range p.slots {
 				if sl := &p.slots[s]; sl.busy && now.Sub(sl.since) > p.timeout {
-					late = append(late, sl.sent)
+					late = append(append(late, sl.batch...), sl.sent)
 					p.free1(s, true)
 				}
 			}

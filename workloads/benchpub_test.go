@@ -15,18 +15,7 @@ import (
 // The raw publisher reports every publish exactly once: acked, no stream
 // (no responders), an error answer from the stream, or no ack in time.
 func TestRawPublisherOutcomes(t *testing.T) {
-	url := runBenchServer(t)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Storage: jetstream.MemoryStorage, MaxMsgSize: 100}); err != nil {
-		t.Fatal(err)
-	}
+	url, nc, _, _ := benchServerWith(t, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Storage: jetstream.MemoryStorage, MaxMsgSize: 100})
 	// A subscriber that never answers: the publish times out.
 	if _, err := nc.Subscribe("silent", func(*nats.Msg) {}); err != nil {
 		t.Fatal(err)
@@ -36,7 +25,7 @@ func TestRawPublisherOutcomes(t *testing.T) {
 	var mu sync.Mutex
 	got := map[int64]error{}
 	calls := 0
-	p, err := newRawPublisher(0, url, 8, 300*time.Millisecond, func(sent int64, err error) {
+	p, err := newRawPublisher(0, url, 8, 1, 300*time.Millisecond, func(sent int64, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		got[sent] = err
@@ -51,7 +40,7 @@ func TestRawPublisherOutcomes(t *testing.T) {
 		subj string
 		data []byte
 	}{{"s.a", small}, {"s.b", small}, {"nostream", small}, {"s.c", big}, {"silent", small}} {
-		if err := p.publish(c.subj, c.data, int64(i+1)); err != nil {
+		if err := p.publish(c.subj, c.data, int64(i+1), false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -104,12 +93,12 @@ func TestRawPublisherLateAck(t *testing.T) {
 	}
 	nc.Flush()
 	res := make(chan error, 4)
-	p, err := newRawPublisher(0, url, 1, 150*time.Millisecond, func(sent int64, err error) { res <- err })
+	p, err := newRawPublisher(0, url, 1, 1, 150*time.Millisecond, func(sent int64, err error) { res <- err })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.close()
-	if err := p.publish("slow", make([]byte, 16), 1); err != nil {
+	if err := p.publish("slow", make([]byte, 16), 1, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-res; !errors.Is(err, errAckTimeout) {
@@ -117,10 +106,96 @@ func TestRawPublisherLateAck(t *testing.T) {
 	}
 	// The window is 1: this publish gets the timed-out publish's slot back
 	// (the slot list is a stack) while that publish's ack is still coming.
-	if err := p.publish("silent", make([]byte, 16), 2); err != nil {
+	if err := p.publish("silent", make([]byte, 16), 2, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-res; !errors.Is(err, errAckTimeout) {
 		t.Fatalf("second publish: %v, want the ack timeout (the late ack of the first completed it)", err)
 	}
+}
+
+// Atomic batches: every message of a batch completes when its commit is
+// acked, and the stream holds them all; the publisher's last message
+// commits a short batch; a batch into a stream that does not allow
+// atomic publish fails as a whole, every message with the commit's error.
+func TestRawPublisherBatches(t *testing.T) {
+	url, _, js, ctx := benchServerWith(t,
+		jetstream.StreamConfig{Name: "A", Subjects: []string{"a.>"}, Storage: jetstream.MemoryStorage, AllowAtomicPublish: true},
+		jetstream.StreamConfig{Name: "N", Subjects: []string{"n.>"}, Storage: jetstream.MemoryStorage})
+	var mu sync.Mutex
+	got := map[int64]error{}
+	p, err := newRawPublisher(0, url, 16, 4, 2*time.Second, func(sent int64, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, dup := got[sent]; dup {
+			t.Errorf("message %d completed twice", sent)
+		}
+		got[sent] = err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	// Two batches of 4 and a last one of 2 into A.
+	for i := int64(1); i <= 10; i++ {
+		if err := p.publish("a.x", make([]byte, 32), i, i == 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			mu.Lock()
+			k := len(got)
+			mu.Unlock()
+			if k >= n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d messages completed", k, n)
+			}
+		}
+	}
+	wait(10)
+	for i := int64(1); i <= 10; i++ {
+		if got[i] != nil {
+			t.Errorf("message %d: %v", i, got[i])
+		}
+	}
+	if info, err := js.Stream(ctx, "A"); err != nil || info.CachedInfo().State.Msgs != 10 {
+		t.Errorf("stream A: %v %+v", err, info)
+	}
+	// A batch of 4 into N: no atomic publish there.
+	for i := int64(11); i <= 14; i++ {
+		if err := p.publish("n.x", make([]byte, 32), i, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait(14)
+	for i := int64(11); i <= 14; i++ {
+		if got[i] == nil {
+			t.Errorf("message %d into a stream without atomic publish: acked", i)
+		}
+	}
+	t.Logf("the batch into N: %v", got[14])
+}
+
+// benchServerWith starts a test server with the streams and connects.
+func benchServerWith(t *testing.T, streams ...jetstream.StreamConfig) (string, *nats.Conn, jetstream.JetStream, context.Context) {
+	t.Helper()
+	url := runBenchServer(t)
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	for _, sc := range streams {
+		if _, err := js.CreateStream(ctx, sc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return url, nc, js, ctx
 }
