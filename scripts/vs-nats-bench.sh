@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Publish throughput of jetstorm's bench generator against `nats bench js pub
-# async` on the same cluster, same payload (128 B), 4 publishers, 256 publishes
-# in flight each, taking turns, ROUNDS rounds each. Prints every round, the
-# CPU each client used per message, the medians and their ratio.
+# MODE` on the same cluster, same payload (128 B), 4 publishers, taking
+# turns, ROUNDS rounds each. Prints every round, the CPU each client used
+# per message, the medians and their ratio. MODE (environment):
+#   async  (default) `js pub async --batch 256` / publish: async, window 256
+#   sync   `js pub sync` / publish: sync (one in flight)
+#   atomic `js pub atomic --batch 100` / publish: batch, batch_size 100
 #
 #   scripts/vs-nats-bench.sh NATS_BIN [NODES REPLICAS STORAGE ROUNDS]
 #   e.g. scripts/vs-nats-bench.sh ~/natscli/nats 1 1 memory 5
+#   MODE=sync scripts/vs-nats-bench.sh ~/natscli/nats 3 3 file 5
 #
 # NATS_BIN is a natscli binary you built yourself (natscli is not part of
 # jetstorm). Needs bin/jetstorm (make build). Starts its own cluster with
@@ -13,7 +17,14 @@
 set -euo pipefail
 NATS=${1:?usage: $0 NATS_BIN [NODES REPLICAS STORAGE ROUNDS]}
 NODES=${2:-1} R=${3:-1} S=${4:-memory} ROUNDS=${5:-5}
-MSGS=${MSGS:-800000}    # per nats bench round (all clients)
+MODE=${MODE:-async}
+case $MODE in
+async) nbargs=(js pub async --batch 256) jsmode="window: 256" defmsgs=800000 ;;
+sync) nbargs=(js pub sync) jsmode="publish: sync" defmsgs=40000 ;;
+atomic) nbargs=(js pub atomic --batch 100) jsmode="publish: batch, batch_size: 100, window: 256" defmsgs=800000 ;;
+*) echo "$0: MODE=$MODE: want async, sync or atomic" >&2; exit 3 ;;
+esac
+MSGS=${MSGS:-$defmsgs}  # per nats bench round (all clients)
 RATE=${RATE:-250000}    # jetstorm's offered rate: far above what the cluster takes
 SECS=${SECS:-8}         # jetstorm's step length
 JS=$(cd "$(dirname "$0")/.." && pwd)/bin/jetstorm
@@ -35,7 +46,7 @@ cat >"$work/vs.yaml" <<EOY
 name: vs-nats-bench
 cluster: {backend: external, urls: $urls}
 stream: {replicas: $R, storage: $S}
-workload: {type: bench, publishers: 4, consumers: 0, payload: 128B, window: 256, steps: [{rate: $RATE, duration: ${SECS}s}]}
+workload: {type: bench, publishers: 4, consumers: 0, payload: 128B, $jsmode, steps: [{rate: $RATE, duration: ${SECS}s}]}
 EOY
 
 ticks() { local t=0 u s; for p in $nodepids; do read -r u s < <(cut -d' ' -f14,15 "/proc/$p/stat"); t=$((t+u+s)); done; echo "$t"; }
@@ -49,20 +60,21 @@ run() {
 	echo "$c" | awk -v s=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" '{printf "%.2f %.2f\n", $1 + $2, s / hz}'
 }
 
-echo "cluster: $NODES node(s), stream R$R $S, 4 publishers, 128 B, window 256, $ROUNDS rounds each; $($JS version 2>/dev/null | head -1)"
+echo "mode $MODE: nats bench ${nbargs[*]} / jetstorm $jsmode; cluster: $NODES node(s), stream R$R $S, 4 publishers, 128 B, $ROUNDS rounds each; $($JS version 2>/dev/null | head -1)"
 echo "(CPU per message: the client's own, then the cluster's while that client ran)"
 printf '%-6s %12s %12s %12s %12s %12s %12s\n' round "nats msgs/s" "client µs" "server µs" "jetstorm/s" "client µs" "server µs"
 nb=() js=()
 for i in $(seq "$ROUNDS"); do
 	"$NATS" stream rm bench -f >/dev/null 2>&1 || true
-	read -r ncpu nsrv < <(run nb "$NATS" bench js pub async bench.nb --clients 4 --msgs "$MSGS" --size 128B --batch 256 --create --replicas "$R" --storage "$S" --purge --no-progress)
+	read -r ncpu nsrv < <(run nb "$NATS" bench "${nbargs[@]}" bench.nb --clients 4 --msgs "$MSGS" --size 128B --create --replicas "$R" --storage "$S" --purge --no-progress)
 	n=$(grep -o 'aggregated stats: [0-9,]*' "$work/nb.out" | grep -o '[0-9,]*$' | tr -d ,)
 	"$NATS" stream rm benchstream -f >/dev/null 2>&1 || true
 	read -r jcpu jsrv < <(run js "$JS" bench "$work/vs.yaml" -q --out "$work/run$i")
 	j=$(awk '/^ *step/{getline; print $4}' "$work/js.out")
-	# jetstorm sends every offered message (late ones from its backlog,
-	# unless more than 10 s late): per-message costs divide by that.
-	jsent=$(awk '/^ *step/{getline; print $3 * '"$SECS"'}' "$work/js.out")
+	# Per-message costs divide by the messages acked, as nats bench's
+	# (every one of its messages is acked): a sync publisher offered far
+	# more than it can send skips what falls 10 s behind.
+	jsent=$(sed -n 's/.*check bench .* offered, \([0-9]*\) acked.*/\1/p' "$work/js.out")
 	nb+=("$n") js+=("$j")
 	us() { echo "$1 * 1000000 / $2" | bc -l; }
 	printf '%-6s %12s %12.2f %12.2f %12s %12.2f %12.2f\n' "$i" "$n" "$(us "$ncpu" "$MSGS")" "$(us "$nsrv" "$MSGS")" \
