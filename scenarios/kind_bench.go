@@ -32,7 +32,14 @@ type BenchOptions struct {
 	// batch (atomic batches of batch_size messages, each acked once at its
 	// commit; nats-server 2.12+). batch_size is the batch workload's key
 	// (Workload.Batch.BatchSize); here its default is 100.
-	Publish    string      `yaml:"publish,omitempty"`
+	Publish string `yaml:"publish,omitempty"`
+	// Op is what the publishers do: publish (default) to the stream, or
+	// kv-put / kv-get on a KV bucket named after the stream, over keys
+	// keys (the kv workload's key; default 1000 here) picked by key_dist
+	// (uniform or zipf), with kv_history revisions kept per key.
+	Op         string      `yaml:"op,omitempty"`
+	KeyDist    string      `yaml:"key_dist,omitempty"`
+	KVHistory  int         `yaml:"kv_history,omitempty"`
 	Publishers int         `yaml:"publishers,omitempty"` // default 4
 	Consumers  *int        `yaml:"consumers,omitempty"`  // default 1; 0: publish only
 	Subjects   int         `yaml:"subjects,omitempty"`   // default 1
@@ -79,9 +86,18 @@ var benchKind = &Kind{
 func benchDefaults(s *Scenario) {
 	w := &s.Workload.Bench
 	setDefault(s, &w.Publishers, "workload.publishers", 4)
+	setDefault(s, &w.Op, "workload.op", "publish")
 	if w.Consumers == nil {
-		one := 1
-		w.Consumers = &one
+		n := 1
+		if w.Op != "publish" {
+			n = 0 // a KV bench has no consumers
+		}
+		w.Consumers = &n
+	}
+	if w.Op == workloads.KVPut || w.Op == workloads.KVGet {
+		setDefault(s, &s.Workload.KV.Keys, "workload.keys", 1000)
+		setDefault(s, &w.KeyDist, "workload.key_dist", "uniform")
+		setDefault(s, &w.KVHistory, "workload.kv_history", 1)
 	}
 	setDefault(s, &w.Subjects, "workload.subjects", 1)
 	setDefault(s, &w.Publish, "workload.publish", "async")
@@ -113,6 +129,17 @@ func benchValidate(s *Scenario, check checkFunc) {
 	check(w.Subjects >= 1, "workload.subjects", "must be at least 1")
 	check(w.Window >= 1, "workload.window", "must be at least 1")
 	check(w.Publish == "async" || w.Publish == "sync" || w.Publish == "batch", "workload.publish", "must be async, sync or batch, got %q", w.Publish)
+	kv := w.Op == workloads.KVPut || w.Op == workloads.KVGet
+	check(w.Op == "publish" || kv, "workload.op", "must be publish, kv-put or kv-get, got %q", w.Op)
+	if kv {
+		check(*w.Consumers == 0, "workload.consumers", "must be 0 with op %s (a KV bench has no consumers)", w.Op)
+		check(w.Publish != "batch", "workload.publish", "batch is for op: publish")
+		check(s.Workload.KV.Keys >= 1, "workload.keys", "must be at least 1, got %d", s.Workload.KV.Keys)
+		check(w.KeyDist == "uniform" || w.KeyDist == "zipf", "workload.key_dist", "must be uniform or zipf, got %q", w.KeyDist)
+		check(w.KVHistory >= 1 && w.KVHistory <= 64, "workload.kv_history", "must be 1..64, got %d", w.KVHistory)
+	} else {
+		check(w.KeyDist == "" && w.KVHistory == 0, "workload.key_dist", "and kv_history are for op: kv-put or kv-get")
+	}
 	bs := s.Workload.Batch.BatchSize
 	check(bs == 0 || w.Publish == "batch", "workload.batch_size", "is for publish: batch")
 	if w.Publish == "batch" {
@@ -149,7 +176,7 @@ func newBench(s *Scenario, _ RunOptions) workloads.Workload {
 		Subjects: w.Bench.Subjects, Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
 		Publishers: w.Bench.Publishers, Consumers: *w.Bench.Consumers, Payload: w.Payload.Bytes(),
 		Steps: steps, Window: w.Bench.Window, Timeout: w.Timeout.D(), UnavailableAfter: w.Bench.UnavailableAfter.D(),
-		BatchSize: w.Batch.BatchSize,
+		BatchSize: w.Batch.BatchSize, KV: benchKV(s),
 	})}
 	if cp := s.Capacity; cp != nil {
 		bw.Capacity = &workloads.CapacityOptions{SLOP99: cp.SLOP99.D(), Start: cp.Start, Factor: cp.Factor,
@@ -368,4 +395,13 @@ func storageName(memory bool) string {
 		return "memory"
 	}
 	return "file"
+}
+
+// benchKV is the KV benchmark a bench scenario asks for, nil for op: publish.
+func benchKV(s *Scenario) *workloads.BenchKV {
+	w := s.Workload.Bench
+	if w.Op != workloads.KVPut && w.Op != workloads.KVGet {
+		return nil
+	}
+	return &workloads.BenchKV{Op: w.Op, Keys: s.Workload.KV.Keys, Dist: w.KeyDist, History: w.KVHistory}
 }

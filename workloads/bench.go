@@ -71,6 +71,9 @@ type BenchOptions struct {
 	// once, at its commit; every message's latency runs from its own
 	// intended send time to that ack.
 	BatchSize int
+	// KV, when set, makes it a KV benchmark (BenchKV): no consumers, no
+	// batches.
+	KV *BenchKV
 }
 
 // Bench is the bench workload.
@@ -110,6 +113,11 @@ func NewBench(o BenchOptions) *Bench {
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
 	}
+	if o.KV != nil {
+		kv := *o.KV
+		kv.withDefaults()
+		o.KV = &kv
+	}
 	if o.Window < o.BatchSize {
 		o.Window = o.BatchSize // a batch holds its messages' window slots until its commit is acked
 	}
@@ -125,7 +133,7 @@ func NewBench(o BenchOptions) *Bench {
 	}
 	b := &Bench{o: o, payload: payload, backlogCap: defaultBacklogCap}
 	b.newPub = func(i int, url string, done func(sent int64, err error)) (asyncPublisher, error) {
-		return newRawPublisher(i, url, b.o.Window, b.o.BatchSize, b.o.Timeout, done)
+		return newRawPublisher(i, url, b.o.Window, b.o.BatchSize, b.o.Timeout, b.o.KV != nil && b.o.KV.Op == KVGet, done)
 	}
 	return b
 }
@@ -134,6 +142,14 @@ func NewBench(o BenchOptions) *Bench {
 func (b *Bench) Options() BenchOptions { return b.o }
 
 func (b *Bench) subject(i int) string { return b.o.Stream + "." + strconv.Itoa(i) }
+
+// StreamName is the stream under test: the bench's, or its KV bucket's.
+func (b *Bench) StreamName() string {
+	if b.o.KV != nil {
+		return "KV_" + b.o.Stream
+	}
+	return b.o.Stream
+}
 
 // Setup deletes the stream if it exists and creates it afresh, with the
 // durable pull consumer "bench" (explicit ack) if there are consumers.
@@ -152,6 +168,9 @@ func (b *Bench) Setup(ctx context.Context, urls []string) error {
 }
 
 func (b *Bench) setup(ctx context.Context, js jetstream.JetStream) error {
+	if b.o.KV != nil {
+		return b.setupKV(ctx, js)
+	}
 	if err := js.DeleteStream(ctx, b.o.Stream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return fmt.Errorf("delete stream: %w", err)
 	}

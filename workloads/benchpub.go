@@ -104,7 +104,11 @@ func (p *benchPub) run(ctx context.Context) {
 	for i := range subjects {
 		subjects[i] = b.subject(i)
 	}
+	if b.o.KV != nil {
+		subjects = b.kvSubjects()
+	}
 	next := p.id % len(subjects)
+	choose := b.keyChooser(p.id, len(subjects)) // nil: round robin
 	done := ctx.Done()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -173,7 +177,9 @@ func (p *benchPub) run(ctx context.Context) {
 				p.sendFailed(off)
 				r.errs.add(err)
 			}
-			if next++; next == len(subjects) {
+			if choose != nil {
+				next = choose()
+			} else if next++; next == len(subjects) {
 				next = 0
 			}
 		}
@@ -222,6 +228,9 @@ type rawPublisher struct {
 	timeout time.Duration
 
 	buf []byte // the payload being sent; publish is called by one goroutine
+	// noPayload: requests go out empty (kv-get's direct gets, whose payload
+	// would be read as a JSON request); the send time is in the slot only.
+	noPayload bool
 
 	// Atomic batches (batchSize > 1): messages go out with Nats-Batch-Id
 	// and -Sequence and no reply; the batch's last (batchSize-th, or the
@@ -253,13 +262,13 @@ type rawSlot struct {
 // errAckTimeout is a publish whose ack did not come within the timeout.
 var errAckTimeout = errors.New("bench: no ack within the timeout")
 
-func newRawPublisher(i int, url string, window, batchSize int, timeout time.Duration, done func(sent int64, err error)) (asyncPublisher, error) {
+func newRawPublisher(i int, url string, window, batchSize int, timeout time.Duration, noPayload bool, done func(sent int64, err error)) (asyncPublisher, error) {
 	nc, err := connect(url, fmt.Sprintf("jetstorm-bench-pub-%d", i))
 	if err != nil {
 		return nil, err
 	}
 	p := &rawPublisher{nc: nc, prefix: nc.NewRespInbox() + ".", done: done, timeout: timeout,
-		slots: make([]rawSlot, 2*window), stop: make(chan struct{}), batchSize: batchSize, hdr: nats.Header{}}
+		slots: make([]rawSlot, 2*window), stop: make(chan struct{}), batchSize: batchSize, hdr: nats.Header{}, noPayload: noPayload}
 	for s := len(p.slots) - 1; s >= 0; s-- {
 		p.free = append(p.free, s)
 	}
@@ -310,6 +319,9 @@ func (p *rawPublisher) publish(subject string, data []byte, sent int64, last boo
 	// returns, so one buffer serves every message.
 	p.buf = append(p.buf[:0], data...)
 	binary.BigEndian.PutUint64(p.buf, uint64(sent)) // the send time rides in the first 8 bytes
+	if p.noPayload {
+		p.buf = p.buf[:0]
+	}
 	var err error
 	if p.batchSize > 1 {
 		p.setBatchHeaders(true)
@@ -399,8 +411,12 @@ func (p *rawPublisher) ack(m *nats.Msg) {
 // ackError is nil for a PubAck, else what went wrong. Only the rare error
 // answer is decoded.
 func ackError(m *nats.Msg) error {
-	if len(m.Data) == 0 && m.Header.Get("Status") == "503" {
-		return nats.ErrNoResponders
+	if st := m.Header.Get("Status"); st != "" && len(m.Data) == 0 {
+		if st == "503" {
+			return nats.ErrNoResponders
+		}
+		// A direct get's 404 (no message) or 408: a failed get.
+		return fmt.Errorf("bench: status %s %s", st, m.Header.Get("Description"))
 	}
 	if !bytes.Contains(m.Data, []byte(`"error"`)) {
 		return nil

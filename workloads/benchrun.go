@@ -39,7 +39,7 @@ type BenchWorkload struct {
 }
 
 func (w *BenchWorkload) Name() string   { return "bench" }
-func (w *BenchWorkload) Stream() string { return w.B.o.Stream }
+func (w *BenchWorkload) Stream() string { return w.B.StreamName() }
 
 func (w *BenchWorkload) Setup(ctx context.Context, c clusters.Cluster) error {
 	return w.B.Setup(ctx, clusters.ClientURLs(c))

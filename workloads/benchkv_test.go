@@ -1,0 +1,93 @@
+package workloads
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The KV bench on a real server: kv-put stores a revision per acked put
+// (history 2 keeps two per key); kv-get gets a value for every request
+// (every key was put in setup), each a direct get answered with the value;
+// a get of a key that is not there fails (the server's 404).
+func TestBenchKV(t *testing.T) {
+	url := runBenchServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	urls := []string{url}
+	run := func(kv BenchKV) (offered, acked, errs int64) {
+		t.Helper()
+		b := NewBench(BenchOptions{Publishers: 2, Payload: 64, KV: &kv, Steps: []BenchStep{{Rate: 1000, Duration: 2 * time.Second}}})
+		if err := b.Setup(ctx, urls); err != nil {
+			t.Fatal(err)
+		}
+		res, err := b.Run(ctx, urls, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		offered, acked, _, errs = res.Totals()
+		t.Logf("%+v: offered %d acked %d errors %d %v", kv, offered, acked, errs, res.ErrorSamples())
+		return offered, acked, errs
+	}
+	offered, acked, errs := run(BenchKV{Op: KVPut, Keys: 10, Dist: "zipf", History: 2})
+	if offered < 1900 || acked != offered || errs != 0 {
+		t.Errorf("kv-put: offered %d acked %d errors %d", offered, acked, errs)
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	st, err := js.Stream(ctx, "KV_bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := st.CachedInfo().State.Msgs; n > 20 || n < 2 {
+		t.Errorf("KV_bench holds %d messages, want at most 2 revisions of 10 keys", n)
+	}
+	offered, acked, errs = run(BenchKV{Op: KVGet, Keys: 50})
+	if offered < 1900 || acked != offered || errs != 0 {
+		t.Errorf("kv-get: offered %d acked %d errors %d", offered, acked, errs)
+	}
+	// A direct get of a key never put: the 404 is a failed get.
+	got := make(chan error, 1)
+	p, err := newRawPublisher(0, url, 4, 1, time.Second, true, func(sent int64, err error) { got <- err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	if err := p.publish("$JS.API.DIRECT.GET.KV_bench.$KV.bench.nokey", make([]byte, 16), 1, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("get of a missing key: %v, want the 404", err)
+	}
+}
+
+// Zipf picks the first keys far more often than uniform does.
+func TestKeyChooser(t *testing.T) {
+	count := func(dist string) []int {
+		b := NewBench(BenchOptions{KV: &BenchKV{Op: KVPut, Keys: 1000, Dist: dist}})
+		pick := b.keyChooser(0, 1000)
+		n := make([]int, 1000)
+		for range 100000 {
+			n[pick()]++
+		}
+		return n
+	}
+	z, u := count("zipf"), count("uniform")
+	if z[0] < 10000 || z[0] < 5*u[0] {
+		t.Errorf("zipf: key 0 picked %d times (uniform: %d), want far more", z[0], u[0])
+	}
+	if u[0] > 200 || u[999] < 50 {
+		t.Errorf("uniform: key 0 %d, key 999 %d times of 100000", u[0], u[999])
+	}
+	if NewBench(BenchOptions{}).keyChooser(0, 5) != nil {
+		t.Error("a plain bench must go round robin")
+	}
+}
