@@ -37,7 +37,13 @@ type BenchOptions struct {
 	// kv-put / kv-get on a KV bucket named after the stream, over keys
 	// keys (the kv workload's key; default 1000 here) picked by key_dist
 	// (uniform or zipf), with kv_history revisions kept per key.
-	Op         string      `yaml:"op,omitempty"`
+	Op string `yaml:"op,omitempty"`
+	// Consume is how consumers read the durable: consume (default: the
+	// callback API) or fetch (pull batches of 256); AckPolicy the
+	// durable's: explicit (default), all (every 100th message acked) or
+	// none.
+	Consume    string      `yaml:"consume,omitempty"`
+	AckPolicy  string      `yaml:"ack_policy,omitempty"`
 	KeyDist    string      `yaml:"key_dist,omitempty"`
 	KVHistory  int         `yaml:"kv_history,omitempty"`
 	Publishers int         `yaml:"publishers,omitempty"` // default 4
@@ -87,6 +93,8 @@ func benchDefaults(s *Scenario) {
 	w := &s.Workload.Bench
 	setDefault(s, &w.Publishers, "workload.publishers", 4)
 	setDefault(s, &w.Op, "workload.op", "publish")
+	setDefault(s, &w.Consume, "workload.consume", workloads.ConsumeCallback)
+	setDefault(s, &w.AckPolicy, "workload.ack_policy", workloads.AckExplicit)
 	if w.Consumers == nil {
 		n := 1
 		if w.Op != "publish" {
@@ -129,6 +137,9 @@ func benchValidate(s *Scenario, check checkFunc) {
 	check(w.Subjects >= 1, "workload.subjects", "must be at least 1")
 	check(w.Window >= 1, "workload.window", "must be at least 1")
 	check(w.Publish == "async" || w.Publish == "sync" || w.Publish == "batch", "workload.publish", "must be async, sync or batch, got %q", w.Publish)
+	check(w.Consume == workloads.ConsumeCallback || w.Consume == workloads.ConsumeFetch, "workload.consume", "must be consume or fetch, got %q", w.Consume)
+	check(w.AckPolicy == workloads.AckExplicit || w.AckPolicy == workloads.AckAll || w.AckPolicy == workloads.AckNone,
+		"workload.ack_policy", "must be explicit, all or none, got %q", w.AckPolicy)
 	kv := w.Op == workloads.KVPut || w.Op == workloads.KVGet
 	check(w.Op == "publish" || kv, "workload.op", "must be publish, kv-put or kv-get, got %q", w.Op)
 	if kv {
@@ -176,7 +187,7 @@ func newBench(s *Scenario, _ RunOptions) workloads.Workload {
 		Subjects: w.Bench.Subjects, Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
 		Publishers: w.Bench.Publishers, Consumers: *w.Bench.Consumers, Payload: w.Payload.Bytes(),
 		Steps: steps, Window: w.Bench.Window, Timeout: w.Timeout.D(), UnavailableAfter: w.Bench.UnavailableAfter.D(),
-		BatchSize: w.Batch.BatchSize, KV: benchKV(s),
+		BatchSize: w.Batch.BatchSize, KV: benchKV(s), ConsumeMode: w.Bench.Consume, AckPolicy: w.Bench.AckPolicy,
 	})}
 	if cp := s.Capacity; cp != nil {
 		bw.Capacity = &workloads.CapacityOptions{SLOP99: cp.SLOP99.D(), Start: cp.Start, Factor: cp.Factor,

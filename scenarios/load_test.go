@@ -236,6 +236,8 @@ func TestErrors(t *testing.T) {
 		{"servers spec", "cluster:\n  servers:\n    - embedded\n    - 2.x\n    - embedded\n", nil, []string{`x.yaml:4: cluster.servers[1] "2.x" is not embedded, a nats-server v2 version`}},
 		{"upgrade random", "faults:\n  kinds: [kill, upgrade]\n", nil, []string{`x.yaml:2: faults.kinds[1] "upgrade" is for timeline steps only`}},
 		{"upgrade without to", "timeline:\n  - at: 1s\n    fault: upgrade\n", nil, []string{`x.yaml:2: timeline[0]: to is missing`}},
+		{"bench consume", "workload: {type: bench, consume: ordered}\n", nil, []string{`x.yaml:1: workload.consume must be consume or fetch, got "ordered"`}},
+		{"bench ack", "workload: {type: bench, ack_policy: some}\n", nil, []string{`x.yaml:1: workload.ack_policy must be explicit, all or none, got "some"`}},
 		{"bench op", "workload: {type: bench, op: kv-delete}\n", nil, []string{`x.yaml:1: workload.op must be publish, kv-put or kv-get, got "kv-delete"`}},
 		{"bench kv consumers", "workload: {type: bench, op: kv-get, consumers: 2}\n", nil, []string{`x.yaml:1: workload.consumers must be 0 with op kv-get`}},
 		{"bench kv dist", "workload: {type: bench, op: kv-put, key_dist: pareto}\n", nil, []string{`x.yaml:1: workload.key_dist must be uniform or zipf, got "pareto"`}},

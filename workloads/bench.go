@@ -74,7 +74,22 @@ type BenchOptions struct {
 	// KV, when set, makes it a KV benchmark (BenchKV): no consumers, no
 	// batches.
 	KV *BenchKV
+	// ConsumeMode is how consumers read the durable: consume (default:
+	// the callback API) or fetch (pull batches of 256 in a loop).
+	ConsumeMode string
+	// AckPolicy is the durable's: explicit (default: every message acked),
+	// all (every 100th acked, acking those before) or none.
+	AckPolicy string
 }
+
+// Consume modes and ack policies of the bench's consumers.
+const (
+	ConsumeCallback = "consume"
+	ConsumeFetch    = "fetch"
+	AckExplicit     = "explicit"
+	AckAll          = "all"
+	AckNone         = "none"
+)
 
 // Bench is the bench workload.
 type Bench struct {
@@ -112,6 +127,12 @@ func NewBench(o BenchOptions) *Bench {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
+	}
+	if o.ConsumeMode == "" {
+		o.ConsumeMode = ConsumeCallback
+	}
+	if o.AckPolicy == "" {
+		o.AckPolicy = AckExplicit
 	}
 	if o.KV != nil {
 		kv := *o.KV
@@ -188,9 +209,11 @@ func (b *Bench) setup(ctx context.Context, js jetstream.JetStream) error {
 	if b.o.Consumers == 0 {
 		return nil
 	}
+	ack := map[string]jetstream.AckPolicy{AckExplicit: jetstream.AckExplicitPolicy, AckAll: jetstream.AckAllPolicy,
+		AckNone: jetstream.AckNonePolicy}[b.o.AckPolicy]
 	_, err = st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       benchConsumer,
-		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckPolicy:     ack,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckWait:       30 * time.Second,
 		// Generous: the consumers ack at once, so this only has to cover
@@ -293,6 +316,10 @@ func (b *Bench) Run(ctx context.Context, urls []string, start time.Time) (*stats
 	r.start, r.startNs = start, start.UnixNano()
 
 	for _, c := range cons {
+		if b.o.ConsumeMode == ConsumeFetch {
+			c.startFetching()
+			continue
+		}
 		cc, err := c.cons.Consume(c.handle, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			r.errs.add(fmt.Errorf("consume: %w", err))
 		}))

@@ -235,16 +235,8 @@ func TestBenchEmbeddedServer(t *testing.T) {
 	url := runBenchServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b := NewBench(BenchOptions{Subjects: 3, Publishers: 2, Consumers: 1, Payload: 64,
+	res := runBench(t, ctx, url, BenchOptions{Subjects: 3, Publishers: 2, Consumers: 1, Payload: 64,
 		Steps: []BenchStep{{Rate: 2000, Duration: 2 * time.Second}}})
-	urls := []string{url}
-	if err := b.Setup(ctx, urls); err != nil {
-		t.Fatal(err)
-	}
-	res, err := b.Run(ctx, urls, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	offered, acked, consumed, errs := res.Totals()
 	t.Logf("offered %d acked %d consumed %d errors %d %v", offered, acked, consumed, errs, res.ErrorSamples())
 	st := res.Steps[0]
@@ -333,4 +325,19 @@ func BenchmarkBenchGenerator(b *testing.B) {
 	if offered, acked, _, _ := res.Totals(); offered != int64(b.N) || acked != offered {
 		b.Fatalf("offered %d acked %d, want %d", offered, acked, b.N)
 	}
+}
+
+// runBench sets up and runs a bench with o against the server at url.
+func runBench(t *testing.T, ctx context.Context, url string, o BenchOptions) *stats.BenchResult {
+	t.Helper()
+	b := NewBench(o)
+	urls := []string{url}
+	if err := b.Setup(ctx, urls); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.Run(ctx, urls, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }

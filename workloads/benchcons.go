@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -12,11 +13,13 @@ import (
 )
 
 type benchCons struct {
-	r     *benchRun
-	nc    *nats.Conn
-	cons  jetstream.Consumer
-	cc    jetstream.ConsumeContext
-	count atomic.Int64
+	r    *benchRun
+	nc   *nats.Conn
+	cons jetstream.Consumer
+	cc   jetstream.ConsumeContext
+	// fetch mode: closed to stop the fetch loop; closed by it when done
+	fetchStop, fetchDone chan struct{}
+	count                atomic.Int64
 
 	mu       sync.Mutex
 	closed   bool
@@ -36,8 +39,50 @@ func (c *benchCons) handle(m jetstream.Msg) {
 		}
 	}
 	c.mu.Unlock()
-	c.count.Add(1)
-	_ = m.Ack()
+	n := c.count.Add(1)
+	switch c.r.b.o.AckPolicy {
+	case AckExplicit:
+		_ = m.Ack()
+	case AckAll:
+		if n%benchAckAllEvery == 0 {
+			_ = m.Ack() // acks every message before it too
+		}
+	}
+}
+
+// benchAckAllEvery: with ack policy all, a consumer acks every this many
+// messages (one ack covers those before it).
+const benchAckAllEvery = 100
+
+// benchFetchBatch is a fetch consumer's batch.
+const benchFetchBatch = 256
+
+// startFetching reads the durable with Fetch in a loop until stop.
+func (c *benchCons) startFetching() {
+	c.fetchStop = make(chan struct{})
+	c.fetchDone = make(chan struct{})
+	go func() {
+		defer close(c.fetchDone)
+		for {
+			select {
+			case <-c.fetchStop:
+				return
+			default:
+			}
+			batch, err := c.cons.Fetch(benchFetchBatch, jetstream.FetchMaxWait(time.Second))
+			if err != nil {
+				c.r.errs.add(fmt.Errorf("fetch: %w", err))
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
+			for m := range batch.Messages() {
+				c.handle(m)
+			}
+			if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
+				c.r.errs.add(fmt.Errorf("fetch: %w", err))
+			}
+		}
+	}()
 }
 
 func (r *benchRun) attachConsumer(ctx context.Context, i int, url string) (*benchCons, error) {
@@ -68,6 +113,13 @@ func (r *benchRun) attachConsumer(ctx context.Context, i int, url string) (*benc
 }
 
 func (c *benchCons) stop() {
+	if c.fetchStop != nil {
+		close(c.fetchStop)
+		select {
+		case <-c.fetchDone:
+		case <-time.After(3 * time.Second): // a Fetch waits at most 1 s
+		}
+	}
 	if c.cc != nil {
 		c.cc.Stop()
 		select {

@@ -18,17 +18,9 @@ func TestBenchKV(t *testing.T) {
 	url := runBenchServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	urls := []string{url}
 	run := func(kv BenchKV) (offered, acked, errs int64) {
 		t.Helper()
-		b := NewBench(BenchOptions{Publishers: 2, Payload: 64, KV: &kv, Steps: []BenchStep{{Rate: 1000, Duration: 2 * time.Second}}})
-		if err := b.Setup(ctx, urls); err != nil {
-			t.Fatal(err)
-		}
-		res, err := b.Run(ctx, urls, time.Time{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := runBench(t, ctx, url, BenchOptions{Publishers: 2, Payload: 64, KV: &kv, Steps: []BenchStep{{Rate: 1000, Duration: 2 * time.Second}}})
 		offered, acked, _, errs = res.Totals()
 		t.Logf("%+v: offered %d acked %d errors %d %v", kv, offered, acked, errs, res.ErrorSamples())
 		return offered, acked, errs
@@ -89,5 +81,40 @@ func TestKeyChooser(t *testing.T) {
 	}
 	if NewBench(BenchOptions{}).keyChooser(0, 5) != nil {
 		t.Error("a plain bench must go round robin")
+	}
+}
+
+// The consume modes and ack policies on a real server: a fetch consumer
+// and a callback one read everything acked, with each ack policy; with
+// ack policy explicit or all the durable ends with nothing awaiting an
+// ack (all: the last message of each hundred acks the rest).
+func TestBenchConsumeModes(t *testing.T) {
+	url := runBenchServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, tt := range []struct{ mode, ack string }{
+		{ConsumeFetch, AckExplicit}, {ConsumeFetch, AckAll}, {ConsumeFetch, AckNone}, {ConsumeCallback, AckAll},
+	} {
+		res := runBench(t, ctx, url, BenchOptions{Publishers: 2, Consumers: 2, Payload: 64, ConsumeMode: tt.mode, AckPolicy: tt.ack,
+			Steps: []BenchStep{{Rate: 1000, Duration: 2 * time.Second}}})
+		offered, acked, consumed, errs := res.Totals()
+		t.Logf("%s/%s: offered %d acked %d consumed %d errors %d %v", tt.mode, tt.ack, offered, acked, consumed, errs, res.ErrorSamples())
+		if acked != offered || consumed != acked || errs != 0 {
+			t.Errorf("%s/%s: offered %d acked %d consumed %d errors %d", tt.mode, tt.ack, offered, acked, consumed, errs)
+		}
+		nc, err := nats.Connect(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, _ := jetstream.New(nc)
+		cons, err := js.Consumer(ctx, "bench", "bench")
+		if err != nil {
+			t.Fatal(err)
+		}
+		info := cons.CachedInfo()
+		if tt.ack != AckNone && (info.NumAckPending > 2*benchAckAllEvery || info.AckFloor.Stream < uint64(acked)-2*benchAckAllEvery) {
+			t.Errorf("%s/%s: %d awaiting an ack, ack floor %d of %d", tt.mode, tt.ack, info.NumAckPending, info.AckFloor.Stream, acked)
+		}
+		nc.Close()
 	}
 }
