@@ -183,12 +183,15 @@ subscriptions, a backlog) is an error naming the line. See the README.`,
 		Example: `  jetstorm bench scenarios/bench.yaml
   jetstorm bench scenarios/capacity.yaml
   jetstorm bench scenarios/fsync-sweep.yaml
-  jetstorm bench --omb workloads/1-topic-1-partition-1kb.yaml --set workload.steps[0].duration=60s`,
+  jetstorm bench --omb 1-topic-1-partition-1kb.yaml --set 'workload.steps=[{rate: 50000, duration: 60s}]'`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if f.omb != "" {
-				return cobra.NoArgs(cmd, args)
+			switch {
+			case f.omb != "" && len(args) > 0:
+				return fmt.Errorf("give a scenario FILE or --omb WORKLOAD, not both (got --omb %s and %q)", f.omb, args)
+			case f.omb == "" && len(args) != 1:
+				return fmt.Errorf("give one scenario FILE (or --omb WORKLOAD), got %d arguments", len(args))
 			}
-			return cobra.ExactArgs(1)(cmd, args)
+			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file := ""
