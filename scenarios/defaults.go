@@ -49,6 +49,7 @@ func (s *Scenario) fillDefaults() {
 	// max(…, 1) keeps an invalid nodes from also producing a replicas error.
 	setDefault(s, &st.Replicas, "stream.replicas", min(3, max(c.Nodes, 1)))
 	setDefault(s, &st.Storage, "stream.storage", "file")
+	setDefault(s, &st.Compression, "stream.compression", "none")
 	setDefault(s, &w.Type, "workload.type", "queue")
 	setDefault(s, &w.Clients, "workload.clients", 6)
 	setDefault(s, &w.Rate, "workload.rate", 500)

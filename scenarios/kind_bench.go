@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -28,20 +29,27 @@ import (
 // publisher.
 type BenchOptions struct {
 	// Publish is how publishers publish: async (default: up to window in
-	// flight), sync (one in flight: each waits for its ack, window 1), or
+	// flight), sync (one in flight: each waits for its ack, window 1),
 	// batch (atomic batches of batch_size messages, each acked once at its
-	// commit; nats-server 2.12+). batch_size is the batch workload's key
-	// (Workload.Batch.BatchSize); here its default is 100.
+	// commit; nats-server 2.12+; batch_size default 100), or fast (fast
+	// ingest batches of batch_size messages, default 1000, acked by the
+	// server's flow acks, window unacked at most; nats-server 2.14+).
+	// batch_size is the batch workload's key (Workload.Batch.BatchSize).
 	Publish string `yaml:"publish,omitempty"`
 	// Op is what the publishers do: publish (default) to the stream, or
 	// kv-put / kv-get on a KV bucket named after the stream, over keys
 	// keys (the kv workload's key; default 1000 here) picked by key_dist
 	// (uniform or zipf), with kv_history revisions kept per key.
 	Op string `yaml:"op,omitempty"`
-	// Consume is how consumers read the durable: consume (default: the
-	// callback API) or fetch (pull batches of 256); AckPolicy the
-	// durable's: explicit (default), all (every 100th message acked) or
-	// none.
+	// Consume is how consumers read: the durable pull consumer with the
+	// callback API (consume, default) or fetch (pull batches of 256), the
+	// durable push consumer in one deliver group (push), or each consumer
+	// every message: its own ordered consumer (ordered) or batched direct
+	// gets by sequence (direct, 256 a request, answered by any replica).
+	// AckPolicy is the durable's: explicit (default), all (every 100th
+	// message acked) or none (ordered and direct: none, the only one);
+	// double_ack (the consume workload's key; default false here): each
+	// ack waits for the server's confirmation.
 	Consume    string      `yaml:"consume,omitempty"`
 	AckPolicy  string      `yaml:"ack_policy,omitempty"`
 	KeyDist    string      `yaml:"key_dist,omitempty"`
@@ -51,6 +59,15 @@ type BenchOptions struct {
 	Subjects   int         `yaml:"subjects,omitempty"`   // default 1
 	Window     int         `yaml:"window,omitempty"`     // default 256
 	Steps      []BenchStep `yaml:"steps,omitempty"`      // default: one step of rate for duration
+	// MsgID: every message carries a unique Nats-Msg-Id (the stream
+	// deduplicates within its 2-minute window: its cost). PayloadData is
+	// random (default: incompressible bytes) or text (compressible; with
+	// stream.compression: s2 it is stored compressed). SubjectChoice is
+	// how a publisher picks its next of the subjects: round-robin
+	// (default) or random.
+	MsgID         bool   `yaml:"msg_id,omitempty"`
+	PayloadData   string `yaml:"payload_data,omitempty"`
+	SubjectChoice string `yaml:"subject_choice,omitempty"`
 	// UnavailableAfter: a span longer than this in which no publisher got
 	// an ack is an outage (bench under faults). Default 1s.
 	UnavailableAfter Duration `yaml:"unavailable_after,omitempty"`
@@ -94,6 +111,10 @@ func benchDefaults(s *Scenario) {
 	setDefault(s, &w.Publishers, "workload.publishers", 4)
 	setDefault(s, &w.Op, "workload.op", "publish")
 	setDefault(s, &w.Consume, "workload.consume", workloads.ConsumeCallback)
+	defaultPtr(&s.Workload.Consume.DoubleAck, false)
+	if workloads.FanOut(w.Consume) {
+		setDefault(s, &w.AckPolicy, "workload.ack_policy", workloads.AckNone)
+	}
 	setDefault(s, &w.AckPolicy, "workload.ack_policy", workloads.AckExplicit)
 	if w.Consumers == nil {
 		n := 1
@@ -108,6 +129,10 @@ func benchDefaults(s *Scenario) {
 		setDefault(s, &w.KVHistory, "workload.kv_history", 1)
 	}
 	setDefault(s, &w.Subjects, "workload.subjects", 1)
+	setDefault(s, &w.PayloadData, "workload.payload_data", "random")
+	if w.Op == "publish" {
+		setDefault(s, &w.SubjectChoice, "workload.subject_choice", "round-robin")
+	}
 	setDefault(s, &w.Publish, "workload.publish", "async")
 	if w.Publish == "sync" {
 		setDefault(s, &w.Window, "workload.window", 1)
@@ -115,6 +140,9 @@ func benchDefaults(s *Scenario) {
 	if bs := &s.Workload.Batch.BatchSize; w.Publish == "batch" {
 		setDefault(s, bs, "workload.batch_size", 100)
 		setDefault(s, &w.Window, "workload.window", max(256, 2**bs))
+	}
+	if w.Publish == "fast" {
+		setDefault(s, &s.Workload.Batch.BatchSize, "workload.batch_size", 1000)
 	}
 	setDefault(s, &w.Window, "workload.window", 256)
 	setDefault(s, &w.UnavailableAfter, "workload.unavailable_after", Duration(time.Second))
@@ -136,23 +164,37 @@ func benchValidate(s *Scenario, check checkFunc) {
 	check(*w.Consumers >= 0 && *w.Consumers <= 1000, "workload.consumers", "must be 0..1000, got %d", *w.Consumers)
 	check(w.Subjects >= 1, "workload.subjects", "must be at least 1")
 	check(w.Window >= 1, "workload.window", "must be at least 1")
-	check(w.Publish == "async" || w.Publish == "sync" || w.Publish == "batch", "workload.publish", "must be async, sync or batch, got %q", w.Publish)
-	check(w.Consume == workloads.ConsumeCallback || w.Consume == workloads.ConsumeFetch, "workload.consume", "must be consume or fetch, got %q", w.Consume)
+	check(w.Publish == "async" || w.Publish == "sync" || w.Publish == "batch" || w.Publish == "fast", "workload.publish",
+		"must be async, sync, batch or fast, got %q", w.Publish)
+	check(slices.Contains([]string{workloads.ConsumeCallback, workloads.ConsumeFetch, workloads.ConsumePush, workloads.ConsumeOrdered,
+		workloads.ConsumeDirect}, w.Consume), "workload.consume", "must be consume, fetch, push, ordered or direct, got %q", w.Consume)
+	if workloads.FanOut(w.Consume) {
+		check(w.AckPolicy == workloads.AckNone, "workload.ack_policy", "must be none with consume: %s (it does not ack)", w.Consume)
+	}
+	check(!*s.Workload.Consume.DoubleAck || w.AckPolicy != workloads.AckNone, "workload.double_ack", "needs ack_policy explicit or all")
 	check(w.AckPolicy == workloads.AckExplicit || w.AckPolicy == workloads.AckAll || w.AckPolicy == workloads.AckNone,
 		"workload.ack_policy", "must be explicit, all or none, got %q", w.AckPolicy)
 	kv := w.Op == workloads.KVPut || w.Op == workloads.KVGet
+	check(w.PayloadData == "random" || w.PayloadData == "text", "workload.payload_data", "must be random or text, got %q", w.PayloadData)
+	check(w.SubjectChoice == "round-robin" || w.SubjectChoice == workloads.SubjectsRandom || kv, "workload.subject_choice",
+		"must be round-robin or random, got %q", w.SubjectChoice)
 	check(w.Op == "publish" || kv, "workload.op", "must be publish, kv-put or kv-get, got %q", w.Op)
 	if kv {
 		check(*w.Consumers == 0, "workload.consumers", "must be 0 with op %s (a KV bench has no consumers)", w.Op)
-		check(w.Publish != "batch", "workload.publish", "batch is for op: publish")
+		check(w.Publish != "batch" && w.Publish != "fast", "workload.publish", "%s is for op: publish", w.Publish)
 		check(s.Workload.KV.Keys >= 1, "workload.keys", "must be at least 1, got %d", s.Workload.KV.Keys)
 		check(w.KeyDist == "uniform" || w.KeyDist == "zipf", "workload.key_dist", "must be uniform or zipf, got %q", w.KeyDist)
+		check(!w.MsgID || w.Op == workloads.KVPut, "workload.msg_id", "is for publishes (op: publish or kv-put)")
+		check(w.SubjectChoice == "", "workload.subject_choice", "is for op: publish (a KV bench picks keys by key_dist)")
 		check(w.KVHistory >= 1 && w.KVHistory <= 64, "workload.kv_history", "must be 1..64, got %d", w.KVHistory)
 	} else {
 		check(w.KeyDist == "" && w.KVHistory == 0, "workload.key_dist", "and kv_history are for op: kv-put or kv-get")
 	}
 	bs := s.Workload.Batch.BatchSize
-	check(bs == 0 || w.Publish == "batch", "workload.batch_size", "is for publish: batch")
+	check(bs == 0 || w.Publish == "batch" || w.Publish == "fast", "workload.batch_size", "is for publish: batch or fast")
+	if w.Publish == "fast" {
+		check(bs >= 1 && bs <= 1_000_000, "workload.batch_size", "must be 1..1000000, got %d", bs)
+	}
 	if w.Publish == "batch" {
 		// The server's limit on an atomic batch is 1000 messages.
 		check(bs >= 2 && bs <= 1000, "workload.batch_size", "must be 2..1000, got %d", bs)
@@ -187,7 +229,10 @@ func newBench(s *Scenario, _ RunOptions) workloads.Workload {
 		Subjects: w.Bench.Subjects, Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
 		Publishers: w.Bench.Publishers, Consumers: *w.Bench.Consumers, Payload: w.Payload.Bytes(),
 		Steps: steps, Window: w.Bench.Window, Timeout: w.Timeout.D(), UnavailableAfter: w.Bench.UnavailableAfter.D(),
-		BatchSize: w.Batch.BatchSize, KV: benchKV(s), ConsumeMode: w.Bench.Consume, AckPolicy: w.Bench.AckPolicy,
+		BatchSize: w.Batch.BatchSize, FastBatch: w.Bench.Publish == "fast", KV: benchKV(s), ConsumeMode: w.Bench.Consume, AckPolicy: w.Bench.AckPolicy,
+		DoubleAck: *w.Consume.DoubleAck,
+		MsgID:     w.Bench.MsgID, TextPayload: w.Bench.PayloadData == "text", Compression: s.Stream.Compression == "s2",
+		SubjectChoice: w.Bench.SubjectChoice,
 	})}
 	if cp := s.Capacity; cp != nil {
 		bw.Capacity = &workloads.CapacityOptions{SLOP99: cp.SLOP99.D(), Start: cp.Start, Factor: cp.Factor,
@@ -372,14 +417,14 @@ func PrintBench(w io.Writer, r *reports.Results) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "step\trate\toffered/s\tacks/s\tconsumed/s\terrors\tack p50\tack p99\tack p99.9\tack max\te2e p50\te2e p99\te2e p99.9\t\n")
+	fmt.Fprintf(tw, "step\trate\toffered/s\tacks/s\tconsumed/s\terrors\tack p50\tack p99\tack p99.9\tack max\te2e p50\te2e p99\te2e p99.9\tlag max\t\n")
 	for i, st := range b.Steps {
-		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", i, st.Rate, st.OfferedRate,
+		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t\n", i, st.Rate, st.OfferedRate,
 			st.AckThroughput, st.ConsumedRate, st.Errors, st.PubAck.P50, st.PubAck.P99, st.PubAck.P999, st.PubAck.Max,
-			st.E2E.P50, st.E2E.P99, st.E2E.P999)
+			st.E2E.P50, st.E2E.P99, st.E2E.P999, st.MaxLag)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "  (latencies in ms, from each message's intended send time)")
+	fmt.Fprintln(w, "  (latencies in ms, from each message's intended send time; lag: the most messages a consumer had not been delivered, num_pending)")
 	if len(b.Faults) > 0 {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "fault\tat s\tfor s\tunavailable s\trecovery s\terrors\tp99 before\tp99 during\tp99 after\t\n")

@@ -78,6 +78,9 @@ type Cluster struct {
 type Stream struct {
 	Replicas int    `yaml:"replicas"` // default min(3, nodes)
 	Storage  string `yaml:"storage"`  // file (default) | memory
+	// Compression (bench workload): none (default) or s2, the file
+	// store's compression of message blocks.
+	Compression string `yaml:"compression"`
 }
 
 // Workload is the workload section: the kind (type), the keys every kind

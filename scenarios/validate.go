@@ -58,6 +58,11 @@ func (s *Scenario) validate() error {
 	check(st.Replicas >= 1 && st.Replicas <= 5, "stream.replicas", "must be 1..5, got %d", st.Replicas)
 	check(st.Replicas <= c.Nodes || c.Nodes < 1 || c.Nodes > 9, "stream.replicas", "(%d) must not exceed cluster.nodes (%d)", st.Replicas, c.Nodes)
 	check(st.Storage == "file" || st.Storage == "memory", "stream.storage", "must be file or memory, got %q", st.Storage)
+	check(st.Compression == "none" || st.Compression == "s2", "stream.compression", "must be none or s2, got %q", st.Compression)
+	if st.Compression == "s2" {
+		check(st.Storage == "file", "stream.compression", "s2 is for file storage")
+		check(s.Workload.Type == "bench", "stream.compression", "is for the bench workload")
+	}
 	if k := s.kind(); k == nil {
 		check(false, "workload.type", "%q is not supported (supported: %s)", w.Type, strings.Join(KindNames(), ", "))
 	} else if k.Validate != nil {

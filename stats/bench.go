@@ -37,6 +37,11 @@ type BenchWindow struct {
 	// the publishers fell behind their schedule; OMB's publishDelayLatency).
 	E2EHist   []byte `json:"e2e_hdr,omitempty"`
 	DelayHist []byte `json:"delay_hdr,omitempty"`
+	// Lag is each consumer's lag in the window: the highest num_pending
+	// (messages in the stream it has not been delivered yet) that
+	// JetStream reported with the messages it received, sampled up to 10
+	// times a second; -1 when it received nothing to sample.
+	Lag []int64 `json:"lag,omitempty"`
 }
 
 // BenchStepResult aggregates the windows of one step. Rates are counts
@@ -55,6 +60,8 @@ type BenchStepResult struct {
 	Errors        int64         `json:"errors"`
 	PubAck        Latency       `json:"pub_ack"`
 	E2E           Latency       `json:"e2e"`
+	// MaxLag is the highest lag of any consumer in the step's windows.
+	MaxLag int64 `json:"max_lag,omitempty"`
 }
 
 // BenchResult is the outcome of a bench run: bench.json.

@@ -71,25 +71,34 @@ type BenchOptions struct {
 	// once, at its commit; every message's latency runs from its own
 	// intended send time to that ack.
 	BatchSize int
+	// FastBatch: publishers send fast batches (fast ingest; the stream
+	// allows batched publish; nats-server 2.14+) of BatchSize messages,
+	// acked by the server's flow acks; Window bounds the unacked messages.
+	FastBatch bool
 	// KV, when set, makes it a KV benchmark (BenchKV): no consumers, no
 	// batches.
 	KV *BenchKV
-	// ConsumeMode is how consumers read the durable: consume (default:
-	// the callback API) or fetch (pull batches of 256 in a loop).
+	// ConsumeMode is how consumers read: the durable pull consumer with
+	// the callback API (consume, default) or Fetch in a loop (fetch), the
+	// durable push consumer in one deliver group (push), or each consumer
+	// all messages: its own ordered consumer (ordered) or batched direct
+	// gets by sequence, answered by any replica (direct).
 	ConsumeMode string
 	// AckPolicy is the durable's: explicit (default: every message acked),
-	// all (every 100th acked, acking those before) or none.
+	// all (every 100th acked, acking those before) or none. DoubleAck:
+	// each ack waits for the server's confirmation.
 	AckPolicy string
+	DoubleAck bool
+	// MsgID: every message carries a unique Nats-Msg-Id (the stream's
+	// deduplication at work, and its cost).
+	MsgID bool
+	// TextPayload: the payload is repeated text (compressible) instead
+	// of random bytes; with Compression the stream stores it S2-compressed.
+	TextPayload, Compression bool
+	// SubjectChoice is how a publisher picks its next subject: round-robin
+	// (default) or random (uniform).
+	SubjectChoice string
 }
-
-// Consume modes and ack policies of the bench's consumers.
-const (
-	ConsumeCallback = "consume"
-	ConsumeFetch    = "fetch"
-	AckExplicit     = "explicit"
-	AckAll          = "all"
-	AckNone         = "none"
-)
 
 // Bench is the bench workload.
 type Bench struct {
@@ -139,7 +148,7 @@ func NewBench(o BenchOptions) *Bench {
 		kv.withDefaults()
 		o.KV = &kv
 	}
-	if o.Window < o.BatchSize {
+	if o.Window < o.BatchSize && !o.FastBatch {
 		o.Window = o.BatchSize // a batch holds its messages' window slots until its commit is acked
 	}
 	if o.UnavailableAfter <= 0 {
@@ -150,14 +159,26 @@ func NewBench(o BenchOptions) *Bench {
 	payload := make([]byte, o.Payload)
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range payload {
-		payload[i] = byte(r.Uint32())
+		if o.TextPayload {
+			payload[i] = benchText[i%len(benchText)]
+		} else {
+			payload[i] = byte(r.Uint32())
+		}
 	}
 	b := &Bench{o: o, payload: payload, backlogCap: defaultBacklogCap}
 	b.newPub = func(i int, url string, done func(sent int64, err error)) (asyncPublisher, error) {
-		return newRawPublisher(i, url, b.o.Window, b.o.BatchSize, b.o.Timeout, b.o.KV != nil && b.o.KV.Op == KVGet, done)
+		ro := rawPubOptions{Window: b.o.Window, BatchSize: b.o.BatchSize, Timeout: b.o.Timeout,
+			NoPayload: b.o.KV != nil && b.o.KV.Op == KVGet, MsgID: b.o.MsgID}
+		if b.o.FastBatch {
+			return newFastPublisher(i, url, ro, done)
+		}
+		return newRawPublisher(i, url, ro, done)
 	}
 	return b
 }
+
+// benchText fills a compressible payload.
+const benchText = "jetstorm bench payload: the quick brown fox jumps over the lazy dog. "
 
 // Options returns the options with defaults applied.
 func (b *Bench) Options() BenchOptions { return b.o }
@@ -201,17 +222,20 @@ func (b *Bench) setup(ctx context.Context, js jetstream.JetStream) error {
 	}
 	st, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name: b.o.Stream, Subjects: []string{b.o.Stream + ".>"},
-		Replicas: b.o.Replicas, Storage: storage, AllowAtomicPublish: b.o.BatchSize > 1,
+		Replicas: b.o.Replicas, Storage: storage, AllowAtomicPublish: b.o.BatchSize > 1 && !b.o.FastBatch,
+		AllowBatchPublish: b.o.FastBatch,
+		Compression:       compression(b.o.Compression),
+		AllowDirect:       b.o.ConsumeMode == ConsumeDirect,
 	})
 	if err != nil {
 		return fmt.Errorf("create stream: %w", err)
 	}
-	if b.o.Consumers == 0 {
+	if b.o.Consumers == 0 || FanOut(b.o.ConsumeMode) {
 		return nil
 	}
 	ack := map[string]jetstream.AckPolicy{AckExplicit: jetstream.AckExplicitPolicy, AckAll: jetstream.AckAllPolicy,
 		AckNone: jetstream.AckNonePolicy}[b.o.AckPolicy]
-	_, err = st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	cfg := jetstream.ConsumerConfig{
 		Durable:       benchConsumer,
 		AckPolicy:     ack,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
@@ -219,11 +243,24 @@ func (b *Bench) setup(ctx context.Context, js jetstream.JetStream) error {
 		// Generous: the consumers ack at once, so this only has to cover
 		// what sits in client buffers; it must never throttle delivery.
 		MaxAckPending: 1 << 20,
-	})
+	}
+	if b.o.ConsumeMode == ConsumePush {
+		cfg.DeliverSubject, cfg.DeliverGroup = benchDeliverPrefix+b.o.Stream, benchConsumer
+		_, err = st.CreateOrUpdatePushConsumer(ctx, cfg)
+	} else {
+		_, err = st.CreateOrUpdateConsumer(ctx, cfg)
+	}
 	if err != nil {
 		return fmt.Errorf("create consumer: %w", err)
 	}
 	return nil
+}
+
+func compression(s2 bool) jetstream.StoreCompression {
+	if s2 {
+		return jetstream.S2Compression
+	}
+	return jetstream.NoCompression
 }
 
 // errSampler keeps a few distinct error messages.
@@ -316,21 +353,13 @@ func (b *Bench) Run(ctx context.Context, urls []string, start time.Time) (*stats
 	r.start, r.startNs = start, start.UnixNano()
 
 	for _, c := range cons {
-		if b.o.ConsumeMode == ConsumeFetch {
-			c.startFetching()
-			continue
-		}
-		cc, err := c.cons.Consume(c.handle, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			r.errs.add(fmt.Errorf("consume: %w", err))
-		}))
-		if err != nil {
+		if err := c.start(); err != nil {
 			for _, p := range pubs {
 				p.pub.close()
 			}
 			stopCons()
 			return nil, fmt.Errorf("bench: consume: %w", err)
 		}
-		c.cc = cc
 	}
 
 	var wg sync.WaitGroup
@@ -349,6 +378,9 @@ func (b *Bench) Run(ctx context.Context, urls []string, start time.Time) (*stats
 			for _, n := range p.acked {
 				acked += n
 			}
+		}
+		if FanOut(b.o.ConsumeMode) {
+			acked *= int64(len(cons)) // each consumer reads them all
 		}
 		consumed := func() (n int64) {
 			for _, c := range cons {

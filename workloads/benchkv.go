@@ -62,14 +62,15 @@ func (b *Bench) kvSubjects() []string {
 	return subjects
 }
 
-// keyChooser picks publisher id's next key index among n: nil for round
-// robin (the plain bench), else uniform or Zipf, seeded per publisher.
+// keyChooser picks publisher id's next key (or subject) index among n:
+// nil for round robin (the plain bench's default), else uniform or Zipf,
+// seeded per publisher.
 func (b *Bench) keyChooser(id, n int) func() int {
-	if b.o.KV == nil {
+	if b.o.KV == nil && b.o.SubjectChoice != SubjectsRandom {
 		return nil
 	}
 	r := rand.New(rand.NewPCG(uint64(id)+1, 0x6b76))
-	if b.o.KV.Dist == "zipf" && n > 1 {
+	if b.o.KV != nil && b.o.KV.Dist == "zipf" && n > 1 {
 		z := rand.NewZipf(r, zipfS, 1, uint64(n-1))
 		return func() int { return int(z.Uint64()) }
 	}

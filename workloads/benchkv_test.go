@@ -48,7 +48,7 @@ func TestBenchKV(t *testing.T) {
 	}
 	// A direct get of a key never put: the 404 is a failed get.
 	got := make(chan error, 1)
-	p, err := newRawPublisher(0, url, 4, 1, time.Second, true, func(sent int64, err error) { got <- err })
+	p, err := newRawPublisher(0, url, rawPubOptions{Window: 4, Timeout: time.Second, NoPayload: true}, func(sent int64, err error) { got <- err })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,36 +84,72 @@ func TestKeyChooser(t *testing.T) {
 	}
 }
 
-// The consume modes and ack policies on a real server: a fetch consumer
-// and a callback one read everything acked, with each ack policy; with
-// ack policy explicit or all the durable ends with nothing awaiting an
-// ack (all: the last message of each hundred acks the rest).
+// The consume modes and ack policies on a real server: a fetch, callback
+// and push consumer read everything acked, with each ack policy (and
+// double acks); with ack policy explicit or all the durable ends with
+// nothing awaiting an ack (all: the last message of each hundred acks the
+// rest). Ordered and direct consumers each read every message. Every
+// consumer reports its lag (num_pending) in some window.
 func TestBenchConsumeModes(t *testing.T) {
 	url := runBenchServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	for _, tt := range []struct{ mode, ack string }{
-		{ConsumeFetch, AckExplicit}, {ConsumeFetch, AckAll}, {ConsumeFetch, AckNone}, {ConsumeCallback, AckAll},
+	for _, tt := range []struct {
+		mode, ack string
+		double    bool
+	}{
+		{ConsumeFetch, AckExplicit, false}, {ConsumeFetch, AckAll, false}, {ConsumeFetch, AckNone, false}, {ConsumeCallback, AckAll, false},
+		{ConsumePush, AckExplicit, false}, {ConsumeCallback, AckExplicit, true}, {ConsumeOrdered, AckNone, false}, {ConsumeDirect, AckNone, false},
 	} {
+		name := tt.mode + "/" + tt.ack
+		if tt.double {
+			name += "/double"
+		}
 		res := runBench(t, ctx, url, BenchOptions{Publishers: 2, Consumers: 2, Payload: 64, ConsumeMode: tt.mode, AckPolicy: tt.ack,
-			Steps: []BenchStep{{Rate: 1000, Duration: 2 * time.Second}}})
+			DoubleAck: tt.double, Steps: []BenchStep{{Rate: 1000, Duration: 2 * time.Second}}})
 		offered, acked, consumed, errs := res.Totals()
-		t.Logf("%s/%s: offered %d acked %d consumed %d errors %d %v", tt.mode, tt.ack, offered, acked, consumed, errs, res.ErrorSamples())
-		if acked != offered || consumed != acked || errs != 0 {
-			t.Errorf("%s/%s: offered %d acked %d consumed %d errors %d", tt.mode, tt.ack, offered, acked, consumed, errs)
+		t.Logf("%s: offered %d acked %d consumed %d errors %d max lag %d %v", name, offered, acked, consumed, errs, res.Steps[0].MaxLag, res.ErrorSamples())
+		want := acked
+		if FanOut(tt.mode) {
+			want = 2 * acked
+		}
+		if acked != offered || consumed != want || errs != 0 {
+			t.Errorf("%s: offered %d acked %d consumed %d (want %d) errors %d", name, offered, acked, consumed, want, errs)
+		}
+		for c := 0; c < 2; c++ {
+			sampled := false
+			for _, w := range res.Windows {
+				sampled = sampled || (len(w.Lag) == 2 && w.Lag[c] >= 0)
+			}
+			if !sampled {
+				t.Errorf("%s: consumer %d has no lag sample", name, c)
+			}
+		}
+		if tt.ack == AckNone {
+			continue
 		}
 		nc, err := nats.Connect(url)
 		if err != nil {
 			t.Fatal(err)
 		}
 		js, _ := jetstream.New(nc)
-		cons, err := js.Consumer(ctx, "bench", "bench")
+		var info *jetstream.ConsumerInfo
+		if tt.mode == ConsumePush {
+			var pc jetstream.PushConsumer
+			if pc, err = js.PushConsumer(ctx, "bench", "bench"); err == nil {
+				info = pc.CachedInfo()
+			}
+		} else {
+			var pc jetstream.Consumer
+			if pc, err = js.Consumer(ctx, "bench", "bench"); err == nil {
+				info = pc.CachedInfo()
+			}
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		info := cons.CachedInfo()
-		if tt.ack != AckNone && (info.NumAckPending > 2*benchAckAllEvery || info.AckFloor.Stream < uint64(acked)-2*benchAckAllEvery) {
-			t.Errorf("%s/%s: %d awaiting an ack, ack floor %d of %d", tt.mode, tt.ack, info.NumAckPending, info.AckFloor.Stream, acked)
+		if info.NumAckPending > 2*benchAckAllEvery || info.AckFloor.Stream < uint64(acked)-2*benchAckAllEvery {
+			t.Errorf("%s: %d awaiting an ack, ack floor %d of %d", name, info.NumAckPending, info.AckFloor.Stream, acked)
 		}
 		nc.Close()
 	}

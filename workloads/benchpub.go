@@ -243,6 +243,8 @@ type rawPublisher struct {
 	open      []int64 // sent times of the open batch's messages before its commit
 	hdr       nats.Header
 
+	ids msgIDs
+
 	mu    sync.Mutex
 	slots []rawSlot
 	free  []int
@@ -262,13 +264,26 @@ type rawSlot struct {
 // errAckTimeout is a publish whose ack did not come within the timeout.
 var errAckTimeout = errors.New("bench: no ack within the timeout")
 
-func newRawPublisher(i int, url string, window, batchSize int, timeout time.Duration, noPayload bool, done func(sent int64, err error)) (asyncPublisher, error) {
+// rawPubOptions configure a rawPublisher.
+type rawPubOptions struct {
+	Window    int           // publishes in flight at most
+	BatchSize int           // > 1: atomic batches of this many messages
+	Timeout   time.Duration // ack timeout
+	NoPayload bool          // send requests empty (kv-get)
+	// MsgID: every message carries a unique Nats-Msg-Id, so the stream
+	// deduplicates (and pays for it).
+	MsgID bool
+}
+
+func newRawPublisher(i int, url string, o rawPubOptions, done func(sent int64, err error)) (asyncPublisher, error) {
 	nc, err := connect(url, fmt.Sprintf("jetstorm-bench-pub-%d", i))
 	if err != nil {
 		return nil, err
 	}
-	p := &rawPublisher{nc: nc, prefix: nc.NewRespInbox() + ".", done: done, timeout: timeout,
-		slots: make([]rawSlot, 2*window), stop: make(chan struct{}), batchSize: batchSize, hdr: nats.Header{}, noPayload: noPayload}
+	p := &rawPublisher{nc: nc, prefix: nc.NewRespInbox() + ".", done: done, timeout: o.Timeout,
+		slots: make([]rawSlot, 2*o.Window), stop: make(chan struct{}), batchSize: o.BatchSize, hdr: nats.Header{},
+		noPayload: o.NoPayload}
+	p.ids.init(o.MsgID)
 	for s := len(p.slots) - 1; s >= 0; s-- {
 		p.free = append(p.free, s)
 	}
@@ -292,6 +307,7 @@ func (p *rawPublisher) publish(subject string, data []byte, sent int64, last boo
 			p.buf = append(p.buf[:0], data...)
 			binary.BigEndian.PutUint64(p.buf, uint64(sent))
 			p.setBatchHeaders(false)
+			p.ids.set(p.hdr)
 			if err := p.nc.PublishMsg(&nats.Msg{Subject: subject, Data: p.buf, Header: p.hdr}); err != nil {
 				return err // the batch now has a gap: its commit fails, and with it the rest
 			}
@@ -323,9 +339,12 @@ func (p *rawPublisher) publish(subject string, data []byte, sent int64, last boo
 		p.buf = p.buf[:0]
 	}
 	var err error
-	if p.batchSize > 1 {
-		p.setBatchHeaders(true)
-		p.batchSeq = 0
+	if p.batchSize > 1 || p.ids.on() {
+		if p.batchSize > 1 {
+			p.setBatchHeaders(true)
+			p.batchSeq = 0
+		}
+		p.ids.set(p.hdr)
 		err = p.nc.PublishMsg(&nats.Msg{Subject: subject, Reply: reply, Data: p.buf, Header: p.hdr})
 	} else {
 		err = p.nc.PublishRequest(subject, reply, p.buf)
@@ -355,6 +374,32 @@ func (p *rawPublisher) setBatchHeaders(commit bool) {
 	} else {
 		p.hdr.Del("Nats-Batch-Commit")
 	}
+}
+
+// msgIDs numbers a publisher's messages for Nats-Msg-Id: a prefix unique
+// across publishers and runs on the same stream (a capacity search makes
+// new publishers for every step), then a counter.
+type msgIDs struct {
+	prefix string
+	seq    uint64
+}
+
+func (m *msgIDs) init(on bool) {
+	if on {
+		m.prefix = nuid.Next() + "."
+	}
+}
+
+func (m *msgIDs) on() bool { return m.prefix != "" }
+
+// set sets h's Nats-Msg-Id to the next id; false if ids are off.
+func (m *msgIDs) set(h nats.Header) bool {
+	if m.prefix == "" {
+		return false
+	}
+	m.seq++
+	h.Set("Nats-Msg-Id", m.prefix+strconv.FormatUint(m.seq, 10))
+	return true
 }
 
 // release frees slot s if it still holds generation gen; it returns the

@@ -25,7 +25,7 @@ func TestRawPublisherOutcomes(t *testing.T) {
 	var mu sync.Mutex
 	got := map[int64]error{}
 	calls := 0
-	p, err := newRawPublisher(0, url, 8, 1, 300*time.Millisecond, false, func(sent int64, err error) {
+	p, err := newRawPublisher(0, url, rawPubOptions{Window: 8, Timeout: 300 * time.Millisecond}, func(sent int64, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		got[sent] = err
@@ -93,7 +93,7 @@ func TestRawPublisherLateAck(t *testing.T) {
 	}
 	nc.Flush()
 	res := make(chan error, 4)
-	p, err := newRawPublisher(0, url, 1, 1, 150*time.Millisecond, false, func(sent int64, err error) { res <- err })
+	p, err := newRawPublisher(0, url, rawPubOptions{Window: 1, Timeout: 150 * time.Millisecond}, func(sent int64, err error) { res <- err })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestRawPublisherBatches(t *testing.T) {
 		jetstream.StreamConfig{Name: "N", Subjects: []string{"n.>"}, Storage: jetstream.MemoryStorage})
 	var mu sync.Mutex
 	got := map[int64]error{}
-	p, err := newRawPublisher(0, url, 16, 4, 2*time.Second, false, func(sent int64, err error) {
+	p, err := newRawPublisher(0, url, rawPubOptions{Window: 16, BatchSize: 4, Timeout: 2 * time.Second}, func(sent int64, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if _, dup := got[sent]; dup {

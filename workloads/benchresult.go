@@ -42,6 +42,7 @@ func (r *benchRun) result(pubs []*benchPub, cons []*benchCons) *stats.BenchResul
 		}
 		for _, c := range cons {
 			bw.Consumed += at(c.consumed, w)
+			bw.Lag = append(bw.Lag, at(c.lag, w)-1) // stored +1: 0 is no sample
 		}
 	}
 	for nw > r.wins.n() {
@@ -102,6 +103,9 @@ func (r *benchRun) result(pubs []*benchPub, cons []*benchCons) *stats.BenchResul
 			st.AckThroughput += float64(wins[w].AcksReceived)
 			st.ConsumedRate += float64(wins[w].Consumed)
 			st.Errors += wins[w].Errors
+			for _, l := range wins[w].Lag {
+				st.MaxLag = max(st.MaxLag, l)
+			}
 		}
 	}
 	for i, s := range r.b.o.Steps {

@@ -1,0 +1,150 @@
+package workloads
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The publish options on a real server: every message carries its own
+// Nats-Msg-Id (the stream keeps all of them: no two collide), the text
+// payload is stored S2-compressed, and random subject choice is not round
+// robin yet reaches every subject.
+func TestBenchPublishOptions(t *testing.T) {
+	url := runBenchServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res := runBench(t, ctx, url, BenchOptions{Publishers: 1, Subjects: 4, Payload: 200, MsgID: true, TextPayload: true,
+		Compression: true, SubjectChoice: SubjectsRandom, Steps: []BenchStep{{Rate: 500, Duration: 2 * time.Second}}})
+	offered, acked, _, errs := res.Totals()
+	if offered < 900 || acked != offered || errs != 0 {
+		t.Fatalf("offered %d acked %d errors %d %v", offered, acked, errs, res.ErrorSamples())
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	st, err := js.Stream(ctx, "bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := st.CachedInfo()
+	if info.State.Msgs != uint64(acked) {
+		t.Errorf("stream holds %d messages, %d acked: message ids collided", info.State.Msgs, acked)
+	}
+	if info.Config.Compression != jetstream.S2Compression {
+		t.Errorf("stream compression %v, want s2", info.Config.Compression)
+	}
+	ids := map[string]bool{}
+	var subjects []string
+	for seq := uint64(1); seq <= 40; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := m.Header.Get("Nats-Msg-Id")
+		if id == "" || ids[id] {
+			t.Fatalf("message %d has Nats-Msg-Id %q (seen before: %v)", seq, id, ids[id])
+		}
+		ids[id] = true
+		if !bytes.Equal(m.Data[8:40], []byte(benchText[8:40])) {
+			t.Fatalf("message %d payload %q, want the text", seq, m.Data[:40])
+		}
+		subjects = append(subjects, m.Subject)
+	}
+	robin, seen := true, map[string]bool{}
+	for i, s := range subjects {
+		seen[s] = true
+		if i >= 4 && s != subjects[i-4] {
+			robin = false
+		}
+	}
+	if robin || len(seen) != 4 {
+		t.Errorf("random subject choice gave %v", subjects)
+	}
+}
+
+// Fast batches on a real server: every message acked by a flow ack or its
+// batch's commit and stored once, at a normal rate and at a rate so low
+// that only pings bring the flow acks within the timeout.
+func TestBenchFastBatch(t *testing.T) {
+	url := runBenchServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, tt := range []struct {
+		rate          float64
+		batch, window int
+	}{{4000, 300, 64}, {20, 1000, 64}} {
+		res := runBench(t, ctx, url, BenchOptions{Publishers: 2, Payload: 64, FastBatch: true, BatchSize: tt.batch, Window: tt.window,
+			Timeout: 3 * time.Second, Steps: []BenchStep{{Rate: tt.rate, Duration: 3 * time.Second}}})
+		offered, acked, _, errs := res.Totals()
+		t.Logf("rate %v batch %d: offered %d acked %d errors %d p99 %.1f ms %v", tt.rate, tt.batch, offered, acked, errs, res.Steps[0].PubAck.P99, res.ErrorSamples())
+		if offered < int64(tt.rate*3*0.95) || acked != offered || errs != 0 {
+			t.Errorf("rate %v: offered %d acked %d errors %d %v", tt.rate, offered, acked, errs, res.ErrorSamples())
+		}
+		nc, err := nats.Connect(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, _ := jetstream.New(nc)
+		st, err := js.Stream(ctx, "bench")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := st.CachedInfo().State.Msgs; n != uint64(acked) || !st.CachedInfo().Config.AllowBatchPublish {
+			t.Errorf("rate %v: stream holds %d messages for %d acked (allow_batched %v)", tt.rate, n, acked, st.CachedInfo().Config.AllowBatchPublish)
+		}
+		nc.Close()
+	}
+}
+
+// A fast batch to a stream that does not allow batched publish fails, and
+// each of its messages is reported once, as an error.
+func TestFastPublisherRefused(t *testing.T) {
+	url, _, _, _ := benchServerWith(t, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Storage: jetstream.MemoryStorage})
+	var mu sync.Mutex
+	var got []error
+	p, err := newFastPublisher(0, url, rawPubOptions{Window: 8, BatchSize: 10, Timeout: time.Second}, func(sent int64, err error) {
+		mu.Lock()
+		got = append(got, err)
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	for i := int64(1); i <= 3; i++ {
+		if err := p.publish("s.a", make([]byte, 16), i, i == 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // no second report may follow
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 3 {
+		t.Fatalf("%d reports for 3 messages: %v", len(got), got)
+	}
+	for _, err := range got {
+		if err == nil || !strings.Contains(err.Error(), "10205") {
+			t.Errorf("got %v, want batch publish disabled (10205)", err)
+		}
+	}
+}
