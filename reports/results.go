@@ -53,6 +53,8 @@ type BenchSummary struct {
 	// Faults is what each fault of a bench under faults did: outages,
 	// recovery time, latency before, during and after.
 	Faults []stats.FaultImpact `json:"faults,omitempty"`
+	// Backlog is a backlog bench's build and drain.
+	Backlog *stats.BacklogResult `json:"backlog,omitempty"`
 }
 
 // Build assembles results from a history's digest (closed) and the

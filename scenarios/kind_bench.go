@@ -68,9 +68,21 @@ type BenchOptions struct {
 	MsgID         bool   `yaml:"msg_id,omitempty"`
 	PayloadData   string `yaml:"payload_data,omitempty"`
 	SubjectChoice string `yaml:"subject_choice,omitempty"`
+	// Backlog is OMB's backlog test: the consumers wait until the
+	// publishers have built a backlog of size bytes (acked payload), then
+	// drain it while the publishers go on with their steps (or stop, with
+	// stop_publishing); reported: the drain rate and the time until every
+	// consumer caught up, with each consumer's lag per second.
+	Backlog *BacklogOptions `yaml:"backlog,omitempty"`
 	// UnavailableAfter: a span longer than this in which no publisher got
 	// an ack is an outage (bench under faults). Default 1s.
 	UnavailableAfter Duration `yaml:"unavailable_after,omitempty"`
+}
+
+// BacklogOptions are the bench's backlog keys.
+type BacklogOptions struct {
+	Size           DataSize `yaml:"size"` // e.g. 1GiB
+	StopPublishing bool     `yaml:"stop_publishing,omitempty"`
 }
 
 // BenchStep is one offered rate held for a while.
@@ -201,6 +213,11 @@ func benchValidate(s *Scenario, check checkFunc) {
 		check(w.Window >= bs, "workload.window", "is %d, less than batch_size %d: a batch holds its messages' window slots until its commit is acked", w.Window, bs)
 	}
 	check(w.Publish != "sync" || w.Window == 1, "workload.window", "is %d, but publish: sync has one publish in flight (window 1)", w.Window)
+	if bl := w.Backlog; bl != nil {
+		check(bl.Size > 0, "workload.backlog.size", "must be positive (e.g. 1GiB)")
+		check(*w.Consumers >= 1, "workload.backlog", "needs consumers (they drain it)")
+		check(s.Capacity == nil, "workload.backlog", "and capacity: give one")
+	}
 	check(w.UnavailableAfter > 0, "workload.unavailable_after", "must be positive")
 	check(s.Workload.Payload >= 16, "workload.payload", "must be at least 16B for the bench workload (it carries the send time)")
 	check(len(w.Steps) > 0, "workload.steps", "must not be empty")
@@ -231,6 +248,7 @@ func newBench(s *Scenario, _ RunOptions) workloads.Workload {
 		Steps: steps, Window: w.Bench.Window, Timeout: w.Timeout.D(), UnavailableAfter: w.Bench.UnavailableAfter.D(),
 		BatchSize: w.Batch.BatchSize, FastBatch: w.Bench.Publish == "fast", KV: benchKV(s), ConsumeMode: w.Bench.Consume, AckPolicy: w.Bench.AckPolicy,
 		DoubleAck: *w.Consume.DoubleAck,
+		Backlog:   benchBacklog(w.Bench.Backlog),
 		MsgID:     w.Bench.MsgID, TextPayload: w.Bench.PayloadData == "text", Compression: s.Stream.Compression == "s2",
 		SubjectChoice: w.Bench.SubjectChoice,
 	})}
@@ -376,7 +394,7 @@ func benchSection(dir string, res *reports.Results) error {
 	if n := len(r.Steps); n > 0 {
 		res.PublishLatencyMs = r.Steps[n-1].PubAck // the last (usually the highest) step
 	}
-	res.Bench = &reports.BenchSummary{Offered: offered, Acked: acked, Consumed: consumed, Errors: errs, Steps: r.Steps}
+	res.Bench = &reports.BenchSummary{Offered: offered, Acked: acked, Consumed: consumed, Errors: errs, Steps: r.Steps, Backlog: r.Backlog}
 	if cp != nil {
 		res.Bench.CapacityBestRate = cp.BestRate
 	}
@@ -439,6 +457,22 @@ func PrintBench(w io.Writer, r *reports.Results) {
 		tw.Flush()
 		fmt.Fprintf(w, "  (unavailable: no publisher got an ack for longer than unavailable_after; recovery: from the fault's start until acks/s were back at 90%% of the %d s before it)\n", stats.BaselineWindows)
 	}
+	if bl := b.Backlog; bl != nil {
+		built := "built"
+		if !bl.Built {
+			built = fmt.Sprintf("not reached (target %v): the schedule ended with", mib(bl.TargetBytes))
+		}
+		caught := fmt.Sprintf("every consumer caught up (lag <= %d) %.1f s after the drain began", bl.CatchUpLag, bl.CatchUp.Seconds())
+		if !bl.CaughtUp {
+			caught = fmt.Sprintf("the consumers did not catch up (lag <= %d) by the end", bl.CatchUpLag)
+		}
+		pubs := "publishers went on"
+		if bl.StopPublishing {
+			pubs = "publishers stopped"
+		}
+		fmt.Fprintf(w, "  backlog %s %s (%d msgs) in %.1f s; drained at %.0f msgs/s (%s); %s\n", built, mib(bl.Bytes), bl.Msgs,
+			bl.BuildTime.Seconds(), bl.DrainRate, pubs, caught)
+	}
 	if len(r.Checks) > 0 {
 		if i := strings.Index(r.Checks[0].Message, "capacity: "); i >= 0 {
 			fmt.Fprintf(w, "  %s\n", r.Checks[0].Message[i:])
@@ -461,3 +495,12 @@ func benchKV(s *Scenario) *workloads.BenchKV {
 	}
 	return &workloads.BenchKV{Op: w.Op, Keys: s.Workload.KV.Keys, Dist: w.KeyDist, History: w.KVHistory}
 }
+
+func benchBacklog(b *BacklogOptions) *workloads.BenchBacklog {
+	if b == nil {
+		return nil
+	}
+	return &workloads.BenchBacklog{Bytes: int64(b.Size), StopPublishing: b.StopPublishing}
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

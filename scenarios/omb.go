@@ -27,33 +27,36 @@ import (
 //	                           ≥ 95 % is acked (p99 SLO 10 s, so throughput decides)
 //	warmupDurationMinutes      a first step at the same rate (reported apart)
 //	testDurationMinutes        the step's duration
-//	consumerBacklogSizeGB: 0   (a backlog: not yet)
+//	consumerBacklogSizeGB      workload.backlog.size (GiB, as OMB counts them;
+//	                           needs producerRate > 0 and a subscription)
+//	producerPauseDuringDrain   workload.backlog.stop_publishing
 //
 // Read and ignored (reported): keyDistributor, payloadFile,
 // useRandomizedPayloads, randomBytesRatio, randomizedPayloadPoolSize,
 // messageRateReceivedForSubscription, acceptableBacklog,
 // producerIncrementRate, producerIncrementSeconds,
-// producerPauseBeforeDrain, producerPauseDuringDrain: jetstorm's payload
+// producerPauseBeforeDrain: jetstorm's payload
 // is random bytes of messageSize, its rate one per step.
 type ombWorkload struct {
-	Name                    string  `yaml:"name"`
-	Topics                  int     `yaml:"topics"`
-	PartitionsPerTopic      int     `yaml:"partitionsPerTopic"`
-	MessageSize             int     `yaml:"messageSize"`
-	SubscriptionsPerTopic   int     `yaml:"subscriptionsPerTopic"`
-	ConsumerPerSubscription int     `yaml:"consumerPerSubscription"`
-	ProducersPerTopic       int     `yaml:"producersPerTopic"`
-	ProducerRate            float64 `yaml:"producerRate"`
-	ProducerStartRate       float64 `yaml:"producerStartRate"`
-	ConsumerBacklogSizeGB   float64 `yaml:"consumerBacklogSizeGB"`
-	TestDurationMinutes     float64 `yaml:"testDurationMinutes"`
-	WarmupDurationMinutes   float64 `yaml:"warmupDurationMinutes"`
+	Name                     string  `yaml:"name"`
+	Topics                   int     `yaml:"topics"`
+	PartitionsPerTopic       int     `yaml:"partitionsPerTopic"`
+	MessageSize              int     `yaml:"messageSize"`
+	SubscriptionsPerTopic    int     `yaml:"subscriptionsPerTopic"`
+	ConsumerPerSubscription  int     `yaml:"consumerPerSubscription"`
+	ProducersPerTopic        int     `yaml:"producersPerTopic"`
+	ProducerRate             float64 `yaml:"producerRate"`
+	ProducerStartRate        float64 `yaml:"producerStartRate"`
+	ConsumerBacklogSizeGB    float64 `yaml:"consumerBacklogSizeGB"`
+	ProducerPauseDuringDrain bool    `yaml:"producerPauseDuringDrain"`
+	TestDurationMinutes      float64 `yaml:"testDurationMinutes"`
+	WarmupDurationMinutes    float64 `yaml:"warmupDurationMinutes"`
 }
 
 // ombIgnored are OMB workload keys read and not used.
 var ombIgnored = []string{"keyDistributor", "payloadFile", "useRandomizedPayloads", "randomBytesRatio",
 	"randomizedPayloadPoolSize", "messageRateReceivedForSubscription", "acceptableBacklog",
-	"producerIncrementRate", "producerIncrementSeconds", "producerPauseBeforeDrain", "producerPauseDuringDrain"}
+	"producerIncrementRate", "producerIncrementSeconds", "producerPauseBeforeDrain"}
 
 // LoadOMB reads an OMB workload file and returns the bench scenario it
 // maps to (with the --set overrides applied, defaults filled, validated),
@@ -109,7 +112,9 @@ func LoadOMB(path string, sets []string) (*Scenario, []string, error) {
 		check(w.SubscriptionsPerTopic <= 1 && w.SubscriptionsPerTopic >= 0, "subscriptionsPerTopic", "is %d: one subscription (a durable consumer) per stream for now", w.SubscriptionsPerTopic),
 		check(w.SubscriptionsPerTopic == 0 || w.ConsumerPerSubscription >= 1, "consumerPerSubscription", "must be at least 1 with a subscription, got %d", w.ConsumerPerSubscription),
 		check(w.ProducerRate >= 0, "producerRate", "must not be negative"),
-		check(w.ConsumerBacklogSizeGB == 0, "consumerBacklogSizeGB", "is %v: building a backlog is not in jetstorm's bench yet", w.ConsumerBacklogSizeGB),
+		check(w.ConsumerBacklogSizeGB >= 0 && w.ConsumerBacklogSizeGB <= 1024, "consumerBacklogSizeGB", "must be 0..1024, got %v", w.ConsumerBacklogSizeGB),
+		check(w.ConsumerBacklogSizeGB == 0 || w.SubscriptionsPerTopic == 1, "consumerBacklogSizeGB", "needs a subscription (its consumers drain the backlog)"),
+		check(w.ConsumerBacklogSizeGB == 0 || w.ProducerRate > 0, "consumerBacklogSizeGB", "needs a producerRate (a backlog with a capacity search: not supported)"),
 		check(w.TestDurationMinutes > 0 || w.ProducerRate == 0, "testDurationMinutes", "must be positive"),
 		check(w.WarmupDurationMinutes >= 0, "warmupDurationMinutes", "must not be negative"),
 	} {
@@ -133,6 +138,9 @@ func LoadOMB(path string, sets []string) (*Scenario, []string, error) {
 			fmt.Fprintf(&b, "    - {rate: %g, duration: %s}\n", w.ProducerRate, minutes(w.WarmupDurationMinutes))
 		}
 		fmt.Fprintf(&b, "    - {rate: %g, duration: %s}\n", w.ProducerRate, minutes(w.TestDurationMinutes))
+		if w.ConsumerBacklogSizeGB > 0 {
+			fmt.Fprintf(&b, "  backlog: {size: %dB, stop_publishing: %v}\n", int64(w.ConsumerBacklogSizeGB*(1<<30)), w.ProducerPauseDuringDrain)
+		}
 	} else {
 		start := w.ProducerStartRate
 		if start <= 0 {
@@ -152,7 +160,7 @@ func LoadOMB(path string, sets []string) (*Scenario, []string, error) {
 
 // ombKeys are the OMB workload keys jetstorm maps (ombWorkload's).
 var ombKeys = []string{"name", "topics", "partitionsPerTopic", "messageSize", "subscriptionsPerTopic",
-	"consumerPerSubscription", "producersPerTopic", "producerRate", "producerStartRate", "consumerBacklogSizeGB",
+	"consumerPerSubscription", "producersPerTopic", "producerRate", "producerStartRate", "consumerBacklogSizeGB", "producerPauseDuringDrain",
 	"testDurationMinutes", "warmupDurationMinutes"}
 
 // yamlMessage is a decode error without yaml's "unmarshal errors" and

@@ -54,9 +54,14 @@ func TestLoadOMBMapping(t *testing.T) {
 	if err != nil || s.Capacity == nil || s.Capacity.Start != 2000 {
 		t.Errorf("producerRate 0: %+v %v", s, err)
 	}
+	s, err = load("producerRate: 1000\ntestDurationMinutes: 2\nconsumerBacklogSizeGB: 0.5\nproducerPauseDuringDrain: true\n")
+	if err != nil || s.Workload.Bench.Backlog == nil || s.Workload.Bench.Backlog.Size != 1<<29 || !s.Workload.Bench.Backlog.StopPublishing {
+		t.Errorf("backlog: %+v %v", s.Workload.Bench.Backlog, err)
+	}
 	for _, tt := range []struct{ extra, want string }{
 		{"producerRate: 10\ntestDurationMinutes: 1\ntopics: 2\n", "w.yaml:10: topics: is 2"},
-		{"producerRate: 10\ntestDurationMinutes: 1\nconsumerBacklogSizeGB: 1\n", "w.yaml:10: consumerBacklogSizeGB: is 1"},
+		{"producerRate: 10\ntestDurationMinutes: 1\nconsumerBacklogSizeGB: 2000\n", "w.yaml:10: consumerBacklogSizeGB: must be 0..1024, got 2000"},
+		{"producerRate: 0\ntestDurationMinutes: 1\nconsumerBacklogSizeGB: 1\n", "w.yaml:10: consumerBacklogSizeGB: needs a producerRate"},
 		{"producerRate: lots\n", `w.yaml:8: producerRate: cannot unmarshal !!str`},
 		{"producerRate: 10\nreplicationFactor: 3\n", `w.yaml:9: "replicationFactor" is not an OMB workload key`},
 		{"producerRate: 10\n", "testDurationMinutes: must be positive"},

@@ -6,6 +6,7 @@ import "jetstorm/units"
 type (
 	Duration     = units.Duration
 	Size         = units.Size
+	DataSize     = units.DataSize
 	SyncInterval = units.SyncInterval
 )
 

@@ -74,6 +74,8 @@ type BenchResult struct {
 	Outages []Span `json:"outages,omitempty"`
 	// Clients are the publishers' and consumers' own totals (natsbench.csv).
 	Clients []ClientSummary `json:"clients,omitempty"`
+	// Backlog is a backlog bench's build and drain.
+	Backlog *BacklogResult `json:"backlog,omitempty"`
 
 	errSamples []string // a few distinct publish errors, for diagnostics
 }
@@ -142,6 +144,28 @@ type CapacityResult struct {
 	Held     []bool            `json:"held"`      // per step: within the SLO and >= 95 % acked
 	BestRate float64           `json:"best_rate"` // highest offered rate that held (0: none did)
 	Stopped  string            `json:"stopped"`   // why the search ended
+}
+
+// BacklogResult is a backlog bench's outcome (OMB's backlog test): the
+// consumers waited until the publishers had built a backlog, then drained
+// it. Per-second lag is in the windows.
+type BacklogResult struct {
+	TargetBytes int64 `json:"target_bytes"`
+	// Built: the backlog reached its size; else the schedule ended first
+	// and the drain began with what there was.
+	Built          bool          `json:"built"`
+	Msgs           int64         `json:"msgs"`  // acked when the drain began
+	Bytes          int64         `json:"bytes"` // Msgs × payload
+	BuildTime      time.Duration `json:"build_time"`
+	StopPublishing bool          `json:"stop_publishing"`
+	// CaughtUp: every consumer's lag came down to CatchUpLag messages,
+	// CatchUp after the drain began.
+	CaughtUp   bool          `json:"caught_up"`
+	CatchUp    time.Duration `json:"catch_up"`
+	CatchUpLag int64         `json:"catch_up_lag"`
+	// DrainRate is the messages consumed per second (all consumers) from
+	// the drain's start until caught up (or the end).
+	DrainRate float64 `json:"drain_rate"`
 }
 
 // ClientSummary is one publisher's (ID P0, P1, ...) or consumer's (S0,

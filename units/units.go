@@ -206,6 +206,12 @@ func (z Size) String() string {
 }
 
 func parseSize(s string) (Size, error) {
+	n, err := parseBytes(s, sizeUnits, "B, KB, KiB, MB or MiB, e.g. 128B", MaxSize, Size(MaxSize).String())
+	return Size(n), err
+}
+
+// parseBytes parses an integer with one of units, at most max (maxText).
+func parseBytes(s string, units map[string]int64, want string, max int64, maxText string) (int64, error) {
 	if strings.HasPrefix(s, "-") {
 		return 0, fmt.Errorf("size %q must not be negative", s)
 	}
@@ -213,15 +219,66 @@ func parseSize(s string) (Size, error) {
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 		i++
 	}
-	mult, ok := sizeUnits[strings.TrimSpace(s[i:])]
+	mult, ok := units[strings.TrimSpace(s[i:])]
 	if i == 0 || !ok {
-		return 0, fmt.Errorf("invalid size %q (want an integer with unit B, KB, KiB, MB or MiB, e.g. 128B)", s)
+		return 0, fmt.Errorf("invalid size %q (want an integer with unit %s)", s, want)
 	}
 	n, err := strconv.ParseInt(s[:i], 10, 64)
-	if err != nil || n > MaxSize/mult {
-		return 0, fmt.Errorf("size %q is larger than %v", s, Size(MaxSize))
+	if err != nil || n > max/mult {
+		return 0, fmt.Errorf("size %q is larger than %s", s, maxText)
 	}
-	return Size(n * mult), nil
+	return n * mult, nil
+}
+
+// DataSize is an amount of data (a backlog): a Size's units and GB, GiB,
+// TB, TiB, at most 1 TiB.
+type DataSize int64
+
+const maxDataSize = 1 << 40
+
+var dataUnits = map[string]int64{"": 1, "B": 1, "KB": 1000, "KiB": 1 << 10, "MB": 1000 * 1000, "MiB": 1 << 20,
+	"GB": 1000 * 1000 * 1000, "GiB": 1 << 30, "TB": 1000 * 1000 * 1000 * 1000, "TiB": 1 << 40}
+
+func parseDataSize(s string) (DataSize, error) {
+	n, err := parseBytes(s, dataUnits, "B, KB, KiB, MB, MiB, GB, GiB, TB or TiB, e.g. 1GiB", maxDataSize, "1TiB")
+	return DataSize(n), err
+}
+
+// String uses the largest binary unit that is exact, so it parses back.
+func (z DataSize) String() string {
+	for _, u := range []struct {
+		shift uint
+		name  string
+	}{{40, "TiB"}, {30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
+		if z > 0 && z%(1<<u.shift) == 0 {
+			return fmt.Sprintf("%d%s", z>>u.shift, u.name)
+		}
+	}
+	return fmt.Sprintf("%dB", int64(z))
+}
+
+func (z *DataSize) UnmarshalYAML(value *yaml.Node) error {
+	s, err := ScalarText(value, "a size")
+	if err != nil {
+		return err
+	}
+	v, err := parseDataSize(s)
+	if err != nil {
+		return LineError(value, "%v", err)
+	}
+	*z = v
+	return nil
+}
+
+func (z DataSize) MarshalYAML() (any, error)    { return z.String(), nil }
+func (z DataSize) MarshalText() ([]byte, error) { return []byte(z.String()), nil }
+
+func (z *DataSize) UnmarshalText(b []byte) error {
+	v, err := parseDataSize(string(b))
+	if err == nil {
+		*z = v
+	}
+	return err
 }
 
 func (z *Size) UnmarshalYAML(value *yaml.Node) error {

@@ -43,6 +43,9 @@ const (
 	// acked, or nothing came for benchDrainIdle, or benchDrainMax passed.
 	benchDrainIdle = 3 * time.Second
 	benchDrainMax  = 60 * time.Second
+	// benchBacklogDrainMax: a backlog may take long to drain (it is
+	// still cut short when nothing comes for benchDrainIdle).
+	benchBacklogDrainMax = 30 * time.Minute
 )
 
 // BenchStep is one step of the offered load.
@@ -89,6 +92,10 @@ type BenchOptions struct {
 	// each ack waits for the server's confirmation.
 	AckPolicy string
 	DoubleAck bool
+	// Backlog, when set, is OMB's backlog test: consumers start only once
+	// the publishers have built a backlog of this many bytes (acked
+	// payload), then drain it, while the publishers go on (or stop).
+	Backlog *BenchBacklog
 	// MsgID: every message carries a unique Nats-Msg-Id (the stream's
 	// deduplication at work, and its cost).
 	MsgID bool
@@ -175,6 +182,14 @@ func NewBench(o BenchOptions) *Bench {
 		return newRawPublisher(i, url, ro, done)
 	}
 	return b
+}
+
+// BenchBacklog configures a backlog build and drain.
+type BenchBacklog struct {
+	Bytes int64 // acked payload bytes before the consumers start
+	// StopPublishing: the publishers stop when the drain starts (default:
+	// they go on with their schedule, as in OMB's backlog test).
+	StopPublishing bool
 }
 
 // benchText fills a compressible payload.
@@ -296,6 +311,13 @@ type benchRun struct {
 	start   time.Time
 	startNs int64
 	errs    errSampler
+
+	// Backlog: acks so far; the drain's start (offset from start, set
+	// once); closed to stop the publishers (backlog stop_publishing).
+	acks       atomic.Int64
+	drainStart atomic.Int64
+	stopPub    chan struct{}
+	catchUp    int64 // a consumer with at most this lag has caught up
 }
 
 // Run drives the schedule, which begins at start (if zero: just after the
@@ -352,14 +374,28 @@ func (b *Bench) Run(ctx context.Context, urls []string, start time.Time) (*stats
 	}
 	r.start, r.startNs = start, start.UnixNano()
 
-	for _, c := range cons {
-		if err := c.start(); err != nil {
+	startCons := func() error {
+		for _, c := range cons {
+			if err := c.start(); err != nil {
+				return fmt.Errorf("bench: consume: %w", err)
+			}
+		}
+		return nil
+	}
+	var backlog *backlogWatch
+	if b.o.Backlog == nil {
+		if err := startCons(); err != nil {
 			for _, p := range pubs {
 				p.pub.close()
 			}
 			stopCons()
-			return nil, fmt.Errorf("bench: consume: %w", err)
+			return nil, err
 		}
+	} else if len(cons) > 0 {
+		if b.o.Backlog.StopPublishing {
+			r.stopPub = make(chan struct{})
+		}
+		backlog = r.watchBacklog(startCons)
 	}
 
 	var wg sync.WaitGroup
@@ -371,6 +407,15 @@ func (b *Bench) Run(ctx context.Context, urls []string, start time.Time) (*stats
 		}()
 	}
 	wg.Wait()
+	drainMax := benchDrainMax
+	if backlog != nil {
+		// The schedule ended: drain what there is, built in full or not.
+		if err := backlog.stop(); err != nil {
+			stopCons()
+			return nil, err
+		}
+		drainMax = benchBacklogDrainMax
+	}
 
 	if len(cons) > 0 {
 		var acked int64
@@ -388,7 +433,7 @@ func (b *Bench) Run(ctx context.Context, urls []string, start time.Time) (*stats
 			}
 			return n
 		}
-		last, lastAt, giveUp := consumed(), time.Now(), time.Now().Add(benchDrainMax)
+		last, lastAt, giveUp := consumed(), time.Now(), time.Now().Add(drainMax)
 		for last < acked && ctx.Err() == nil && time.Since(lastAt) < benchDrainIdle && time.Now().Before(giveUp) {
 			time.Sleep(20 * time.Millisecond)
 			if n := consumed(); n != last {
@@ -399,6 +444,9 @@ func (b *Bench) Run(ctx context.Context, urls []string, start time.Time) (*stats
 	}
 
 	res := r.result(pubs, cons)
+	if backlog != nil {
+		res.Backlog = backlog.result(cons)
+	}
 	if err := ctx.Err(); err != nil {
 		// Drop the windows the run never reached.
 		if cut := r.wins.index(time.Since(start)) + 1; cut < len(res.Windows) {

@@ -62,8 +62,12 @@ type benchCons struct {
 	lat      winHist // by intended window
 	// lag is the highest num_pending seen per receive window (+1, so 0
 	// is no sample); nextLag the earliest time of the next sample.
-	lag     []int64
-	nextLag time.Duration
+	lag      []int64
+	nextLag  time.Duration
+	sinceLag int // messages since the last sample
+	// backlog: when it caught up (0: not yet) and its count then
+	caught      time.Duration
+	caughtCount int64
 }
 
 // record counts one message with payload data received now; pending is
@@ -79,13 +83,19 @@ func (c *benchCons) record(data []byte, pending func() int64) {
 			off := time.Duration(sent - c.r.startNs)
 			c.lat.record(c.r.wins.index(off), now-off)
 		}
-		if now >= c.nextLag && pending != nil {
+		// Until a backlog's drain has caught up, every 16th message is
+		// sampled too (catch-up needs a sample within the last 100).
+		c.sinceLag++
+		draining := c.caught == 0 && c.r.drainStart.Load() != 0 && c.sinceLag >= 16
+		if (now >= c.nextLag || draining) && pending != nil {
 			if n := pending(); n >= 0 {
 				c.nextLag = now + lagEvery
+				c.sinceLag = 0
 				if w >= len(c.lag) {
 					c.lag = append(c.lag, make([]int64, w+1-len(c.lag))...)
 				}
 				c.lag[w] = max(c.lag[w], n+1)
+				c.caughtUp(now, n)
 			}
 		}
 	}

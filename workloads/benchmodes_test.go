@@ -148,3 +148,47 @@ func TestFastPublisherRefused(t *testing.T) {
 		}
 	}
 }
+
+// A backlog bench on a real server: nothing is consumed until the backlog
+// is built, then the consumer reads it (its lag first near the backlog,
+// then caught up) and everything acked; told to, the publishers stop when
+// the drain begins.
+func TestBenchBacklog(t *testing.T) {
+	url := runBenchServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, stop := range []bool{false, true} {
+		res := runBench(t, ctx, url, BenchOptions{Publishers: 2, Consumers: 1, Payload: 64,
+			Backlog: &BenchBacklog{Bytes: 64 * 1000, StopPublishing: stop}, Steps: []BenchStep{{Rate: 1000, Duration: 3 * time.Second}}})
+		offered, acked, consumed, errs := res.Totals()
+		bl := res.Backlog
+		if bl == nil {
+			t.Fatal("no backlog result")
+		}
+		t.Logf("stop %v: offered %d acked %d consumed %d errors %d backlog %+v", stop, offered, acked, consumed, errs, *bl)
+		if errs != 0 || consumed != acked || !bl.Built || bl.Msgs < 1000 || !bl.CaughtUp || bl.DrainRate <= 0 {
+			t.Errorf("stop %v: acked %d consumed %d errors %d backlog %+v", stop, acked, consumed, errs, *bl)
+		}
+		if bl.BuildTime < 900*time.Millisecond || bl.BuildTime > 2500*time.Millisecond {
+			t.Errorf("stop %v: the backlog of 1000 messages at 1000/s took %v to build", stop, bl.BuildTime)
+		}
+		var maxLag int64
+		for _, w := range res.Windows {
+			if w.Start+time.Second <= bl.BuildTime && w.Consumed != 0 {
+				t.Errorf("stop %v: %d consumed in the window at %v, before the drain began at %v", stop, w.Consumed, w.Start, bl.BuildTime)
+			}
+			for _, l := range w.Lag {
+				maxLag = max(maxLag, l)
+			}
+		}
+		if maxLag < 500 {
+			t.Errorf("stop %v: the consumer's lag was at most %d, want near the backlog's 1000", stop, maxLag)
+		}
+		if stop && offered > acked+10 || stop && offered > 1500 {
+			t.Errorf("stop %v: %d offered: the publishers did not stop at the drain", stop, offered)
+		}
+		if !stop && offered < 2900 {
+			t.Errorf("stop %v: %d offered: the publishers stopped", stop, offered)
+		}
+	}
+}

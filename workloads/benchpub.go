@@ -83,6 +83,7 @@ func (p *benchPub) done(sent int64, err error) {
 	} else {
 		bump(&p.acked, w, 1)
 		bump(&p.ackRecv, p.r.wins.index(now), 1)
+		p.r.acks.Add(1)
 		p.lat.record(w, now-off)
 		p.gaps.Acked(off, now)
 	}
@@ -133,11 +134,15 @@ func (p *benchPub) run(ctx context.Context) {
 				select {
 				case <-done:
 					return
+				case <-r.stopPub: // nil unless a backlog stops the publishers
+					return
 				case <-timer.C:
 				}
 			} else {
 				select {
 				case <-done:
+					return
+				case <-r.stopPub:
 					return
 				default:
 				}
