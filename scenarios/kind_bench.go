@@ -101,6 +101,12 @@ type Capacity struct {
 	Step     Duration `yaml:"step"`      // each step's length; default 10s
 	MaxSteps int      `yaml:"max_steps"` // default 15
 	Warmup   Duration `yaml:"warmup"`    // unjudged run at start first; default 5s
+	// Axis is what the search raises: rate (default) or streams (start
+	// streams, default 10, times factor each step, each offered
+	// rate_per_stream msgs/s, default 10): the most streams the cluster
+	// holds with the SLO.
+	Axis          string  `yaml:"axis"`
+	RatePerStream float64 `yaml:"rate_per_stream"`
 }
 
 // benchKind: an open-loop benchmark in steps or a capacity search. It
@@ -130,8 +136,8 @@ func benchDefaults(s *Scenario) {
 	setDefault(s, &w.AckPolicy, "workload.ack_policy", workloads.AckExplicit)
 	if w.Consumers == nil {
 		n := 1
-		if w.Op != "publish" {
-			n = 0 // a KV bench has no consumers
+		if w.Op != "publish" || s.Capacity != nil && s.Capacity.Axis == workloads.AxisStreams {
+			n = 0 // a KV bench has no consumers; a search over streams reads none
 		}
 		w.Consumers = &n
 	}
@@ -162,6 +168,11 @@ func benchDefaults(s *Scenario) {
 		w.Steps = []BenchStep{{Rate: s.Workload.Rate, Duration: s.Workload.Duration}}
 	}
 	if cp := s.Capacity; cp != nil {
+		setDefault(s, &cp.Axis, "capacity.axis", "rate")
+		if cp.Axis == workloads.AxisStreams {
+			setDefault(s, &cp.Start, "capacity.start", 10)
+			setDefault(s, &cp.RatePerStream, "capacity.rate_per_stream", 10)
+		}
 		setDefault(s, &cp.Start, "capacity.start", 1000)
 		setDefault(s, &cp.Factor, "capacity.factor", 1.5)
 		setDefault(s, &cp.Step, "capacity.step", Duration(10*time.Second))
@@ -233,6 +244,14 @@ func benchValidate(s *Scenario, check checkFunc) {
 		check(cp.Step > 0, "capacity.step", "must be positive")
 		check(cp.MaxSteps >= 1 && cp.MaxSteps <= 100, "capacity.max_steps", "must be 1..100")
 		check(cp.Warmup >= 0, "capacity.warmup", "must not be negative")
+		check(cp.Axis == "rate" || cp.Axis == workloads.AxisStreams, "capacity.axis", "must be rate or streams, got %q", cp.Axis)
+		if cp.Axis == workloads.AxisStreams {
+			check(cp.Start >= 1 && cp.Start <= 100000 && cp.Start == float64(int(cp.Start)), "capacity.start", "is a number of streams: a whole number 1..100000, got %v", cp.Start)
+			check(cp.RatePerStream > 0, "capacity.rate_per_stream", "must be positive")
+			check(w.Op == "publish", "capacity.axis", "streams is for op: publish")
+		} else {
+			check(cp.RatePerStream == 0, "capacity.rate_per_stream", "is for axis: streams")
+		}
 	}
 }
 
@@ -242,7 +261,12 @@ func newBench(s *Scenario, _ RunOptions) workloads.Workload {
 	for _, st := range w.Bench.Steps {
 		steps = append(steps, workloads.BenchStep{Rate: st.Rate, Duration: st.Duration.D()})
 	}
+	streams := 1
+	if cp := s.Capacity; cp != nil && cp.Axis == workloads.AxisStreams {
+		streams = int(cp.Start) // the search starts with these
+	}
 	bw := &workloads.BenchWorkload{B: workloads.NewBench(workloads.BenchOptions{
+		Streams:  streams,
 		Subjects: w.Bench.Subjects, Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
 		Publishers: w.Bench.Publishers, Consumers: *w.Bench.Consumers, Payload: w.Payload.Bytes(),
 		Steps: steps, Window: w.Bench.Window, Timeout: w.Timeout.D(), UnavailableAfter: w.Bench.UnavailableAfter.D(),
@@ -254,7 +278,8 @@ func newBench(s *Scenario, _ RunOptions) workloads.Workload {
 	})}
 	if cp := s.Capacity; cp != nil {
 		bw.Capacity = &workloads.CapacityOptions{SLOP99: cp.SLOP99.D(), Start: cp.Start, Factor: cp.Factor,
-			Step: cp.Step.D(), MaxSteps: cp.MaxSteps, Warmup: cp.Warmup.D()}
+			Step: cp.Step.D(), MaxSteps: cp.MaxSteps, Warmup: cp.Warmup.D(), Axis: cp.Axis, RatePerStream: cp.RatePerStream}
+
 	}
 	return bw
 }
@@ -372,7 +397,11 @@ func (b benchCheck) Result(context.Context) checker.Result {
 		res.Verdict = checker.Unknown // no usable numbers, or the run did not get to the end
 	}
 	if cp != nil {
-		res.Message += fmt.Sprintf("; capacity: %.0f msgs/s held p99 <= %.2f ms (stopped %s)", cp.BestRate, cp.SLOP99Ms, cp.Stopped)
+		if cp.Axis == workloads.AxisStreams {
+			res.Message += fmt.Sprintf("; capacity: %d streams (%.0f msgs/s in all) held p99 <= %.2f ms (stopped %s)", cp.BestStreams, cp.BestRate, cp.SLOP99Ms, cp.Stopped)
+		} else {
+			res.Message += fmt.Sprintf("; capacity: %.0f msgs/s held p99 <= %.2f ms (stopped %s)", cp.BestRate, cp.SLOP99Ms, cp.Stopped)
+		}
 	}
 	return res
 }
@@ -435,10 +464,17 @@ func PrintBench(w io.Writer, r *reports.Results) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "step\trate\toffered/s\tacks/s\tconsumed/s\terrors\tack p50\tack p99\tack p99.9\tack max\te2e p50\te2e p99\te2e p99.9\tlag max\t\n")
+	streams := len(b.Steps) > 0 && b.Steps[0].Streams > 0 // a capacity search over streams
+	col := func(s string) string {
+		if streams {
+			return s
+		}
+		return ""
+	}
+	fmt.Fprintf(tw, "step\t%srate\toffered/s\tacks/s\tconsumed/s\terrors\tack p50\tack p99\tack p99.9\tack max\te2e p50\te2e p99\te2e p99.9\tlag max\t\n", col("streams\t"))
 	for i, st := range b.Steps {
-		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t\n", i, st.Rate, st.OfferedRate,
-			st.AckThroughput, st.ConsumedRate, st.Errors, st.PubAck.P50, st.PubAck.P99, st.PubAck.P999, st.PubAck.Max,
+		fmt.Fprintf(tw, "%d\t%s%.0f\t%.0f\t%.0f\t%.0f\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t\n", i, col(fmt.Sprintf("%d\t", st.Streams)),
+			st.Rate, st.OfferedRate, st.AckThroughput, st.ConsumedRate, st.Errors, st.PubAck.P50, st.PubAck.P99, st.PubAck.P999, st.PubAck.Max,
 			st.E2E.P50, st.E2E.P99, st.E2E.P999, st.MaxLag)
 	}
 	tw.Flush()

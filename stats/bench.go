@@ -60,6 +60,8 @@ type BenchStepResult struct {
 	Errors        int64         `json:"errors"`
 	PubAck        Latency       `json:"pub_ack"`
 	E2E           Latency       `json:"e2e"`
+	// Streams is the number of streams in a capacity search over streams.
+	Streams int `json:"streams,omitempty"`
 	// MaxLag is the highest lag of any consumer in the step's windows.
 	MaxLag int64 `json:"max_lag,omitempty"`
 }
@@ -144,6 +146,10 @@ type CapacityResult struct {
 	Held     []bool            `json:"held"`      // per step: within the SLO and >= 95 % acked
 	BestRate float64           `json:"best_rate"` // highest offered rate that held (0: none did)
 	Stopped  string            `json:"stopped"`   // why the search ended
+	// Axis is "streams" for a search over the number of streams (else
+	// empty: the rate); BestStreams the most streams that held.
+	Axis        string `json:"axis,omitempty"`
+	BestStreams int    `json:"best_streams,omitempty"`
 }
 
 // BacklogResult is a backlog bench's outcome (OMB's backlog test): the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -58,8 +59,12 @@ type BenchStep struct {
 type BenchOptions struct {
 	Stream   string // default "bench"; subjects "<stream>.<i>"
 	Subjects int    // default 1; publisher p publishes round-robin over subjects
-	Replicas int    // default 1
-	Memory   bool   // memory storage instead of file
+	// Streams (default 1): the bench's streams are <stream>, <stream>-1,
+	// ..., each with Subjects subjects; publishers go over all of them.
+	// Consumers read <stream> only.
+	Streams  int
+	Replicas int  // default 1
+	Memory   bool // memory storage instead of file
 	// Publishers defaults to 1. Consumers is taken as given: 0 = publish only.
 	Publishers, Consumers int
 	Payload               int // bytes; default 128, at least 16
@@ -122,6 +127,9 @@ func NewBench(o BenchOptions) *Bench {
 	}
 	if o.Subjects <= 0 {
 		o.Subjects = 1
+	}
+	if o.Streams <= 0 {
+		o.Streams = 1
 	}
 	if o.Replicas <= 0 {
 		o.Replicas = 1
@@ -198,7 +206,28 @@ const benchText = "jetstorm bench payload: the quick brown fox jumps over the la
 // Options returns the options with defaults applied.
 func (b *Bench) Options() BenchOptions { return b.o }
 
-func (b *Bench) subject(i int) string { return b.o.Stream + "." + strconv.Itoa(i) }
+// streamName is stream k of the bench: its stream, then <stream>-1, ...
+func (b *Bench) streamName(k int) string {
+	if k == 0 {
+		return b.o.Stream
+	}
+	return b.o.Stream + "-" + strconv.Itoa(k)
+}
+
+// pubSubjects are the subjects publishers send to: each stream's
+// subjects, stream by stream.
+func (b *Bench) pubSubjects() []string {
+	if b.o.KV != nil {
+		return b.kvSubjects()
+	}
+	var subjects []string
+	for k := 0; k < b.o.Streams; k++ {
+		for i := 0; i < b.o.Subjects; i++ {
+			subjects = append(subjects, b.streamName(k)+"."+strconv.Itoa(i))
+		}
+	}
+	return subjects
+}
 
 // StreamName is the stream under test: the bench's, or its KV bucket's.
 func (b *Bench) StreamName() string {
@@ -228,22 +257,24 @@ func (b *Bench) setup(ctx context.Context, js jetstream.JetStream) error {
 	if b.o.KV != nil {
 		return b.setupKV(ctx, js)
 	}
-	if err := js.DeleteStream(ctx, b.o.Stream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-		return fmt.Errorf("delete stream: %w", err)
+	// The bench's stream and any <stream>-<k> a multi-stream bench left.
+	for name, err := range streamNames(ctx, js) {
+		if err != nil {
+			return fmt.Errorf("list streams: %w", err)
+		}
+		if name != b.o.Stream && !isExtraStream(name, b.o.Stream) {
+			continue
+		}
+		if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("delete stream %s: %w", name, err)
+		}
 	}
-	storage := jetstream.FileStorage
-	if b.o.Memory {
-		storage = jetstream.MemoryStorage
-	}
-	st, err := js.CreateStream(ctx, jetstream.StreamConfig{
-		Name: b.o.Stream, Subjects: []string{b.o.Stream + ".>"},
-		Replicas: b.o.Replicas, Storage: storage, AllowAtomicPublish: b.o.BatchSize > 1 && !b.o.FastBatch,
-		AllowBatchPublish: b.o.FastBatch,
-		Compression:       compression(b.o.Compression),
-		AllowDirect:       b.o.ConsumeMode == ConsumeDirect,
-	})
+	st, err := js.CreateStream(ctx, b.streamConfig(0))
 	if err != nil {
 		return fmt.Errorf("create stream: %w", err)
+	}
+	if err := b.createStreams(ctx, js, 1, b.o.Streams); err != nil {
+		return err
 	}
 	if b.o.Consumers == 0 || FanOut(b.o.ConsumeMode) {
 		return nil
@@ -269,6 +300,72 @@ func (b *Bench) setup(ctx context.Context, js jetstream.JetStream) error {
 		return fmt.Errorf("create consumer: %w", err)
 	}
 	return nil
+}
+
+func (b *Bench) streamConfig(k int) jetstream.StreamConfig {
+	storage := jetstream.FileStorage
+	if b.o.Memory {
+		storage = jetstream.MemoryStorage
+	}
+	name := b.streamName(k)
+	return jetstream.StreamConfig{
+		Name: name, Subjects: []string{name + ".>"},
+		Replicas: b.o.Replicas, Storage: storage, AllowAtomicPublish: b.o.BatchSize > 1 && !b.o.FastBatch,
+		AllowBatchPublish: b.o.FastBatch,
+		Compression:       compression(b.o.Compression),
+		AllowDirect:       b.o.ConsumeMode == ConsumeDirect,
+	}
+}
+
+// createStreams creates the bench's streams from..to-1 (those that exist
+// are kept as they are).
+func (b *Bench) createStreams(ctx context.Context, js jetstream.JetStream, from, to int) error {
+	for k := from; k < to; k++ {
+		if _, err := js.CreateOrUpdateStream(ctx, b.streamConfig(k)); err != nil {
+			return fmt.Errorf("create stream %s (%d of %d): %w", b.streamName(k), k+1, to, err)
+		}
+	}
+	return nil
+}
+
+// AddStreams creates the bench's streams from..to-1 (a capacity search
+// over the number of streams grows the cluster's streams step by step).
+func (b *Bench) AddStreams(ctx context.Context, urls []string, from, to int) error {
+	nc, err := nats.Connect(strings.Join(urls, ","), nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("bench: connect: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	return b.createStreams(ctx, js, from, to)
+}
+
+// isExtraStream reports whether name is <stream>-<k>.
+func isExtraStream(name, stream string) bool {
+	k, ok := strings.CutPrefix(name, stream+"-")
+	if !ok || k == "" {
+		return false
+	}
+	_, err := strconv.Atoi(k)
+	return err == nil
+}
+
+// streamNames lists the stream names.
+func streamNames(ctx context.Context, js jetstream.JetStream) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		l := js.StreamNames(ctx)
+		for name := range l.Name() {
+			if !yield(name, nil) {
+				return
+			}
+		}
+		if err := l.Err(); err != nil {
+			yield("", err)
+		}
+	}
 }
 
 func compression(s2 bool) jetstream.StoreCompression {

@@ -3,13 +3,19 @@ package workloads
 import (
 	"bytes"
 	"context"
+	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"jetstorm/clusters"
+	"jetstorm/history"
 )
 
 // The publish options on a real server: every message carries its own
@@ -189,6 +195,75 @@ func TestBenchBacklog(t *testing.T) {
 		}
 		if !stop && offered < 2900 {
 			t.Errorf("stop %v: %d offered: the publishers stopped", stop, offered)
+		}
+	}
+}
+
+// A capacity search over streams on a real server: each step adds streams
+// (kept from step to step) and offers rate_per_stream to each; every
+// stream gets messages; the search stops at the first stream the server
+// refuses (here its max_streams account limit), reporting the last step
+// that held. Setup removes the streams an earlier multi-stream bench left.
+func TestCapacityStreams(t *testing.T) {
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		NoSigs: true, NoLog: true, JetStreamLimits: server.JSLimitOpts{}, JetStreamMaxStore: 1 << 30, JetStreamMaxMemory: 1 << 28})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	// Limit the global account to 7 streams.
+	acc := s.GlobalAccount()
+	if err := acc.UpdateJetStreamLimits(map[string]server.JetStreamAccountLimits{"": {MaxStreams: 7, MaxMemory: -1, MaxStore: -1, MaxConsumers: -1}}); err != nil {
+		t.Fatal(err)
+	}
+	url := s.ClientURL()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "bench-6", Subjects: []string{"bench-6.>"}}); err != nil {
+		t.Fatal(err) // left by an earlier run
+	}
+	c, err := clusters.NewExternal([]string{url}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &BenchWorkload{B: NewBench(BenchOptions{Streams: 2, Publishers: 2, Payload: 32}),
+		Capacity: &CapacityOptions{Axis: AxisStreams, Start: 2, Factor: 2, RatePerStream: 50, SLOP99: 5 * time.Second, Step: time.Second, MaxSteps: 5}}
+	if err := w.Setup(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Stream(ctx, "bench-6"); err == nil {
+		t.Error("setup kept bench-6")
+	}
+	if err := w.Run(ctx, c, history.NewRecorder(io.Discard, false)); err != nil {
+		t.Fatal(err)
+	}
+	cr := w.CapResult
+	t.Logf("capacity %+v", *cr)
+	// 2, 4 streams held; 8 cannot be created (7 allowed).
+	if len(cr.Steps) != 2 || cr.BestStreams != 4 || cr.BestRate != 200 || cr.Steps[1].Streams != 4 || !strings.Contains(cr.Stopped, "at 8 streams") {
+		t.Errorf("capacity %+v", *cr)
+	}
+	for k := 0; k < 4; k++ {
+		name := "bench"
+		if k > 0 {
+			name += "-" + strconv.Itoa(k)
+		}
+		st, err := js.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := st.CachedInfo().State.Msgs; n == 0 {
+			t.Errorf("stream %s got no messages", name)
 		}
 	}
 }

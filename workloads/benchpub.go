@@ -101,13 +101,7 @@ func (p *benchPub) run(ctx context.Context) {
 	r := p.r
 	b := r.b
 	nP := b.o.Publishers
-	subjects := make([]string, b.o.Subjects)
-	for i := range subjects {
-		subjects[i] = b.subject(i)
-	}
-	if b.o.KV != nil {
-		subjects = b.kvSubjects()
-	}
+	subjects := b.pubSubjects()
 	next := p.id % len(subjects)
 	choose := b.keyChooser(p.id, len(subjects)) // nil: round robin
 	done := ctx.Done()

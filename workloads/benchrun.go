@@ -3,6 +3,7 @@ package workloads
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"jetstorm/clusters"
@@ -23,7 +24,15 @@ type CapacityOptions struct {
 	// seconds on a fresh cluster are slower (connections, caches, Raft
 	// settling) and would end the search at its first step.
 	Warmup time.Duration
+	// Axis "streams": the search raises the number of streams instead
+	// (Start streams, times Factor each step, created before the step
+	// and kept), offering RatePerStream msgs/s to each.
+	Axis          string
+	RatePerStream float64
 }
+
+// AxisStreams is the capacity search over the number of streams.
+const AxisStreams = "streams"
 
 // BenchWorkload runs a Bench (its steps, or a capacity search) as a
 // Workload, so it gets the same cluster, faults and run directory as any
@@ -54,12 +63,25 @@ func (w *BenchWorkload) Run(ctx context.Context, c clusters.Cluster, rec *histor
 		return err
 	}
 	co := *w.Capacity
-	cr := &stats.CapacityResult{SLOP99Ms: float64(co.SLOP99) / float64(time.Millisecond), Stopped: "max_steps reached"}
+	cr := &stats.CapacityResult{SLOP99Ms: float64(co.SLOP99) / float64(time.Millisecond), Stopped: "max_steps reached", Axis: co.Axis}
 	w.CapResult = cr
 	all := &stats.BenchResult{}
-	if co.Warmup > 0 {
+	byStreams := co.Axis == AxisStreams
+	// at is step i's bench: its offered rate, and its streams on the
+	// streams axis (the ones it adds are created first).
+	streams := int(co.Start)
+	at := func(rate float64) *Bench {
 		b := NewBench(w.B.o)
-		b.o.Steps = []BenchStep{{Rate: co.Start, Duration: co.Warmup}}
+		if byStreams {
+			b.o.Streams = streams
+			rate = float64(streams) * co.RatePerStream
+		}
+		b.o.Steps = []BenchStep{{Rate: rate, Duration: co.Step}}
+		return b
+	}
+	if co.Warmup > 0 {
+		b := at(co.Start)
+		b.o.Steps[0].Duration = co.Warmup
 		if _, err := b.Run(ctx, urls, time.Now()); err != nil {
 			cr.Stopped = "warm-up: " + err.Error()
 			w.Result = all
@@ -68,8 +90,24 @@ func (w *BenchWorkload) Run(ctx context.Context, c clusters.Cluster, rec *histor
 	}
 	rate := co.Start
 	for i := 0; i < co.MaxSteps; i++ {
-		b := NewBench(w.B.o)
-		b.o.Steps = []BenchStep{{Rate: rate, Duration: co.Step}}
+		b := at(rate)
+		if byStreams && i > 0 {
+			t0 := time.Now()
+			if err := b.AddStreams(ctx, urls, w.B.o.Streams, streams); err != nil {
+				// The cluster does not take more streams: the search ends.
+				cr.Stopped = fmt.Sprintf("at %d streams: %v", streams, err)
+				rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FNote, Value: map[string]any{
+					"capacity_step": i, "streams": streams, "error": err.Error()}})
+				if ctx.Err() != nil {
+					w.Result = all
+					return ctx.Err()
+				}
+				break
+			}
+			w.B.o.Streams = streams
+			rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FNote, Value: map[string]any{
+				"capacity_step": i, "streams": streams, "created_in_s": time.Since(t0).Seconds()}})
+		}
 		start := time.Now()
 		r, err := b.Run(ctx, urls, start)
 		if r != nil {
@@ -90,16 +128,27 @@ func (w *BenchWorkload) Run(ctx context.Context, c clusters.Cluster, rec *histor
 			return err
 		}
 		st := r.Steps[0]
+		if byStreams {
+			st.Streams = streams
+		}
 		held := st.PubAck.P99 <= cr.SLOP99Ms && st.AckThroughput >= 0.95*st.OfferedRate && st.Errors == 0
 		cr.Steps, cr.Held = append(cr.Steps, st), append(cr.Held, held)
 		rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FNote, Value: map[string]any{
-			"capacity_step": i, "rate": rate, "p99_ms": st.PubAck.P99, "ack_throughput": st.AckThroughput, "held": held}})
+			"capacity_step": i, "rate": st.Rate, "streams": st.Streams, "p99_ms": st.PubAck.P99, "ack_throughput": st.AckThroughput, "held": held}})
 		if !held {
-			cr.Stopped = fmt.Sprintf("at %.0f msgs/s: p99 %.2f ms (SLO %.2f ms), %.0f acks/s for %.0f offered, %d errors",
-				rate, st.PubAck.P99, cr.SLOP99Ms, st.AckThroughput, st.OfferedRate, st.Errors)
+			what := fmt.Sprintf("%.0f msgs/s", st.Rate)
+			if byStreams {
+				what = fmt.Sprintf("%d streams (%.0f msgs/s)", streams, st.Rate)
+			}
+			cr.Stopped = fmt.Sprintf("at %s: p99 %.2f ms (SLO %.2f ms), %.0f acks/s for %.0f offered, %d errors",
+				what, st.PubAck.P99, cr.SLOP99Ms, st.AckThroughput, st.OfferedRate, st.Errors)
 			break
 		}
-		cr.BestRate = rate
+		cr.BestRate = st.Rate
+		if byStreams {
+			cr.BestStreams = streams
+			streams = max(streams+1, int(math.Ceil(float64(streams)*co.Factor)))
+		}
 		rate *= co.Factor
 	}
 	w.Result = all
