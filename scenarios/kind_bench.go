@@ -50,15 +50,18 @@ type BenchOptions struct {
 	// message acked) or none (ordered and direct: none, the only one);
 	// double_ack (the consume workload's key; default false here): each
 	// ack waits for the server's confirmation.
-	Consume    string      `yaml:"consume,omitempty"`
-	AckPolicy  string      `yaml:"ack_policy,omitempty"`
-	KeyDist    string      `yaml:"key_dist,omitempty"`
-	KVHistory  int         `yaml:"kv_history,omitempty"`
-	Publishers int         `yaml:"publishers,omitempty"` // default 4
-	Consumers  *int        `yaml:"consumers,omitempty"`  // default 1; 0: publish only
-	Subjects   int         `yaml:"subjects,omitempty"`   // default 1
-	Window     int         `yaml:"window,omitempty"`     // default 256
-	Steps      []BenchStep `yaml:"steps,omitempty"`      // default: one step of rate for duration
+	Consume string `yaml:"consume,omitempty"`
+	// DirectBatch (consume: direct): messages per batched direct get,
+	// default 256; 1: one direct get by sequence per message.
+	DirectBatch int         `yaml:"direct_batch,omitempty"`
+	AckPolicy   string      `yaml:"ack_policy,omitempty"`
+	KeyDist     string      `yaml:"key_dist,omitempty"`
+	KVHistory   int         `yaml:"kv_history,omitempty"`
+	Publishers  int         `yaml:"publishers,omitempty"` // default 4
+	Consumers   *int        `yaml:"consumers,omitempty"`  // default 1; 0: publish only
+	Subjects    int         `yaml:"subjects,omitempty"`   // default 1
+	Window      int         `yaml:"window,omitempty"`     // default 256
+	Steps       []BenchStep `yaml:"steps,omitempty"`      // default: one step of rate for duration
 	// MsgID: every message carries a unique Nats-Msg-Id (the stream
 	// deduplicates within its 2-minute window: its cost). PayloadData is
 	// random (default: incompressible bytes) or text (compressible; with
@@ -130,6 +133,9 @@ func benchDefaults(s *Scenario) {
 	setDefault(s, &w.Op, "workload.op", "publish")
 	setDefault(s, &w.Consume, "workload.consume", workloads.ConsumeCallback)
 	defaultPtr(&s.Workload.Consume.DoubleAck, false)
+	if w.Consume == workloads.ConsumeDirect {
+		setDefault(s, &w.DirectBatch, "workload.direct_batch", 256)
+	}
 	if workloads.FanOut(w.Consume) {
 		setDefault(s, &w.AckPolicy, "workload.ack_policy", workloads.AckNone)
 	}
@@ -194,6 +200,9 @@ func benchValidate(s *Scenario, check checkFunc) {
 	if workloads.FanOut(w.Consume) {
 		check(w.AckPolicy == workloads.AckNone, "workload.ack_policy", "must be none with consume: %s (it does not ack)", w.Consume)
 	}
+	direct := w.Consume == workloads.ConsumeDirect
+	check(!direct && w.DirectBatch == 0 || direct && w.DirectBatch >= 1 && w.DirectBatch <= 10000, "workload.direct_batch",
+		"is for consume: direct, 1..10000, got %d", w.DirectBatch)
 	check(!*s.Workload.Consume.DoubleAck || w.AckPolicy != workloads.AckNone, "workload.double_ack", "needs ack_policy explicit or all")
 	check(w.AckPolicy == workloads.AckExplicit || w.AckPolicy == workloads.AckAll || w.AckPolicy == workloads.AckNone,
 		"workload.ack_policy", "must be explicit, all or none, got %q", w.AckPolicy)
@@ -271,9 +280,10 @@ func newBench(s *Scenario, _ RunOptions) workloads.Workload {
 		Publishers: w.Bench.Publishers, Consumers: *w.Bench.Consumers, Payload: w.Payload.Bytes(),
 		Steps: steps, Window: w.Bench.Window, Timeout: w.Timeout.D(), UnavailableAfter: w.Bench.UnavailableAfter.D(),
 		BatchSize: w.Batch.BatchSize, FastBatch: w.Bench.Publish == "fast", KV: benchKV(s), ConsumeMode: w.Bench.Consume, AckPolicy: w.Bench.AckPolicy,
-		DoubleAck: *w.Consume.DoubleAck,
-		Backlog:   benchBacklog(w.Bench.Backlog),
-		MsgID:     w.Bench.MsgID, TextPayload: w.Bench.PayloadData == "text", Compression: s.Stream.Compression == "s2",
+		DoubleAck:   *w.Consume.DoubleAck,
+		DirectBatch: w.Bench.DirectBatch,
+		Backlog:     benchBacklog(w.Bench.Backlog),
+		MsgID:       w.Bench.MsgID, TextPayload: w.Bench.PayloadData == "text", Compression: s.Stream.Compression == "s2",
 		SubjectChoice: w.Bench.SubjectChoice,
 	})}
 	if cp := s.Capacity; cp != nil {

@@ -257,6 +257,8 @@ func TestErrors(t *testing.T) {
 		{"capacity axis", "workload: {type: bench}\ncapacity: {slo_p99: 10ms, axis: subjects}\n", nil, []string{`x.yaml:2: capacity.axis must be rate or streams, got "subjects"`}},
 		{"capacity streams start", "workload: {type: bench}\ncapacity: {slo_p99: 10ms, axis: streams, start: 2.5}\n", nil, []string{`x.yaml:2: capacity.start is a number of streams`}},
 		{"capacity rate_per_stream", "workload: {type: bench}\ncapacity: {slo_p99: 10ms, rate_per_stream: 5}\n", nil, []string{`x.yaml:2: capacity.rate_per_stream is for axis: streams`}},
+		{"bench direct_batch", "workload: {type: bench, direct_batch: 10}\n", nil, []string{`x.yaml:1: workload.direct_batch is for consume: direct, 1..10000, got 10`}},
+		{"bench direct_batch 0", "workload: {type: bench, consume: direct, direct_batch: 0}\n", nil, []string{`x.yaml:1: workload.direct_batch is for consume: direct, 1..10000, got 0`}},
 		{"bench key_dist publish", "workload: {type: bench, key_dist: zipf}\n", nil, []string{`x.yaml:1: workload.key_dist and kv_history are for op: kv-put or kv-get`}},
 		{"bench publish", "workload: {type: bench, publish: quick}\n", nil, []string{`x.yaml:1: workload.publish must be async, sync, batch or fast, got "quick"`}},
 		{"bench fast batch_size", "workload: {type: bench, publish: fast, batch_size: 0}\n", nil, []string{`x.yaml:1: workload.batch_size must be 1..1000000, got 0`}},

@@ -97,6 +97,9 @@ type BenchOptions struct {
 	// each ack waits for the server's confirmation.
 	AckPolicy string
 	DoubleAck bool
+	// DirectBatch is a direct reader's batch (default 256); 1: one direct
+	// get by sequence per message (no lag: the reply has no num_pending).
+	DirectBatch int
 	// Backlog, when set, is OMB's backlog test: consumers start only once
 	// the publishers have built a backlog of this many bytes (acked
 	// payload), then drain it, while the publishers go on (or stop).
@@ -130,6 +133,9 @@ func NewBench(o BenchOptions) *Bench {
 	}
 	if o.Streams <= 0 {
 		o.Streams = 1
+	}
+	if o.DirectBatch <= 0 {
+		o.DirectBatch = benchReadBatch
 	}
 	if o.Replicas <= 0 {
 		o.Replicas = 1

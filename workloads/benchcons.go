@@ -193,11 +193,15 @@ func (c *benchCons) fetchOnce() {
 }
 
 // directOnce reads the stream from *next with one batched direct get
-// ({"seq": next, "batch": 256}, answered by any replica: one message per
+// ({"seq": next, "batch": DirectBatch}, answered by any replica: one message per
 // stored message with its Nats-Sequence and Nats-Num-Pending, then a 204
 // EOB status), or waits a little when there is nothing past *next yet.
 func (c *benchCons) directOnce(next *uint64) {
-	req, _ := json.Marshal(map[string]uint64{"seq": *next, "batch": benchReadBatch})
+	if c.r.b.o.DirectBatch == 1 {
+		c.directGet(next)
+		return
+	}
+	req, _ := json.Marshal(map[string]uint64{"seq": *next, "batch": uint64(c.r.b.o.DirectBatch)})
 	inbox := c.nc.NewRespInbox()
 	sub, err := c.nc.SubscribeSync(inbox)
 	if err != nil {
@@ -245,6 +249,29 @@ func (c *benchCons) directOnce(next *uint64) {
 		})
 		c.count.Add(1)
 	}
+}
+
+// directGet reads message *next with one direct get by sequence
+// ({"seq": next}: one reply, the message or a 404 status). The reply
+// carries no num_pending, so this reader has no lag samples.
+func (c *benchCons) directGet(next *uint64) {
+	req, _ := json.Marshal(map[string]uint64{"seq": *next})
+	m, err := c.nc.Request("$JS.API.DIRECT.GET."+c.r.b.o.Stream, req, c.r.b.o.Timeout)
+	if err != nil {
+		c.r.errs.add(fmt.Errorf("direct get %d: %w", *next, err))
+		c.pause(100 * time.Millisecond)
+		return
+	}
+	if st := m.Header.Get("Status"); st != "" && len(m.Data) == 0 {
+		if st != "404" { // 404: not stored yet
+			c.r.errs.add(fmt.Errorf("direct get %d: status %s %s", *next, st, m.Header.Get("Description")))
+		}
+		c.pause(5 * time.Millisecond)
+		return
+	}
+	*next++
+	c.record(m.Data, nil)
+	c.count.Add(1)
 }
 
 // pause sleeps for d or until the consumer stops.
