@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,8 @@ timeline:
 	rows, err := csv.NewReader(strings.NewReader(readFile(t, filepath.Join(o.Dir, "natsbench.csv")))).ReadAll()
 	if err != nil || len(rows) != 3 || rows[0][0] != "#RunID" || rows[1][1] != "P0" || rows[2][1] != "P1" {
 		t.Errorf("natsbench.csv: %v %v", rows, err)
+	} else if p99, err := strconv.ParseFloat(rows[1][12], 64); err != nil || rows[0][12] != "P99LatencyMicroSecs" || p99 < 1e6 {
+		t.Errorf("natsbench.csv: P0's %s %s µs: want the 4 s pause in it", rows[0][12], rows[1][12])
 	}
 	var omb struct {
 		PublishRate         []float64 `json:"publishRate"`

@@ -12,6 +12,8 @@
 #   fetch   `js fetch --batch 256 --acks explicit` / consume: fetch
 #   consume `js consume --batch 256 --acks explicit` / consume: consume
 #   ordered `js ordered --batch 256` (each client reads all) / consume: ordered
+#   direct  `js get batch --batch 256` / consume: direct (batched direct gets of 256)
+#   doubleack `js consume --batch 256 --acks explicit --doubleack` / consume: consume, double_ack: true
 # The consumer modes read a backlog of MSGS messages: nats bench's stream
 # is filled by `js pub async` first (not timed); jetstorm's is a backlog
 # bench (workload.backlog with stop_publishing), whose drain rate is the
@@ -39,7 +41,9 @@ kvput) nbargs=(kv put) jsmode="op: kv-put, publish: sync" defmsgs=40000 ;;
 kvget) nbargs=(kv get) jsmode="op: kv-get, publish: sync" defmsgs=40000 ;;
 fetch | consume) nbargs=(js "$MODE" --batch 256 --acks explicit) jsmode="consume: $MODE" side=cons defmsgs=400000 ;;
 ordered) nbargs=(js ordered --batch 256) jsmode="consume: ordered" side=cons defmsgs=400000 ;;
-*) echo "$0: MODE=$MODE: want async, sync, atomic, fast, kvput, kvget, fetch, consume or ordered" >&2; exit 3 ;;
+direct) nbargs=(js get batch --batch 256) jsmode="consume: direct" side=cons defmsgs=400000 ;;
+doubleack) nbargs=(js consume --batch 256 --acks explicit --doubleack) jsmode="consume: consume, double_ack: true" side=cons defmsgs=100000 ;;
+*) echo "$0: MODE=$MODE: want async, sync, atomic, fast, kvput, kvget, fetch, consume, ordered, direct or doubleack" >&2; exit 3 ;;
 esac
 MSGS=${MSGS:-$defmsgs}  # per nats bench round (all clients; ordered: each client)
 RATE=${RATE:-${defrate:-250000}} # jetstorm's offered rate: far above what the cluster takes
@@ -90,7 +94,7 @@ nbprep() {
 		if ! "$NATS" kv info benchbucket >/dev/null 2>&1; then
 			"$NATS" bench kv put --clients 4 --msgs "$MSGS" --size 128B --storage "$S" --replicas "$R" --no-progress >/dev/null 2>&1
 		fi ;;
-	fetch | consume | ordered)
+	fetch | consume | ordered | direct | doubleack)
 		"$NATS" stream rm benchstream -f >/dev/null 2>&1 || true
 		"$NATS" bench js pub async bench.nb --batch 256 --clients 4 --msgs "$MSGS" --size 128B --create --replicas "$R" --storage "$S" --no-progress >/dev/null 2>&1 ;;
 	*) "$NATS" stream rm benchstream -f >/dev/null 2>&1 || true ;;
@@ -115,7 +119,7 @@ us() { echo "$1 * 1000000 / $2" | bc -l; }
 for i in $(seq "$ROUNDS"); do
 	"$NATS" stream rm bench -f >/dev/null 2>&1 || true # jetstorm's: its subjects (bench.>) overlap nats bench's
 	nbprep
-	[[ $MODE == fetch || $MODE == consume ]] && { "$NATS" consumer rm -f benchstream nats-bench >/dev/null 2>&1 || true; }
+	[[ $MODE == fetch || $MODE == consume || $MODE == doubleack ]] && { "$NATS" consumer rm -f benchstream nats-bench >/dev/null 2>&1 || true; }
 	read -r ncpu nsrv < <(run nb "$NATS" bench "${nbargs[@]}" "${nbflags[@]}")
 	n=$(grep -o 'stats: [0-9,]* msgs/sec' "$work/nb.out" | tail -1 | grep -o '[0-9,]*' | tr -d ,)
 	"$NATS" stream rm benchstream -f >/dev/null 2>&1 || true

@@ -182,17 +182,31 @@ type ClientSummary struct {
 	Bytes    int64         `json:"bytes"` // Msgs × payload
 	Duration time.Duration `json:"duration"`
 	// AvgLatencyUs is the mean publish → ack (publishers) or end-to-end
-	// (consumers) latency in µs, from the intended send time.
-	AvgLatencyUs float64 `json:"avg_latency_us"`
+	// (consumers) latency in µs, from the intended send time; the others
+	// its minimum, maximum, percentiles and standard deviation.
+	AvgLatencyUs    float64 `json:"avg_latency_us"`
+	MinLatencyUs    float64 `json:"min_latency_us"`
+	MaxLatencyUs    float64 `json:"max_latency_us"`
+	P50LatencyUs    float64 `json:"p50_latency_us"`
+	P90LatencyUs    float64 `json:"p90_latency_us"`
+	P99LatencyUs    float64 `json:"p99_latency_us"`
+	P999LatencyUs   float64 `json:"p999_latency_us"`
+	StdDevLatencyUs float64 `json:"stddev_latency_us"`
 }
 
+// NatsBenchCSVHeader is the header natscli v0.5.0's `nats bench --csv`
+// writes for a run that records latencies.
+var NatsBenchCSVHeader = []string{"#RunID", "ClientID", "MsgCount", "MsgBytes", "MsgsPerSec", "BytesPerSec", "DurationSecs",
+	"MinLatencyMicroSecs", "AvgLatencyMicroSecs", "MaxLatencyMicroSecs", "P50LatencyMicroSecs", "P90LatencyMicroSecs",
+	"P99LatencyMicroSecs", "P99.9LatencyMicroSecs", "StdDevLatencyMicroSecs"}
+
 // WriteNatsBenchCSV writes the clients in the layout of `nats bench
-// --csv` (natscli): #RunID,ClientID,MsgCount,MsgBytes,MsgsPerSec,
-// BytesPerSec,DurationSecs,AvgLatencyMicroSecs, consumers (S) first as
-// nats bench writes them, so both tools' runs go in one spreadsheet.
+// --csv` (natscli v0.5.0, NatsBenchCSVHeader), consumers (S) first, so
+// both tools' runs go in one spreadsheet. MsgCount is the client's
+// messages (natscli counts its connection's messages, acks included).
 func (r *BenchResult) WriteNatsBenchCSV(w io.Writer, runID string) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"#RunID", "ClientID", "MsgCount", "MsgBytes", "MsgsPerSec", "BytesPerSec", "DurationSecs", "AvgLatencyMicroSecs"}); err != nil {
+	if err := cw.Write(NatsBenchCSVHeader); err != nil {
 		return err
 	}
 	for _, prefix := range []string{"S", "P"} {
@@ -206,8 +220,10 @@ func (r *BenchResult) WriteNatsBenchCSV(w io.Writer, runID string) error {
 			if secs > 0 {
 				rate, bps = int64(float64(c.Msgs)/secs), float64(c.Bytes)/secs
 			}
+			f := func(v float64) string { return fmt.Sprintf("%f", v) }
 			if err := cw.Write([]string{runID, c.ID, strconv.FormatInt(c.Msgs, 10), strconv.FormatInt(c.Bytes, 10),
-				strconv.FormatInt(rate, 10), fmt.Sprintf("%f", bps), fmt.Sprintf("%f", secs), fmt.Sprintf("%f", c.AvgLatencyUs)}); err != nil {
+				strconv.FormatInt(rate, 10), f(bps), f(secs), f(c.MinLatencyUs), f(c.AvgLatencyUs), f(c.MaxLatencyUs),
+				f(c.P50LatencyUs), f(c.P90LatencyUs), f(c.P99LatencyUs), f(c.P999LatencyUs), f(c.StdDevLatencyUs)}); err != nil {
 				return err
 			}
 		}

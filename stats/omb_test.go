@@ -114,20 +114,23 @@ func TestOMBResult(t *testing.T) {
 	}
 }
 
-// natsbench.csv has nats bench's header and its rows: consumers (S)
-// first, rates per second over the duration, latency in µs.
+// natsbench.csv has nats bench's header (natscli v0.5.0, with latencies)
+// and its rows: consumers (S) first, rates per second over the duration,
+// latencies in µs.
 func TestNatsBenchCSV(t *testing.T) {
 	r := &BenchResult{Clients: []ClientSummary{
-		{ID: "P0", Msgs: 1000, Bytes: 128000, Duration: 10 * time.Second, AvgLatencyUs: 1500},
+		{ID: "P0", Msgs: 1000, Bytes: 128000, Duration: 10 * time.Second, AvgLatencyUs: 1500, MinLatencyUs: 100, MaxLatencyUs: 9000,
+			P50LatencyUs: 1400, P90LatencyUs: 2000, P99LatencyUs: 5000, P999LatencyUs: 8000, StdDevLatencyUs: 700.25},
 		{ID: "S0", Msgs: 990, Bytes: 126720, Duration: 10 * time.Second, AvgLatencyUs: 2500.5},
 	}}
 	var b bytes.Buffer
 	if err := r.WriteNatsBenchCSV(&b, "run1"); err != nil {
 		t.Fatal(err)
 	}
-	want := "#RunID,ClientID,MsgCount,MsgBytes,MsgsPerSec,BytesPerSec,DurationSecs,AvgLatencyMicroSecs\n" +
-		"run1,S0,990,126720,99,12672.000000,10.000000,2500.500000\n" +
-		"run1,P0,1000,128000,100,12800.000000,10.000000,1500.000000\n"
+	want := "#RunID,ClientID,MsgCount,MsgBytes,MsgsPerSec,BytesPerSec,DurationSecs,MinLatencyMicroSecs,AvgLatencyMicroSecs," +
+		"MaxLatencyMicroSecs,P50LatencyMicroSecs,P90LatencyMicroSecs,P99LatencyMicroSecs,P99.9LatencyMicroSecs,StdDevLatencyMicroSecs\n" +
+		"run1,S0,990,126720,99,12672.000000,10.000000,0.000000,2500.500000,0.000000,0.000000,0.000000,0.000000,0.000000,0.000000\n" +
+		"run1,P0,1000,128000,100,12800.000000,10.000000,100.000000,1500.000000,9000.000000,1400.000000,2000.000000,5000.000000,8000.000000,700.250000\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}

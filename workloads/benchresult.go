@@ -129,25 +129,30 @@ func (r *benchRun) result(pubs []*benchPub, cons []*benchCons) *stats.BenchResul
 	}
 	res.Outages = stats.Intersect(gaps...)
 	// Each client's totals over the schedule (natsbench.csv).
-	mean := func(h *winHist) float64 {
+	summary := func(id string, n int64, h *winHist) stats.ClientSummary {
 		scratch.Reset()
 		for _, p := range h.packed {
 			p.MergeInto(scratch)
 		}
-		return scratch.Mean()
+		cs := stats.ClientSummary{ID: id, Msgs: n, Bytes: n * int64(r.b.o.Payload), Duration: r.wins.end, AvgLatencyUs: scratch.Mean(),
+			StdDevLatencyUs: scratch.StdDev()}
+		if scratch.TotalCount() > 0 {
+			q := func(p float64) float64 { return float64(scratch.ValueAtQuantile(p)) }
+			cs.MinLatencyUs, cs.MaxLatencyUs = float64(scratch.Min()), float64(scratch.Max())
+			cs.P50LatencyUs, cs.P90LatencyUs, cs.P99LatencyUs, cs.P999LatencyUs = q(50), q(90), q(99), q(99.9)
+		}
+		return cs
 	}
 	for i, p := range pubs {
 		var n int64
 		for _, a := range p.acked {
 			n += a
 		}
-		res.Clients = append(res.Clients, stats.ClientSummary{ID: "P" + strconv.Itoa(i), Msgs: n,
-			Bytes: n * int64(r.b.o.Payload), Duration: r.wins.end, AvgLatencyUs: mean(&p.lat)})
+		res.Clients = append(res.Clients, summary("P"+strconv.Itoa(i), n, &p.lat))
 	}
 	for i, c := range cons {
 		n := c.count.Load()
-		res.Clients = append(res.Clients, stats.ClientSummary{ID: "S" + strconv.Itoa(i), Msgs: n,
-			Bytes: n * int64(r.b.o.Payload), Duration: r.wins.end, AvgLatencyUs: mean(&c.lat)})
+		res.Clients = append(res.Clients, summary("S"+strconv.Itoa(i), n, &c.lat))
 	}
 	return res
 }
