@@ -264,7 +264,7 @@ func benchValidate(s *Scenario, check checkFunc) {
 	}
 }
 
-func newBench(s *Scenario, _ RunOptions) workloads.Workload {
+func newBench(s *Scenario, ro RunOptions) workloads.Workload {
 	w := s.Workload
 	var steps []workloads.BenchStep
 	for _, st := range w.Bench.Steps {
@@ -282,10 +282,12 @@ func newBench(s *Scenario, _ RunOptions) workloads.Workload {
 		BatchSize: w.Batch.BatchSize, FastBatch: w.Bench.Publish == "fast", KV: benchKV(s), ConsumeMode: w.Bench.Consume, AckPolicy: w.Bench.AckPolicy,
 		DoubleAck:   *w.Consume.DoubleAck,
 		DirectBatch: w.Bench.DirectBatch,
-		Backlog:     benchBacklog(w.Bench.Backlog),
-		MsgID:       w.Bench.MsgID, TextPayload: w.Bench.PayloadData == "text", Compression: s.Stream.Compression == "s2",
+		Shard:       ro.Shard, Shards: ro.Shards, ShardKey: ro.StartAt.UTC().Format(time.RFC3339Nano),
+		Backlog: benchBacklog(w.Bench.Backlog),
+		MsgID:   w.Bench.MsgID, TextPayload: w.Bench.PayloadData == "text", Compression: s.Stream.Compression == "s2",
 		SubjectChoice: w.Bench.SubjectChoice,
 	})}
+	bw.StartAt = ro.StartAt
 	if cp := s.Capacity; cp != nil {
 		bw.Capacity = &workloads.CapacityOptions{SLOP99: cp.SLOP99.D(), Start: cp.Start, Factor: cp.Factor,
 			Step: cp.Step.D(), MaxSteps: cp.MaxSteps, Warmup: cp.Warmup.D(), Axis: cp.Axis, RatePerStream: cp.RatePerStream}
@@ -314,8 +316,10 @@ func saveBench(wl workloads.Workload, o SaveOptions) error {
 	if r == nil {
 		r = &stats.BenchResult{}
 	}
+	r.Origin = o.Origin
 	if !bw.Started.IsZero() {
 		off := bw.Started.Sub(o.Origin)
+		r.ScheduleStart = off
 		for i := range r.Windows {
 			r.Windows[i].Start += off
 		}
@@ -324,11 +328,21 @@ func saveBench(wl workloads.Workload, o SaveOptions) error {
 			r.Outages[i].End += off
 		}
 	}
+	bo := bw.B.Options()
+	return writeBenchFiles(o.Dir, r, bw.CapResult, stats.OMBMeta{Workload: o.Scenario,
+		Driver:      "jetstorm (nats-server, " + storageName(bo.Memory) + ", R" + strconv.Itoa(bo.Replicas) + ")",
+		MessageSize: int64(bo.Payload), Topics: 1, Partitions: bo.Subjects, Producers: bo.Publishers, Consumers: bo.Consumers})
+}
+
+// writeBenchFiles writes a bench's files into dir: bench.json, bench.csv,
+// natsbench.csv, omb-result.json (described by omb) and, for a capacity
+// search, capacity.json.
+func writeBenchFiles(dir string, r *stats.BenchResult, cp *stats.CapacityResult, omb stats.OMBMeta) error {
 	var errs []error
 	write := func(name string, v any) {
 		b, err := json.MarshalIndent(v, "", "  ")
 		if err == nil {
-			err = os.WriteFile(filepath.Join(o.Dir, name), append(b, '\n'), 0o644)
+			err = os.WriteFile(filepath.Join(dir, name), append(b, '\n'), 0o644)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("write %s: %w", name, err))
@@ -339,7 +353,7 @@ func saveBench(wl workloads.Workload, o SaveOptions) error {
 		var b bytes.Buffer
 		err := fill(&b)
 		if err == nil {
-			err = os.WriteFile(filepath.Join(o.Dir, name), b.Bytes(), 0o644)
+			err = os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("write %s: %w", name, err))
@@ -347,13 +361,11 @@ func saveBench(wl workloads.Workload, o SaveOptions) error {
 	}
 	writeCSV(reports.BenchCSVFile, func(b *bytes.Buffer) error { return r.WriteCSV(b) })
 	if len(r.Clients) > 0 {
-		writeCSV(reports.NatsBenchCSVFile, func(b *bytes.Buffer) error { return r.WriteNatsBenchCSV(b, filepath.Base(o.Dir)) })
+		writeCSV(reports.NatsBenchCSVFile, func(b *bytes.Buffer) error { return r.WriteNatsBenchCSV(b, filepath.Base(dir)) })
 	}
-	bo := bw.B.Options()
-	write(reports.OMBFile, r.OMB(stats.OMBMeta{Workload: o.Scenario, Driver: "jetstorm (nats-server, " + storageName(bo.Memory) + ", R" + strconv.Itoa(bo.Replicas) + ")",
-		MessageSize: int64(bo.Payload), Topics: 1, Partitions: bo.Subjects, Producers: bo.Publishers, Consumers: bo.Consumers}))
-	if bw.CapResult != nil {
-		write(reports.CapacityFile, bw.CapResult)
+	write(reports.OMBFile, r.OMB(omb))
+	if cp != nil {
+		write(reports.CapacityFile, cp)
 	}
 	return errors.Join(errs...)
 }

@@ -38,6 +38,11 @@ type RunOptions struct {
 	// Compress writes the history gzip-compressed (history.jsonl.gz),
 	// flushed every second instead of at every op.
 	Compress bool
+	// Shard and Shards (bench): this generator runs shard Shard (0-based)
+	// of Shards of the bench, whose schedule starts at StartAt (all
+	// shards' alike); see workloads.BenchOptions.
+	Shard, Shards int
+	StartAt       time.Time
 	// KVWrap wraps every KV client (tests that misbehave on purpose).
 	KVWrap func(workloads.KVClient) workloads.KVClient
 	// ConsumeHide makes a consumer client ack a delivery without

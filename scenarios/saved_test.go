@@ -13,25 +13,11 @@ import (
 	"jetstorm/checker"
 )
 
-// copyDir copies a saved run directory into a temporary one.
-func copyDir(t *testing.T, src string) string {
+// copySaved copies a saved run directory into a temporary one.
+func copySaved(t *testing.T, src string) string {
 	t.Helper()
 	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err == nil {
-			err = os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-		}
-		return err
-	})
-	if err != nil {
+	if err := copyDir(src, dst); err != nil {
 		t.Fatal(err)
 	}
 	return dst
@@ -80,7 +66,7 @@ func TestCheckAndReportKeepSavedRuns(t *testing.T) {
 		{"occ", checker.Valid, []string{"occ"}},
 	} {
 		t.Run(tt.kind, func(t *testing.T) {
-			dir := copyDir(t, filepath.Join("testdata", "saved", tt.kind))
+			dir := copySaved(t, filepath.Join("testdata", "saved", tt.kind))
 			before := readResults(t, dir)
 			if before["verdict"] != string(tt.verdict) {
 				t.Fatalf("fixture verdict %v, want %s", before["verdict"], tt.verdict)

@@ -76,6 +76,11 @@ type BenchResult struct {
 	Outages []Span `json:"outages,omitempty"`
 	// Clients are the publishers' and consumers' own totals (natsbench.csv).
 	Clients []ClientSummary `json:"clients,omitempty"`
+	// Origin is the run's time origin (its history's), from which the
+	// windows' and outages' starts count; ScheduleStart is when the
+	// schedule began, from Origin. Shards' results merge by them.
+	Origin        time.Time     `json:"origin,omitzero"`
+	ScheduleStart time.Duration `json:"schedule_start,omitempty"`
 	// Backlog is a backlog bench's build and drain.
 	Backlog *BacklogResult `json:"backlog,omitempty"`
 

@@ -100,6 +100,13 @@ type BenchOptions struct {
 	// DirectBatch is a direct reader's batch (default 256); 1: one direct
 	// get by sequence per message (no lag: the reply has no num_pending).
 	DirectBatch int
+	// Shards > 1: this generator is shard Shard (0-based) of Shards that
+	// run one bench together: it runs publishers and consumers i with
+	// i mod Shards == Shard (publisher ids, and so the schedule, stay
+	// global). Shard 0 sets the stream up, marked with ShardKey in its
+	// metadata; the others wait for that mark.
+	Shard, Shards int
+	ShardKey      string
 	// Backlog, when set, is OMB's backlog test: consumers start only once
 	// the publishers have built a backlog of this many bytes (acked
 	// payload), then drain it, while the publishers go on (or stop).
@@ -206,6 +213,9 @@ type BenchBacklog struct {
 	StopPublishing bool
 }
 
+// mine reports whether client i (publisher or consumer) is this shard's.
+func (b *Bench) mine(i int) bool { return b.o.Shards <= 1 || i%b.o.Shards == b.o.Shard }
+
 // benchText fills a compressible payload.
 const benchText = "jetstorm bench payload: the quick brown fox jumps over the lazy dog. "
 
@@ -255,8 +265,38 @@ func (b *Bench) Setup(ctx context.Context, urls []string) error {
 	if err != nil {
 		return err
 	}
+	if b.o.Shards > 1 && b.o.Shard > 0 {
+		return b.awaitShardSetup(ctx, js)
+	}
 	// Retry: right after the cluster forms, the meta leader may still be settling.
 	return retry(ctx, "bench setup: stream "+b.o.Stream, func(ctx context.Context) error { return b.setup(ctx, js) })
+}
+
+// shardMark is the stream metadata key shard 0 sets to the shards' key.
+const shardMark = "jetstorm.shards"
+
+// awaitShardSetup waits until shard 0 has set the stream up for this run
+// (its metadata carries the run's shard key).
+// It gives up at the start time (the key, when it is one).
+func (b *Bench) awaitShardSetup(ctx context.Context, js jetstream.JetStream) error {
+	deadline := time.Now().Add(time.Minute)
+	if t, err := time.Parse(time.RFC3339Nano, b.o.ShardKey); err == nil {
+		deadline = t
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	for {
+		st, err := js.Stream(ctx, b.StreamName())
+		if err == nil && st.CachedInfo().Config.Metadata[shardMark] == b.o.ShardKey {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("bench shard %d/%d: shard 1 did not set up stream %s for this run (%s) by its start: %w",
+				b.o.Shard+1, b.o.Shards, b.StreamName(), b.o.ShardKey, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 func (b *Bench) setup(ctx context.Context, js jetstream.JetStream) error {
@@ -314,8 +354,13 @@ func (b *Bench) streamConfig(k int) jetstream.StreamConfig {
 		storage = jetstream.MemoryStorage
 	}
 	name := b.streamName(k)
+	var meta map[string]string
+	if b.o.Shards > 1 {
+		meta = map[string]string{shardMark: b.o.ShardKey}
+	}
 	return jetstream.StreamConfig{
-		Name: name, Subjects: []string{name + ".>"},
+		Metadata: meta,
+		Name:     name, Subjects: []string{name + ".>"},
 		Replicas: b.o.Replicas, Storage: storage, AllowAtomicPublish: b.o.BatchSize > 1 && !b.o.FastBatch,
 		AllowBatchPublish: b.o.FastBatch,
 		Compression:       compression(b.o.Compression),
@@ -446,6 +491,9 @@ func (b *Bench) Run(ctx context.Context, urls []string, start time.Time) (*stats
 		}
 	}
 	for i := 0; i < b.o.Consumers; i++ {
+		if !b.mine(i) {
+			continue
+		}
 		c, err := r.attachConsumer(ctx, i, urls[i%len(urls)])
 		if err != nil {
 			stopCons()
@@ -456,6 +504,9 @@ func (b *Bench) Run(ctx context.Context, urls []string, start time.Time) (*stats
 	}
 	pubs := make([]*benchPub, 0, b.o.Publishers)
 	for i := 0; i < b.o.Publishers; i++ {
+		if !b.mine(i) {
+			continue
+		}
 		p := &benchPub{r: r, id: i, sem: make(chan struct{}, b.o.Window),
 			offered: make([]int64, nw), failed: make([]int64, nw),
 			acked: make([]int64, nw), ackErrs: make([]int64, nw), ackRecv: make([]int64, nw),

@@ -88,8 +88,12 @@ func (b *Bench) setupKV(ctx context.Context, js jetstream.JetStream) error {
 	if b.o.Memory {
 		storage = jetstream.MemoryStorage
 	}
+	var meta map[string]string
+	if b.o.Shards > 1 {
+		meta = map[string]string{shardMark: b.o.ShardKey} // the other shards wait for it
+	}
 	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b.o.Stream, History: uint8(k.History),
-		Replicas: b.o.Replicas, Storage: storage})
+		Replicas: b.o.Replicas, Storage: storage, Metadata: meta})
 	if err != nil {
 		return fmt.Errorf("create bucket: %w", err)
 	}

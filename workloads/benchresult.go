@@ -143,16 +143,16 @@ func (r *benchRun) result(pubs []*benchPub, cons []*benchCons) *stats.BenchResul
 		}
 		return cs
 	}
-	for i, p := range pubs {
+	for _, p := range pubs {
 		var n int64
 		for _, a := range p.acked {
 			n += a
 		}
-		res.Clients = append(res.Clients, summary("P"+strconv.Itoa(i), n, &p.lat))
+		res.Clients = append(res.Clients, summary("P"+strconv.Itoa(p.id), n, &p.lat))
 	}
-	for i, c := range cons {
+	for _, c := range cons {
 		n := c.count.Load()
-		res.Clients = append(res.Clients, summary("S"+strconv.Itoa(i), n, &c.lat))
+		res.Clients = append(res.Clients, summary("S"+strconv.Itoa(c.id), n, &c.lat))
 	}
 	return res
 }

@@ -45,6 +45,9 @@ type BenchWorkload struct {
 	Result    *stats.BenchResult    // after Run
 	CapResult *stats.CapacityResult // after Run, with Capacity
 	Started   time.Time             // when the schedule started
+	// StartAt, if set, is when the schedule starts (shards start
+	// together); it must not have passed when Run begins.
+	StartAt time.Time
 }
 
 func (w *BenchWorkload) Name() string   { return "bench" }
@@ -57,6 +60,13 @@ func (w *BenchWorkload) Setup(ctx context.Context, c clusters.Cluster) error {
 func (w *BenchWorkload) Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
 	urls := clusters.ClientURLs(c)
 	w.Started = time.Now()
+	if !w.StartAt.IsZero() {
+		if w.StartAt.Before(w.Started) {
+			return fmt.Errorf("bench: the start time %s passed %v before the schedule could begin (give --start-at more time for the setup)",
+				w.StartAt.Format(time.RFC3339Nano), w.Started.Sub(w.StartAt).Round(time.Millisecond))
+		}
+		w.Started = w.StartAt
+	}
 	if w.Capacity == nil {
 		r, err := w.B.Run(ctx, urls, w.Started)
 		w.Result = r

@@ -30,17 +30,26 @@ e.g. a benchmark's from bench.json), the report and the summary. A history cut
 mid-line (jetstorm died while writing) is judged on every complete line.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			log := slog.New(termlog.NewHandler(termlog.ScreenOf(os.Stderr), &termlog.Options{Level: slog.LevelWarn}))
-			res, err := scenarios.Finish(cmd.Context(), args[0], scenarios.FinishOptions{CheckTimeout: checkTimeout, Log: log})
-			if err != nil {
-				return runErr(err)
-			}
-			scenarios.PrintSummary(os.Stdout, res)
-			return verdictErr(scenarios.ExitCode(res.Verdict))
+			return finished(scenarios.Finish(cmd.Context(), args[0], scenarios.FinishOptions{CheckTimeout: checkTimeout, Log: warnLog()}))
 		},
 	}
 	cmd.Flags().DurationVar(&checkTimeout, "timeout", 60*time.Second, "linearizability search limit (kv runs); past it the verdict is unknown")
 	return cmd
+}
+
+// warnLog logs warnings only, on stderr.
+func warnLog() *slog.Logger {
+	return slog.New(termlog.NewHandler(termlog.ScreenOf(os.Stderr), &termlog.Options{Level: slog.LevelWarn}))
+}
+
+// finished prints the summary of a run directory just finished (check,
+// merge) and returns its exit.
+func finished(res *reports.Results, err error) error {
+	if err != nil {
+		return runErr(err)
+	}
+	scenarios.PrintSummary(os.Stdout, res)
+	return verdictErr(scenarios.ExitCode(res.Verdict))
 }
 
 func newNodeCmd() *cobra.Command {

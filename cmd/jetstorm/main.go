@@ -122,6 +122,6 @@ the cluster never healed, the drain timed out, or the run was interrupted),
 		profile = f
 		return nil
 	}
-	root.AddCommand(newRunCmd(), newBenchCmd(), newCheckCmd(), newReportCmd(), newCompareCmd(), newClusterCmd(), newNodeCmd(), newPowerFSCmd(), newVersionCmd(), newCleanCmd())
+	root.AddCommand(newRunCmd(), newBenchCmd(), newMergeCmd(), newCheckCmd(), newReportCmd(), newCompareCmd(), newClusterCmd(), newNodeCmd(), newPowerFSCmd(), newVersionCmd(), newCleanCmd())
 	return root
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,45 @@ type runFlags struct {
 	logFormat string
 	compress  bool
 	omb       string // bench --omb: an OpenMessaging Benchmark workload file instead of FILE
+	shard     string // bench --shard I/N
+	startAt   string // bench --start-at TIME
+}
+
+// shardOptions parses --shard I/N and --start-at for scenario s: shards
+// of a bench run together against one external cluster.
+func (f *runFlags) shardOptions(s *scenarios.Scenario, o *scenarios.RunOptions) error {
+	if f.shard == "" {
+		if f.startAt != "" {
+			return fmt.Errorf("--start-at is for --shard")
+		}
+		return nil
+	}
+	is, ns, ok := strings.Cut(f.shard, "/")
+	i, err1 := strconv.Atoi(is)
+	n, err2 := strconv.Atoi(ns)
+	if !ok || err1 != nil || err2 != nil || n < 2 || n > 64 || i < 1 || i > n {
+		return fmt.Errorf("--shard %q: want I/N with 1 <= I <= N, 2 <= N <= 64 (e.g. 1/2)", f.shard)
+	}
+	if f.startAt == "" {
+		return fmt.Errorf("--shard needs --start-at TIME (RFC 3339, e.g. %s): the shards start their steps together",
+			time.Now().Add(30*time.Second).UTC().Format(time.RFC3339))
+	}
+	at, err := time.Parse(time.RFC3339Nano, f.startAt)
+	if err != nil {
+		return fmt.Errorf("--start-at %q: want an RFC 3339 time, e.g. %s", f.startAt, time.Now().Add(30*time.Second).UTC().Format(time.RFC3339))
+	}
+	switch {
+	case s.Cluster.Backend != "external":
+		return fmt.Errorf("%s: --shard runs against one shared cluster: cluster.backend must be external (got %s; jetstorm cluster starts one)", s.Pos("cluster.backend"), s.Cluster.Backend)
+	case s.Capacity != nil:
+		return fmt.Errorf("%s: a capacity search cannot be sharded (each step's verdict needs every shard's numbers)", s.Pos("capacity"))
+	case s.Workload.Bench.Backlog != nil:
+		return fmt.Errorf("%s: a backlog bench cannot be sharded (its drain starts on every shard's acks)", s.Pos("workload.backlog"))
+	case len(s.Sweep) > 0:
+		return fmt.Errorf("a sweep cannot be sharded")
+	}
+	o.Shard, o.Shards, o.StartAt = i-1, n, at
+	return nil
 }
 
 func (f *runFlags) add(cmd *cobra.Command) {
@@ -100,6 +140,10 @@ func (f *runFlags) runScenario(file string, bench bool) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	ro := scenarios.RunOptions{Log: log, Summary: os.Stdout, Progress: screen, Compress: f.compress}
+	if err := f.shardOptions(s, &ro); err != nil {
+		return usageErr(err)
+	}
 	ctx, stop := interruptible(screen)
 	defer stop()
 	out := f.out
@@ -107,7 +151,7 @@ func (f *runFlags) runScenario(file string, bench bool) error {
 		out = scenarios.DefaultOutDir(s.Name)
 	}
 	if sweep != nil {
-		sw, verdict, err := sweep.Run(ctx, out, scenarios.RunOptions{Log: log, Summary: os.Stdout, Progress: screen, Compress: f.compress}, os.Stdout)
+		sw, verdict, err := sweep.Run(ctx, out, ro, os.Stdout)
 		if sw != nil && len(sw.Rows) > 0 { // this sweep wrote its table (partial if it stopped early)
 			fmt.Printf("sweep table: %s\n", filepath.Join(out, "sweep.json"))
 		}
@@ -116,7 +160,8 @@ func (f *runFlags) runScenario(file string, bench bool) error {
 		}
 		return verdictErr(scenarios.ExitCode(verdict))
 	}
-	o, err := scenarios.Run(ctx, s, scenarios.RunOptions{OutDir: out, Log: log, Summary: os.Stdout, Progress: screen, Compress: f.compress})
+	ro.OutDir = out
+	o, err := scenarios.Run(ctx, s, ro)
 	if err != nil {
 		return runErr(err)
 	}
@@ -176,14 +221,25 @@ for a capacity search; prints a table per step.
 With --omb, the benchmark is an OpenMessaging Benchmark workload file
 (topics, partitionsPerTopic, messageSize, producersPerTopic,
 subscriptionsPerTopic, consumerPerSubscription, producerRate (0: a
-capacity search), testDurationMinutes, warmupDurationMinutes) run on a
-3-node cluster with an R3 file stream (--set changes them); keys it does
-not use are named, and what it cannot do yet (more topics or
-subscriptions, a backlog) is an error naming the line. See the README.`,
+capacity search), consumerBacklogSizeGB, testDurationMinutes,
+warmupDurationMinutes) run on a 3-node cluster with an R3 file stream
+(--set changes them); keys it does not use are named, and what it cannot
+do yet (more topics or subscriptions) is an error naming the line. See
+the README.
+
+With --shard I/N and --start-at TIME, this generator runs 1/N of the
+bench's publishers and consumers (those whose index mod N is I-1) against
+an external cluster, its steps starting at TIME, as shard I of N; shard 1
+sets the stream up. Run all N (on one machine or many), then merge their
+run directories with jetstorm merge: the windows' raw histograms merge
+exactly, as if one generator had run.`,
 		Example: `  jetstorm bench scenarios/bench.yaml
   jetstorm bench scenarios/capacity.yaml
   jetstorm bench scenarios/fsync-sweep.yaml
-  jetstorm bench --omb 1-topic-1-partition-1kb.yaml --set 'workload.steps=[{rate: 50000, duration: 60s}]'`,
+  jetstorm bench --omb 1-topic-1-partition-1kb.yaml --set 'workload.steps=[{rate: 50000, duration: 60s}]'
+  jetstorm bench bench.yaml --shard 1/2 --start-at 2026-12-01T10:00:00Z --out /tmp/s1 &
+  jetstorm bench bench.yaml --shard 2/2 --start-at 2026-12-01T10:00:00Z --out /tmp/s2; wait
+  jetstorm merge --out /tmp/merged /tmp/s1 /tmp/s2`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			switch {
 			case f.omb != "" && len(args) > 0:
@@ -203,6 +259,34 @@ subscriptions, a backlog) is an error naming the line. See the README.`,
 	}
 	f.add(cmd)
 	cmd.Flags().StringVar(&f.omb, "omb", "", "run an OpenMessaging Benchmark workload file (YAML) instead of a scenario")
+	cmd.Flags().StringVar(&f.shard, "shard", "", "run shard I of N (I/N) of the bench: 1/N of its publishers and consumers, against an external cluster (merge the shards with jetstorm merge)")
+	cmd.Flags().StringVar(&f.startAt, "start-at", "", "with --shard: when the steps start (RFC 3339), the same for every shard; leave time for shard 1's setup")
+	return cmd
+}
+
+func newMergeCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "merge --out DIR SHARD_DIR...",
+		Short: "Merge the run directories of a sharded bench (jetstorm bench --shard) into one run",
+		Long: `Merge the run directories of the shards of one bench (jetstorm bench --shard
+I/N --start-at TIME) into DIR, as if one generator had run: the windows'
+counts add up and their raw HdrHistograms merge, so every percentile is that
+of the union of the shards' latencies (each measured on one shard's clock).
+DIR starts as a copy of the first shard's directory; its bench.json, CSVs and
+OMB result are the merged ones, and results.json, the report and the plots
+are rebuilt from them. Shards whose schedules started more than 250 ms apart,
+or that ran different steps, are refused.`,
+		Example: `  jetstorm merge --out /tmp/merged /tmp/s1 /tmp/s2`,
+		Args:    cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageErr(errors.New("merge: --out DIR is required"))
+			}
+			return finished(scenarios.MergeShards(cmd.Context(), out, args, scenarios.FinishOptions{Log: warnLog()}))
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "the merged run directory (new or empty)")
 	return cmd
 }
 
