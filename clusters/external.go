@@ -2,8 +2,15 @@ package clusters
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // ExternalCluster is a cluster jetstorm did not start (backend: external):
@@ -31,6 +38,67 @@ func NewExternal(clientURLs, monitorURLs []string) (*ExternalCluster, error) {
 		c.nodes = append(c.nodes, n)
 	}
 	return c, nil
+}
+
+// startExternal describes the external cluster and probes it before the
+// run: every client URL must take a connection (with the credentials it
+// carries) and have JetStream. What fails is a *SpecError (the scenario
+// names a cluster that cannot serve it: exit 3), naming the URL with
+// any password redacted.
+func startExternal(ctx context.Context, cfg Config) (Cluster, error) {
+	c, err := NewExternal(cfg.URLs, cfg.MonitorURLs)
+	if err != nil {
+		return nil, &SpecError{err}
+	}
+	for _, n := range c.nodes {
+		if err := probeExternal(ctx, n.ClientURL()); err != nil {
+			return nil, &SpecError{fmt.Errorf("cluster.urls: %s: %w", RedactURL(n.ClientURL()), err)}
+		}
+	}
+	return c, nil
+}
+
+// probeExternal connects to u and asks for its JetStream account info.
+func probeExternal(ctx context.Context, u string) error {
+	nc, err := nats.Connect(u, nats.Timeout(5*time.Second), nats.MaxReconnects(0), nats.NoReconnect())
+	if err != nil {
+		switch {
+		case errors.Is(err, nats.ErrAuthorization), errors.Is(err, nats.ErrAuthExpired), errors.Is(err, nats.ErrAuthRevoked),
+			strings.Contains(strings.ToLower(err.Error()), "authorization"):
+			return fmt.Errorf("the credentials were refused: %w", err)
+		}
+		return fmt.Errorf("cannot connect: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := js.AccountInfo(actx); err != nil {
+		if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) ||
+			errors.Is(err, nats.ErrNoResponders) {
+			return fmt.Errorf("no JetStream there (the server or this account has it off): %w", err)
+		}
+		return fmt.Errorf("JetStream does not answer: %w", err)
+	}
+	return nil
+}
+
+// RedactURL replaces the password (or token) in u's user info with
+// "REDACTED", so a URL can be logged.
+func RedactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.User == nil {
+		return u
+	}
+	if _, has := p.User.Password(); has {
+		p.User = url.UserPassword(p.User.Username(), "REDACTED")
+	} else {
+		p.User = url.User("REDACTED") // a token
+	}
+	return p.String()
 }
 
 func (c *ExternalCluster) Name() string { return "external" }

@@ -67,7 +67,7 @@ func Start(ctx context.Context, cfg Config) (Cluster, string, error) {
 var Backends = map[string]func(ctx context.Context, cfg Config) (Cluster, error){
 	"process":  startProcess,
 	"docker":   startDocker,
-	"external": func(_ context.Context, cfg Config) (Cluster, error) { return NewExternal(cfg.URLs, cfg.MonitorURLs) },
+	"external": startExternal,
 }
 
 // timeout bounds a start and the wait for health (default 60s each).

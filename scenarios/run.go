@@ -152,7 +152,10 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	cluster, version, err := clusters.Start(ctx, cfg)
 	if err != nil {
 		var se *clusters.SpecError
-		if errors.As(err, &se) { // e.g. a cluster.image the engine lacks
+		if errors.As(err, &se) { // e.g. a cluster.image the engine lacks, an external URL that does not answer
+			if s.Cluster.Backend == "external" {
+				err = fmt.Errorf("%s: %w", s.Pos("cluster.urls"), err)
+			}
 			return nil, &ConfigError{err}
 		}
 		return nil, err

@@ -63,6 +63,9 @@ func TestUsageErrorsExit3(t *testing.T) {
 	used := filepath.Join(dir, "used")
 	os.MkdirAll(used, 0o755)
 	os.WriteFile(filepath.Join(used, "history.jsonl"), []byte("earlier\n"), 0o644)
+	// An external cluster nobody answers for: found before the run.
+	ext := filepath.Join(dir, "ext.yaml")
+	os.WriteFile(ext, []byte("name: x\ncluster:\n  backend: external\n  urls: ['nats://u:pw-secret@127.0.0.1:1']\nstream: {replicas: 1}\n"), 0o644)
 	sweep := filepath.Join(dir, "sweep.yaml")
 	os.WriteFile(sweep, []byte("name: x\nsweep: {cluster.sync_interval: [always, 1s]}\n"), 0o644)
 	for _, tc := range []struct {
@@ -82,6 +85,9 @@ func TestUsageErrorsExit3(t *testing.T) {
 		{"check missing dir", []string{"check", dir}, []string{"history.jsonl"}},
 		{"used --out", []string{"run", badSet, "--out", used}, []string{used + " is not empty"}},
 		{"used --out, sweep", []string{"run", sweep, "--out", used}, []string{used + " is not empty"}},
+		{"external cluster not there", []string{"run", ext, "--out", filepath.Join(dir, "ext")}, []string{ext + ":4: cluster.urls: nats://u:REDACTED@127.0.0.1:1: cannot connect"}},
+		{"shard without start", []string{"bench", filepath.Join("..", "..", "scenarios", "bench.yaml"), "--shard", "1/2"}, []string{"--shard needs --start-at"}},
+		{"shard of a process cluster", []string{"bench", filepath.Join("..", "..", "scenarios", "bench.yaml"), "--shard", "1/2", "--start-at", "2030-01-01T00:00:00Z"}, []string{"cluster.backend must be external"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer
@@ -94,6 +100,9 @@ func TestUsageErrorsExit3(t *testing.T) {
 				if !strings.Contains(stderr.String(), w) {
 					t.Errorf("stderr lacks %q: %s", w, stderr.String())
 				}
+			}
+			if strings.Contains(stderr.String(), "pw-secret") {
+				t.Errorf("stderr shows a password: %s", stderr.String())
 			}
 		})
 	}
