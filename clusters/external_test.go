@@ -5,27 +5,14 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"jetstorm/internal/natstest"
 )
 
 func runProbeServer(t *testing.T, o server.Options) string {
-	t.Helper()
-	o.Host, o.Port, o.NoSigs, o.NoLog = "127.0.0.1", -1, true, true
-	if o.JetStream {
-		o.StoreDir = t.TempDir()
-	}
-	s, err := server.NewServer(&o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-	return s.ClientURL()
+	return natstest.Run(t, o).ClientURL()
 }
 
 // An external cluster is probed before the run: a URL nobody answers, a

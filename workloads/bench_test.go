@@ -14,6 +14,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/nats-io/nats-server/v2/server"
 
+	"jetstorm/internal/natstest"
 	"jetstorm/stats"
 )
 
@@ -216,19 +217,7 @@ func TestBenchWindows(t *testing.T) {
 
 func runBenchServer(t *testing.T) string {
 	t.Helper()
-	s, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
-		NoSigs: true, NoLog: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-	return s.ClientURL()
+	return natstest.Run(t, server.Options{JetStream: true}).ClientURL()
 }
 
 func TestBenchEmbeddedServer(t *testing.T) {

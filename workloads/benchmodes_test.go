@@ -16,6 +16,7 @@ import (
 
 	"jetstorm/clusters"
 	"jetstorm/history"
+	"jetstorm/internal/natstest"
 )
 
 // The publish options on a real server: every message carries its own
@@ -205,16 +206,7 @@ func TestBenchBacklog(t *testing.T) {
 // refuses (here its max_streams account limit), reporting the last step
 // that held. Setup removes the streams an earlier multi-stream bench left.
 func TestCapacityStreams(t *testing.T) {
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
-		NoSigs: true, NoLog: true, JetStreamLimits: server.JSLimitOpts{}, JetStreamMaxStore: 1 << 30, JetStreamMaxMemory: 1 << 28})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	s := natstest.Run(t, server.Options{JetStream: true, JetStreamMaxStore: 1 << 30, JetStreamMaxMemory: 1 << 28})
 	// Limit the global account to 7 streams.
 	acc := s.GlobalAccount()
 	if err := acc.UpdateJetStreamLimits(map[string]server.JetStreamAccountLimits{"": {MaxStreams: 7, MaxMemory: -1, MaxStore: -1, MaxConsumers: -1}}); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/nats-io/nats-server/v2/server"
 
+	"jetstorm/internal/natstest"
 	"jetstorm/stats"
 )
 
@@ -22,15 +23,7 @@ import (
 // the union of their raw latencies. Without --start-at, --shard is a
 // usage error.
 func TestShardsMerge(t *testing.T) {
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	defer func() { s.Shutdown(); s.WaitForShutdown() }()
+	s := natstest.Run(t, server.Options{JetStream: true})
 	dir := t.TempDir()
 	scenario := filepath.Join(dir, "shards.yaml")
 	yaml := "name: shards\ncluster: {backend: external, urls: ['" + s.ClientURL() + "']}\nstream: {replicas: 1, storage: memory}\n" +
