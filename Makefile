@@ -62,7 +62,7 @@ bench-go:
 # NATS is a natscli binary you built yourself; ARGS = NODES REPLICAS STORAGE
 # ROUNDS (default 1 1 memory 5: the generator's ceiling).
 bench-vs-nats: build
-	@test -n "$(NATS)" || { echo "usage: make bench-vs-nats NATS=/path/to/nats [ARGS='3 3 file 5'] [MODE=async|sync|atomic|fast|kvput|kvget|fetch|consume|ordered|direct|doubleack]"; exit 3; }
+	@test -n "$(NATS)" || { echo "usage: make bench-vs-nats NATS=/path/to/nats [ARGS='3 3 file 5'] [MODE=async|sync|atomic|fast|kvput|kvget|fetch|consume|ordered|direct|getsync|doubleack]"; exit 3; }
 	MODE=$(or $(MODE),async) scripts/vs-nats-bench.sh $(NATS) $(ARGS)
 
 # Mutation testing of checker/: a survivor needs a new test or an entry in checker/MUTANTS.md (about 5 minutes).

@@ -13,6 +13,7 @@
 #   consume `js consume --batch 256 --acks explicit` / consume: consume
 #   ordered `js ordered --batch 256` (each client reads all) / consume: ordered
 #   direct  `js get batch --batch 256` / consume: direct (batched direct gets of 256)
+#   getsync `js get sync` (one get a message) / consume: direct, direct_batch: 1
 #   doubleack `js consume --batch 256 --acks explicit --doubleack` / consume: consume, double_ack: true
 # The consumer modes read a backlog of MSGS messages: nats bench's stream
 # is filled by `js pub async` first (not timed); jetstorm's is a backlog
@@ -42,8 +43,9 @@ kvget) nbargs=(kv get) jsmode="op: kv-get, publish: sync" defmsgs=40000 ;;
 fetch | consume) nbargs=(js "$MODE" --batch 256 --acks explicit) jsmode="consume: $MODE" side=cons defmsgs=400000 ;;
 ordered) nbargs=(js ordered --batch 256) jsmode="consume: ordered" side=cons defmsgs=400000 ;;
 direct) nbargs=(js get batch --batch 256) jsmode="consume: direct" side=cons defmsgs=400000 ;;
+getsync) nbargs=(js get sync) jsmode="consume: direct, direct_batch: 1" side=cons defmsgs=40000 ;;
 doubleack) nbargs=(js consume --batch 256 --acks explicit --doubleack) jsmode="consume: consume, double_ack: true" side=cons defmsgs=100000 ;;
-*) echo "$0: MODE=$MODE: want async, sync, atomic, fast, kvput, kvget, fetch, consume, ordered, direct or doubleack" >&2; exit 3 ;;
+*) echo "$0: MODE=$MODE: want async, sync, atomic, fast, kvput, kvget, fetch, consume, ordered, direct, getsync or doubleack" >&2; exit 3 ;;
 esac
 MSGS=${MSGS:-$defmsgs}  # per nats bench round (all clients; ordered: each client)
 RATE=${RATE:-${defrate:-250000}} # jetstorm's offered rate: far above what the cluster takes
@@ -94,7 +96,7 @@ nbprep() {
 		if ! "$NATS" kv info benchbucket >/dev/null 2>&1; then
 			"$NATS" bench kv put --clients 4 --msgs "$MSGS" --size 128B --storage "$S" --replicas "$R" --no-progress >/dev/null 2>&1
 		fi ;;
-	fetch | consume | ordered | direct | doubleack)
+	fetch | consume | ordered | direct | getsync | doubleack)
 		"$NATS" stream rm benchstream -f >/dev/null 2>&1 || true
 		"$NATS" bench js pub async bench.nb --batch 256 --clients 4 --msgs "$MSGS" --size 128B --create --replicas "$R" --storage "$S" --no-progress >/dev/null 2>&1 ;;
 	*) "$NATS" stream rm benchstream -f >/dev/null 2>&1 || true ;;
