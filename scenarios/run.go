@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -115,9 +116,10 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 		seed = *s.Seed
 	}
 	s.Seed = &seed
-	if b, err := yaml.Marshal(s); err == nil {
+	if b, err := yaml.Marshal(redacted(s)); err == nil {
 		// The resolved scenario (defaults and --set applied, seed filled):
-		// `jetstorm run <dir>/scenario.yaml` repeats the run.
+		// `jetstorm run <dir>/scenario.yaml` repeats the run (an external
+		// cluster's passwords aside: they are not written).
 		_ = os.WriteFile(filepath.Join(o.OutDir, "scenario.yaml"), b, 0o644)
 	}
 	log.Info("run", "scenario", s.Name, "seed", seed, "dir", o.OutDir)
@@ -362,4 +364,17 @@ func RandomSeed() uint64 {
 	var b [8]byte
 	_, _ = crand.Read(b[:])
 	return binary.LittleEndian.Uint64(b[:]) >> 11 // fits a float64/JSON number exactly
+}
+
+// redacted is s for saving: its external cluster URLs without passwords.
+func redacted(s *Scenario) *Scenario {
+	c := *s
+	c.Cluster.URLs = slices.Clone(s.Cluster.URLs)
+	c.Cluster.MonitorURLs = slices.Clone(s.Cluster.MonitorURLs)
+	for _, us := range [][]string{c.Cluster.URLs, c.Cluster.MonitorURLs} {
+		for i, u := range us {
+			us[i] = clusters.RedactURL(u)
+		}
+	}
+	return &c
 }
