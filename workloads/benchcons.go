@@ -48,7 +48,6 @@ type benchCons struct {
 	r    *benchRun
 	id   int
 	nc   *nats.Conn
-	js   jetstream.JetStream
 	cons jetstream.Consumer     // callback, fetch, ordered
 	push jetstream.PushConsumer // push
 	cc   jetstream.ConsumeContext
@@ -292,7 +291,7 @@ func (r *benchRun) attachConsumer(ctx context.Context, i int, url string) (*benc
 		nc.Close()
 		return nil, err
 	}
-	c := &benchCons{r: r, id: i, nc: nc, js: js}
+	c := &benchCons{r: r, id: i, nc: nc}
 	mode := r.b.o.ConsumeMode
 	if mode == ConsumeDirect {
 		return c, nil
