@@ -28,3 +28,7 @@ func LatencyOf(h *hdrhistogram.Histogram) Latency {
 	ms := func(us int64) float64 { return float64(us) / 1000 }
 	return Latency{Count: n, P50: ms(v[0]), P90: ms(v[1]), P99: ms(v[2]), P999: ms(v[3]), Max: ms(h.Max())}
 }
+
+// NewWindowHist is a bench window's latency histogram: µs, 1 µs to 60 s,
+// 3 significant figures (what the bench records and bench.json encodes).
+func NewWindowHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, 60_000_000, 3) }

@@ -45,12 +45,12 @@ func MergeBench(parts []*BenchResult, maxSkew time.Duration) (*BenchResult, erro
 		n = max(n, len(p.Windows))
 	}
 	out := &BenchResult{Origin: p0.Origin, ScheduleStart: p0.ScheduleStart, Windows: make([]BenchWindow, n)}
-	pub, e2e, delay := newMergeHist(), newMergeHist(), newMergeHist()
+	pub, e2e, delay := NewWindowHist(), NewWindowHist(), NewWindowHist()
 	steps := make([]BenchStepResult, len(p0.Steps))
 	stepPub, stepE2E := make([]*hdrhistogram.Histogram, len(steps)), make([]*hdrhistogram.Histogram, len(steps))
 	for s := range steps {
 		steps[s] = BenchStepResult{Rate: p0.Steps[s].Rate, Duration: p0.Steps[s].Duration}
-		stepPub[s], stepE2E[s] = newMergeHist(), newMergeHist()
+		stepPub[s], stepE2E[s] = NewWindowHist(), NewWindowHist()
 	}
 	for w := range out.Windows {
 		ow := &out.Windows[w]
@@ -118,8 +118,6 @@ func MergeBench(parts []*BenchResult, maxSkew time.Duration) (*BenchResult, erro
 	out.Outages = Intersect(gaps...)
 	return out, nil
 }
-
-func newMergeHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, 60_000_000, 3) }
 
 func encode(h *hdrhistogram.Histogram) []byte {
 	if h.TotalCount() == 0 {

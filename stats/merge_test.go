@@ -16,13 +16,13 @@ import (
 func TestMergeBench(t *testing.T) {
 	origin := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	hist := func(us ...int64) (*hdrhistogram.Histogram, []byte) {
-		h := newMergeHist()
+		h := NewWindowHist()
 		for _, v := range us {
 			_ = h.RecordValue(v)
 		}
 		return h, encode(h)
 	}
-	union := newMergeHist()
+	union := NewWindowHist()
 	shard := func(off time.Duration, lats [][]int64, outages []Span) *BenchResult {
 		r := &BenchResult{Origin: origin.Add(off), ScheduleStart: 2*time.Second - off,
 			Steps: []BenchStepResult{{Rate: 100, Duration: 2 * time.Second}}, Outages: outages}

@@ -133,12 +133,11 @@ func (r *BenchResult) OMB(m OMBMeta) *OMBResult {
 			sched = append(sched, w)
 		}
 	}
-	newH := func() *hdrhistogram.Histogram { return hdrhistogram.New(1, 60_000_000, 3) }
-	allPub, allE2E, allDelay := newH(), newH(), newH()
+	allPub, allE2E, allDelay := NewWindowHist(), NewWindowHist(), NewWindowHist()
 	var sent, received int64
 	for i := 0; i < len(sched); {
 		start := sched[i].Start
-		pub, e2e, delay := newH(), newH(), newH()
+		pub, e2e, delay := NewWindowHist(), NewWindowHist(), NewWindowHist()
 		var acks, errs, consumed int64
 		j := i
 		for ; j < len(sched) && sched[j].Start < start+OMBPeriod; j++ {

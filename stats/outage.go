@@ -3,8 +3,6 @@ package stats
 import (
 	"slices"
 	"time"
-
-	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Span is an interval of a run, as offsets from its start.
@@ -203,7 +201,7 @@ func (r *BenchResult) impact(f FaultImpact) FaultImpact {
 // mergedLatency is the publish latency of the windows idx together,
 // merged from their histograms.
 func (r *BenchResult) mergedLatency(idx []int) Latency {
-	h := hdrhistogram.New(1, 60_000_000, 3)
+	h := NewWindowHist()
 	for _, i := range idx {
 		mergeEncoded(h, r.Windows[i].PubAckHist)
 	}

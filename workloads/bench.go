@@ -256,15 +256,11 @@ func (b *Bench) StreamName() string {
 // Setup deletes the stream if it exists and creates it afresh, with the
 // durable pull consumer "bench" (explicit ack) if there are consumers.
 func (b *Bench) Setup(ctx context.Context, urls []string) error {
-	nc, err := nats.Connect(strings.Join(urls, ","), nats.MaxReconnects(-1))
+	nc, js, err := dialJS(urls)
 	if err != nil {
-		return fmt.Errorf("bench setup: connect: %w", err)
+		return fmt.Errorf("bench setup: %w", err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
 	if b.o.Shards > 1 && b.o.Shard > 0 {
 		return b.awaitShardSetup(ctx, js)
 	}
@@ -382,16 +378,26 @@ func (b *Bench) createStreams(ctx context.Context, js jetstream.JetStream, from,
 // AddStreams creates the bench's streams from..to-1 (a capacity search
 // over the number of streams grows the cluster's streams step by step).
 func (b *Bench) AddStreams(ctx context.Context, urls []string, from, to int) error {
-	nc, err := nats.Connect(strings.Join(urls, ","), nats.MaxReconnects(-1))
+	nc, js, err := dialJS(urls)
 	if err != nil {
-		return fmt.Errorf("bench: connect: %w", err)
+		return fmt.Errorf("bench: %w", err)
 	}
 	defer nc.Close()
+	return b.createStreams(ctx, js, from, to)
+}
+
+// dialJS connects to any of urls for the bench's setup.
+func dialJS(urls []string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := nats.Connect(strings.Join(urls, ","), nats.MaxReconnects(-1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect: %w", err)
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return err
+		nc.Close()
+		return nil, nil, err
 	}
-	return b.createStreams(ctx, js, from, to)
+	return nc, js, nil
 }
 
 // isExtraStream reports whether name is <stream>-<k>.

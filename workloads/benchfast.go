@@ -51,8 +51,7 @@ type fastPublisher struct {
 	mu      sync.Mutex
 	cur     *fastBatch            // the open batch; nil between batches
 	batches map[string]*fastBatch // batches with messages not yet acked
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	sweeper sweeper
 }
 
 type fastBatch struct {
@@ -89,15 +88,14 @@ func newFastPublisher(i int, url string, o rawPubOptions, done func(sent int64, 
 	}
 	p := &fastPublisher{nc: nc, base: nc.NewRespInbox() + ".", done: done, timeout: o.Timeout,
 		batchSize: max(o.BatchSize, 1), flow: min(max(o.Window/2, 1), 65535),
-		batches: map[string]*fastBatch{}, stop: make(chan struct{}), hdr: nats.Header{}}
+		batches: map[string]*fastBatch{}, hdr: nats.Header{}}
 	p.ids.init(o.MsgID)
 	if p.sub, err = nc.Subscribe(p.base+">", p.reply); err != nil {
 		nc.Close()
 		return nil, err
 	}
 	p.sub.SetPendingLimits(-1, -1)
-	p.wg.Add(1)
-	go p.sweep()
+	p.sweeper.start(p.timeout, p.sweep)
 	return p, nil
 }
 
@@ -164,15 +162,11 @@ func (p *fastPublisher) take(b *fastBatch, seq int) (int64, bool) {
 // fastReply is any answer to a fast batch message: a flow ack, gap or
 // error (type set), or the batch's PubAck or error (type empty).
 type fastReply struct {
-	Type  string `json:"type"`
-	Seq   uint64 `json:"seq"`
-	Batch string `json:"batch"`
-	Count int    `json:"count"`
-	Error *struct {
-		Code        int    `json:"code"`
-		ErrCode     int    `json:"err_code"`
-		Description string `json:"description"`
-	} `json:"error"`
+	Type  string    `json:"type"`
+	Seq   uint64    `json:"seq"`
+	Batch string    `json:"batch"`
+	Count int       `json:"count"`
+	Error *apiError `json:"error"`
 }
 
 // reply handles one answer on the inbox.
@@ -188,11 +182,7 @@ func (p *fastPublisher) reply(m *nats.Msg) {
 	if b == nil {
 		return
 	}
-	if st := m.Header.Get("Status"); st != "" && len(m.Data) == 0 {
-		err := nats.ErrNoResponders
-		if st != "503" {
-			err = fmt.Errorf("bench: fast batch: status %s %s", st, m.Header.Get("Description"))
-		}
+	if err := statusError(m); err != nil {
 		p.complete(b, 0, err, true)
 		return
 	}
@@ -200,9 +190,6 @@ func (p *fastPublisher) reply(m *nats.Msg) {
 	if err := json.Unmarshal(m.Data, &r); err != nil {
 		p.complete(b, 0, fmt.Errorf("bench: fast batch: bad answer %q", m.Data), true)
 		return
-	}
-	apiErr := func() error {
-		return fmt.Errorf("nats: API error: code=%d err_code=%d description=%s", r.Error.Code, r.Error.ErrCode, r.Error.Description)
 	}
 	switch {
 	case r.Type == "ack":
@@ -212,10 +199,10 @@ func (p *fastPublisher) reply(m *nats.Msg) {
 		// how far it got and fails the rest.
 	case r.Type == "err" && r.Error != nil:
 		if sent, ok := p.take(b, int(r.Seq)); ok {
-			p.done(sent, apiErr())
+			p.done(sent, r.Error.err())
 		}
 	case r.Error != nil:
-		p.complete(b, 0, apiErr(), true)
+		p.complete(b, 0, r.Error.err(), true)
 	case r.Batch == "" || r.Batch != b.id:
 		// A plain PubAck: a server before 2.14 stored the message as an
 		// ordinary publish. Not a fast batch: fail loudly.
@@ -258,51 +245,40 @@ func (p *fastPublisher) complete(b *fastBatch, upTo int, err error, final bool) 
 
 // sweep pings batches whose oldest message has waited a third of the ack
 // timeout and times out messages past it.
-func (p *fastPublisher) sweep() {
-	defer p.wg.Done()
-	t := time.NewTicker(min(100*time.Millisecond, max(p.timeout/4, time.Millisecond)))
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case now := <-t.C:
-			var late []int64
-			var pings []*fastBatch
-			var pingSeq []int
-			p.mu.Lock()
-			for id, b := range p.batches {
-				i := 0
-				for ; i < len(b.pending) && now.Sub(b.pending[i].since) > p.timeout; i++ {
-					late = append(late, b.pending[i].sent)
-				}
-				b.pending = b.pending[i:]
-				if len(b.pending) == 0 && b.closed {
-					delete(p.batches, id) // its commit ack never came
-					continue
-				}
-				// A committed batch is not pinged: the server may have
-				// forgotten it (its PubAck on the way), and would answer
-				// with an error.
-				if !b.closed && len(b.pending) > 0 && now.Sub(b.pending[0].since) > p.timeout/3 && now.Sub(b.pingedAt) > p.timeout/3 {
-					b.pingedAt = now
-					pings = append(pings, b)
-					pingSeq = append(pingSeq, b.pending[len(b.pending)-1].seq)
-				}
-			}
-			p.mu.Unlock()
-			for i, b := range pings {
-				_ = p.nc.PublishRequest(b.subject, p.replySubject(b, pingSeq[i], fastOpPing), nil)
-			}
-			for _, sent := range late {
-				p.done(sent, errAckTimeout)
-			}
+func (p *fastPublisher) sweep(now time.Time) {
+	var late []int64
+	var pings []*fastBatch
+	var pingSeq []int
+	p.mu.Lock()
+	for id, b := range p.batches {
+		i := 0
+		for ; i < len(b.pending) && now.Sub(b.pending[i].since) > p.timeout; i++ {
+			late = append(late, b.pending[i].sent)
 		}
+		b.pending = b.pending[i:]
+		if len(b.pending) == 0 && b.closed {
+			delete(p.batches, id) // its commit ack never came
+			continue
+		}
+		// A committed batch is not pinged: the server may have
+		// forgotten it (its PubAck on the way), and would answer
+		// with an error.
+		if !b.closed && len(b.pending) > 0 && now.Sub(b.pending[0].since) > p.timeout/3 && now.Sub(b.pingedAt) > p.timeout/3 {
+			b.pingedAt = now
+			pings = append(pings, b)
+			pingSeq = append(pingSeq, b.pending[len(b.pending)-1].seq)
+		}
+	}
+	p.mu.Unlock()
+	for i, b := range pings {
+		_ = p.nc.PublishRequest(b.subject, p.replySubject(b, pingSeq[i], fastOpPing), nil)
+	}
+	for _, sent := range late {
+		p.done(sent, errAckTimeout)
 	}
 }
 
 func (p *fastPublisher) close() {
-	close(p.stop)
-	p.wg.Wait()
+	p.sweeper.halt()
 	p.nc.Close()
 }

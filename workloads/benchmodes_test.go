@@ -133,17 +133,7 @@ func TestFastPublisherRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		mu.Lock()
-		n := len(got)
-		mu.Unlock()
-		if n >= 3 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(300 * time.Millisecond) // no second report may follow
+	awaitReports(func() int { mu.Lock(); defer mu.Unlock(); return len(got) }, 3, 5*time.Second, 300*time.Millisecond)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(got) != 3 {

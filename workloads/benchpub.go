@@ -83,7 +83,9 @@ func (p *benchPub) done(sent int64, err error) {
 	} else {
 		bump(&p.acked, w, 1)
 		bump(&p.ackRecv, p.r.wins.index(now), 1)
-		p.r.acks.Add(1)
+		if p.r.b.o.Backlog != nil { // one counter for all publishers: only when it is read
+			p.r.acks.Add(1)
+		}
 		p.lat.record(w, now-off)
 		p.gaps.Acked(off, now)
 	}
@@ -244,11 +246,10 @@ type rawPublisher struct {
 
 	ids msgIDs
 
-	mu    sync.Mutex
-	slots []rawSlot
-	free  []int
-	stop  chan struct{}
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	slots   []rawSlot
+	free    []int
+	sweeper sweeper
 }
 
 type rawSlot struct {
@@ -280,7 +281,7 @@ func newRawPublisher(i int, url string, o rawPubOptions, done func(sent int64, e
 		return nil, err
 	}
 	p := &rawPublisher{nc: nc, prefix: nc.NewRespInbox() + ".", done: done, timeout: o.Timeout,
-		slots: make([]rawSlot, 2*o.Window), stop: make(chan struct{}), batchSize: o.BatchSize, hdr: nats.Header{},
+		slots: make([]rawSlot, 2*o.Window), batchSize: o.BatchSize, hdr: nats.Header{},
 		noPayload: o.NoPayload}
 	p.ids.init(o.MsgID)
 	for s := len(p.slots) - 1; s >= 0; s-- {
@@ -291,8 +292,7 @@ func newRawPublisher(i int, url string, o rawPubOptions, done func(sent int64, e
 		return nil, err
 	}
 	p.sub.SetPendingLimits(-1, -1)
-	p.wg.Add(1)
-	go p.sweep()
+	p.sweeper.start(p.timeout, p.sweep)
 	return p, nil
 }
 
@@ -455,57 +455,94 @@ func (p *rawPublisher) ack(m *nats.Msg) {
 // ackError is nil for a PubAck, else what went wrong. Only the rare error
 // answer is decoded.
 func ackError(m *nats.Msg) error {
-	if st := m.Header.Get("Status"); st != "" && len(m.Data) == 0 {
-		if st == "503" {
-			return nats.ErrNoResponders
-		}
-		// A direct get's 404 (no message) or 408: a failed get.
-		return fmt.Errorf("bench: status %s %s", st, m.Header.Get("Description"))
+	if err := statusError(m); err != nil {
+		return err
 	}
 	if !bytes.Contains(m.Data, []byte(`"error"`)) {
 		return nil
 	}
 	var r struct {
-		Error *struct {
-			Code        int    `json:"code"`
-			ErrCode     int    `json:"err_code"`
-			Description string `json:"description"`
-		} `json:"error"`
+		Error *apiError `json:"error"`
 	}
 	if err := json.Unmarshal(m.Data, &r); err != nil || r.Error == nil {
 		return fmt.Errorf("bench: bad ack %q", m.Data)
 	}
-	return fmt.Errorf("nats: API error: code=%d err_code=%d description=%s", r.Error.Code, r.Error.ErrCode, r.Error.Description)
+	return r.Error.err()
+}
+
+// statusError is the error of a status reply (a status header and no
+// data: no responders, a direct get's 404 or 408, ...), nil for any
+// other message.
+func statusError(m *nats.Msg) error {
+	st := m.Header.Get("Status")
+	if st == "" || len(m.Data) != 0 {
+		return nil
+	}
+	if st == "503" {
+		return nats.ErrNoResponders
+	}
+	return fmt.Errorf("bench: status %s %s", st, m.Header.Get("Description"))
+}
+
+// apiError is the error object of a JetStream API answer.
+type apiError struct {
+	Code        int    `json:"code"`
+	ErrCode     int    `json:"err_code"`
+	Description string `json:"description"`
+}
+
+func (e *apiError) err() error {
+	return fmt.Errorf("nats: API error: code=%d err_code=%d description=%s", e.Code, e.ErrCode, e.Description)
+}
+
+// sweeper calls tick every quarter of an ack timeout (at most every
+// 100 ms) in a goroutine of its own, until halted: the publishers' ack
+// timeouts.
+type sweeper struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+func (s *sweeper) start(timeout time.Duration, tick func(now time.Time)) {
+	s.stop = make(chan struct{})
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(min(100*time.Millisecond, max(timeout/4, time.Millisecond)))
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case now := <-t.C:
+				tick(now)
+			}
+		}
+	}()
+}
+
+func (s *sweeper) halt() {
+	close(s.stop)
+	s.wg.Wait()
 }
 
 // sweep times out publishes whose ack has not come.
-func (p *rawPublisher) sweep() {
-	defer p.wg.Done()
-	t := time.NewTicker(min(100*time.Millisecond, max(p.timeout/4, time.Millisecond)))
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case now := <-t.C:
-			var late []int64
-			p.mu.Lock()
-			for s := range p.slots {
-				if sl := &p.slots[s]; sl.busy && now.Sub(sl.since) > p.timeout {
-					late = append(append(late, sl.batch...), sl.sent)
-					p.free1(s, true)
-				}
-			}
-			p.mu.Unlock()
-			for _, sent := range late {
-				p.done(sent, errAckTimeout)
-			}
+func (p *rawPublisher) sweep(now time.Time) {
+	var late []int64
+	p.mu.Lock()
+	for s := range p.slots {
+		if sl := &p.slots[s]; sl.busy && now.Sub(sl.since) > p.timeout {
+			late = append(append(late, sl.batch...), sl.sent)
+			p.free1(s, true)
 		}
+	}
+	p.mu.Unlock()
+	for _, sent := range late {
+		p.done(sent, errAckTimeout)
 	}
 }
 
 func (p *rawPublisher) close() {
-	close(p.stop)
-	p.wg.Wait()
+	p.sweeper.halt()
 	p.nc.Close()
 }

@@ -44,17 +44,7 @@ func TestRawPublisherOutcomes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		mu.Lock()
-		n := calls
-		mu.Unlock()
-		if n >= 5 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(400 * time.Millisecond) // no second completion may follow
+	awaitReports(func() int { mu.Lock(); defer mu.Unlock(); return calls }, 5, 3*time.Second, 400*time.Millisecond)
 	mu.Lock()
 	defer mu.Unlock()
 	if calls != 5 {
@@ -198,4 +188,14 @@ func benchServerWith(t *testing.T, streams ...jetstream.StreamConfig) (string, *
 		}
 	}
 	return url, nc, js, ctx
+}
+
+// awaitReports waits until count() reaches want or d passes, then settle
+// more, so that a report too many would be counted.
+func awaitReports(count func() int, want int, d, settle time.Duration) {
+	deadline := time.Now().Add(d)
+	for count() < want && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(settle)
 }
