@@ -18,6 +18,7 @@ import (
 // kill, pause or restart its nodes.
 type ExternalCluster struct {
 	nodes []Node
+	urls  []string // whose login options Connect knows until Close
 }
 
 // NewExternal describes a running cluster by its client URLs and (same
@@ -50,40 +51,48 @@ func startExternal(ctx context.Context, cfg Config) (Cluster, error) {
 	if err != nil {
 		return nil, &SpecError{err}
 	}
+	c.urls = cfg.URLs
+	registerAuth(c.urls, cfg.Auth.Options())
 	for _, n := range c.nodes {
-		if err := probeExternal(ctx, n.ClientURL()); err != nil {
+		name, err := probeExternal(ctx, n.ClientURL())
+		if err != nil {
+			c.Close(ctx)
 			return nil, &SpecError{fmt.Errorf("cluster.urls: %s: %w", RedactURL(n.ClientURL()), err)}
 		}
+		// The server's own name (nats-0 in a StatefulSet): what its
+		// reports (stream leaders, peers) call the node.
+		n.(*externalNode).server = name
 	}
 	return c, nil
 }
 
-// probeExternal connects to u and asks for its JetStream account info.
-func probeExternal(ctx context.Context, u string) error {
-	nc, err := nats.Connect(u, nats.Timeout(5*time.Second), nats.MaxReconnects(0), nats.NoReconnect())
+// probeExternal connects to u and asks for its JetStream account info;
+// it returns the server's name.
+func probeExternal(ctx context.Context, u string) (string, error) {
+	nc, err := Connect(u, nats.Timeout(5*time.Second), nats.MaxReconnects(0), nats.NoReconnect())
 	if err != nil {
 		switch {
 		case errors.Is(err, nats.ErrAuthorization), errors.Is(err, nats.ErrAuthExpired), errors.Is(err, nats.ErrAuthRevoked),
 			strings.Contains(strings.ToLower(err.Error()), "authorization"):
-			return fmt.Errorf("the credentials were refused: %w", err)
+			return "", fmt.Errorf("the credentials were refused: %w", err)
 		}
-		return fmt.Errorf("cannot connect: %w", err)
+		return "", fmt.Errorf("cannot connect: %w", err)
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return err
+		return "", err
 	}
 	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if _, err := js.AccountInfo(actx); err != nil {
 		if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) ||
 			errors.Is(err, nats.ErrNoResponders) {
-			return fmt.Errorf("no JetStream there (the server or this account has it off): %w", err)
+			return "", fmt.Errorf("no JetStream there (the server or this account has it off): %w", err)
 		}
-		return fmt.Errorf("JetStream does not answer: %w", err)
+		return "", fmt.Errorf("JetStream does not answer: %w", err)
 	}
-	return nil
+	return nc.ConnectedServerName(), nil
 }
 
 // RedactURL replaces the password (or token) in u's user info with
@@ -115,9 +124,12 @@ func (c *ExternalCluster) WaitHealthy(ctx context.Context) error {
 }
 
 func (c *ExternalCluster) Recover(ctx context.Context) error { return nil }
-func (c *ExternalCluster) Close(ctx context.Context) error   { return nil }
+func (c *ExternalCluster) Close(ctx context.Context) error {
+	unregisterAuth(c.urls)
+	return nil
+}
 
-type externalNode struct{ name, client, monitor string }
+type externalNode struct{ name, client, monitor, server string }
 
 var errExternal = fmt.Errorf("not possible on an external cluster")
 
@@ -138,5 +150,10 @@ func (n *externalNode) Paused() bool                    { return false }
 func (n *externalNode) SetSyncInterval(string) error    { return errExternal }
 func (n *externalNode) SetServerBinary(string) error    { return errExternal }
 func (n *externalNode) Store() Store                    { return nil }
-func (n *externalNode) ServerName() string              { return n.name }
-func (n *externalNode) SetServerName(string) error      { return errExternal }
+func (n *externalNode) ServerName() string {
+	if n.server != "" {
+		return n.server
+	}
+	return n.name
+}
+func (n *externalNode) SetServerName(string) error { return errExternal }

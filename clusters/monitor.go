@@ -63,7 +63,7 @@ func Version(ctx context.Context, c Cluster) (string, error) {
 	var last error
 	for _, n := range c.Nodes() {
 		if n.MonitorURL() == "" { // an external cluster without monitor URLs: ask a client connection
-			nc, err := nats.Connect(n.ClientURL(), nats.Timeout(5*time.Second))
+			nc, err := Connect(n.ClientURL(), nats.Timeout(5*time.Second))
 			if last = err; err == nil {
 				v := nc.ConnectedServerVersion()
 				nc.Close()

@@ -28,6 +28,7 @@ type Config struct {
 	Logf  func(format string, args ...any) // progress of a server build; nil: none
 	// external backend: a running cluster's client and monitor URLs.
 	URLs, MonitorURLs []string
+	Auth              Auth // how to log in to them
 	// Healthy bounds the start and the wait for health (default 60s each).
 	Healthy time.Duration
 }

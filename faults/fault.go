@@ -28,6 +28,11 @@ import (
 type Env struct {
 	Stream    string   // the stream under test, for stream-leader targets
 	Consumers []string // the workload's durable consumers (pause-consumer)
+	Dir       string   // the run directory (exec: the hooks' output)
+	// FaultID and FaultFor (set by Inject) are the fault's number in its
+	// plan, from 1, and its planned duration (exec hooks see both).
+	FaultID  int
+	FaultFor time.Duration
 }
 
 // Spec says which fault to inject and how. Its JSON is flat: the kind's
@@ -136,6 +141,7 @@ var Registry = map[string]Fault{
 	"client-partition": ClientPartition{},
 	"client-slowlink":  ClientSlowLink{},
 	"membership":       Membership{},
+	"exec":             Exec{},
 }
 
 // Kinds lists the registered fault kinds, sorted.

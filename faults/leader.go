@@ -35,7 +35,7 @@ func (Leader) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, r
 	if env.Stream == "" {
 		return nil, fmt.Errorf("leader: the workload names no stream")
 	}
-	nc, err := nats.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.Timeout(5*time.Second))
+	nc, err := clusters.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.Timeout(5*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("leader: connect: %w", err)
 	}

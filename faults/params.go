@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -77,8 +78,8 @@ func pick[T any](rng *rand.Rand, xs []T, def ...T) T {
 // from it has its defaults.
 type RandomSection map[string]any
 
-// random returns kind's random parameters from r, or its defaults.
-func (r RandomSection) random(kind string) any {
+// Random returns kind's random parameters from r, or its defaults.
+func (r RandomSection) Random(kind string) any {
 	if v, ok := r[kind]; ok {
 		return v
 	}
@@ -93,7 +94,7 @@ func (r RandomSection) random(kind string) any {
 func FillRandom(r RandomSection) RandomSection {
 	out := RandomSection{}
 	for _, k := range Kinds() {
-		if v := r.random(k); v != nil {
+		if v := r.Random(k); v != nil {
 			out[k] = v
 		}
 	}
@@ -152,6 +153,16 @@ func StepKeys() map[string]reflect.Type {
 	return paramKeys(func(f Fault) any { return f.StepParams() })
 }
 
+// KindStepKeys are the step keys kind's parameters take, sorted (none
+// for an unknown kind).
+func KindStepKeys(kind string) []string {
+	f, ok := Registry[kind]
+	if !ok || f.StepParams() == nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(yamlKeys(reflect.TypeOf(f.StepParams()).Elem())))
+}
+
 func paramKeys(params func(Fault) any) map[string]reflect.Type {
 	keys := map[string]reflect.Type{}
 	for _, k := range Kinds() {
@@ -186,7 +197,7 @@ func (r RandomSection) YAMLPairs() ([]*yaml.Node, error) {
 	var out []*yaml.Node
 	seen := map[string]bool{}
 	for _, k := range Kinds() {
-		v := r.random(k)
+		v := r.Random(k)
 		if v == nil {
 			continue
 		}
@@ -229,7 +240,7 @@ func CheckRandom(r RandomSection, nodes []string) []error {
 	var out []error
 	seen := map[string]bool{}
 	for _, k := range Kinds() {
-		v := r.random(k)
+		v := r.Random(k)
 		if v == nil {
 			continue
 		}

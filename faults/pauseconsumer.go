@@ -88,7 +88,7 @@ func (PauseConsumer) Inject(ctx context.Context, c clusters.Cluster, env Env, s 
 
 // jsOf connects to any node of c.
 func jsOf(c clusters.Cluster) (jetstream.JetStream, func(), error) {
-	nc, err := nats.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.Timeout(5*time.Second))
+	nc, err := clusters.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.Timeout(5*time.Second))
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect: %w", err)
 	}

@@ -103,7 +103,7 @@ func RandomPlan(rng *rand.Rand, o RandomOptions) []Planned {
 		}
 		sp := Spec{Kind: pick(rng, kinds), Target: pick(rng, o.Targets, "one")}
 		if f, ok := Registry[sp.Kind]; ok {
-			sp.Params = nonZero(f.Draw(rng, o.Params.random(sp.Kind)))
+			sp.Params = nonZero(f.Draw(rng, o.Params.Random(sp.Kind)))
 		}
 		plan = append(plan, Planned{At: at, For: o.For, Spec: sp, Seed: rng.Uint64() >> 11})
 	}
@@ -145,6 +145,9 @@ func RunPlan(ctx context.Context, c clusters.Cluster, env Env, plan []Planned, r
 		wg     sync.WaitGroup
 		active []running
 	)
+	// A FatalError ends the plan: ctx then heals what is in progress now.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	for i, p := range plan {
 		if !sleepUntil(ctx, start.Add(p.At)) {
 			break
@@ -176,8 +179,17 @@ func RunPlan(ctx context.Context, c clusters.Cluster, env Env, plan []Planned, r
 				log.Warn("injecting fault into an unhealthy cluster", "kind", p.Kind, "err", herr)
 			}
 		}
-		heal := inject(ctx, c, env, p, NemesisProcess-i, rec, log)
-		if heal == nil {
+		started, err := Inject(ctx, c, env, p, NemesisProcess-i, rec, log)
+		if err != nil {
+			if fatal := (*FatalError)(nil); errors.As(err, &fatal) {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+				stop()
+				break
+			}
+			// A fault that could not start (e.g. no leader yet) is not a run error.
+			log.Warn("fault not injected", "kind", p.Kind, "target", p.Target, "err", err)
 			continue
 		}
 		r := running{end: p.At + p.For, done: make(chan struct{})}
@@ -187,7 +199,7 @@ func RunPlan(ctx context.Context, c clusters.Cluster, env Env, plan []Planned, r
 			defer wg.Done()
 			defer close(r.done)
 			sleepUntil(ctx, time.Now().Add(p.For))
-			if err := heal(); err != nil {
+			if err := started.Heal(); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
@@ -198,23 +210,35 @@ func RunPlan(ctx context.Context, c clusters.Cluster, env Env, plan []Planned, r
 	return errors.Join(errs...)
 }
 
-// inject starts fault p, recording it as process proc, and returns the
-// function that heals it and records the end (nil: it did not start).
-func inject(ctx context.Context, c clusters.Cluster, env Env, p Planned, proc int, rec *history.Recorder, log *slog.Logger) func() error {
+// Started is an injected fault: what it hit (Desc, as its history ops
+// carry it) and how to heal it.
+type Started struct {
+	Desc map[string]any // kind, spec, for, nodes and what the fault did
+	heal func() error
+}
+
+// Heal undoes the fault and records its end (see Inject).
+func (s *Started) Heal() error { return s.heal() }
+
+// Inject starts fault p now, recording it as process proc, and returns
+// the handle that heals it and records the end. A fault that could not
+// start is recorded as failed and returned as the error (a run logs it and
+// goes on: e.g. no leader yet).
+func Inject(ctx context.Context, c clusters.Cluster, env Env, p Planned, proc int, rec *history.Recorder, log *slog.Logger) (*Started, error) {
 	f, ok := Registry[p.Kind]
 	if !ok {
 		rec.Record(history.Op{Process: proc, Type: history.Fail, F: history.FFault, Value: map[string]any{"kind": p.Kind}, Err: "unknown fault kind"})
-		return nil
+		return nil, fmt.Errorf("unknown fault kind %q", p.Kind)
 	}
 	desc := map[string]any{"kind": p.Kind, "spec": p.Spec, "for": p.For.String()}
 	// The fault starts when Inject does: a rolling one (upgrade,
 	// sync-interval) returns only when it has gone round every node.
 	began := max(time.Since(rec.Start()), 1)
+	env.FaultID, env.FaultFor = NemesisProcess-proc+1, p.For
 	inj, err := f.Inject(ctx, c, env, p.Spec, rand.New(rand.NewPCG(p.Seed, 0)))
 	if inj == nil {
 		rec.Record(history.Op{Process: proc, Type: history.Fail, F: history.FFault, Value: desc, Err: err.Error()})
-		log.Warn("fault not injected", "kind", p.Kind, "target", p.Target, "err", err)
-		return nil // a fault that could not start (e.g. no leader yet) is not a run error
+		return nil, err
 	}
 	desc["nodes"] = inj.Targets
 	for k, v := range inj.Params {
@@ -229,8 +253,12 @@ func inject(ctx context.Context, c clusters.Cluster, env Env, p Planned, proc in
 	if sides, ok := inj.Params["sides"]; ok { // a partition: its shape and sides read better than the cut links' nodes
 		args = append(args, "shape", inj.Params["shape"], "sides", sides)
 	}
-	log.Info("fault", append(args, "nodes", inj.Targets, "for", p.For)...)
-	return func() error {
+	args = append(args, "nodes", inj.Targets)
+	if p.For > 0 { // a fault of the control API may have none: healed when asked
+		args = append(args, "for", p.For)
+	}
+	log.Info("fault", args...)
+	return &Started{Desc: desc, heal: func() error {
 		// Heal even when the run is being stopped: never leave a node down.
 		within := healWithin
 		if sh, ok := f.(SlowHeal); ok {
@@ -253,7 +281,7 @@ func inject(ctx context.Context, c clusters.Cluster, env Env, p Planned, proc in
 		rec.Record(end)
 		log.Info("healed", "kind", p.Kind, "nodes", inj.Targets)
 		return nil
-	}
+	}}, nil
 }
 
 // sleepUntil waits for t; false when ctx ended first.

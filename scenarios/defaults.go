@@ -42,8 +42,11 @@ func (s *Scenario) fillDefaults() {
 	}
 	c, st, w, f, fin := &s.Cluster, &s.Stream, &s.Workload, &s.Faults, &s.Final
 	setDefault(s, &c.Backend, "cluster.backend", "process")
-	if c.Backend == "external" && !s.given("cluster.nodes") {
-		c.Nodes = len(c.URLs)
+	if c.Backend == "external" {
+		if !s.given("cluster.nodes") {
+			c.Nodes = len(c.URLs)
+		}
+		setDefault(s, &c.LostAfter, "cluster.lost_after", Duration(60*time.Second))
 	}
 	setDefault(s, &c.Nodes, "cluster.nodes", 3)
 	// max(…, 1) keeps an invalid nodes from also producing a replicas error.

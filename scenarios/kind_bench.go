@@ -275,7 +275,7 @@ func newBench(s *Scenario, ro RunOptions) workloads.Workload {
 		streams = int(cp.Start) // the search starts with these
 	}
 	bw := &workloads.BenchWorkload{B: workloads.NewBench(workloads.BenchOptions{
-		Streams:  streams,
+		Streams: streams, Stream: s.stream,
 		Subjects: w.Bench.Subjects, Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
 		Publishers: w.Bench.Publishers, Consumers: *w.Bench.Consumers, Payload: w.Payload.Bytes(),
 		Steps: steps, Window: w.Bench.Window, Timeout: w.Timeout.D(), UnavailableAfter: w.Bench.UnavailableAfter.D(),

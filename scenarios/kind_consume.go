@@ -118,7 +118,7 @@ func newConsume(s *Scenario, o RunOptions) workloads.Workload {
 	w, c := s.Workload, s.Workload.Consume
 	return workloads.NewConsume(workloads.ConsumeOptions{
 		Queue: workloads.QueueOptions{
-			Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
+			Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory", Stream: s.stream,
 			Clients: w.Clients, Rate: w.Rate, Duration: w.Duration.D(),
 			Payload: w.Payload.Bytes(), Timeout: w.Timeout.D(), Retention: c.Retention, Connections: w.Connections,
 		},

@@ -29,7 +29,7 @@ var kvKind = &Kind{
 	New: func(s *Scenario, o RunOptions) workloads.Workload {
 		w := s.Workload
 		return workloads.NewKV(workloads.KVOptions{
-			Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory", Keys: w.KV.Keys,
+			Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory", Keys: w.KV.Keys, Bucket: s.stream,
 			Clients: w.Clients, Rate: w.Rate, Duration: w.Duration.D(), Timeout: w.Timeout.D(),
 			DirectReads: w.KV.DirectReads, Wrap: o.KVWrap,
 		})

@@ -29,6 +29,7 @@ func queueBase(s *Scenario) workloads.QueueOptions {
 		Replicas: s.Stream.Replicas, Memory: s.Stream.Storage == "memory",
 		Clients: w.Clients, Rate: w.Rate, Duration: w.Duration.D(),
 		Payload: w.Payload.Bytes(), Timeout: w.Timeout.D(), Roam: w.ClientsRoam,
+		Stream: s.stream,
 	}
 }
 

@@ -166,7 +166,7 @@ func TestErrors(t *testing.T) {
 		{"tab indent", "cluster:\n\tnodes: 3\n", nil, []string{"x.yaml:2:"}},
 
 		{"unknown top", "name: a\n\nbogus: 1\n", nil, []string{`x.yaml:3: unknown key "bogus" at top level (known keys: capacity, check, cluster, faults, final, name, seed, stream, sweep, timeline, workload)`}},
-		{"unknown nested", "name: a\ncluster:\n  nodes: 3\n  bogus: 1\n", nil, []string{`x.yaml:4: unknown key "bogus" in cluster (known keys: backend, client_links, image, link_proxies, monitor_urls, nodes,`}},
+		{"unknown nested", "name: a\ncluster:\n  nodes: 3\n  bogus: 1\n", nil, []string{`x.yaml:4: unknown key "bogus" in cluster (known keys: backend, client_links, creds, image, keep_stream, link_proxies, lost_after, monitor_urls, nkey, nodes,`}},
 		{"unknown flow", "name: a\nstream: {replicas: 1, sotrage: file}\n", nil, []string{`x.yaml:2: unknown key "sotrage" in stream`}},
 		{"hidden field", "File: a\n", nil, []string{`x.yaml:1: unknown key "File"`}},
 		{"duplicate", "cluster:\n  nodes: 3\n  nodes: 4\n", nil, []string{`x.yaml:3: duplicate key "nodes" in cluster (first at line 2)`}},
@@ -209,7 +209,7 @@ func TestErrors(t *testing.T) {
 		{"zero rate", "workload:\n  rate: 0\n", nil, []string{`x.yaml:2: workload.rate must be > 0`}},
 		{"zero duration", "workload:\n  duration: 0s\n", nil, []string{`x.yaml:2: workload.duration must be positive`}},
 		{"zero timeout", "workload:\n  timeout: 0s\n", nil, []string{`x.yaml:2: workload.timeout must be positive`}},
-		{"fault kind", "faults:\n  kinds:\n    - kill\n    - explode\n", nil, []string{`x.yaml:4: faults.kinds[1] "explode" is not a known fault kind (known: bitflip, client-partition, client-slowlink, kill, lame-duck, leader, membership, partition`}},
+		{"fault kind", "faults:\n  kinds:\n    - kill\n    - explode\n", nil, []string{`x.yaml:4: faults.kinds[1] "explode" is not a known fault kind (known: bitflip, client-partition, client-slowlink, exec, kill, lame-duck, leader, membership, partition`}},
 		{"fault target", "faults:\n  kinds: [kill]\n  targets: [one,\n    everyone]\n", nil, []string{`x.yaml:4: faults.targets[1]: "everyone" is not a target of this 3-node cluster`}},
 		{"no targets", "faults:\n  kinds: [kill]\n  targets: []\n", nil, []string{`x.yaml:3: faults.targets must not be empty`}},
 		{"zero downtime", "faults:\n  downtime: 0s\n", nil, []string{`x.yaml:2: faults.downtime must be positive`}},
@@ -283,7 +283,7 @@ func TestErrors(t *testing.T) {
 		{"duration and downtime", "faults:\n  downtime: 1s\n  duration: 2s\n", nil, []string{`x.yaml:3: faults.duration give faults.duration or faults.downtime`}},
 		{"several", "cluster:\n  nodes: 0\nstream:\n  storage: disk\n", nil, []string{"x.yaml:2: cluster.nodes", "x.yaml:4: stream.storage"}},
 
-		{"set unknown", "name: a\n", []string{"cluster.bogus=1"}, []string{`--set cluster.bogus=1: unknown key "bogus" in cluster (known keys: backend, client_links, image, link_proxies, monitor_urls, nodes,`}},
+		{"set unknown", "name: a\n", []string{"cluster.bogus=1"}, []string{`--set cluster.bogus=1: unknown key "bogus" in cluster (known keys: backend, client_links, creds, image, keep_stream, link_proxies, lost_after, monitor_urls, nkey, nodes,`}},
 		{"set unknown top", "name: a\n", []string{"clusters.nodes=1"}, []string{`--set clusters.nodes=1: unknown key "clusters" at top level`}},
 		{"set into value", "name: a\n", []string{"name.x=1"}, []string{`--set name.x=1: name is a value, not a section`}},
 		{"set no =", "name: a\n", []string{"cluster.nodes"}, []string{`--set cluster.nodes: want key=value`}},

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"gopkg.in/yaml.v3"
 
 	"jetstorm/checker"
@@ -61,9 +63,13 @@ type RunOptions struct {
 type Outcome struct {
 	Dir     string
 	Results *reports.Results
+	// Err is what stopped the run early, after which what was recorded
+	// was still checked: a fault hook that failed (a *ConfigError, exit
+	// 3) or an external cluster lost (exit 2).
+	Err error
 }
 
-// ExitCode is the process exit status for this outcome.
+// ExitCode is the process exit status for this outcome (see Err).
 func (o *Outcome) ExitCode() int { return checker.ExitCode(o.Results.Verdict) }
 
 // DefaultOutDir is results/<name>/<UTC timestamp>.
@@ -164,6 +170,12 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	}
 	defer cluster.Close(context.Background())
 
+	external := s.Cluster.Backend == "external"
+	if external && !s.Cluster.KeepStream {
+		// Other users' streams share an external cluster: never reuse a name.
+		s.stream = uniqueStream(o)
+		log.Info("stream", "name", s.stream, "deleted after the run", o.Shards == 0)
+	}
 	wl := kind.New(s, o)
 	plan := s.PlanFor(seed)
 	meta := history.Meta{
@@ -180,8 +192,10 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	runErrs := s.drive(ctx, wl, cluster, plan, rec, kind, o, log)
-	cluster.Close(context.Background())
+	runErrs, stopped := s.drive(ctx, wl, cluster, plan, rec, kind, o, log)
+	if !external { // an external cluster stays open: its stream is deleted after the check
+		cluster.Close(context.Background())
+	}
 	if kind.Save != nil {
 		if err := kind.Save(wl, SaveOptions{Dir: o.OutDir, Origin: rec.Start(), Scenario: s.Name}); err != nil {
 			runErrs = append(runErrs, err)
@@ -209,6 +223,14 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	if peak > 0 {
 		log.Info("jetstorm's own memory", "peak_rss_mib", peak>>20, "file", RSSFile)
 	}
+	if external && s.stream != "" && o.Shards == 0 {
+		// Its shards may still read a sharded bench's stream: it stays.
+		if res.Verdict == checker.Invalid {
+			log.Warn("the stream is kept for inspection (the run is invalid)", "stream", s.stream)
+		} else if err := deleteStreams(cluster, s.stream); err != nil {
+			log.Warn("could not delete the run's stream", "stream", s.stream, "err", err)
+		}
+	}
 	if res.Verdict == checker.Valid || res.Verdict == checker.None {
 		// Nothing to inspect: drop the stores, keep configs and logs.
 		for _, n := range cluster.Nodes() {
@@ -220,14 +242,15 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 		PrintSummary(o.Summary, res)
 		fmt.Fprintf(o.Summary, "  report: %s\n", o.OutDir)
 	}
-	return &Outcome{Dir: o.OutDir, Results: res}, nil
+	return &Outcome{Dir: o.OutDir, Results: res, Err: stopped}, nil
 }
 
 // drive runs the load and the faults side by side, then (unless ctx ended)
 // heals every fault and reads back what the cluster holds. It returns the
-// run's errors.
+// run's errors, and what stopped it early, if anything did: a fault hook
+// that failed (a *ConfigError) or an external cluster lost.
 func (s *Scenario) drive(ctx context.Context, wl workloads.Workload, cluster clusters.Cluster, plan []faults.Planned,
-	rec *history.Recorder, kind *Kind, o RunOptions, log *slog.Logger) []error {
+	rec *history.Recorder, kind *Kind, o RunOptions, log *slog.Logger) ([]error, error) {
 	var runErrs []error
 	log.Info("workload", "type", s.Workload.Type, "rate", s.Workload.Rate, "clients", s.Workload.Clients,
 		"duration", s.Workload.Duration.D(), "faults", len(plan))
@@ -238,16 +261,30 @@ func (s *Scenario) drive(ctx context.Context, wl workloads.Workload, cluster clu
 	}
 	var wg sync.WaitGroup
 	var wlErr, faultErr error
-	env := faults.Env{Stream: wl.Stream()}
+	env := faults.Env{Stream: wl.Stream(), Dir: o.OutDir}
 	if wc, ok := wl.(workloads.WithConsumers); ok {
 		env.Consumers = wc.Consumers()
 	}
+	// The load stops early on a fault hook that fails (FatalError) and on
+	// an external cluster lost (watchLost): lctx's cause says which.
+	lctx, stopLoad := context.WithCancelCause(ctx)
+	defer stopLoad(nil)
 	wg.Add(2)
-	go func() { defer wg.Done(); wlErr = wl.Run(ctx, cluster, rec) }()
+	go func() { defer wg.Done(); wlErr = wl.Run(lctx, cluster, rec) }()
 	go func() {
 		defer wg.Done()
-		faultErr = faults.RunPlan(ctx, cluster, env, plan, rec, start, log)
+		faultErr = faults.RunPlan(lctx, cluster, env, plan, rec, start, log)
+		if fatal := (*faults.FatalError)(nil); errors.As(faultErr, &fatal) {
+			stopLoad(&ConfigError{fatal})
+		}
 	}()
+	if s.Cluster.Backend == "external" {
+		go func() {
+			if err := clusters.WatchLost(lctx, cluster, s.Cluster.LostAfter.D()); err != nil {
+				stopLoad(err)
+			}
+		}()
+	}
 	wg.Wait()
 	stopProgress()
 	for _, e := range []error{wlErr, faultErr} {
@@ -257,7 +294,14 @@ func (s *Scenario) drive(ctx context.Context, wl workloads.Workload, cluster clu
 	}
 	if ctx.Err() != nil {
 		log.Warn("interrupted; stopping the cluster")
-		return append(runErrs, errors.New("interrupted: no final drain, the verdict cannot be valid"))
+		return append(runErrs, errors.New("interrupted: no final drain, the verdict cannot be valid")), nil
+	}
+	if cause := context.Cause(lctx); lctx.Err() != nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		log.Error("run stopped", "err", cause)
+		if !errors.As(faultErr, new(*faults.FatalError)) {
+			runErrs = append(runErrs, cause)
+		}
+		return append(runErrs, errors.New("stopped early: no final drain, the verdict cannot be valid")), cause
 	}
 	if err := healAll(ctx, cluster, s.Final.Recover.D(), rec, log); err != nil {
 		runErrs = append(runErrs, err)
@@ -279,7 +323,7 @@ func (s *Scenario) drive(ctx context.Context, wl workloads.Workload, cluster clu
 		}
 		cancel()
 	}
-	return runErrs
+	return runErrs, nil
 }
 
 // checkFresh requires dir to be missing or empty: a run never writes over
@@ -303,7 +347,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 func (s *Scenario) clusterConfig(dir, exe string) clusters.Config {
 	c := s.Cluster
 	return clusters.Config{
-		Backend: c.Backend, Server: c.Server, Servers: c.Servers, Image: c.Image, URLs: c.URLs, MonitorURLs: c.MonitorURLs,
+		Backend: c.Backend, Server: c.Server, Servers: c.Servers, Image: c.Image, URLs: c.URLs, MonitorURLs: c.MonitorURLs, Auth: c.Auth,
 		ProcessOptions: clusters.ProcessOptions{
 			Dir: dir, Nodes: c.Nodes, SyncInterval: c.SyncInterval.ConfString(), Exe: exe,
 			LinkProxies: c.LinkProxies, PowerLossFS: c.PowerLossFS, Writeback: c.Writeback.D(), ClientLinks: c.ClientLinks,
@@ -359,6 +403,43 @@ func healAll(ctx context.Context, c clusters.Cluster, d time.Duration, rec *hist
 	return err
 }
 
+// uniqueStream names a run's stream on an external cluster:
+// jetstorm-<UTC start>-<random>, or for a sharded bench jetstorm-<start-at>,
+// which every shard computes alike.
+func uniqueStream(o RunOptions) string {
+	if o.Shards > 0 {
+		return "jetstorm-" + o.StartAt.UTC().Format("20060102T150405Z")
+	}
+	var b [3]byte
+	_, _ = crand.Read(b[:])
+	return fmt.Sprintf("jetstorm-%s-%x", time.Now().UTC().Format("20060102T150405Z"), b)
+}
+
+// deleteStreams deletes what a run created on an external cluster: the
+// stream name, its KV bucket's stream KV_name, and a bench's extra
+// streams name-<k>.
+func deleteStreams(c clusters.Cluster, name string) error {
+	nc, err := clusters.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.Timeout(5*time.Second))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var errs []error
+	l := js.StreamNames(ctx)
+	for st := range l.Name() {
+		if st == name || st == "KV_"+name || strings.HasPrefix(st, name+"-") {
+			errs = append(errs, js.DeleteStream(ctx, st))
+		}
+	}
+	return errors.Join(append(errs, l.Err())...)
+}
+
 // RandomSeed draws a seed for runs that do not fix one.
 func RandomSeed() uint64 {
 	var b [8]byte
@@ -366,11 +447,13 @@ func RandomSeed() uint64 {
 	return binary.LittleEndian.Uint64(b[:]) >> 11 // fits a float64/JSON number exactly
 }
 
-// redacted is s for saving: its external cluster URLs without passwords.
+// redacted is s for saving: its external cluster URLs and login without
+// passwords (files stay named by path).
 func redacted(s *Scenario) *Scenario {
 	c := *s
 	c.Cluster.URLs = slices.Clone(s.Cluster.URLs)
 	c.Cluster.MonitorURLs = slices.Clone(s.Cluster.MonitorURLs)
+	c.Cluster.Auth = s.Cluster.Auth.Redacted()
 	for _, us := range [][]string{c.Cluster.URLs, c.Cluster.MonitorURLs} {
 		for i, u := range us {
 			us[i] = clusters.RedactURL(u)

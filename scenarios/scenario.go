@@ -11,7 +11,10 @@
 // serve.go (`jetstorm cluster`), sweep.go, progress.go, logcheck.go.
 package scenarios
 
-import "jetstorm/faults"
+import (
+	"jetstorm/clusters"
+	"jetstorm/faults"
+)
 
 // Scenario is one scenario file. Zero values are filled with defaults by Load.
 type Scenario struct {
@@ -34,6 +37,10 @@ type Scenario struct {
 	// pos maps a dotted key path ("cluster.nodes") to "file:line" or
 	// "--set cluster.nodes=4", for error messages found after decoding.
 	pos map[string]string
+	// stream, when set, names the stream (or KV bucket) the workload
+	// creates instead of its default: a run against an external cluster
+	// gets a unique one (see Run).
+	stream string
 }
 
 type Cluster struct {
@@ -42,7 +49,18 @@ type Cluster struct {
 	// client URLs and, optionally, monitor URLs (same order) for health.
 	URLs        []string `yaml:"urls"`
 	MonitorURLs []string `yaml:"monitor_urls"`
-	Nodes       int      `yaml:"nodes"` // default 3
+	// Auth (external) is how jetstorm logs in: creds, nkey, user and
+	// password, tls. Files are named by path; the saved scenario.yaml
+	// keeps the paths and redacts the password.
+	Auth clusters.Auth `yaml:",inline"`
+	// KeepStream (external) keeps the stream (or bucket) after the run.
+	// Default: jetstorm creates it under a unique name
+	// (jetstorm-<UTC time>-<random>) and deletes it once checked.
+	KeepStream bool `yaml:"keep_stream,omitempty"`
+	// LostAfter (external): when no node has answered for this long the
+	// cluster is lost and the run stops (exit 2). Default 60s.
+	LostAfter Duration `yaml:"lost_after,omitempty"`
+	Nodes     int      `yaml:"nodes"` // default 3
 	// Server is the nats-server the nodes run: embedded (default: the one
 	// compiled into jetstorm), a release version ("v2.12.1": built once
 	// from the Go module proxy, then cached) or a path to a binary.

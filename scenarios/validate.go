@@ -7,6 +7,7 @@ import (
 	"jetstorm/clusters"
 	"jetstorm/faults"
 	"jetstorm/powerfs"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -34,10 +35,24 @@ func (s *Scenario) validate() error {
 	if c.Backend == "external" {
 		check(len(c.URLs) > 0, "cluster.urls", "the external backend needs the cluster's client URLs")
 		check(len(c.MonitorURLs) == 0 || len(c.MonitorURLs) == len(c.URLs), "cluster.monitor_urls", "give one per client URL, in the same order")
-		check(len(f.Kinds) == 0 && len(s.Timeline) == 0, "cluster.backend", "external clusters cannot take faults (jetstorm does not control their nodes)")
+		// jetstorm does not control an external cluster's nodes: its faults
+		// are the user's own commands.
+		for i, k := range f.Kinds {
+			check(k == "exec", fmt.Sprintf("faults.kinds[%d]", i), "%q: an external cluster takes exec faults only (jetstorm does not control its nodes; an exec fault runs your own inject and heal commands)", k)
+		}
+		for i, st := range s.Timeline {
+			check(st.Fault == "exec", fmt.Sprintf("timeline[%d].fault", i), "%q: an external cluster takes exec faults only (jetstorm does not control its nodes; an exec fault runs your own inject and heal commands)", st.Fault)
+		}
 		check(c.Server == "", "cluster.server", "is for the process backend (an external cluster runs what it runs)")
+		bad := c.Auth.Check()
+		for _, k := range slices.Sorted(maps.Keys(bad)) {
+			check(false, "cluster."+k, "%v", bad[k])
+		}
+		check(c.LostAfter > 0, "cluster.lost_after", "must be positive")
 	} else {
 		check(len(c.URLs) == 0 && len(c.MonitorURLs) == 0, "cluster.urls", "urls are for the external backend")
+		check(c.Auth.Empty(), "cluster", "creds, nkey, user, password and tls are for the external backend (jetstorm's own clusters need no login)")
+		check(!c.KeepStream && c.LostAfter == 0, "cluster", "keep_stream and lost_after are for the external backend")
 		kind, err := clusters.ServerSpecKind(c.Server)
 		check(err == nil, "cluster.server", "%v", err)
 		if len(c.Servers) > 0 {
@@ -117,6 +132,10 @@ func (s *Scenario) validate() error {
 		}
 	}
 	check(len(f.Kinds) == 0 || len(f.Targets) > 0, "faults.targets", "must not be empty when faults.kinds is set")
+	if slices.Contains(f.Kinds, "exec") {
+		e, _ := f.Params.Random("exec").(*faults.ExecParams)
+		check(e != nil && strings.TrimSpace(e.Inject) != "", "faults.inject", "is needed by the exec fault (the command that injects it)")
+	}
 	check(f.Interval > 0, "faults.interval", "must be positive")
 	if m := f.Mix; m != nil {
 		check(len(f.Kinds) > 0, "faults.mix", "rotates faults.kinds: give them")

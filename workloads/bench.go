@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"jetstorm/clusters"
 	"jetstorm/stats"
 )
 
@@ -388,7 +389,7 @@ func (b *Bench) AddStreams(ctx context.Context, urls []string, from, to int) err
 
 // dialJS connects to any of urls for the bench's setup.
 func dialJS(urls []string) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := nats.Connect(strings.Join(urls, ","), nats.MaxReconnects(-1))
+	nc, err := clusters.Connect(strings.Join(urls, ","), nats.MaxReconnects(-1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect: %w", err)
 	}

@@ -49,7 +49,7 @@ type NodeDrainer interface {
 // Given several URLs (a roaming client), it starts on the first and
 // reconnects to the next one in order; extra options come first.
 func connect(url, name string, extra ...nats.Option) (*nats.Conn, error) {
-	return nats.Connect(url, append(extra,
+	return clusters.Connect(url, append(extra,
 		nats.Name(name),
 		nats.DontRandomize(),
 		nats.MaxReconnects(-1),
@@ -150,7 +150,7 @@ func retry(ctx context.Context, what string, f func(context.Context) error) erro
 func connectAll(c clusters.Cluster, what string) (*nats.Conn, jetstream.JetStream, error) {
 	// In node order, not shuffled: which node relays the drain's requests
 	// is then the cluster's to choose (tests order Nodes to pick it).
-	nc, err := nats.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+	nc, err := clusters.Connect(strings.Join(clusters.ClientURLs(c), ","), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
 		nats.DontRandomize())
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: connect: %w", what, err)

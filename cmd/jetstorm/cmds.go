@@ -242,25 +242,57 @@ func fraction(s string) (float64, error) {
 }
 
 func newClusterCmd() *cobra.Command {
-	var nodes int
-	var dir, syncInterval, server, image, backend string
-	var proxies bool
+	var o scenarios.ServeOptions
 	cmd := &cobra.Command{
 		Use:   "cluster",
-		Short: "Start a local cluster (process or docker backend) and keep it up until Ctrl-C",
+		Short: "Start a local cluster (process or docker backend) and keep it up until Ctrl-C; --control serves a fault API",
 		Long: `Start N nats-server nodes as child processes on 127.0.0.1 (--backend docker:
 one container each), print their client and monitor URLs, and keep them
 running until Ctrl-C (then kill them all; docker: remove their containers).
 Point other tools at it, or a scenario with
-  cluster: {backend: external, urls: [...], monitor_urls: [...]}`,
+  cluster: {backend: external, urls: [...], monitor_urls: [...]}
+
+With --control HOST:PORT it also serves a fault API (JSON over HTTP), so
+any test suite, in any language, can break the cluster its application
+talks to, and heal it:
+  GET    /nodes          names, client and monitor URLs, running, paused
+  POST   /faults         {"kind": "partition", "target": "n1"} -> {"id": 1, ...}
+                         the keys of a scenario's timeline step: kind (or
+                         fault), target, the kind's own keys, and "for":
+                         "10s" to heal on its own; "stream" names the
+                         stream of a stream-leader target
+  GET    /faults[/{id}]  every fault (or one): state, nodes, what it did
+  DELETE /faults/{id}    heal it
+  DELETE /faults         heal every active fault
+Every fault and heal goes into DIR/history.jsonl as a run records them;
+Ctrl-C heals what is active before the nodes stop. With --control, link
+proxies, client links and the power-loss filesystem are on (where this
+machine can run it), so every fault kind is on offer; a kind the cluster
+was started without is refused with 409, naming the flag. The API listens
+on loopback only unless --control-remote.`,
+		Example: `  jetstorm cluster --control 127.0.0.1:7070
+  curl -s -XPOST localhost:7070/faults -d '{"kind": "powerloss", "target": "all"}'
+  curl -s -XDELETE localhost:7070/faults/1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if dir == "" {
-				dir = filepath.Join("results", "cluster", time.Now().UTC().Format("20060102T150405Z"))
+			if o.Dir == "" {
+				o.Dir = filepath.Join("results", "cluster", time.Now().UTC().Format("20060102T150405Z"))
+			}
+			if o.Control != "" {
+				// Every fault on offer, unless turned off: a flag given wins.
+				fl := cmd.Flags()
+				if !fl.Changed("link-proxies") {
+					o.LinkProxies = true
+				}
+				if !fl.Changed("client-links") {
+					o.ClientLinks = o.Backend != "docker"
+				}
+				if !fl.Changed("powerfs") {
+					o.PowerLossFS = powerfs.Available() == nil
+				}
 			}
 			ctx, stop := interruptible(os.Stderr)
 			defer stop()
-			o := scenarios.ServeOptions{Dir: dir, Nodes: nodes, SyncInterval: syncInterval, Server: server, Image: image, LinkProxies: proxies, Backend: backend}
 			err := scenarios.Serve(ctx, o, os.Stdout, func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) })
 			if err != nil {
 				return runErr(err)
@@ -268,13 +300,18 @@ Point other tools at it, or a scenario with
 			return nil
 		},
 	}
-	cmd.Flags().IntVar(&nodes, "nodes", 3, "number of nodes")
-	cmd.Flags().StringVar(&dir, "dir", "", "directory for configs, logs and stores (default results/cluster/<UTC timestamp>)")
-	cmd.Flags().StringVar(&syncInterval, "sync-interval", "", "jetstream sync_interval: always or a duration (default: the server's, 2m)")
-	cmd.Flags().BoolVar(&proxies, "link-proxies", false, "route links through jetstorm's proxies")
-	cmd.Flags().StringVar(&backend, "backend", "process", "process (child processes) or docker (a container per node; needs a Docker engine)")
-	cmd.Flags().StringVar(&server, "server", "", "nats-server to run: embedded (default), a version such as v2.12.1 (built once from the Go module proxy), or a path to a binary")
-	cmd.Flags().StringVar(&image, "image", "", "docker: run this image (already in the engine; entrypoint nats-server, as the official nats image) instead of --server")
+	f := cmd.Flags()
+	f.IntVar(&o.Nodes, "nodes", 3, "number of nodes")
+	f.StringVar(&o.Dir, "dir", "", "directory for configs, logs and stores (default results/cluster/<UTC timestamp>)")
+	f.StringVar(&o.SyncInterval, "sync-interval", "", "jetstream sync_interval: always or a duration (default: the server's, 2m)")
+	f.BoolVar(&o.LinkProxies, "link-proxies", false, "route links through jetstorm's proxies (partition, slowlink; default on with --control)")
+	f.BoolVar(&o.ClientLinks, "client-links", false, "put a proxy between each node and its clients (client-partition, client-slowlink; process backend; default on with --control)")
+	f.BoolVar(&o.PowerLossFS, "powerfs", false, "serve store dirs through the power-loss filesystem (powerloss; needs root and /dev/fuse; default on with --control where it can run)")
+	f.StringVar(&o.Backend, "backend", "process", "process (child processes) or docker (a container per node; needs a Docker engine)")
+	f.StringVar(&o.Server, "server", "", "nats-server to run: embedded (default), a version such as v2.12.1 (built once from the Go module proxy), or a path to a binary")
+	f.StringVar(&o.Image, "image", "", "docker: run this image (already in the engine; entrypoint nats-server, as the official nats image) instead of --server")
+	f.StringVar(&o.Control, "control", "", "serve the fault API on HOST:PORT (loopback only; port 0 picks one)")
+	f.BoolVar(&o.ControlRemote, "control-remote", false, "allow a --control address other machines can reach (anyone who reaches it can break the cluster)")
 	return cmd
 }
 

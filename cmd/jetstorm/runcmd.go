@@ -165,6 +165,9 @@ func (f *runFlags) runScenario(file string, bench bool) error {
 	if err != nil {
 		return runErr(err)
 	}
+	if code := o.ExitCode(); o.Err != nil && code != exitInvalid { // a proven anomaly still says invalid
+		return runErr(fmt.Errorf("the run stopped early: %w", o.Err))
+	}
 	return verdictErr(o.ExitCode())
 }
 
