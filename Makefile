@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/jetstorm
 SCENARIO ?= scenarios/smoke.yaml
 
-.PHONY: build run test test-short bench bench-check bench-recorder bench-go bench-vs-nats vet mutate clean docker-engine docker-engine-stop
+.PHONY: deploy-check build run test test-short bench bench-check bench-recorder bench-go bench-vs-nats vet mutate clean docker-engine docker-engine-stop
 
 # Static (CGO_ENABLED=0): nothing needs cgo (only net and os/user have cgo
 # files, with pure-Go fallbacks), and a static binary runs in the docker
@@ -27,8 +27,13 @@ run: build
 
 # Unit tests, real-cluster and docker integration tests (about 7 minutes on 2 cores;
 # the docker tests skip without an engine: make docker-engine starts one).
-test: vet
+test: vet deploy-check
 	$(GO) test -count=1 -timeout 20m ./...
+
+# The Kubernetes and Chaos Mesh manifests in deploy/, decoded strictly
+# into their own Go API types (a module of its own: see docs/kubernetes.md).
+deploy-check:
+	cd deploy/validate && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # Unit tests only (no cluster).
 test-short: vet
