@@ -61,9 +61,10 @@ func (a Auth) Files() map[string]string {
 	return m
 }
 
-// Check reports what cannot work, by key: unreadable files, a password
-// without a user, half a client certificate, several ways to log in.
-func (a Auth) Check() map[string]error {
+// Unreadable reports the files that cannot be read, by key. It is
+// checked when a run starts, not when a scenario loads: a saved run's
+// scenario.yaml loads (check, merge) where its files are not.
+func (a Auth) Unreadable() map[string]error {
 	bad := map[string]error{}
 	for k, path := range a.Files() {
 		f, err := os.Open(path)
@@ -73,6 +74,13 @@ func (a Auth) Check() map[string]error {
 		}
 		f.Close()
 	}
+	return bad
+}
+
+// Check reports what cannot work, by key: a password without a user,
+// half a client certificate, several ways to log in.
+func (a Auth) Check() map[string]error {
+	bad := map[string]error{}
 	if a.Password != "" && a.User == "" {
 		bad["password"] = errors.New("needs cluster.user")
 	}

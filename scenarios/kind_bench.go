@@ -316,7 +316,7 @@ func saveBench(wl workloads.Workload, o SaveOptions) error {
 	if r == nil {
 		r = &stats.BenchResult{}
 	}
-	r.Origin = o.Origin
+	r.Origin, r.Clock = o.Origin, bw.Clock
 	if !bw.Started.IsZero() {
 		off := bw.Started.Sub(o.Origin)
 		r.ScheduleStart = off

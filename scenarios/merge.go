@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"jetstorm/reports"
@@ -18,6 +19,25 @@ import (
 // still merge (they start at the same --start-at; this is the slack for
 // a late start).
 const MergeMaxSkew = 250 * time.Millisecond
+
+// ClocksText describes the shards' clocks of a merged run directory: each
+// against the first shard's, as end-to-end latencies across them carry.
+func ClocksText(dir string) string {
+	r, _, err := benchFiles(dir)
+	if err != nil || len(r.Clocks) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("shards' clocks against shard 1's (end-to-end latencies across shards carry them):\n")
+	for _, c := range r.Clocks {
+		if c.Unknown != "" {
+			fmt.Fprintf(&b, "  shard %d: unknown (%s)\n", c.Shard, c.Unknown)
+			continue
+		}
+		fmt.Fprintf(&b, "  shard %d: %+.3f ms ± %.3f ms\n", c.Shard, float64(c.Offset)/1e6, float64(c.Uncertainty)/1e6)
+	}
+	return b.String()
+}
 
 // MergeShards merges the run directories of a bench's shards (`jetstorm
 // bench --shard I/N`) into out, a new or empty directory, as if one

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -94,6 +95,13 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	}
 	if err := checkFresh(o.OutDir); err != nil {
 		return nil, err
+	}
+	if bad := s.Cluster.Auth.Unreadable(); len(bad) > 0 {
+		var errs []error
+		for _, k := range slices.Sorted(maps.Keys(bad)) {
+			errs = append(errs, s.Errorf("cluster."+k, "cluster.%s: %v", k, bad[k]))
+		}
+		return nil, &ConfigError{errors.Join(errs...)}
 	}
 	kind := s.kind()
 	cfg := s.clusterConfig(filepath.Join(o.OutDir, "nodes"), o.NodeExe)

@@ -98,6 +98,8 @@ func Serve(ctx context.Context, o ServeOptions, w io.Writer, logf func(string, .
 	fmt.Fprintf(w, "cluster up (nats-server %s, %d node%s, dir %s)\n", version, o.Nodes, plural, o.Dir)
 	fmt.Fprintf(w, "urls: [%s]\nmonitor_urls: [%s]\n", strings.Join(urls, ", "), strings.Join(mon, ", "))
 	fmt.Fprintf(w, "NATS_URL=%s\n", strings.Join(urls, ","))
+	// Ready for a scenario against it (backend external).
+	fmt.Fprintf(w, "scenario: --set 'cluster={backend: external, urls: [%s], monitor_urls: [%s]}'\n", strings.Join(urls, ", "), strings.Join(mon, ", "))
 	var controlDone <-chan error
 	if o.Control != "" {
 		u, done, err := serveControl(ctx, o, c, version)

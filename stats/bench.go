@@ -83,8 +83,33 @@ type BenchResult struct {
 	ScheduleStart time.Duration `json:"schedule_start,omitempty"`
 	// Backlog is a backlog bench's build and drain.
 	Backlog *BacklogResult `json:"backlog,omitempty"`
+	// Clock (a shard) is this generator's clock against the stream
+	// leader's; Clocks (a merge) are the shards' clocks against the first
+	// shard's, which end-to-end latencies across shards carry.
+	Clock  *ClockOffset `json:"clock,omitempty"`
+	Clocks []ShardClock `json:"clocks,omitempty"`
 
 	errSamples []string // a few distinct publish errors, for diagnostics
+}
+
+// ClockOffset is a clock's offset against a server's (server time minus
+// ours), known within Uncertainty.
+type ClockOffset struct {
+	Server      string        `json:"server"`
+	Offset      time.Duration `json:"offset_ns"`
+	Uncertainty time.Duration `json:"uncertainty_ns"`
+}
+
+// ShardClock is one shard's clock against the first shard's: positive is
+// ahead. An end-to-end latency from a publisher on the first shard to a
+// consumer on this one reads too long by Offset (within Uncertainty).
+type ShardClock struct {
+	Shard       int           `json:"shard"` // from 1
+	Offset      time.Duration `json:"offset_ns"`
+	Uncertainty time.Duration `json:"uncertainty_ns"`
+	// Unknown says why no offset could be estimated (no sample, or the
+	// shards measured against different servers).
+	Unknown string `json:"unknown,omitempty"`
 }
 
 // NewBenchResult returns a result with a few distinct publish error

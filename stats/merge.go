@@ -44,7 +44,7 @@ func MergeBench(parts []*BenchResult, maxSkew time.Duration) (*BenchResult, erro
 	for _, p := range parts {
 		n = max(n, len(p.Windows))
 	}
-	out := &BenchResult{Origin: p0.Origin, ScheduleStart: p0.ScheduleStart, Windows: make([]BenchWindow, n)}
+	out := &BenchResult{Origin: p0.Origin, ScheduleStart: p0.ScheduleStart, Windows: make([]BenchWindow, n), Clocks: shardClocks(parts)}
 	pub, e2e, delay := NewWindowHist(), NewWindowHist(), NewWindowHist()
 	steps := make([]BenchStepResult, len(p0.Steps))
 	stepPub, stepE2E := make([]*hdrhistogram.Histogram, len(steps)), make([]*hdrhistogram.Histogram, len(steps))
@@ -128,4 +128,27 @@ func encode(h *hdrhistogram.Histogram) []byte {
 		return nil
 	}
 	return b
+}
+
+// shardClocks are the shards' clocks against the first shard's, from
+// their offsets against the stream leader (see ShardClock).
+func shardClocks(parts []*BenchResult) []ShardClock {
+	if len(parts) < 2 {
+		return nil
+	}
+	c0 := parts[0].Clock
+	var out []ShardClock
+	for i, p := range parts[1:] {
+		sc := ShardClock{Shard: i + 2}
+		switch c := p.Clock; {
+		case c0 == nil || c == nil:
+			sc.Unknown = "a shard has no clock sample"
+		case c.Server != c0.Server:
+			sc.Unknown = fmt.Sprintf("measured against %s, the first shard against %s (the stream leader moved)", c.Server, c0.Server)
+		default:
+			sc.Offset, sc.Uncertainty = c0.Offset-c.Offset, c0.Uncertainty+c.Uncertainty
+		}
+		out = append(out, sc)
+	}
+	return out
 }

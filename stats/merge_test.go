@@ -77,3 +77,35 @@ func TestMergeBench(t *testing.T) {
 		t.Errorf("different steps: %v", err)
 	}
 }
+
+// The shards' clocks against the first's come from their offsets against
+// one server: its offset minus theirs (a shard whose clock is ahead reads
+// the server as earlier), their uncertainties added; against another
+// server, or with no sample, the offset is unknown, never zero.
+func TestShardClocks(t *testing.T) {
+	clock := func(server string, off, unc time.Duration) *BenchResult {
+		return &BenchResult{Clock: &ClockOffset{Server: server, Offset: off, Uncertainty: unc}}
+	}
+	got := shardClocks([]*BenchResult{
+		clock("n1", 5*time.Millisecond, time.Millisecond),
+		clock("n1", 2*time.Millisecond, 2*time.Millisecond), // 3 ms ahead of shard 1
+		clock("n2", 0, time.Millisecond),
+		{},
+	})
+	want := []ShardClock{
+		{Shard: 2, Offset: 3 * time.Millisecond, Uncertainty: 3 * time.Millisecond},
+		{Shard: 3, Unknown: "measured against n2, the first shard against n1 (the stream leader moved)"},
+		{Shard: 4, Unknown: "a shard has no clock sample"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("clocks %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("clock %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if c := shardClocks([]*BenchResult{{}}); c != nil {
+		t.Errorf("one shard: %+v", c)
+	}
+}

@@ -48,6 +48,9 @@ type BenchWorkload struct {
 	// StartAt, if set, is when the schedule starts (shards start
 	// together); it must not have passed when Run begins.
 	StartAt time.Time
+	// Clock (shards) is this generator's clock against the stream
+	// leader's, measured before the schedule starts.
+	Clock *stats.ClockOffset
 }
 
 func (w *BenchWorkload) Name() string   { return "bench" }
@@ -59,6 +62,9 @@ func (w *BenchWorkload) Setup(ctx context.Context, c clusters.Cluster) error {
 
 func (w *BenchWorkload) Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
 	urls := clusters.ClientURLs(c)
+	if w.B.o.Shards > 1 {
+		w.Clock = w.B.ClockOffset(ctx, urls)
+	}
 	w.Started = time.Now()
 	if !w.StartAt.IsZero() {
 		if w.StartAt.Before(w.Started) {

@@ -279,14 +279,24 @@ of the union of the shards' latencies (each measured on one shard's clock).
 DIR starts as a copy of the first shard's directory; its bench.json, CSVs and
 OMB result are the merged ones, and results.json, the report and the plots
 are rebuilt from them. Shards whose schedules started more than 250 ms apart,
-or that ran different steps, are refused.`,
+or that ran different steps, are refused.
+
+End-to-end latencies (publish to consume) whose publisher and consumer ran
+on different machines also carry the offset of their clocks. Each shard
+estimates its clock against the stream leader's (stream info timestamps,
+the shortest of 8 round trips); merge prints each shard's clock against
+the first shard's, and bench.json keeps them ("clocks").`,
 		Example: `  jetstorm merge --out /tmp/merged /tmp/s1 /tmp/s2`,
 		Args:    cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return usageErr(errors.New("merge: --out DIR is required"))
 			}
-			return finished(scenarios.MergeShards(cmd.Context(), out, args, scenarios.FinishOptions{Log: warnLog()}))
+			res, err := scenarios.MergeShards(cmd.Context(), out, args, scenarios.FinishOptions{Log: warnLog()})
+			if err == nil {
+				fmt.Print(scenarios.ClocksText(out))
+			}
+			return finished(res, err)
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "the merged run directory (new or empty)")

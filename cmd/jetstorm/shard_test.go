@@ -106,6 +106,14 @@ func TestShardsMerge(t *testing.T) {
 			t.Errorf("natsbench.csv has no %s row:\n%s", id, csv)
 		}
 	}
+	// Both shards ran on this machine's clock: their offset is none,
+	// within what the round trips allow.
+	if len(m.Clocks) != 1 || m.Clocks[0].Unknown != "" || m.Clocks[0].Offset.Abs() > m.Clocks[0].Uncertainty+2*time.Millisecond {
+		t.Errorf("merged clocks %+v (shards' %+v, %+v), want shard 2 within its uncertainty of shard 1", m.Clocks, s1.Clock, s2.Clock)
+	}
+	if !strings.Contains(out.String(), "shard 2: ") {
+		t.Errorf("merge printed no clocks:\n%s", out.String())
+	}
 	if _, err := os.Stat(filepath.Join(dir, "m", "results.json")); err != nil {
 		t.Errorf("merged run has no results.json: %v", err)
 	}
