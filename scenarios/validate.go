@@ -134,7 +134,13 @@ func (s *Scenario) validate() error {
 	check(len(f.Kinds) == 0 || len(f.Targets) > 0, "faults.targets", "must not be empty when faults.kinds is set")
 	if slices.Contains(f.Kinds, "exec") {
 		e, _ := f.Params.Random("exec").(*faults.ExecParams)
-		check(e != nil && strings.TrimSpace(e.Inject) != "", "faults.inject", "is needed by the exec fault (the command that injects it)")
+		if e == nil || strings.TrimSpace(e.Inject) == "" {
+			at := "faults.inject" // its line, or the kinds' when it is missing
+			if !s.given(at) {
+				at = "faults.kinds"
+			}
+			errs = append(errs, s.Errorf(at, "faults.inject is needed by the exec fault (the command that injects it)"))
+		}
 	}
 	check(f.Interval > 0, "faults.interval", "must be positive")
 	if m := f.Mix; m != nil {

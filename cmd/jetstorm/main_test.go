@@ -66,6 +66,14 @@ func TestUsageErrorsExit3(t *testing.T) {
 	// An external cluster nobody answers for: found before the run.
 	ext := filepath.Join(dir, "ext.yaml")
 	os.WriteFile(ext, []byte("name: x\ncluster:\n  backend: external\n  urls: ['nats://u:pw-secret@127.0.0.1:1']\nstream: {replicas: 1}\n"), 0o644)
+	// External clusters take exec faults only, and an exec fault needs its
+	// inject command; a login file must be there when the run starts.
+	extKill := filepath.Join(dir, "extkill.yaml")
+	os.WriteFile(extKill, []byte("name: x\ncluster: {backend: external, urls: ['nats://127.0.0.1:1']}\nstream: {replicas: 1}\nfaults:\n  kinds: [kill]\n"), 0o644)
+	noInject := filepath.Join(dir, "noinject.yaml")
+	os.WriteFile(noInject, []byte("name: x\ncluster: {backend: external, urls: ['nats://127.0.0.1:1']}\nstream: {replicas: 1}\nfaults:\n  kinds: [exec]\n  heal: 'true'\n"), 0o644)
+	noCreds := filepath.Join(dir, "nocreds.yaml")
+	os.WriteFile(noCreds, []byte("name: x\ncluster:\n  backend: external\n  urls: ['nats://127.0.0.1:1']\n  creds: /no/such.creds\nstream: {replicas: 1}\n"), 0o644)
 	sweep := filepath.Join(dir, "sweep.yaml")
 	os.WriteFile(sweep, []byte("name: x\nsweep: {cluster.sync_interval: [always, 1s]}\n"), 0o644)
 	for _, tc := range []struct {
@@ -86,6 +94,10 @@ func TestUsageErrorsExit3(t *testing.T) {
 		{"used --out", []string{"run", badSet, "--out", used}, []string{used + " is not empty"}},
 		{"used --out, sweep", []string{"run", sweep, "--out", used}, []string{used + " is not empty"}},
 		{"external cluster not there", []string{"run", ext, "--out", filepath.Join(dir, "ext")}, []string{ext + ":4: cluster.urls: nats://u:REDACTED@127.0.0.1:1: cannot connect"}},
+		{"external cluster, kill", []string{"run", extKill}, []string{extKill + ":5: faults.kinds[0]", "external cluster takes exec faults only"}},
+		{"exec without inject", []string{"run", noInject}, []string{noInject + ":5: faults.inject is needed by the exec fault"}},
+		{"creds file missing", []string{"run", noCreds, "--out", filepath.Join(dir, "nocreds")}, []string{noCreds + ":5: cluster.creds: cannot read /no/such.creds"}},
+		{"control not loopback", []string{"cluster", "--control", "0.0.0.0:7070"}, []string{"not a loopback address", "--control-remote"}},
 		{"shard without start", []string{"bench", filepath.Join("..", "..", "scenarios", "bench.yaml"), "--shard", "1/2"}, []string{"--shard needs --start-at"}},
 		{"shard of a process cluster", []string{"bench", filepath.Join("..", "..", "scenarios", "bench.yaml"), "--shard", "1/2", "--start-at", "2030-01-01T00:00:00Z"}, []string{"cluster.backend must be external"}},
 	} {
