@@ -329,13 +329,42 @@ func TestControlLive(t *testing.T) {
 		t.Error("a run stopped by its fault hook is valid")
 	}
 
+	// Ctrl-C while an inject hook still runs: the hook's process group is
+	// killed (nothing it started is left), its heal runs, the run ends.
+	s, err := Parse([]byte("name: control-exec-interrupted\n"+cluster+
+		"workload: {type: queue, clients: 1, rate: 20, duration: 60s}\n"+
+		"timeline:\n  - {at: 1s, fault: exec, for: 30s, target: n3, inject: 'sleep 1234 & wait', heal: 'touch \"$JETSTORM_RUN_DIR/healed\"'}\n"), "int.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ictx, icancel := context.WithCancel(context.Background())
+	intDir := t.TempDir()
+	ires := make(chan error, 1)
+	go func() { _, err := Run(ictx, s, RunOptions{OutDir: intDir}); ires <- err }()
+	waitFor(t, time.Minute, "the inject hook running", func() bool { return len(clusters.ProcessesMentioning("sleep 1234")) > 0 })
+	icancel()
+	select {
+	case err := <-ires:
+		if err != nil {
+			t.Errorf("interrupted run: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the run did not end within a minute of Ctrl-C")
+	}
+	if _, err := os.Stat(filepath.Join(intDir, "healed")); err != nil {
+		t.Errorf("no heal after Ctrl-C during the inject: %v", err)
+	}
+	if left := clusters.ProcessesMentioning("sleep 1234"); len(left) > 0 {
+		t.Errorf("the inject hook's processes outlived the run: %v", left)
+	}
+
 	// The cluster goes away mid-run: the run stops, the cluster lost.
 	type result struct {
 		o   *Outcome
 		err error
 	}
 	got := make(chan result, 1)
-	s, err := Parse([]byte("name: control-lost\n"+cluster[:len(cluster)-2]+", lost_after: 3s}\nworkload: {type: queue, clients: 2, rate: 20, duration: 90s}\n"), "lost.yaml", nil)
+	s, err = Parse([]byte("name: control-lost\n"+cluster[:len(cluster)-2]+", lost_after: 3s}\nworkload: {type: queue, clients: 2, rate: 20, duration: 90s}\n"), "lost.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

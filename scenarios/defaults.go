@@ -15,6 +15,9 @@ const serverDefaultSyncInterval = 2 * time.Minute
 // SyncIntervalLabel is the sync interval for humans: "always", "1s", or the
 // server default marked "(default)".
 func (c Cluster) SyncIntervalLabel() string {
+	if c.Backend == "external" { // configured by whoever runs it: not known here
+		return "unknown (external cluster)"
+	}
 	if c.SyncInterval.IsZero() {
 		return serverDefaultSyncInterval.String() + " (default)"
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"math/rand/v2"
@@ -122,6 +123,8 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 			}
 		}
 	}
+	_, statErr := os.Stat(o.OutDir)
+	created := errors.Is(statErr, fs.ErrNotExist)
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("run directory: %w", err)
 	}
@@ -164,13 +167,22 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	if s.Cluster.Image != "" {
 		server = "image " + s.Cluster.Image
 	}
-	log.Info("starting cluster", "nodes", s.Cluster.Nodes, "sync_interval", s.Cluster.SyncIntervalLabel(), "server", server)
+	if s.Cluster.Backend == "external" {
+		log.Info("connecting to an external cluster", "nodes", s.Cluster.Nodes)
+	} else {
+		log.Info("starting cluster", "nodes", s.Cluster.Nodes, "sync_interval", s.Cluster.SyncIntervalLabel(), "server", server)
+	}
 	cluster, version, err := clusters.Start(ctx, cfg)
 	if err != nil {
 		var se *clusters.SpecError
 		if errors.As(err, &se) { // e.g. a cluster.image the engine lacks, an external URL that does not answer
 			if s.Cluster.Backend == "external" {
 				err = fmt.Errorf("%s: %w", s.Pos("cluster.urls"), err)
+			}
+			if created {
+				// Nothing ran: leave no directory that a retry with the
+				// same --out would find not empty.
+				os.RemoveAll(o.OutDir)
 			}
 			return nil, &ConfigError{err}
 		}

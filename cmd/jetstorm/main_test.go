@@ -121,6 +121,12 @@ func TestUsageErrorsExit3(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(used, "history.jsonl")); string(b) != "earlier\n" {
 		t.Errorf("the earlier run's history was touched: %q", b)
 	}
+	// Refused before anything ran: no run directory to get in a retry's way.
+	for _, d := range []string{"ext", "nocreds"} {
+		if _, err := os.Stat(filepath.Join(dir, d)); err == nil {
+			t.Errorf("a run refused at the start left its directory %s", d)
+		}
+	}
 }
 
 func writeHistory(t *testing.T, dir string, ops []history.Op) string {
