@@ -31,6 +31,9 @@ import (
 // (kind or fault, target, the kind's own keys, an optional for), and
 // faults are injected and healed by the same code a run uses.
 type controlAPI struct {
+	// ctx is the cluster's: a fault runs to its end even when the client
+	// that asked for it hangs up (a rolling upgrade takes minutes).
+	ctx     context.Context
 	c       clusters.Cluster
 	rec     *history.Recorder
 	history string // its path
@@ -187,7 +190,7 @@ func (a *controlAPI) inject(w http.ResponseWriter, r *http.Request) {
 	a.mu.Unlock()
 	p := faults.Planned{For: req.For.D(), Spec: req.spec(), Seed: seed}
 	env := faults.Env{Stream: req.Env.Stream, Consumers: req.Env.Consumers, Dir: a.dir}
-	st, err := faults.Inject(r.Context(), a.c, env, p, faults.NemesisProcess-(id-1), a.rec, a.log)
+	st, err := faults.Inject(a.ctx, a.c, env, p, faults.NemesisProcess-(id-1), a.rec, a.log)
 	if err != nil {
 		apiError(w, http.StatusUnprocessableEntity, "%s not injected: %v", req.Fault, err)
 		return

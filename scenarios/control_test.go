@@ -62,7 +62,7 @@ func TestControlRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rec.Close()
-	a := &controlAPI{c: c, rec: rec, dir: t.TempDir(), log: slog.New(slog.DiscardHandler), missing: missingFlag(ServeOptions{Backend: "process", LinkProxies: true})}
+	a := &controlAPI{ctx: context.Background(), c: c, rec: rec, dir: t.TempDir(), log: slog.New(slog.DiscardHandler), missing: missingFlag(ServeOptions{Backend: "process", LinkProxies: true})}
 	srv := httptest.NewServer(a.handler())
 	defer srv.Close()
 	var idx struct{ Kinds map[string]string }

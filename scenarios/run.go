@@ -245,8 +245,11 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	}
 	if external && s.stream != "" && o.Shards == 0 {
 		// Its shards may still read a sharded bench's stream: it stays.
+		var hookErr *ConfigError
 		if res.Verdict == checker.Invalid {
 			log.Warn("the stream is kept for inspection (the run is invalid)", "stream", s.stream)
+		} else if stopped != nil && !errors.As(stopped, &hookErr) {
+			log.Warn("the stream stays on the cluster (it was lost mid-run): delete it when it is back", "stream", s.stream)
 		} else if err := deleteStreams(cluster, s.stream); err != nil {
 			log.Warn("could not delete the run's stream", "stream", s.stream, "err", err)
 		}

@@ -129,7 +129,7 @@ func serveControl(ctx context.Context, o ServeOptions, c clusters.Cluster, versi
 		StartedAt: rec.Start().UTC().Format(time.RFC3339Nano),
 	}})
 	log := slog.New(termlog.NewHandler(termlog.ScreenOf(os.Stderr), nil))
-	a := &controlAPI{c: c, rec: rec, history: path, dir: o.Dir, log: log, missing: missingFlag(o)}
+	a := &controlAPI{ctx: ctx, c: c, rec: rec, history: path, dir: o.Dir, log: log, missing: missingFlag(o)}
 	u, done, err := startControl(ctx, o.Control, a)
 	if err != nil {
 		rec.Close()
