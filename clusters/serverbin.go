@@ -63,22 +63,29 @@ func ServerBinary(ctx context.Context, spec string, logf func(format string, arg
 		}
 		return p, nil
 	}
-	version := "v" + strings.TrimPrefix(spec, "v")
+	return goInstall(ctx, "github.com/nats-io/nats-server/v2", "nats-server", "v"+strings.TrimPrefix(spec, "v"), logf)
+}
+
+// goInstall builds module's command name at version with go install
+// through the Go module proxy, once: the binary is kept in the user cache
+// dir (jetstorm/<name>/<version>/<name>) and found there next time. A
+// version the proxy does not have is a *SpecError.
+func goInstall(ctx context.Context, module, name, version string, logf func(format string, args ...any)) (string, error) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("nats-server %s: no cache dir to build it in: %w", version, err)
+		return "", fmt.Errorf("%s %s: no cache dir to build it in: %w", name, version, err)
 	}
-	dir := filepath.Join(cache, "jetstorm", "nats-server", version)
-	bin := filepath.Join(dir, "nats-server")
+	dir := filepath.Join(cache, "jetstorm", name, version)
+	bin := filepath.Join(dir, name)
 	if st, err := os.Stat(bin); err == nil && st.Mode().IsRegular() {
 		return bin, nil
 	}
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
-		return "", fmt.Errorf("nats-server %s is built with the go command, which is not in PATH (or give cluster.server a path to a nats-server binary)", version)
+		return "", fmt.Errorf("%s %s is built with the go command, which is not in PATH", name, version)
 	}
 	if logf != nil {
-		logf("building nats-server %s with go install (once; kept in %s)", version, dir)
+		logf("building %s %s with go install (once; kept in %s)", name, version, dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -91,16 +98,16 @@ func ServerBinary(ctx context.Context, spec string, logf func(format string, arg
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	cmd := exec.CommandContext(ctx, goCmd, "install", "-trimpath", "github.com/nats-io/nats-server/v2@"+version)
+	cmd := exec.CommandContext(ctx, goCmd, "install", "-trimpath", module+"@"+version)
 	cmd.Dir = tmp // outside any module: go install pkg@version ignores the current one anyway
 	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			return "", fmt.Errorf("building nats-server %s: %w", version, ctx.Err())
+			return "", fmt.Errorf("building %s %s: %w", name, version, ctx.Err())
 		}
-		err = fmt.Errorf("building nats-server %s: go install: %v: %s", version, err, lastN(out.String(), 5))
+		err = fmt.Errorf("building %s %s: go install: %v: %s", name, version, err, lastN(out.String(), 5))
 		for _, no := range []string{"not available", "unknown revision", "invalid version", "no matching versions"} {
 			if strings.Contains(out.String(), no) {
 				return "", &SpecError{err}
@@ -108,8 +115,8 @@ func ServerBinary(ctx context.Context, spec string, logf func(format string, arg
 		}
 		return "", err
 	}
-	if err := os.Rename(filepath.Join(tmp, "nats-server"), bin); err != nil {
-		return "", fmt.Errorf("building nats-server %s: %w", version, err)
+	if err := os.Rename(filepath.Join(tmp, name), bin); err != nil {
+		return "", fmt.Errorf("building %s %s: %w", name, version, err)
 	}
 	return bin, nil
 }
