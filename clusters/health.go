@@ -18,14 +18,23 @@ import (
 // answer 200 for a moment while a replica is still catching up, then fail
 // again (seen after a whole-cluster power loss).
 func WaitHealthy(ctx context.Context, nodes []Node) error {
-	var since time.Time // first poll of the current all-healthy streak
-	for {
+	return waitHealthyBy(ctx, func() []string {
 		var bad []string
 		for _, n := range nodes {
 			if err := nodeHealth(ctx, n, len(nodes)); err != nil {
 				bad = append(bad, fmt.Sprintf("%s: %v", n.Name(), err))
 			}
 		}
+		return bad
+	})
+}
+
+// waitHealthyBy polls probe (what is unhealthy, nil: nothing) until it
+// has found nothing for HealthyFor in a row.
+func waitHealthyBy(ctx context.Context, probe func() []string) error {
+	var since time.Time // first poll of the current all-healthy streak
+	for {
+		bad := probe()
 		switch {
 		case len(bad) > 0:
 			since = time.Time{}

@@ -32,6 +32,11 @@ type NodeConfig struct {
 	// stores keep their paths: nats-server adds a no-auth user for $G when
 	// the system account is the only one configured.
 	SystemUser bool
+	// Streaming, when set, makes the node a NATS Streaming server (see
+	// stan.go) clustered with Peers (the other nodes' names), in place of
+	// JetStream.
+	Streaming *STANOptions
+	Peers     []string
 }
 
 // Render writes the config in nats-server's format, so a real nats-server
@@ -49,11 +54,15 @@ func (nc NodeConfig) Render() string {
 	if nc.SystemUser {
 		fmt.Fprintf(&b, "accounts {\n  $SYS { users: [{user: %s, password: %q}] }\n}\n", SysUser, sysPasswordHash)
 	}
-	fmt.Fprintf(&b, "jetstream {\n  store_dir: %q\n", nc.StoreDir)
-	if nc.SyncInterval != "" {
-		fmt.Fprintf(&b, "  sync_interval: %s\n", nc.SyncInterval)
+	if nc.Streaming != nil {
+		nc.renderStreaming(&b)
+	} else {
+		fmt.Fprintf(&b, "jetstream {\n  store_dir: %q\n", nc.StoreDir)
+		if nc.SyncInterval != "" {
+			fmt.Fprintf(&b, "  sync_interval: %s\n", nc.SyncInterval)
+		}
+		fmt.Fprintf(&b, "}\n")
 	}
-	fmt.Fprintf(&b, "}\n")
 	if nc.Cluster == "" {
 		return b.String() // standalone
 	}

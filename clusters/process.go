@@ -55,6 +55,9 @@ type ProcessOptions struct {
 	// SystemUser gives every node a system account user (SysUser), for
 	// faults that use the system account's API (membership).
 	SystemUser bool
+	// STAN, when set, runs NATS Streaming instead of JetStream (stan.go):
+	// ServerBinary is then a nats-streaming-server.
+	STAN *STANOptions
 }
 
 // ProcessCluster runs every node as a child process.
@@ -162,7 +165,14 @@ func (c *ProcessCluster) configure() error {
 		conf := NodeConfig{
 			Name: n.name, Cluster: o.Name, ClientPort: n.clientPort, HTTPPort: n.httpPort,
 			RoutePort: n.routePort, StoreDir: n.StoreDir(), SyncInterval: o.SyncInterval,
-			SystemUser: o.SystemUser,
+			SystemUser: o.SystemUser, Streaming: o.STAN,
+		}
+		if o.STAN != nil && len(c.nodes) > 1 {
+			for _, peer := range c.nodes {
+				if peer != n {
+					conf.Peers = append(conf.Peers, peer.name)
+				}
+			}
 		}
 		// A single node runs standalone JetStream: a cluster block whose
 		// only route is the node itself leaves the meta layer "recovering"
@@ -297,8 +307,19 @@ func (c *ProcessCluster) Nodes() []Node {
 }
 
 func (c *ProcessCluster) WaitHealthy(ctx context.Context) error {
+	if c.opts.STAN != nil {
+		return waitHealthyBy(ctx, func() []string {
+			if err := stanHealth(ctx, c.Nodes()); err != nil {
+				return []string{err.Error()}
+			}
+			return nil
+		})
+	}
 	return WaitHealthy(ctx, c.Nodes())
 }
+
+// STAN reports whether the cluster runs NATS Streaming (cluster.system: stan).
+func (c *ProcessCluster) STAN() bool { return c.opts.STAN != nil }
 
 // Close SIGKILLs every node still running (a paused node is killed too).
 // The store directories stay for inspection.
