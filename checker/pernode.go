@@ -66,6 +66,9 @@ type NodeStats struct {
 // Details.
 type PerNodeStats struct {
 	Nodes map[string]NodeStats `json:"per_node"`
+	// System is the history's meta system ("stan": NATS Streaming, whose
+	// replicas' own copies cannot be read: the check is skipped).
+	System string `json:"system,omitempty"`
 	// Divergent counts stream sequences read with different values (on
 	// different nodes, or in different reads of one node).
 	Divergent int `json:"divergent"`
@@ -270,6 +273,11 @@ func (a *perNodeAnalysis) observe(op history.Op) {
 	a.seqs.ops++
 	ids := &a.view.V.IDs
 	switch op.F {
+	case history.FMeta:
+		var m history.Meta
+		if op.Decode(&m) == nil {
+			a.s.System = m.System
+		}
 	case history.FRead:
 		// The final drain's reads name the node that served them (its
 		// consumer's host, or the leader): a read of that node's copy,

@@ -102,6 +102,9 @@ func TestPerNodeVerdicts(t *testing.T) {
 	}{
 		{"no per-node ops", nodeHistory([]string{"0-0"}, nil, nil), Skipped, []string{"no per-node reads in the history"}},
 		{"empty history", nil, Skipped, []string{"no per-node reads"}},
+		// NATS Streaming: no replica's own copy can be read, and the reason is said.
+		{"stan", append([]history.Op{{Process: -1, Type: history.OK, F: history.FMeta, Value: history.Meta{System: "stan"}}},
+			nodeHistory([]string{"0-0"}, nil, nil)...), Skipped, []string{"NATS Streaming", "no leadership transfer"}},
 		{"no drain completed", nodeHistory([]string{"0-0"}, map[string][]string{"n1": {"0-0"}, "n2": {}}, nil),
 			Unknown, []string{"incomplete on n1, n2", "0 complete"}},
 		// An unexpected value is proven by any read, complete or not.

@@ -3,6 +3,7 @@ package clusters
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -26,12 +27,26 @@ func GetJSON(ctx context.Context, n Node, path string, v any) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s %s: HTTP %d", n.Name(), path, resp.StatusCode)
+		return &HTTPError{fmt.Sprintf("%s %s", n.Name(), path), resp.StatusCode}
 	}
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		return fmt.Errorf("%s %s: %w", n.Name(), path, err)
 	}
 	return nil
+}
+
+// HTTPError is a monitor endpoint's answer other than 200.
+type HTTPError struct {
+	What   string
+	Status int
+}
+
+func (e *HTTPError) Error() string { return fmt.Sprintf("%s: HTTP %d", e.What, e.Status) }
+
+// IsNotFound reports whether err is a monitor endpoint's 404.
+func IsNotFound(err error) bool {
+	var he *HTTPError
+	return errors.As(err, &he) && he.Status == http.StatusNotFound
 }
 
 // Jsz is a node's /jsz with stream details.
@@ -60,6 +75,9 @@ func StreamLastSeq(ctx context.Context, n Node, stream string) (uint64, error) {
 
 // Version asks the first node that answers for its server version (/varz).
 func Version(ctx context.Context, c Cluster) (string, error) {
+	if st, ok := c.(interface{ STAN() bool }); ok && st.STAN() {
+		return stanVersion(ctx, c)
+	}
 	var last error
 	for _, n := range c.Nodes() {
 		if n.MonitorURL() == "" { // an external cluster without monitor URLs: ask a client connection

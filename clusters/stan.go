@@ -141,3 +141,20 @@ func stanHealth(ctx context.Context, nodes []Node) error {
 	}
 	return nil
 }
+
+// stanVersion is "nats-streaming-server <version>" from the first node
+// that answers /streaming/serverz.
+func stanVersion(ctx context.Context, c Cluster) (string, error) {
+	var errs []error
+	for _, n := range c.Nodes() {
+		var z struct {
+			Version string `json:"version"`
+		}
+		if err := GetJSON(ctx, n, "/streaming/serverz", &z); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		return "nats-streaming-server " + z.Version, nil
+	}
+	return "", errors.Join(errs...)
+}

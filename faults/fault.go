@@ -218,7 +218,9 @@ func ResolveTargets(ctx context.Context, c clusters.Cluster, env Env, spec, def 
 	case "meta-leader", "stream-leader":
 		var l string
 		var err error
-		if spec == "meta-leader" {
+		if st, ok := c.(interface{ STAN() bool }); ok && st.STAN() {
+			l, err = clusters.STANLeader(ctx, c) // NATS Streaming: one Raft leader serves everything
+		} else if spec == "meta-leader" {
 			l, err = clusters.MetaLeader(ctx, c)
 		} else {
 			l, err = clusters.StreamLeader(ctx, c, env.Stream)

@@ -16,6 +16,9 @@ type Meta struct {
 	Workload      string `json:"workload"`
 	Faults        any    `json:"faults,omitempty"` // the fault schedule, as planned
 	StartedAt     string `json:"started_at"`
+	// System is what the cluster ran: "" (JetStream) or "stan" (NATS
+	// Streaming).
+	System string `json:"system,omitempty"`
 }
 
 // MetaOf finds the meta op in a history.

@@ -15,6 +15,10 @@ const serverDefaultSyncInterval = 2 * time.Minute
 // SyncIntervalLabel is the sync interval for humans: "always", "1s", or the
 // server default marked "(default)".
 func (c Cluster) SyncIntervalLabel() string {
+	if c.stan() { // no sync_interval: its own fsync settings
+		o := c.stanOptions()
+		return fmt.Sprintf("n/a (NATS Streaming: file_sync %t, cluster_sync %t)", o.FileSync, o.ClusterSync)
+	}
 	if c.Backend == "external" { // configured by whoever runs it: not known here
 		return "unknown (external cluster)"
 	}
@@ -45,6 +49,16 @@ func (s *Scenario) fillDefaults() {
 	}
 	c, st, w, f, fin := &s.Cluster, &s.Stream, &s.Workload, &s.Faults, &s.Final
 	setDefault(s, &c.Backend, "cluster.backend", "process")
+	setDefault(s, &c.System, "cluster.system", "jetstream")
+	if c.stan() {
+		if c.STAN == nil {
+			c.STAN = &STANSection{}
+		}
+		if c.STAN.FileSync == nil {
+			on := true
+			c.STAN.FileSync = &on
+		}
+	}
 	if c.Backend == "external" {
 		if !s.given("cluster.nodes") {
 			c.Nodes = len(c.URLs)
@@ -92,7 +106,7 @@ func (s *Scenario) fillDefaults() {
 	}
 	setDefault(s, &c.Writeback, "cluster.writeback", Duration(30*time.Second))
 	if !s.given("final.per_node") {
-		s.Final.PerNode = st.Replicas > 1
+		s.Final.PerNode = st.Replicas > 1 && !c.stan() // NATS Streaming: no replica's copy can be read
 	}
 	if len(f.Kinds) > 0 && len(f.Targets) == 0 && !s.given("faults.targets") {
 		f.Targets = []faults.Target{"one"}

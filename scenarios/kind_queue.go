@@ -53,6 +53,9 @@ var queueKind = &Kind{
 	},
 	New: func(s *Scenario, _ RunOptions) workloads.Workload {
 		q := queueBase(s)
+		if s.Cluster.stan() {
+			return workloads.NewSTANQueue(q)
+		}
 		q.Connections = s.Workload.Connections
 		q.RetryFor, q.Duplicates = s.Workload.Queue.RetryFor.D(), s.Workload.Queue.DuplicateWindow.D()
 		return workloads.NewQueue(q)

@@ -24,7 +24,7 @@ func TestLoadExample(t *testing.T) {
 	}
 	want := Scenario{
 		Name:    "smoke",
-		Cluster: Cluster{Backend: "process", Nodes: 3, SyncInterval: units.SyncEvery(2 * time.Minute), Writeback: Duration(30 * time.Second)},
+		Cluster: Cluster{Backend: "process", System: "jetstream", Nodes: 3, SyncInterval: units.SyncEvery(2 * time.Minute), Writeback: Duration(30 * time.Second)},
 		Stream:  Stream{Replicas: 3, Storage: "file", Compression: "none"},
 		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second),
 			Queue: QueueOptions{DuplicateWindow: Duration(2 * time.Minute)}},
@@ -65,7 +65,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := Scenario{
 		Name:    "minimal",
-		Cluster: Cluster{Backend: "process", Nodes: 3, Writeback: Duration(30 * time.Second)},
+		Cluster: Cluster{Backend: "process", System: "jetstream", Nodes: 3, Writeback: Duration(30 * time.Second)},
 		Stream:  Stream{Replicas: 3, Storage: "file", Compression: "none"},
 		Workload: Workload{Type: "queue", Clients: 6, Rate: 500, Duration: Duration(time.Minute), Payload: 128, Timeout: Duration(5 * time.Second),
 			Queue: QueueOptions{DuplicateWindow: Duration(2 * time.Minute)}},

@@ -108,7 +108,13 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	cfg := s.clusterConfig(filepath.Join(o.OutDir, "nodes"), o.NodeExe)
 	// Backends say what takes long (a build) or what they cleaned up.
 	cfg.Logf = func(f string, a ...any) { log.Warn(fmt.Sprintf(f, a...)) }
-	if cfg.Backend != "external" {
+	if s.Cluster.stan() {
+		bin, err := clusters.STANBinary(ctx, s.Cluster.STAN.Server, func(f string, a ...any) { log.Warn(fmt.Sprintf(f, a...)) })
+		if err != nil {
+			return nil, serverError(s, err)
+		}
+		cfg.ServerBinary = bin
+	} else if cfg.Backend != "external" {
 		// The server binary first: a failed build leaves no run directory.
 		bin, err := clusters.ServerBinary(ctx, s.Cluster.Server, func(f string, a ...any) { log.Warn(fmt.Sprintf(f, a...)) })
 		if err != nil {
@@ -203,6 +209,9 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 		SyncInterval: s.Cluster.SyncIntervalLabel(), Nodes: s.Cluster.Nodes,
 		Replicas: s.Stream.Replicas, Storage: s.Stream.Storage, Workload: s.Workload.Type,
 		Faults: plan, StartedAt: rec.Start().UTC().Format(time.RFC3339Nano),
+	}
+	if s.Cluster.stan() {
+		meta.System = "stan"
 	}
 	rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FMeta, Value: meta})
 
@@ -377,6 +386,7 @@ func (s *Scenario) clusterConfig(dir, exe string) clusters.Config {
 			// A slowlink: on docker, every route link goes through a proxy.
 			DelayLinks: c.LinkProxies && s.needs().Delay,
 			SystemUser: s.needs().System,
+			STAN:       c.stanOptions(),
 		},
 	}
 }

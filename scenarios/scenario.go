@@ -53,6 +53,12 @@ type Cluster struct {
 	// password, tls. Files are named by path; the saved scenario.yaml
 	// keeps the paths and redacts the password.
 	Auth clusters.Auth `yaml:",inline"`
+	// System is what the nodes run: jetstream (the default) or stan: NATS
+	// Streaming (nats-streaming-server, clustered; process backend, queue
+	// workload), for teams comparing it with JetStream under the same
+	// faults. Its settings are in STAN.
+	System string       `yaml:"system"`
+	STAN   *STANSection `yaml:"stan,omitempty"`
 	// KeepStream (external) keeps the stream (or bucket) after the run.
 	// Default: jetstorm creates it under a unique name
 	// (jetstorm-<UTC time>-<random>) and deletes it once checked.
@@ -91,6 +97,39 @@ type Cluster struct {
 	// after this long (Linux: 30s); 0s: never (nothing unsynced survives a
 	// power loss, the LazyFS worst case). Default 30s.
 	Writeback Duration `yaml:"writeback"`
+}
+
+// STANSection is cluster.stan: the NATS Streaming servers' release and
+// durability settings.
+type STANSection struct {
+	// Server: a nats-streaming-server release (v0.25.6, the default and
+	// last one: built once from the Go module proxy) or a path to one.
+	Server string `yaml:"server"`
+	// FileSync fsyncs the file store on every flush (default true, the
+	// server's own default: the opposite of JetStream's).
+	FileSync *bool `yaml:"file_sync"`
+	// ClusterSync fsyncs the Raft log after every write (default false).
+	ClusterSync bool `yaml:"cluster_sync"`
+	// Raft timeouts; absent: the server's (heartbeat and election 2s,
+	// lease 1s, commit 100ms).
+	RaftHeartbeatTimeout Duration `yaml:"raft_heartbeat_timeout"`
+	RaftElectionTimeout  Duration `yaml:"raft_election_timeout"`
+	RaftLeaseTimeout     Duration `yaml:"raft_lease_timeout"`
+	RaftCommitTimeout    Duration `yaml:"raft_commit_timeout"`
+}
+
+// stan reports whether the scenario runs NATS Streaming.
+func (c Cluster) stan() bool { return c.System == "stan" }
+
+// stanOptions are the process backend's settings for cluster.stan.
+func (c Cluster) stanOptions() *clusters.STANOptions {
+	if !c.stan() || c.STAN == nil {
+		return nil
+	}
+	st := c.STAN
+	return &clusters.STANOptions{FileSync: st.FileSync == nil || *st.FileSync, ClusterSync: st.ClusterSync,
+		RaftHeartbeat: st.RaftHeartbeatTimeout.D(), RaftElection: st.RaftElectionTimeout.D(),
+		RaftLease: st.RaftLeaseTimeout.D(), RaftCommit: st.RaftCommitTimeout.D()}
 }
 
 type Stream struct {

@@ -69,6 +69,7 @@ func (s *Scenario) validate() error {
 		}
 	}
 	check(c.Image == "" || c.Backend == "docker", "cluster.image", "is for the docker backend")
+	s.validateSTAN(check)
 	check(c.Nodes >= 1 && c.Nodes <= 9, "cluster.nodes", "must be 1..9, got %d", c.Nodes)
 	check(st.Replicas >= 1 && st.Replicas <= 5, "stream.replicas", "must be 1..5, got %d", st.Replicas)
 	check(st.Replicas <= c.Nodes || c.Nodes < 1 || c.Nodes > 9, "stream.replicas", "(%d) must not exceed cluster.nodes (%d)", st.Replicas, c.Nodes)
@@ -240,4 +241,37 @@ func (s *Scenario) validateDocker(check func(ok bool, key, format string, args .
 		check(err == nil, key, "needs route links cut in the kernel, which cannot be done here: %v", err)
 	}
 	check(s.Cluster.Image == "" || server == "embedded", "cluster.server", "and cluster.image: give one (the image runs its own nats-server)")
+}
+
+// stanFaults are the fault kinds a NATS Streaming cluster takes: what acts
+// on processes, route links, client links and store files. The rest act
+// on JetStream (its leaders, sync_interval, consumers, peers) or on a
+// nats-server release (upgrade, lame duck).
+var stanFaults = []string{"kill", "restart", "pause", "partition", "slowlink", "powerloss", "bitflip", "truncate", "rollback",
+	"client-partition", "client-slowlink", "exec"}
+
+// validateSTAN refuses what a NATS Streaming cluster (cluster.system:
+// stan) cannot do, naming the key.
+func (s *Scenario) validateSTAN(check func(ok bool, key, format string, args ...any)) {
+	c := s.Cluster
+	check(c.System == "jetstream" || c.System == "stan", "cluster.system", "must be jetstream or stan, got %q", c.System)
+	if !c.stan() {
+		check(c.STAN == nil, "cluster.stan", "is for cluster.system: stan")
+		return
+	}
+	const why = "(NATS Streaming)"
+	check(c.Backend == "process", "cluster.backend", "must be process for cluster.system stan, got %s", c.Backend)
+	check(c.Server == "" && len(c.Servers) == 0, "cluster.server", "is for nats-server: give cluster.stan.server %s", why)
+	check(c.SyncInterval.IsZero(), "cluster.sync_interval", "is JetStream's: NATS Streaming has cluster.stan.file_sync and cluster_sync")
+	check(s.Workload.Type == "queue", "workload.type", "must be queue for cluster.system stan, got %q", s.Workload.Type)
+	check(s.Workload.Connections == 0, "workload.connections", "is not supported %s", why)
+	check(!s.Workload.ClientsRoam, "workload.clients_roam", "is not supported %s", why)
+	check(!s.Workload.Queue.ExactlyOnce, "workload.exactly_once", "is JetStream's message deduplication %s", why)
+	check(!s.Final.PerNode, "final.per_node", "cannot be on %s: only its Raft leader serves clients and it has no leadership transfer", why)
+	for i, k := range s.Faults.Kinds {
+		check(slices.Contains(stanFaults, k), fmt.Sprintf("faults.kinds[%d]", i), "%q does not apply to NATS Streaming (it takes: %s)", k, strings.Join(stanFaults, ", "))
+	}
+	for i, st := range s.Timeline {
+		check(slices.Contains(stanFaults, st.Fault), fmt.Sprintf("timeline[%d].fault", i), "%q does not apply to NATS Streaming (it takes: %s)", st.Fault, strings.Join(stanFaults, ", "))
+	}
 }

@@ -74,6 +74,10 @@ func TestUsageErrorsExit3(t *testing.T) {
 	os.WriteFile(noInject, []byte("name: x\ncluster: {backend: external, urls: ['nats://127.0.0.1:1']}\nstream: {replicas: 1}\nfaults:\n  kinds: [exec]\n  heal: 'true'\n"), 0o644)
 	noCreds := filepath.Join(dir, "nocreds.yaml")
 	os.WriteFile(noCreds, []byte("name: x\ncluster:\n  backend: external\n  urls: ['nats://127.0.0.1:1']\n  creds: /no/such.creds\nstream: {replicas: 1}\n"), 0o644)
+	// NATS Streaming takes the faults that act on processes, links and
+	// files, not JetStream's own.
+	stanLeader := filepath.Join(dir, "stanleader.yaml")
+	os.WriteFile(stanLeader, []byte("name: x\ncluster: {system: stan}\nfaults:\n  kinds: [kill, leader]\n"), 0o644)
 	sweep := filepath.Join(dir, "sweep.yaml")
 	os.WriteFile(sweep, []byte("name: x\nsweep: {cluster.sync_interval: [always, 1s]}\n"), 0o644)
 	for _, tc := range []struct {
@@ -98,6 +102,7 @@ func TestUsageErrorsExit3(t *testing.T) {
 		{"exec without inject", []string{"run", noInject}, []string{noInject + ":5: faults.inject is needed by the exec fault"}},
 		{"creds file missing", []string{"run", noCreds, "--out", filepath.Join(dir, "nocreds")}, []string{noCreds + ":5: cluster.creds: cannot read /no/such.creds"}},
 		{"control not loopback", []string{"cluster", "--control", "0.0.0.0:7070"}, []string{"not a loopback address", "--control-remote"}},
+		{"stan, a JetStream fault", []string{"run", stanLeader}, []string{stanLeader + ":4: faults.kinds[1]", `"leader" does not apply to NATS Streaming`}},
 		{"shard without start", []string{"bench", filepath.Join("..", "..", "scenarios", "bench.yaml"), "--shard", "1/2"}, []string{"--shard needs --start-at"}},
 		{"shard of a process cluster", []string{"bench", filepath.Join("..", "..", "scenarios", "bench.yaml"), "--shard", "1/2", "--start-at", "2030-01-01T00:00:00Z"}, []string{"cluster.backend must be external"}},
 	} {
