@@ -152,7 +152,7 @@ func LoadOMB(path string, sets []string) (*Scenario, []string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (the scenario an OMB workload maps to:\n%s)", err, b.String())
 	}
-	if len(s.Sweep) > 0 {
+	if len(s.Sweep) > 0 || len(s.Variants) > 0 {
 		return nil, nil, fmt.Errorf("%s: a sweep is not supported with --omb", path)
 	}
 	return s, notes, nil

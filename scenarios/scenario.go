@@ -31,6 +31,11 @@ type Scenario struct {
 	// Sweep runs the whole scenario once per value of a key, each on a
 	// fresh cluster, and writes one table: {cluster.sync_interval: [always, 1s, 2m]}.
 	Sweep map[string][]string `yaml:"sweep"`
+	// Variants run the whole scenario once per named set of --set
+	// overrides, each on a fresh cluster, into one table: what a sweep of
+	// one key cannot say (NATS Streaming with file_sync against JetStream
+	// with sync_interval always).
+	Variants []Variant `yaml:"variants"`
 
 	// File is the path the scenario was loaded from ("" when built in code).
 	File string `yaml:"-"`
@@ -97,6 +102,13 @@ type Cluster struct {
 	// after this long (Linux: 30s); 0s: never (nothing unsynced survives a
 	// power loss, the LazyFS worst case). Default 30s.
 	Writeback Duration `yaml:"writeback"`
+}
+
+// Variant is one row of a variants table: its name and its overrides,
+// each as --set takes it ("cluster.system=stan").
+type Variant struct {
+	Name string   `yaml:"name"`
+	Set  []string `yaml:"set"`
 }
 
 // STANSection is cluster.stan: the NATS Streaming servers' release and

@@ -26,21 +26,31 @@ type SweepPlan struct {
 // value fails before anything runs (the error names the --set). It returns
 // nil when the scenario has no sweep.
 func PlanSweep(file string, sets []string, s *Scenario) (*SweepPlan, error) {
-	if len(s.Sweep) == 0 {
+	if len(s.Sweep) == 0 && len(s.Variants) == 0 {
 		return nil, nil
 	}
 	p := &SweepPlan{}
+	var overrides [][]string // each value's --sets
 	for k, vs := range s.Sweep {
 		p.Key, p.Values = k, vs
+		for _, v := range vs {
+			overrides = append(overrides, []string{k + "=" + v})
+		}
+	}
+	if len(s.Variants) > 0 {
+		p.Key = "variant"
+		for _, v := range s.Variants {
+			p.Values, overrides = append(p.Values, v.Name), append(overrides, v.Set)
+		}
 	}
 	var errs []error
-	for _, v := range p.Values {
-		si, err := Load(file, append(append([]string(nil), sets...), p.Key+"="+v))
+	for i, v := range p.Values {
+		si, err := Load(file, append(append([]string(nil), sets...), overrides[i]...))
 		if err != nil {
-			errs = append(errs, fmt.Errorf("sweep %s=%s: %w", p.Key, v, err))
+			errs = append(errs, fmt.Errorf("%s %s: %w", p.Key, v, err))
 			continue
 		}
-		si.Sweep, si.Seed = nil, s.Seed // every value: the same seed, so the same schedule
+		si.Sweep, si.Variants, si.Seed = nil, nil, s.Seed // every value: the same seed, so the same schedule
 		p.Scenarios = append(p.Scenarios, si)
 	}
 	return p, errors.Join(errs...)
@@ -61,7 +71,11 @@ func (p *SweepPlan) Run(ctx context.Context, dir string, o RunOptions, table io.
 			break
 		}
 		oi := o
-		oi.OutDir = filepath.Join(dir, unsafeName.ReplaceAllString(p.Key+"="+p.Values[i], "_"))
+		name := p.Key + "=" + p.Values[i]
+		if p.Key == "variant" {
+			name = p.Values[i]
+		}
+		oi.OutDir = filepath.Join(dir, unsafeName.ReplaceAllString(name, "_"))
 		out, err := Run(ctx, si, oi)
 		if err != nil {
 			return sw, checker.Unknown, fmt.Errorf("sweep %s=%s: %w", p.Key, p.Values[i], err)

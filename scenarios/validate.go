@@ -89,6 +89,17 @@ func (s *Scenario) validate() error {
 		check(len(vs) > 0, "sweep", "%s: give at least one value", k)
 	}
 	check(len(s.Sweep) <= 1, "sweep", "sweep one key at a time (got %d)", len(s.Sweep))
+	check(len(s.Sweep) == 0 || len(s.Variants) == 0, "variants", "give sweep or variants, not both")
+	seen := map[string]bool{}
+	for i, v := range s.Variants {
+		k := fmt.Sprintf("variants[%d]", i)
+		check(v.Name != "" && !seen[v.Name], k+".name", "must be given and unique, got %q", v.Name)
+		seen[v.Name] = true
+		for j, set := range v.Set {
+			key, _, ok := strings.Cut(set, "=")
+			check(ok && key != "" && key != "variants" && key != "sweep", fmt.Sprintf("%s.set[%d]", k, j), "must be key=value (as --set takes it), got %q", set)
+		}
+	}
 	check(s.Check.Timeout > 0, "check.timeout", "must be positive")
 	for i, pat := range s.Check.KnownCrashes {
 		k := fmt.Sprintf("check.known_crashes[%d]", i)

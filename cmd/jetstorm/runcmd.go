@@ -62,7 +62,7 @@ func (f *runFlags) shardOptions(s *scenarios.Scenario, o *scenarios.RunOptions) 
 		return fmt.Errorf("%s: a capacity search cannot be sharded (each step's verdict needs every shard's numbers)", s.Pos("capacity"))
 	case s.Workload.Bench.Backlog != nil:
 		return fmt.Errorf("%s: a backlog bench cannot be sharded (its drain starts on every shard's acks)", s.Pos("workload.backlog"))
-	case len(s.Sweep) > 0:
+	case len(s.Sweep) > 0 || len(s.Variants) > 0:
 		return fmt.Errorf("a sweep cannot be sharded")
 	}
 	o.Shard, o.Shards, o.StartAt = i-1, n, at
