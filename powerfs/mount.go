@@ -128,7 +128,11 @@ func New(backing, mountpoint string, o Options) (*Mount, error) {
 			// No writeback cache, no passthrough (our handles have no
 			// PassthroughFd), and every file is opened FOPEN_DIRECT_IO:
 			// the kernel page cache never holds file data, all reads and
-			// writes reach us.
+			// writes reach us. But a direct-I/O file may still be mapped
+			// (Linux 6.6+): BoltDB, NATS Streaming's Raft log, maps its
+			// file to read it (mmap of a direct-I/O file is ENODEV
+			// otherwise); its pages are filled by reads that reach us.
+			ExtraCapabilities: fuse.CAP_DIRECT_IO_ALLOW_MMAP,
 		},
 	}
 	srv, err := fuse.NewServer(fs.NewNodeFS(r.RootNode, opts), mountpoint, &opts.MountOptions)

@@ -115,8 +115,12 @@ func (r *Results) WriteJSON(dir string) error {
 func (r *Results) Summary(w io.Writer) {
 	fmt.Fprintf(w, "\n%s — verdict: %s\n", r.Scenario, strings.ToUpper(string(r.Verdict)))
 	r.summaryCrashes(w)
-	fmt.Fprintf(w, "  nats-server %s, sync_interval %s, seed %d, %d faults injected\n",
-		r.ServerVersion, r.SyncInterval, r.Seed, r.FaultsInjected)
+	server := "nats-server " + r.ServerVersion
+	if strings.HasPrefix(r.ServerVersion, "nats-streaming-server") { // NATS Streaming names itself
+		server = r.ServerVersion
+	}
+	fmt.Fprintf(w, "  %s, sync_interval %s, seed %d, %d faults injected\n",
+		server, r.SyncInterval, r.Seed, r.FaultsInjected)
 	if q := r.Queue; q != nil {
 		fmt.Fprintf(w, "  publishes: %d attempted, %d acked, %d failed, %d unknown\n", q.Attempted, q.Acked, q.Failed, q.Indeterminate)
 		fmt.Fprintf(w, "  read back: %d%s; lost %d (prefix %d, middle %d, postfix %d), recovered %d, unexpected %d, duplicated %d\n",

@@ -394,7 +394,11 @@ func (s *Scenario) clusterConfig(dir, exe string) clusters.Config {
 // serverError is the error of a cluster.server that did not build: a
 // usage error when the value itself cannot work.
 func serverError(s *Scenario, err error) error {
-	err = s.Errorf("cluster.server", "cluster.server: %w", err)
+	key := "cluster.server"
+	if s.Cluster.stan() {
+		key = "cluster.stan.server"
+	}
+	err = s.Errorf(key, "%s: %w", key, err)
 	var se *clusters.SpecError
 	if errors.As(err, &se) {
 		return &ConfigError{err}

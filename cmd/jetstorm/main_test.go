@@ -78,6 +78,8 @@ func TestUsageErrorsExit3(t *testing.T) {
 	// files, not JetStream's own.
 	stanLeader := filepath.Join(dir, "stanleader.yaml")
 	os.WriteFile(stanLeader, []byte("name: x\ncluster: {system: stan}\nfaults:\n  kinds: [kill, leader]\n"), 0o644)
+	stanServer := filepath.Join(dir, "stanserver.yaml")
+	os.WriteFile(stanServer, []byte("name: x\ncluster:\n  system: stan\n  stan: {server: v0.1}\n"), 0o644)
 	sweep := filepath.Join(dir, "sweep.yaml")
 	os.WriteFile(sweep, []byte("name: x\nsweep: {cluster.sync_interval: [always, 1s]}\n"), 0o644)
 	for _, tc := range []struct {
@@ -103,6 +105,7 @@ func TestUsageErrorsExit3(t *testing.T) {
 		{"creds file missing", []string{"run", noCreds, "--out", filepath.Join(dir, "nocreds")}, []string{noCreds + ":5: cluster.creds: cannot read /no/such.creds"}},
 		{"control not loopback", []string{"cluster", "--control", "0.0.0.0:7070"}, []string{"not a loopback address", "--control-remote"}},
 		{"stan, a JetStream fault", []string{"run", stanLeader}, []string{stanLeader + ":4: faults.kinds[1]", `"leader" does not apply to NATS Streaming`}},
+		{"stan, not a version", []string{"run", stanServer, "--out", filepath.Join(dir, "stanserver")}, []string{stanServer + ":4: cluster.stan.server", `"v0.1" is not a nats-streaming-server version`}},
 		{"shard without start", []string{"bench", filepath.Join("..", "..", "scenarios", "bench.yaml"), "--shard", "1/2"}, []string{"--shard needs --start-at"}},
 		{"shard of a process cluster", []string{"bench", filepath.Join("..", "..", "scenarios", "bench.yaml"), "--shard", "1/2", "--start-at", "2030-01-01T00:00:00Z"}, []string{"cluster.backend must be external"}},
 	} {
