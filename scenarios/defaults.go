@@ -17,7 +17,10 @@ const serverDefaultSyncInterval = 2 * time.Minute
 func (c Cluster) SyncIntervalLabel() string {
 	if c.stan() { // no sync_interval: its own fsync settings
 		o := c.stanOptions()
-		return fmt.Sprintf("n/a (NATS Streaming: file_sync %t, cluster_sync %t)", o.FileSync, o.ClusterSync)
+		if c.Nodes > 1 {
+			return fmt.Sprintf("n/a (NATS Streaming: cluster_sync %t)", o.ClusterSync)
+		}
+		return fmt.Sprintf("n/a (NATS Streaming: file_sync %t)", o.FileSync)
 	}
 	if c.Backend == "external" { // configured by whoever runs it: not known here
 		return "unknown (external cluster)"
@@ -53,10 +56,6 @@ func (s *Scenario) fillDefaults() {
 	if c.stan() {
 		if c.STAN == nil {
 			c.STAN = &STANSection{}
-		}
-		if c.STAN.FileSync == nil {
-			on := true
-			c.STAN.FileSync = &on
 		}
 	}
 	if c.Backend == "external" {

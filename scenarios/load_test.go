@@ -165,7 +165,7 @@ func TestErrors(t *testing.T) {
 		{"invalid yaml", "name: a\n  bad: [\n", nil, []string{"x.yaml:2:"}},
 		{"tab indent", "cluster:\n\tnodes: 3\n", nil, []string{"x.yaml:2:"}},
 
-		{"unknown top", "name: a\n\nbogus: 1\n", nil, []string{`x.yaml:3: unknown key "bogus" at top level (known keys: capacity, check, cluster, faults, final, name, seed, stream, sweep, timeline, workload)`}},
+		{"unknown top", "name: a\n\nbogus: 1\n", nil, []string{`x.yaml:3: unknown key "bogus" at top level (known keys: capacity, check, cluster, faults, final, name, seed, stream, sweep, timeline, variants, workload)`}},
 		{"unknown nested", "name: a\ncluster:\n  nodes: 3\n  bogus: 1\n", nil, []string{`x.yaml:4: unknown key "bogus" in cluster (known keys: backend, client_links, creds, image, keep_stream, link_proxies, lost_after, monitor_urls, nkey, nodes,`}},
 		{"unknown flow", "name: a\nstream: {replicas: 1, sotrage: file}\n", nil, []string{`x.yaml:2: unknown key "sotrage" in stream`}},
 		{"hidden field", "File: a\n", nil, []string{`x.yaml:1: unknown key "File"`}},
@@ -283,6 +283,11 @@ func TestErrors(t *testing.T) {
 		{"duration and downtime", "faults:\n  downtime: 1s\n  duration: 2s\n", nil, []string{`x.yaml:3: faults.duration give faults.duration or faults.downtime`}},
 		{"several", "cluster:\n  nodes: 0\nstream:\n  storage: disk\n", nil, []string{"x.yaml:2: cluster.nodes", "x.yaml:4: stream.storage"}},
 
+		{"stan file_sync clustered", "cluster:\n  system: stan\n  stan: {file_sync: false}\n", nil, []string{`x.yaml:3: cluster.stan.file_sync has no effect on a clustered NATS Streaming server`}},
+		{"stan jetstream keys", "cluster:\n  system: stan\n  sync_interval: always\nworkload: {type: kv}\n", nil, []string{`x.yaml:3: cluster.sync_interval is JetStream's`, `x.yaml:4: workload.type must be queue for cluster.system stan`}},
+		{"stan section without stan", "cluster:\n  stan: {cluster_sync: true}\n", nil, []string{`x.yaml:2: cluster.stan is for cluster.system: stan`}},
+		{"unknown system", "cluster: {system: kafka}\n", nil, []string{`cluster.system must be jetstream or stan, got "kafka"`}},
+		{"variants", "variants:\n  - {name: a, set: [cluster.nodes=3]}\n  - {name: a, set: [nodes]}\n", nil, []string{`x.yaml:3: variants[1].name must be given and unique`, `variants[1].set[0] must be key=value`}},
 		{"set unknown", "name: a\n", []string{"cluster.bogus=1"}, []string{`--set cluster.bogus=1: unknown key "bogus" in cluster (known keys: backend, client_links, creds, image, keep_stream, link_proxies, lost_after, monitor_urls, nkey, nodes,`}},
 		{"set unknown top", "name: a\n", []string{"clusters.nodes=1"}, []string{`--set clusters.nodes=1: unknown key "clusters" at top level`}},
 		{"set into value", "name: a\n", []string{"name.x=1"}, []string{`--set name.x=1: name is a value, not a section`}},

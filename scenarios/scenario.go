@@ -118,9 +118,11 @@ type STANSection struct {
 	// last one: built once from the Go module proxy) or a path to one.
 	Server string `yaml:"server"`
 	// FileSync fsyncs the file store on every flush (default true, the
-	// server's own default: the opposite of JetStream's).
+	// server's own default: the opposite of JetStream's). One node only:
+	// a clustered server takes cluster_sync for its store too.
 	FileSync *bool `yaml:"file_sync"`
-	// ClusterSync fsyncs the Raft log after every write (default false).
+	// ClusterSync (clustered) fsyncs the Raft log and the store after
+	// every write (default false, the server's).
 	ClusterSync bool `yaml:"cluster_sync"`
 	// Raft timeouts; absent: the server's (heartbeat and election 2s,
 	// lease 1s, commit 100ms).
@@ -139,7 +141,11 @@ func (c Cluster) stanOptions() *clusters.STANOptions {
 		return nil
 	}
 	st := c.STAN
-	return &clusters.STANOptions{FileSync: st.FileSync == nil || *st.FileSync, ClusterSync: st.ClusterSync,
+	fileSync := st.FileSync == nil || *st.FileSync
+	if c.Nodes > 1 {
+		fileSync = st.ClusterSync // what the server does with it (see validateSTAN)
+	}
+	return &clusters.STANOptions{FileSync: fileSync, ClusterSync: st.ClusterSync,
 		RaftHeartbeat: st.RaftHeartbeatTimeout.D(), RaftElection: st.RaftElectionTimeout.D(),
 		RaftLease: st.RaftLeaseTimeout.D(), RaftCommit: st.RaftCommitTimeout.D()}
 }

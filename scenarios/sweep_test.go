@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -47,5 +49,44 @@ func TestPrintSweepCalm(t *testing.T) {
 	}
 	if f := strings.Fields(lines[2]); f[len(f)-3] != "-" || f[len(f)-1] != "59" {
 		t.Errorf("row without calm latency: %q", lines[2])
+	}
+}
+
+// Variants load once each, with their own overrides and the scenario's
+// seed, as rows named after them; one that does not load names itself.
+func TestPlanVariants(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "v.yaml")
+	text := "name: v\nseed: 7\nworkload: {duration: 10s}\nvariants:\n" +
+		"  - {name: stan, set: [cluster.system=stan, cluster.stan.cluster_sync=true]}\n" +
+		"  - {name: always, set: [cluster.sync_interval=always]}\n"
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := PlanSweep(file, nil, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Key != "variant" || len(p.Scenarios) != 2 || p.Values[0] != "stan" || p.Values[1] != "always" {
+		t.Fatalf("plan %+v", p)
+	}
+	a, b := p.Scenarios[0], p.Scenarios[1]
+	if !a.Cluster.stan() || !a.Cluster.STAN.ClusterSync || a.Final.PerNode || b.Cluster.stan() || b.Cluster.SyncInterval.String() != "always" {
+		t.Errorf("variants: %+v %+v / %+v", a.Cluster, a.Cluster.STAN, b.Cluster)
+	}
+	if *a.Seed != 7 || *b.Seed != 7 || a.Variants != nil {
+		t.Errorf("seeds %d %d, variants left %v", *a.Seed, *b.Seed, a.Variants)
+	}
+	bad := strings.Replace(text, "cluster.stan.cluster_sync=true", "cluster.stan.file_sync=false", 1)
+	if err := os.WriteFile(file, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, _ = Load(file, nil)
+	if _, err := PlanSweep(file, nil, s); err == nil || !strings.Contains(err.Error(), "variant stan:") || !strings.Contains(err.Error(), "file_sync has no effect") {
+		t.Errorf("a variant that does not load: %v", err)
 	}
 }

@@ -279,6 +279,11 @@ func (s *Scenario) validateSTAN(check func(ok bool, key, format string, args ...
 	check(!s.Workload.ClientsRoam, "workload.clients_roam", "is not supported %s", why)
 	check(!s.Workload.Queue.ExactlyOnce, "workload.exactly_once", "is JetStream's message deduplication %s", why)
 	check(!s.Final.PerNode, "final.per_node", "cannot be on %s: only its Raft leader serves clients and it has no leadership transfer", why)
+	// A clustered server sets its store's sync from cluster_sync
+	// (nats-streaming-server v0.25.6, server.go: "Override store sync
+	// configuration with cluster sync"): file_sync would say what did not run.
+	check(c.Nodes == 1 || !s.given("cluster.stan.file_sync"), "cluster.stan.file_sync",
+		"has no effect on a clustered NATS Streaming server: cluster_sync fsyncs both its Raft log and its store (give cluster_sync)")
 	for i, k := range s.Faults.Kinds {
 		check(slices.Contains(stanFaults, k), fmt.Sprintf("faults.kinds[%d]", i), "%q does not apply to NATS Streaming (it takes: %s)", k, strings.Join(stanFaults, ", "))
 	}
