@@ -204,8 +204,12 @@ func (c *ProcessCluster) configure() error {
 			c.sinks = append(c.sinks, sk)
 			conf.Advertise = sk.addr()
 			// Notice a cut route within seconds (default: minutes), so
-			// /routez shows the peer gone while the cut lasts.
-			conf.RoutePingInterval, conf.RoutePingMax = "1s", 3
+			// /routez shows the peer gone while the cut lasts. (NATS
+			// Streaming embeds nats-server 2.9, whose cluster block has
+			// no ping settings: its Raft notices a cut by itself.)
+			if o.STAN == nil {
+				conf.RoutePingInterval, conf.RoutePingMax = "1s", 3
+			}
 		}
 		if o.ClientLinks {
 			l, err := NewLink("clients", n.name, fmt.Sprintf("127.0.0.1:%d", n.clientPort))

@@ -173,6 +173,9 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	if s.Cluster.Image != "" {
 		server = "image " + s.Cluster.Image
 	}
+	if s.Cluster.stan() {
+		server = "nats-streaming-server " + cmp.Or(s.Cluster.STAN.Server, clusters.STANDefaultVersion)
+	}
 	if s.Cluster.Backend == "external" {
 		log.Info("connecting to an external cluster", "nodes", s.Cluster.Nodes)
 	} else {
