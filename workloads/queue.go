@@ -1,7 +1,6 @@
 package workloads
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -253,13 +252,7 @@ func (q *Queue) client(ctx context.Context, rec *history.Recorder, pool *connPoo
 		}
 		value, subject := fmt.Sprintf("%d-%d", process, counter), q.subjectFor(counter)
 		counter++
-		if n := q.o.Payload - len(value) - 1; n > len(pad) {
-			pad = bytes.Repeat([]byte{'.'}, n)
-		}
-		data := []byte(value)
-		if n := q.o.Payload - len(value) - 1; n > 0 {
-			data = append(append(data, ' '), pad[:n]...)
-		}
+		data := queueBody(value, q.o.Payload, &pad)
 		at := q.nodeOf(js.Conn(), node)
 		inv := history.Op{Process: process, Type: history.Invoke, F: history.FPublish,
 			Value: value, Node: at, Time: next.Sub(rec.Start())}
@@ -335,14 +328,7 @@ var errNotSent = fmt.Errorf("not sent, the connection is reconnecting: %w", nats
 // sequence, or info if it did not (cluster unavailable, timeout): the
 // checker then says unknown.
 func (q *Queue) Drain(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
-	rec.Record(history.Op{Process: -1, Type: history.Invoke, F: history.FDrain})
-	read, err := q.drain(ctx, c, rec)
-	if err != nil {
-		rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FDrain, Value: read, Err: err.Error()})
-		return err
-	}
-	rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FDrain, Value: read})
-	return nil
+	return recordDrain(rec, func() (int, error) { return q.drain(ctx, c, rec) })
 }
 
 // readValue is what the drains record of a message they read.

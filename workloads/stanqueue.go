@@ -1,7 +1,6 @@
 package workloads
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,8 +26,7 @@ import (
 // clients (other nodes relay over NATS) and it has no leadership
 // transfer, so there is no per-node read.
 type STANQueue struct {
-	o   QueueOptions
-	gen sync.Map // client id -> connection generation, for fresh client ids
+	o QueueOptions
 }
 
 func NewSTANQueue(o QueueOptions) *STANQueue {
@@ -152,13 +150,7 @@ func (q *STANQueue) client(ctx context.Context, rec *history.Recorder, node clus
 		}
 		value := fmt.Sprintf("%d-%d", process, counter)
 		counter++
-		if n := q.o.Payload - len(value) - 1; n > len(pad) {
-			pad = bytes.Repeat([]byte{'.'}, n)
-		}
-		data := []byte(value)
-		if n := q.o.Payload - len(value) - 1; n > 0 {
-			data = append(append(data, ' '), pad[:n]...)
-		}
+		data := queueBody(value, q.o.Payload, &pad)
 		rec.Record(history.Op{Process: process, Type: history.Invoke, F: history.FPublish,
 			Value: value, Node: node.Name(), Time: next.Sub(rec.Start())})
 		op := history.Op{Process: process, F: history.FPublish, Value: value, Node: node.Name()}
@@ -200,14 +192,7 @@ func (cl *stanClient) publish(data []byte) (history.OpType, string) {
 // per message (value, sequence, the leader that served it) between a
 // drain invoke and ok, or info when it could not reach the last sequence.
 func (q *STANQueue) Drain(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
-	rec.Record(history.Op{Process: -1, Type: history.Invoke, F: history.FDrain})
-	read, err := q.drain(ctx, c, rec)
-	if err != nil {
-		rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FDrain, Value: read, Err: err.Error()})
-		return err
-	}
-	rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FDrain, Value: read})
-	return nil
+	return recordDrain(rec, func() (int, error) { return q.drain(ctx, c, rec) })
 }
 
 // channelLast asks the leader for the channel's last sequence (0: the

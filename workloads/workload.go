@@ -195,3 +195,30 @@ func valueOf(data []byte) string {
 	}
 	return string(data)
 }
+
+// recordDrain records a final drain: an invoke, then ok with the count
+// read, or info with the error (the checker then says unknown).
+func recordDrain(rec *history.Recorder, drain func() (int, error)) error {
+	rec.Record(history.Op{Process: -1, Type: history.Invoke, F: history.FDrain})
+	read, err := drain()
+	if err != nil {
+		rec.Record(history.Op{Process: -1, Type: history.Info, F: history.FDrain, Value: read, Err: err.Error()})
+		return err
+	}
+	rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FDrain, Value: read})
+	return nil
+}
+
+// queueBody is a queue message: the value, then a space and padding up to
+// payload bytes (pad is reused between calls).
+func queueBody(value string, payload int, pad *[]byte) []byte {
+	n := payload - len(value) - 1
+	if n > len(*pad) {
+		*pad = bytes.Repeat([]byte{'.'}, n)
+	}
+	data := []byte(value)
+	if n > 0 {
+		data = append(append(data, ' '), (*pad)[:n]...)
+	}
+	return data
+}
