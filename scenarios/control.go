@@ -42,8 +42,9 @@ type controlAPI struct {
 	missing func(faults.Needs) string // the flag that would give what a fault needs, "" when it has it
 
 	opMu sync.Mutex // one inject or heal at a time
-	mu   sync.Mutex // guards list
+	mu   sync.Mutex // guards list and ids
 	list []*controlFault
+	ids  int // fault ids handed out, failed injects too (each its own history process)
 }
 
 // controlFault is one fault injected through the API.
@@ -79,7 +80,7 @@ func (a *controlAPI) handler() http.Handler {
 	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		writeJSON(w, http.StatusOK, a.list)
+		writeJSON(w, http.StatusOK, append([]*controlFault{}, a.list...)) // [] rather than null when none
 	})
 	mux.HandleFunc("GET /faults/{id}", func(w http.ResponseWriter, r *http.Request) {
 		if f := a.find(w, r); f != nil {
@@ -186,7 +187,8 @@ func (a *controlAPI) inject(w http.ResponseWriter, r *http.Request) {
 	a.opMu.Lock()
 	defer a.opMu.Unlock()
 	a.mu.Lock()
-	id := len(a.list) + 1
+	a.ids++
+	id := a.ids
 	a.mu.Unlock()
 	p := faults.Planned{For: req.For.D(), Spec: req.spec(), Seed: seed}
 	env := faults.Env{Stream: req.Env.Stream, Consumers: req.Env.Consumers, Dir: a.dir}
@@ -257,11 +259,13 @@ func (a *controlAPI) find(w http.ResponseWriter, r *http.Request) *controlFault 
 	id, err := strconv.Atoi(r.PathValue("id"))
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err != nil || id < 1 || id > len(a.list) {
-		apiError(w, http.StatusNotFound, "no fault %q (GET /faults lists them)", r.PathValue("id"))
-		return nil
+	for _, f := range a.list {
+		if err == nil && f.ID == id {
+			return f
+		}
 	}
-	return a.list[id-1]
+	apiError(w, http.StatusNotFound, "no fault %q (GET /faults lists them)", r.PathValue("id"))
+	return nil
 }
 
 // heal heals f once; an error when it was healed already or the heal failed.
