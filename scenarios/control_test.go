@@ -89,6 +89,10 @@ func TestControlRefusals(t *testing.T) {
 			t.Errorf("POST %s: %d %q, want %d and %q", tc.body, code, e.Error, tc.code, tc.want)
 		}
 	}
+	var none []controlFault
+	if code := call(t, "GET", srv.URL+"/faults", "", &none); code != 200 || none == nil || len(none) != 0 {
+		t.Errorf("GET /faults with none: %d %v, want 200 []", code, none)
+	}
 	if code := call(t, "DELETE", srv.URL+"/faults/7", "", nil); code != 404 {
 		t.Errorf("DELETE an unknown fault: %d, want 404", code)
 	}
