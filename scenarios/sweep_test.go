@@ -52,6 +52,20 @@ func TestPrintSweepCalm(t *testing.T) {
 	}
 }
 
+// The end-to-end column is there when a row measured it (a bench's
+// consumers), not as zeros beside queue runs.
+func TestPrintSweepE2E(t *testing.T) {
+	var q, b bytes.Buffer
+	PrintSweep(&q, &reports.Sweep{Key: "variant", Rows: []reports.SweepRow{{Value: "stan", Acked: 1, Lost: new(int)}}})
+	PrintSweep(&b, &reports.Sweep{Key: "variant", Rows: []reports.SweepRow{{Value: "bench", Acked: 1, E2E: stats.Latency{Count: 5, P99: 7.25}}}})
+	if strings.Contains(q.String(), "e2e") {
+		t.Errorf("queue rows with an e2e column:\n%s", q.String())
+	}
+	if !strings.Contains(b.String(), "e2e p99 ms") || !strings.Contains(b.String(), "7.25") {
+		t.Errorf("bench row without its e2e p99:\n%s", b.String())
+	}
+}
+
 // Variants load once each, with their own overrides and the scenario's
 // seed, as rows named after them; one that does not load names itself.
 func TestPlanVariants(t *testing.T) {
