@@ -78,11 +78,18 @@ type Cluster interface {
 	Close(ctx context.Context) error
 }
 
-// NodeByName looks a node up by its name or its server_name (what the
-// server's own reports call it).
+// NodeByName looks a node up by its server_name (what the server's own
+// reports call it) or else its name.
 func NodeByName(c Cluster, name string) Node {
+	// Server names first: an external cluster's servers may be called
+	// n1.. in another order than jetstorm's node names (its URLs').
 	for _, n := range c.Nodes() {
-		if n.Name() == name || n.ServerName() == name {
+		if n.ServerName() == name {
+			return n
+		}
+	}
+	for _, n := range c.Nodes() {
+		if n.Name() == name {
 			return n
 		}
 	}

@@ -69,6 +69,9 @@ func (nc NodeConfig) renderStreaming(b *strings.Builder) {
 	o := nc.Streaming
 	fmt.Fprintf(b, "streaming {\n  id: %s\n  store: file\n  dir: %q\n", STANClusterID, filepath.Join(nc.StoreDir, "data"))
 	fmt.Fprintf(b, "  file_options {\n    sync_on_flush: %t\n  }\n", o.FileSync)
+	// No limits: by default a channel keeps 1,000,000 messages or about
+	// 1 GB and silently drops the oldest, which would read as lost acks.
+	fmt.Fprintf(b, "  store_limits {\n    max_msgs: 0\n    max_bytes: 0\n    max_age: \"0s\"\n  }\n")
 	if len(nc.Peers) > 0 {
 		fmt.Fprintf(b, "  cluster {\n    node_id: %q\n    peers: [%s]\n    log_path: %q\n    sync: %t\n",
 			nc.Name, quoteAll(nc.Peers), filepath.Join(nc.StoreDir, "raft"), o.ClusterSync)

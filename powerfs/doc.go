@@ -27,12 +27,14 @@
 //   - Pending state belongs to the inode, not the path: it follows renames
 //     and hard links; unlinking the last name discards it (once the last
 //     open handle is closed).
-//   - The kernel caches no file data (every open is FOPEN_DIRECT_IO, no
-//     writeback cache, no passthrough); entry and attribute caches time
-//     out after 100 ms.
+//   - The kernel caches no file data for reads and writes (every open is
+//     FOPEN_DIRECT_IO, no writeback cache, no passthrough); entry and
+//     attribute caches time out after 100 ms. A file may still be mapped
+//     (CAP_DIRECT_IO_ALLOW_MMAP, Linux 6.6+: BoltDB maps its file); the
+//     mapping's pages are filled by reads that reach powerfs, and a
+//     power loss is a new mount, so none of them outlives it.
 //   - Not supported: O_TMPFILE (EOPNOTSUPP), fallocate modes other than 0
-//     and KEEP_SIZE; shared writable mmap is refused by the kernel for
-//     direct-I/O files. copy_file_range falls back to read+write.
+//     and KEEP_SIZE. copy_file_range falls back to read+write.
 //
 // Two durability models, chosen by Options.Writeback:
 //

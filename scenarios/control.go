@@ -40,6 +40,14 @@ type controlAPI struct {
 	dir     string
 	log     *slog.Logger
 	missing func(faults.Needs) string // the flag that would give what a fault needs, "" when it has it
+	// execOK allows exec faults (--control-exec): without it the API runs
+	// no command of its callers'.
+	execOK bool
+	// hosts are the Host headers a request may carry: loopback names and
+	// the listen address (a web page's request through DNS rebinding
+	// names its own host); nil: any (--control-remote).
+	hosts   []string
+	closing bool // set at shutdown: no new faults
 
 	opMu sync.Mutex // one inject or heal at a time
 	mu   sync.Mutex // guards list and ids
@@ -92,7 +100,7 @@ func (a *controlAPI) handler() http.Handler {
 	mux.HandleFunc("POST /faults", a.inject)
 	mux.HandleFunc("DELETE /faults", func(w http.ResponseWriter, r *http.Request) {
 		// Heal every active fault: an exec hook's heal needs no id.
-		err := a.healAll()
+		err := a.healAll(false)
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		code := http.StatusOK
@@ -101,7 +109,7 @@ func (a *controlAPI) handler() http.Handler {
 		}
 		writeJSON(w, code, a.list)
 	})
-	mux.HandleFunc("DELETE /faults/{id}", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("DELETE /faults/{id}", func(w http.ResponseWriter, r *http.Request) { // heal one
 		f := a.find(w, r)
 		if f == nil {
 			return
@@ -120,7 +128,13 @@ func (a *controlAPI) handler() http.Handler {
 		defer a.mu.Unlock()
 		writeJSON(w, http.StatusOK, f)
 	})
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.hosts != nil && !slices.Contains(a.hosts, r.Host) {
+			apiError(w, http.StatusForbidden, "Host %q is not this API's (a loopback name or its listen address)", r.Host)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // index says what the API offers, and which kinds this cluster can take.
@@ -166,6 +180,12 @@ func (a *controlAPI) nodes(w http.ResponseWriter, r *http.Request) {
 // was started without (link proxies, powerfs), 422 for one the cluster
 // refused (e.g. no stream leader yet), 201 with the fault.
 func (a *controlAPI) inject(w http.ResponseWriter, r *http.Request) {
+	// A browser sends a cross-site form or text/plain POST without asking
+	// first; it must preflight application/json, which this API never allows.
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		apiError(w, http.StatusUnsupportedMediaType, "Content-Type %q: send application/json (curl -H 'Content-Type: application/json')", ct)
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "reading the body: %v", err)
@@ -174,6 +194,10 @@ func (a *controlAPI) inject(w http.ResponseWriter, r *http.Request) {
 	req, err := a.parse(body)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if req.Fault == "exec" && !a.execOK {
+		apiError(w, http.StatusForbidden, "exec runs the caller's commands on this machine: start jetstorm cluster with --control-exec to allow it")
 		return
 	}
 	if flag := a.missing(faults.Registry[req.Fault].Needs()); flag != "" {
@@ -187,6 +211,11 @@ func (a *controlAPI) inject(w http.ResponseWriter, r *http.Request) {
 	a.opMu.Lock()
 	defer a.opMu.Unlock()
 	a.mu.Lock()
+	if a.closing {
+		a.mu.Unlock()
+		apiError(w, http.StatusServiceUnavailable, "the cluster is stopping")
+		return
+	}
 	a.ids++
 	id := a.ids
 	a.mu.Unlock()
@@ -292,11 +321,15 @@ func (a *controlAPI) heal(f *controlFault) error {
 	return err
 }
 
-// healAll heals every active fault, oldest first (at shutdown).
-func (a *controlAPI) healAll() error {
+// healAll heals every active fault, oldest first. At shutdown (closing)
+// no fault starts after it has begun.
+func (a *controlAPI) healAll(closing bool) error {
+	a.opMu.Lock() // an inject in progress finishes first, and is in the list
 	a.mu.Lock()
+	a.closing = a.closing || closing
 	list := slices.Clone(a.list)
 	a.mu.Unlock()
+	a.opMu.Unlock()
 	var errs []error
 	for _, f := range list {
 		a.mu.Lock()
@@ -339,10 +372,17 @@ func checkControlAddr(addr string, remote bool) error {
 
 // startControl serves the API on addr until ctx ends; then it heals every
 // active fault and closes the history. It returns the API's URL.
-func startControl(ctx context.Context, addr string, a *controlAPI) (string, <-chan error, error) {
+func startControl(ctx context.Context, addr string, remote bool, a *controlAPI) (string, <-chan error, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, fmt.Errorf("--control: %w", err)
+	}
+	if !remote {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		a.hosts = []string{ln.Addr().String()}
+		for _, h := range []string{"127.0.0.1", "localhost", "[::1]"} {
+			a.hosts = append(a.hosts, h+":"+port)
+		}
 	}
 	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
@@ -352,7 +392,7 @@ func startControl(ctx context.Context, addr string, a *controlAPI) (string, <-ch
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = srv.Shutdown(sctx)
 		cancel()
-		err := a.healAll()
+		err := a.healAll(true)
 		done <- errors.Join(err, a.rec.Close())
 	}()
 	return "http://" + ln.Addr().String(), done, nil

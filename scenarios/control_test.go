@@ -34,6 +34,9 @@ func call(t *testing.T, method, url, body string, out any) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
@@ -82,6 +85,7 @@ func TestControlRefusals(t *testing.T) {
 		{`{"kind": "kill", "target": "n9"}`, 400, `"n9" is not a target`},
 		{`{"kind": "kill", "for": "-1s"}`, 400, "must not be negative"},
 		{`{"fault": "exec", "target": "n1"}`, 400, "exec needs an inject command"},
+		{`{"kind": "exec", "target": "n1", "inject": "id"}`, 403, "--control-exec"},
 		{`[1, 2]`, 400, "must be an object"},
 	} {
 		var e struct{ Error string }
@@ -89,6 +93,19 @@ func TestControlRefusals(t *testing.T) {
 			t.Errorf("POST %s: %d %q, want %d and %q", tc.body, code, e.Error, tc.code, tc.want)
 		}
 	}
+	// What a web page could send: a simple POST, or a rebound host name.
+	resp, err := http.Post(srv.URL+"/faults", "text/plain", strings.NewReader(`{"kind": "kill", "target": "n1"}`))
+	if err != nil || resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("a text/plain POST: %v %v, want 415", resp, err)
+	}
+	if resp != nil {
+		resp.Body.Close()
+	}
+	a.hosts = []string{"127.0.0.1:1"}
+	if code := call(t, "GET", srv.URL+"/nodes", "", nil); code != http.StatusForbidden {
+		t.Errorf("a request for another Host: %d, want 403", code)
+	}
+	a.hosts = nil
 	var none []controlFault
 	if code := call(t, "GET", srv.URL+"/faults", "", &none); code != 200 || none == nil || len(none) != 0 {
 		t.Errorf("GET /faults with none: %d %v, want 200 []", code, none)
@@ -290,7 +307,7 @@ func TestControlLive(t *testing.T) {
 	// A scenario through backend external, its faults exec hooks that ask
 	// the API for a kill.
 	cluster := fmt.Sprintf("cluster: {backend: external, urls: [%s], monitor_urls: [%s]}\n", strings.Join(sc.urls, ", "), strings.Join(sc.monitors, ", "))
-	hooks := fmt.Sprintf(`inject: 'curl -sf -XPOST %s/faults -d "{\"kind\": \"kill\", \"target\": \"$JETSTORM_NODE\"}"', heal: 'curl -sf -XDELETE %s/faults'`, api, api)
+	hooks := fmt.Sprintf(`inject: 'curl -sf --json "{\"kind\": \"kill\", \"target\": \"$JETSTORM_NODE\"}" %s/faults', heal: 'curl -sf -XDELETE %s/faults'`, api, api)
 	o := runYAML(t, "name: control-exec\n"+cluster+
 		"workload: {type: queue, clients: 3, rate: 100, duration: 12s}\n"+
 		"timeline:\n  - {at: 3s, fault: exec, for: 4s, target: n1, "+hooks+"}\n", RunOptions{})

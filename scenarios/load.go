@@ -92,9 +92,21 @@ func (p *parser) where(line int) string {
 	case line > 0:
 		return fmt.Sprintf("%s:%d", p.file, line)
 	case line < 0 && -line <= len(p.sets):
-		return "--set " + p.sets[-line-1]
+		return "--set " + redactSet(p.sets[-line-1])
 	}
 	return p.file
+}
+
+var (
+	urlPassword = regexp.MustCompile(`(://[^:/@\s'"]*):[^@\s'"]*@`)
+	keyPassword = regexp.MustCompile(`(password\s*[:=]\s*)[^,}\s]+`)
+)
+
+// redactSet is a --set as error messages show it: passwords, in a URL's
+// user info or as a password key's value, REDACTED.
+func redactSet(set string) string {
+	set = urlPassword.ReplaceAllString(set, "${1}:REDACTED@")
+	return keyPassword.ReplaceAllString(set, "${1}REDACTED")
 }
 
 // parse returns the root mapping of the single document in data.

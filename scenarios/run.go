@@ -205,6 +205,19 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 		s.stream = uniqueStream(o)
 		log.Info("stream", "name", s.stream, "deleted after the run", o.Shards == 0)
 	}
+	// The run's stream goes when the run does, however it ends (a failed
+	// setup too), unless keep says why it stays. Its shards may still read
+	// a sharded bench's stream.
+	var keep string
+	if external && s.stream != "" && o.Shards == 0 {
+		defer func() {
+			if keep != "" {
+				log.Warn("the stream stays on the cluster ("+keep+")", "stream", s.stream)
+			} else if err := deleteStreams(cluster, s.stream); err != nil {
+				log.Warn("could not delete the run's stream", "stream", s.stream, "err", err)
+			}
+		}()
+	}
 	wl := kind.New(s, o)
 	plan := s.PlanFor(seed)
 	meta := history.Meta{
@@ -255,16 +268,12 @@ func Run(ctx context.Context, s *Scenario, o RunOptions) (*Outcome, error) {
 	if peak > 0 {
 		log.Info("jetstorm's own memory", "peak_rss_mib", peak>>20, "file", RSSFile)
 	}
-	if external && s.stream != "" && o.Shards == 0 {
-		// Its shards may still read a sharded bench's stream: it stays.
-		var hookErr *ConfigError
-		if res.Verdict == checker.Invalid {
-			log.Warn("the stream is kept for inspection (the run is invalid)", "stream", s.stream)
-		} else if stopped != nil && !errors.As(stopped, &hookErr) {
-			log.Warn("the stream stays on the cluster (it was lost mid-run): delete it when it is back", "stream", s.stream)
-		} else if err := deleteStreams(cluster, s.stream); err != nil {
-			log.Warn("could not delete the run's stream", "stream", s.stream, "err", err)
-		}
+	var hookErr *ConfigError
+	switch {
+	case res.Verdict == checker.Invalid:
+		keep = "kept for inspection: the run is invalid"
+	case stopped != nil && !errors.As(stopped, &hookErr):
+		keep = "the cluster was lost mid-run: delete it when it is back"
 	}
 	if res.Verdict == checker.Valid || res.Verdict == checker.None {
 		// Nothing to inspect: drop the stores, keep configs and logs.

@@ -315,3 +315,23 @@ func TestExternalWrongPasswordRefused(t *testing.T) {
 		}
 	}
 }
+
+// A --set carrying a password (in a URL, or as cluster.password) is shown
+// REDACTED in the errors that name it.
+func TestSetPasswordRedacted(t *testing.T) {
+	for _, set := range []string{
+		"cluster={backend: external, urls: [nats://alice:s3cret@127.0.0.1:1], nodes: 0}",
+		"cluster.password=s3cret",
+	} {
+		_, err := Parse([]byte("name: x\ncluster: {backend: external, urls: ['nats://127.0.0.1:1']}\n"), "x.yaml", []string{set})
+		if err == nil || !strings.Contains(err.Error(), "--set cluster") {
+			t.Fatalf("--set %s: %v, want an error naming it", set, err)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("--set %s: the error shows the password: %v", set, err)
+		}
+	}
+	if got := redactSet("cluster={urls: [nats://alice:s3cret@h:1, 'tls://u:p@h:2'], password: pw}"); strings.Contains(got, "s3cret") || strings.Contains(got, ":p@") || strings.Contains(got, "pw}") {
+		t.Errorf("redactSet: %s", got)
+	}
+}

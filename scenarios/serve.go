@@ -30,9 +30,11 @@ type ServeOptions struct {
 	ClientLinks  bool   // a proxy between each node and its clients (process backend)
 	Backend      string // process (default) or docker
 	// Control, when set, is the HOST:PORT of the fault API (control.go);
-	// ControlRemote allows a non-loopback one.
+	// ControlRemote allows a non-loopback one; ControlExec allows exec
+	// faults through it (the caller's commands, run here).
 	Control       string
 	ControlRemote bool
+	ControlExec   bool
 }
 
 // Serve starts a local cluster on the same start path as a run, prints
@@ -129,8 +131,8 @@ func serveControl(ctx context.Context, o ServeOptions, c clusters.Cluster, versi
 		StartedAt: rec.Start().UTC().Format(time.RFC3339Nano),
 	}})
 	log := slog.New(termlog.NewHandler(termlog.ScreenOf(os.Stderr), nil))
-	a := &controlAPI{ctx: ctx, c: c, rec: rec, history: path, dir: o.Dir, log: log, missing: missingFlag(o)}
-	u, done, err := startControl(ctx, o.Control, a)
+	a := &controlAPI{ctx: ctx, c: c, rec: rec, history: path, dir: o.Dir, log: log, missing: missingFlag(o), execOK: o.ControlExec}
+	u, done, err := startControl(ctx, o.Control, o.ControlRemote, a)
 	if err != nil {
 		rec.Close()
 		return "", nil, &ConfigError{err}

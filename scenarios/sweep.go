@@ -100,6 +100,14 @@ func (p *SweepPlan) Run(ctx context.Context, dir string, o RunOptions, table io.
 		if b, err := json.MarshalIndent(sw, "", "  "); err == nil {
 			os.WriteFile(filepath.Join(dir, "sweep.json"), append(b, '\n'), 0o644) // after every value: nothing lost on Ctrl-C
 		}
+		if out.Err != nil {
+			// A fault hook that failed (exit 3) or a cluster lost (exit 2)
+			// would stop every later value too.
+			if table != nil {
+				PrintSweep(table, sw)
+			}
+			return sw, checker.Unknown, fmt.Errorf("%s %s: the run stopped early: %w", p.Key, p.Values[i], out.Err)
+		}
 	}
 	if table != nil {
 		PrintSweep(table, sw)

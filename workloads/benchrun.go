@@ -63,7 +63,14 @@ func (w *BenchWorkload) Setup(ctx context.Context, c clusters.Cluster) error {
 func (w *BenchWorkload) Run(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
 	urls := clusters.ClientURLs(c)
 	if w.B.o.Shards > 1 {
-		w.Clock = w.B.ClockOffset(ctx, urls)
+		// Bounded: a slow leader must not make the shard miss its start.
+		bound := 2 * time.Second
+		if !w.StartAt.IsZero() {
+			bound = min(bound, time.Until(w.StartAt)/2)
+		}
+		cctx, cancel := context.WithTimeout(ctx, max(bound, 0))
+		w.Clock = w.B.ClockOffset(cctx, urls)
+		cancel()
 	}
 	w.Started = time.Now()
 	if !w.StartAt.IsZero() {

@@ -175,6 +175,13 @@ func (cl *stanClient) publish(data []byte) (history.OpType, string) {
 	}
 	done := make(chan error, 1)
 	if _, err := sc.PublishAsync(cl.q.channel(), data, func(_ string, err error) { done <- err }); err != nil {
+		// The client closes the connection on missed pings while a
+		// publish may be going out on the NATS connection under it: a
+		// closed connection proves nothing was sent only when it was
+		// closed (lost) before this publish began, which cl.conn checked.
+		if errors.Is(err, stan.ErrConnectionClosed) {
+			return history.Info, err.Error()
+		}
 		return history.Fail, "not sent: " + err.Error()
 	}
 	select {

@@ -269,9 +269,12 @@ Ctrl-C heals what is active before the nodes stop. With --control, link
 proxies, client links and the power-loss filesystem are on (where this
 machine can run it), so every fault kind is on offer; a kind the cluster
 was started without is refused with 409, naming the flag. The API listens
-on loopback only unless --control-remote.`,
+on loopback only unless --control-remote, answers only requests whose
+Host is its own and whose body is Content-Type: application/json (so a
+web page cannot reach it), and runs exec faults (commands of the
+caller's) only with --control-exec.`,
 		Example: `  jetstorm cluster --control 127.0.0.1:7070
-  curl -s -XPOST localhost:7070/faults -d '{"kind": "powerloss", "target": "all"}'
+  curl -s --json '{"kind": "powerloss", "target": "all"}' localhost:7070/faults
   curl -s -XDELETE localhost:7070/faults/1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -312,6 +315,7 @@ on loopback only unless --control-remote.`,
 	f.StringVar(&o.Image, "image", "", "docker: run this image (already in the engine; entrypoint nats-server, as the official nats image) instead of --server")
 	f.StringVar(&o.Control, "control", "", "serve the fault API on HOST:PORT (loopback only; port 0 picks one)")
 	f.BoolVar(&o.ControlRemote, "control-remote", false, "allow a --control address other machines can reach (anyone who reaches it can break the cluster)")
+	f.BoolVar(&o.ControlExec, "control-exec", false, "allow exec faults through the API: they run the caller's commands on this machine")
 	return cmd
 }
 
