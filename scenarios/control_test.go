@@ -307,7 +307,8 @@ func TestControlLive(t *testing.T) {
 	// A scenario through backend external, its faults exec hooks that ask
 	// the API for a kill.
 	cluster := fmt.Sprintf("cluster: {backend: external, urls: [%s], monitor_urls: [%s]}\n", strings.Join(sc.urls, ", "), strings.Join(sc.monitors, ", "))
-	hooks := fmt.Sprintf(`inject: 'curl -sf --json "{\"kind\": \"kill\", \"target\": \"$JETSTORM_NODE\"}" %s/faults', heal: 'curl -sf -XDELETE %s/faults'`, api, api)
+	// The inject also leaves a process behind, which must not outlive it.
+	hooks := fmt.Sprintf(`inject: 'curl -sf --json "{\"kind\": \"kill\", \"target\": \"$JETSTORM_NODE\"}" %s/faults && (sleep 4321 &)', heal: 'curl -sf -XDELETE %s/faults'`, api, api)
 	o := runYAML(t, "name: control-exec\n"+cluster+
 		"workload: {type: queue, clients: 3, rate: 100, duration: 12s}\n"+
 		"timeline:\n  - {at: 3s, fault: exec, for: 4s, target: n1, "+hooks+"}\n", RunOptions{})
@@ -319,6 +320,9 @@ func TestControlLive(t *testing.T) {
 	}
 	if ops := faultOps(t, filepath.Join(dir, history.FileName)); !slices.Equal(ops[4:], []string{"invoke kill", "ok kill"}) {
 		t.Errorf("the cluster's history after the run: %v", ops)
+	}
+	if left := clusters.ProcessesMentioning("sleep 4321"); len(left) > 0 {
+		t.Errorf("what the inject hook left in the background outlived it: %v", left)
 	}
 	if b, err := os.ReadFile(filepath.Join(o.Dir, "exec", "1-n1-inject.log")); err != nil || !strings.Contains(string(b), `"kind": "kill"`) {
 		t.Errorf("the inject hook's output: %q %v", b, err)
