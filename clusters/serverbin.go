@@ -50,20 +50,26 @@ func ServerBinary(ctx context.Context, spec string, logf func(format string, arg
 	case "embedded":
 		return "", nil
 	case "path":
-		p, err := filepath.Abs(spec)
-		if err != nil {
-			return "", err
-		}
-		st, err := os.Stat(p)
-		if err != nil {
-			return "", &SpecError{fmt.Errorf("nats-server binary: %w", err)}
-		}
-		if st.IsDir() || st.Mode()&0o111 == 0 {
-			return "", &SpecError{fmt.Errorf("nats-server binary %s: not an executable file", p)}
-		}
-		return p, nil
+		return binaryAt(spec, "nats-server")
 	}
 	return goInstall(ctx, "github.com/nats-io/nats-server/v2", "nats-server", "v"+strings.TrimPrefix(spec, "v"), logf)
+}
+
+// binaryAt is the absolute path of the name binary at path, or a
+// *SpecError saying why it cannot run.
+func binaryAt(path, name string) (string, error) {
+	p, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", &SpecError{fmt.Errorf("%s binary: %w", name, err)}
+	}
+	if st.IsDir() || st.Mode()&0o111 == 0 {
+		return "", &SpecError{fmt.Errorf("%s binary %s: not an executable file", name, p)}
+	}
+	return p, nil
 }
 
 // goInstall builds module's command name at version with go install

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -48,14 +47,7 @@ func STANBinary(ctx context.Context, spec string, logf func(format string, args 
 	case spec == "":
 		spec = STANDefaultVersion
 	case strings.Contains(spec, "/"):
-		p, err := filepath.Abs(spec)
-		if err != nil {
-			return "", err
-		}
-		if st, err := os.Stat(p); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
-			return "", &SpecError{fmt.Errorf("nats-streaming-server binary %s: not an executable file", p)}
-		}
-		return p, nil
+		return binaryAt(spec, "nats-streaming-server")
 	case !stanVersionRE.MatchString(spec):
 		return "", &SpecError{fmt.Errorf("%q is not a nats-streaming-server version (e.g. %s) or a path to its binary", spec, STANDefaultVersion)}
 	}

@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -102,7 +103,7 @@ func (Exec) Inject(ctx context.Context, c clusters.Cluster, env Env, s Spec, rng
 // directory. The command runs in its own process group, which is killed
 // whole when ctx ends, so nothing it started outlives jetstorm.
 func runHook(ctx context.Context, c clusters.Cluster, env Env, n clusters.Node, targets []string, phase, command string) error {
-	dir := filepath.Join(cmpDir(env.Dir), "exec")
+	dir := filepath.Join(cmp.Or(env.Dir, "."), "exec")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -142,16 +143,9 @@ func execEnv(c clusters.Cluster, env Env, n clusters.Node, targets []string) []s
 		"JETSTORM_TARGETS=" + strings.Join(targets, ","),
 		"JETSTORM_FAULT_ID=" + strconv.Itoa(env.FaultID),
 		"JETSTORM_FAULT_FOR=" + env.FaultFor.String(),
-		"JETSTORM_RUN_DIR=" + cmpDir(env.Dir),
+		"JETSTORM_RUN_DIR=" + cmp.Or(env.Dir, "."),
 		"JETSTORM_STREAM=" + env.Stream, // the stream under test (e.g. for a leader step-down)
 	}
-}
-
-func cmpDir(d string) string {
-	if d == "" {
-		return "."
-	}
-	return d
 }
 
 // lastLine is ` (last line: ...)` of a hook's output, or "".
