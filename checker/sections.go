@@ -28,6 +28,12 @@ type Sections struct {
 	// OCC (occ check) are the occ workload's appends, their logs and
 	// linearizability.
 	OCC *OCCStats `json:"occ,omitempty"`
+	// TTL (ttl check) are the ttl workload's messages: what expired, how
+	// late, early or lost, on every node.
+	TTL *TTLStats `json:"ttl,omitempty"`
+	// Schedules (schedule check) are the schedule workload's schedules
+	// and their firings.
+	Schedules *ScheduleStats `json:"schedules,omitempty"`
 	// Membership (replicas check) is each membership change's end: who
 	// left, who came back, the stream's replica count after.
 	Membership MembershipChanges `json:"membership,omitempty"`

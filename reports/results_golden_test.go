@@ -57,6 +57,16 @@ func TestResultsJSONGolden(t *testing.T) {
 				return checker.Run(context.Background(), h, &checker.OCC{}, &checker.Recovery{})
 			}
 		}
+		if strings.HasPrefix(name, "ttl_") {
+			checks = func(h []history.Op) (checker.Verdict, []checker.Result) {
+				return checker.Run(context.Background(), h, &checker.TTL{}, &checker.Recovery{})
+			}
+		}
+		if strings.HasPrefix(name, "schedule_") {
+			checks = func(h []history.Op) (checker.Verdict, []checker.Result) {
+				return checker.Run(context.Background(), h, &checker.Schedule{}, &checker.Recovery{})
+			}
+		}
 		if strings.HasPrefix(name, "batch_") {
 			checks = func(h []history.Op) (checker.Verdict, []checker.Result) {
 				return checker.Run(context.Background(), h, &checker.Atomic{}, &checker.Recovery{})

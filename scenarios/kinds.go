@@ -49,13 +49,15 @@ type Kind struct {
 
 // Kinds are the workload kinds by workload.type.
 var Kinds = map[string]*Kind{
-	"queue":   queueKind,
-	"kv":      kvKind,
-	"bench":   benchKind,
-	"consume": consumeKind,
-	"batch":   batchKind,
-	"counter": counterKind,
-	"occ":     occKind,
+	"queue":    queueKind,
+	"kv":       kvKind,
+	"bench":    benchKind,
+	"consume":  consumeKind,
+	"batch":    batchKind,
+	"counter":  counterKind,
+	"occ":      occKind,
+	"ttl":      ttlKind,
+	"schedule": scheduleKind,
 }
 
 // KindNames lists the workload kinds, sorted.

@@ -59,6 +59,12 @@ type RunOptions struct {
 	// CounterDouble makes a counter client send an increment twice and
 	// record it once when it returns true (tests).
 	CounterDouble func(id string) bool
+	// TTLSent is the TTL a ttl client really sends for one it records
+	// (tests: a shorter one expires early).
+	TTLSent func(time.Duration) time.Duration
+	// ScheduleDouble makes a schedule client publish a second schedule
+	// with the same target when it returns true, recording one (tests).
+	ScheduleDouble func(id string) bool
 }
 
 // Outcome is what a run produced.

@@ -162,7 +162,7 @@ type Stream struct {
 // reads, and each kind's own options (see kinds.go). The kinds' structs are
 // inline, so a scenario file keeps one flat workload section.
 type Workload struct {
-	Type     string   `yaml:"type"`     // queue (default) | kv | bench | consume | batch | counter | occ: a key of Kinds
+	Type     string   `yaml:"type"`     // queue (default) | kv | bench | consume | batch | counter | occ | ttl | schedule: a key of Kinds
 	Clients  int      `yaml:"clients"`  // default 6
 	Rate     float64  `yaml:"rate"`     // total ops/s over all clients; default 500
 	Duration Duration `yaml:"duration"` // default 60s
@@ -178,14 +178,19 @@ type Workload struct {
 	// false: pinned, as Jepsen's clients are: a client of a node that is
 	// down fails (or times out) until the node is back.
 	ClientsRoam bool `yaml:"clients_roam"`
+	// Slack (ttl, schedule): how long past its time a promise about time
+	// may take to be kept (an expiry, a firing); default 5s.
+	Slack Duration `yaml:"slack,omitempty"`
 
-	Queue   QueueOptions   `yaml:",inline"` // kind_queue.go
-	KV      KVOptions      `yaml:",inline"` // kind_kv.go
-	Bench   BenchOptions   `yaml:",inline"` // kind_bench.go
-	Consume ConsumeOptions `yaml:",inline"` // kind_consume.go
-	Batch   BatchOptions   `yaml:",inline"` // kind_batch.go
-	Counter CounterOptions `yaml:",inline"` // kind_counter.go
-	OCC     OCCOptions     `yaml:",inline"` // kind_occ.go
+	Queue    QueueOptions    `yaml:",inline"` // kind_queue.go
+	KV       KVOptions       `yaml:",inline"` // kind_kv.go
+	Bench    BenchOptions    `yaml:",inline"` // kind_bench.go
+	Consume  ConsumeOptions  `yaml:",inline"` // kind_consume.go
+	Batch    BatchOptions    `yaml:",inline"` // kind_batch.go
+	Counter  CounterOptions  `yaml:",inline"` // kind_counter.go
+	OCC      OCCOptions      `yaml:",inline"` // kind_occ.go
+	TTL      TTLOptions      `yaml:",inline"` // kind_ttl.go
+	Schedule ScheduleOptions `yaml:",inline"` // kind_schedule.go
 }
 
 type Check struct {

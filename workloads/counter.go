@@ -77,7 +77,7 @@ type counterValue struct {
 
 // counterReadValue is what the drains record of a stored increment: a
 // history.CounterEntry.
-func counterReadValue(subject string, h nats.Header, data []byte) string {
+func counterReadValue(subject string, h nats.Header, data []byte, _ time.Time) string {
 	e := history.CounterEntry{K: subjectIndex(subject), Op: "?", HasTotal: true}
 	if op := h.Get(history.CounterOpHeader); op != "" && !strings.ContainsAny(op, " \t") {
 		e.Op = op
@@ -195,7 +195,7 @@ func (w *Counter) Drain(ctx context.Context, c clusters.Cluster, rec *history.Re
 		if m == nil {
 			continue // the counter has no message
 		}
-		e, _ := history.ParseCounterEntry(counterReadValue(m.Subject, m.Header, m.Data))
+		e, _ := history.ParseCounterEntry(counterReadValue(m.Subject, m.Header, m.Data, m.Time))
 		e.Op, e.Incr = "final", 0
 		rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FCounterFinal, Value: e.String(), Seq: m.Sequence})
 	}

@@ -75,20 +75,25 @@ func (w *KV) Setup(ctx context.Context, c clusters.Cluster) error {
 		if w.o.DirectReads {
 			return nil
 		}
-		// KV buckets always allow direct gets, answered by any replica:
-		// turn them off so reads come from the leader.
-		st, err := js.Stream(ctx, w.Stream())
-		if err != nil {
-			return err
-		}
-		cfg := st.CachedInfo().Config
-		if !cfg.AllowDirect {
-			return nil
-		}
-		cfg.AllowDirect = false
-		_, err = js.UpdateStream(ctx, cfg)
-		return err
+		return leaderReads(ctx, js, w.Stream())
 	})
+}
+
+// leaderReads turns a KV bucket's direct gets off: a bucket always allows
+// them, answered by any replica (a lagging one, too), and reads must come
+// from the leader.
+func leaderReads(ctx context.Context, js jetstream.JetStream, stream string) error {
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		return err
+	}
+	cfg := st.CachedInfo().Config
+	if !cfg.AllowDirect {
+		return nil
+	}
+	cfg.AllowDirect = false
+	_, err = js.UpdateStream(ctx, cfg)
+	return err
 }
 
 type natsKV struct{ kv jetstream.KeyValue }

@@ -62,7 +62,7 @@ func (w *OCC) entitySubject(k int) string { return fmt.Sprintf("%s.entity.%d", w
 
 // occReadValue is what the drains record of a stored append: an
 // OCCEntry with the expected sequence it was stored with.
-func occReadValue(subject string, h nats.Header, data []byte) string {
+func occReadValue(subject string, h nats.Header, data []byte, _ time.Time) string {
 	k := subjectIndex(subject)
 	op := string(data)
 	if k < 0 || op == "" || strings.ContainsAny(op, " \t") {

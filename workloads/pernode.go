@@ -79,7 +79,7 @@ func (q *Queue) drainNode(ctx context.Context, js jetstream.JetStream, name stri
 	if err != nil {
 		return 0, err
 	}
-	cons, err := q.consumerOn(ctx, js, st, name)
+	cons, err := q.consumerOn(ctx, js, st, name, placeFor)
 	if errors.Is(err, errNotPlaced) {
 		return q.drainNodeAsLeader(ctx, js, name, rec)
 	}
@@ -90,6 +90,16 @@ func (q *Queue) drainNode(ctx context.Context, js jetstream.JetStream, name stri
 	if cons.CachedInfo().NumPending == 0 {
 		return 0, nil // an empty copy
 	}
+	return fetchAll(ctx, cons, name, func(m jetstream.Msg, md *jetstream.MsgMetadata) {
+		rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FNodeRead, Node: name,
+			Value: q.readValue(m.Subject(), m.Headers(), m.Data(), md.Timestamp), Seq: md.Sequence.Stream})
+	})
+}
+
+// fetchAll reads everything consumer cons (hosted on node name, just
+// created) has pending, calling each for every message, and returns how
+// many it read.
+func fetchAll(ctx context.Context, cons jetstream.Consumer, name string, each func(jetstream.Msg, *jetstream.MsgMetadata)) (int, error) {
 	read, early := 0, 0
 	for {
 		batch, err := cons.Fetch(nodeReadBatch, jetstream.FetchMaxWait(5*time.Second))
@@ -103,8 +113,7 @@ func (q *Queue) drainNode(ctx context.Context, js jetstream.JetStream, name stri
 				return read, err
 			}
 			got++
-			rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FNodeRead, Node: name,
-				Value: q.readValue(m.Subject(), m.Headers(), m.Data()), Seq: md.Sequence.Stream})
+			each(m, md)
 			read++
 			if md.NumPending == 0 {
 				return read, nil
@@ -141,11 +150,11 @@ var errNotPlaced = errors.New("no consumer could be placed on the node")
 
 // consumerOn creates an ephemeral R1 consumer of the whole stream hosted
 // on node name, deleting and creating it again while the cluster places it
-// elsewhere (after a few quick tries, every 200 ms), for at most placeFor.
-func (q *Queue) consumerOn(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, name string) (jetstream.Consumer, error) {
+// elsewhere (after a few quick tries, every 200 ms), for at most budget.
+func (q *Queue) consumerOn(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, name string, budget time.Duration) (jetstream.Consumer, error) {
 	hosts := map[string]int{}
 	var lastErr error
-	deadline := time.Now().Add(placeFor)
+	deadline := time.Now().Add(budget)
 	for attempt := 0; time.Now().Before(deadline); attempt++ {
 		if attempt >= 10 {
 			select {
@@ -180,7 +189,7 @@ func (q *Queue) consumerOn(ctx context.Context, js jetstream.JetStream, st jetst
 			return nil, ctx.Err()
 		}
 	}
-	return nil, fmt.Errorf("%w %s in %s (placed on %v; last error: %v)", errNotPlaced, name, placeFor, hosts, lastErr)
+	return nil, fmt.Errorf("%w %s in %s (placed on %v; last error: %v)", errNotPlaced, name, budget, hosts, lastErr)
 }
 
 // drainNodeAsLeader reads node name's copy by making it the stream leader
@@ -204,7 +213,7 @@ func (q *Queue) drainNodeAsLeader(ctx context.Context, js jetstream.JetStream, n
 			return read, fmt.Errorf("get seq %d: %w", seq, err)
 		}
 		rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FNodeRead, Node: name,
-			Value: q.readValue(m.Subject, m.Header, m.Data), Seq: m.Sequence})
+			Value: q.readValue(m.Subject, m.Header, m.Data, m.Time), Seq: m.Sequence})
 		read++
 	}
 	// Every message must have come from this node's store.

@@ -52,7 +52,7 @@ type QueueOptions struct {
 	Duplicates time.Duration
 	// ReadValue, when set, is what the drains record as a message's value
 	// (default: its body up to the first space).
-	ReadValue func(subject string, h nats.Header, data []byte) string
+	ReadValue func(subject string, h nats.Header, data []byte, stored time.Time) string
 	// Counter makes the stream a counter stream (AllowMsgCounter), for the
 	// counter workload.
 	Counter bool
@@ -60,6 +60,9 @@ type QueueOptions struct {
 	// (AllowAtomicPublish) and direct gets (AllowDirect), for the batch
 	// workload. The drains still read from the leader (leaderGet).
 	Atomic bool
+	// Configure, when set, adjusts the stream's config before Setup
+	// creates it (the ttl and schedule workloads' stream features).
+	Configure func(*jetstream.StreamConfig)
 }
 
 // Queue is Jepsen's queue workload: clients pinned to nodes publish unique
@@ -125,14 +128,18 @@ func (q *Queue) Setup(ctx context.Context, c clusters.Cluster) error {
 		// Each attempt gets its own deadline: a request the meta leader never
 		// answers would otherwise use up the whole setup time.
 		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err = js.CreateOrUpdateStream(actx, jetstream.StreamConfig{
+		cfg := jetstream.StreamConfig{
 			Name: q.o.Stream, Subjects: []string{q.o.Stream + ".>"},
 			Replicas: q.o.Replicas, Storage: storage,
 			Duplicates: q.o.Duplicates, Retention: q.retention(),
 			// The drains read with STREAM.MSG.GET (leaderGet), which only
 			// the leader answers even where direct gets are allowed.
 			AllowDirect: q.o.Atomic, AllowAtomicPublish: q.o.Atomic, AllowMsgCounter: q.o.Counter,
-		})
+		}
+		if q.o.Configure != nil {
+			q.o.Configure(&cfg)
+		}
+		_, err = js.CreateOrUpdateStream(actx, cfg)
 		cancel()
 		if err == nil {
 			return nil
@@ -332,9 +339,9 @@ func (q *Queue) Drain(ctx context.Context, c clusters.Cluster, rec *history.Reco
 }
 
 // readValue is what the drains record of a message they read.
-func (q *Queue) readValue(subject string, h nats.Header, data []byte) string {
+func (q *Queue) readValue(subject string, h nats.Header, data []byte, stored time.Time) string {
 	if q.o.ReadValue != nil {
-		return q.o.ReadValue(subject, h, data)
+		return q.o.ReadValue(subject, h, data, stored)
 	}
 	return valueOf(data)
 }
@@ -446,7 +453,7 @@ func (q *Queue) readFromLeader(ctx context.Context, d *drainState, info *jetstre
 			return fmt.Errorf("get seq %d from the leader: %w", d.next, err)
 		}
 		d.rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FRead,
-			Value: q.readValue(m.Subject, m.Header, m.Data), Seq: m.Sequence, Node: leader})
+			Value: q.readValue(m.Subject, m.Header, m.Data, m.Time), Seq: m.Sequence, Node: leader})
 		d.read++
 	}
 	return nil
@@ -500,7 +507,7 @@ func (d *drainState) record(m jetstream.Msg, md *jetstream.MsgMetadata, host str
 		return false
 	}
 	d.rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FRead,
-		Value: d.q.readValue(m.Subject(), m.Headers(), m.Data()), Seq: md.Sequence.Stream, Node: host})
+		Value: d.q.readValue(m.Subject(), m.Headers(), m.Data(), md.Timestamp), Seq: md.Sequence.Stream, Node: host})
 	d.read++
 	d.next = md.Sequence.Stream + 1
 	return true

@@ -1,0 +1,120 @@
+package checker
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"jetstorm/history"
+)
+
+// TestTTLVerdicts runs the ttl check on one golden history per anomaly of
+// issue 21 (testdata/ttl_*.jsonl, message 0-0 with a 5 s TTL, 1-0 with
+// none, slack 2 s, markers of 3 s), and on the valid one they vary.
+func TestTTLVerdicts(t *testing.T) {
+	tests := []struct {
+		file    string
+		verdict Verdict
+		msg     []string
+		stats   func(s TTLStats) bool
+	}{
+		{"valid", Valid, []string{"3 messages, 2 acked (1 without a TTL), 1 failed, 0 indeterminate; 1 expired (1 with a delete marker seen); 12 probes"},
+			func(s TTLStats) bool { return s.Expired == 1 && s.Markers == 1 && s.Gets == 2 && s.Late == 0 }},
+		{"early", Invalid, []string{"1 messages gone before their TTL (EARLY)", "n2: message 0-0 (TTL 5s, due 6s) gone by 4.015s"},
+			func(s TTLStats) bool { return s.Early == 1 && s.Nodes["n2"].Early == 1 }},
+		{"late", Invalid, []string{"1 messages still there past their TTL and the slack (LATE)", "n3: message 0-0 (TTL 5s, acked at 1.01s) still there 4.01s past its TTL (read at 10.02s)"},
+			func(s TTLStats) bool { return s.Late == 1 && s.Nodes["n3"].Late == 1 && s.Disagreements == 0 }},
+		// The same late sighting, while n3 was killed for 4 s: 2.99 s of the
+		// 4.01 s are down time, and 1.02 s is within the slack.
+		{"late_down", Valid, []string{"latest expiry 1020 ms past due (slack 2000 ms)"},
+			func(s TTLStats) bool { return s.Late == 0 && s.Nodes["n3"].DownMs == 4000 }},
+		// The same, while a partition cut n1 off: n3 was on the majority
+		// side, which went on (it is not n3's down time).
+		{"late_majority", Invalid, []string{"1 messages still there past their TTL and the slack (LATE)"},
+			func(s TTLStats) bool { return s.Late == 1 && s.Nodes["n3"].DownMs == 0 }},
+		{"never_expires", Invalid, []string{"LATE", "1 final copies that DISAGREE with the first (split brain)", "the drain and n3 hold different messages at the end (0 only on the drain, e.g. none; 1 only on n3, e.g. 0-0 (TTL 5s))"},
+			func(s TTLStats) bool { return s.Late == 1 && s.Nodes["n3"].Late == 1 && s.Disagreements == 1 }},
+		{"marker_missing", Invalid, []string{"1 expired messages without their delete marker (MARKER MISSING)", "n1: message 0-0 gone by 6.505s without its delete marker"},
+			func(s TTLStats) bool { return s.MarkersMissing == 1 }},
+		{"markers_off", Invalid, []string{"stored messages or markers never expected (UNEXPECTED)", "a delete marker for 0-0, with markers off"},
+			func(s TTLStats) bool { return s.Unexpected > 0 && s.MarkersMissing == 0 }},
+		{"lost", Invalid, []string{"1 acked messages without a TTL LOST", "n2: acked message 1-0 (no TTL) is missing at the end", "DISAGREE"},
+			func(s TTLStats) bool { return s.Lost == 1 && s.Nodes["n2"].Lost == 1 }},
+		{"api_early", Invalid, []string{"1 messages gone before their TTL (EARLY)", "read on n1: message 0-0 (TTL 5s, acked at 1.01s) absent at 3.005s, before it was due"},
+			func(s TTLStats) bool { return s.Early == 1 && s.Nodes["api reads"].Early == 1 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			h, err := history.ReadFile(filepath.Join("testdata", "ttl_"+tt.file+".jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := RunOne(t.Context(), h, &TTL{})
+			checkGolden(t, r, tt.verdict, tt.msg)
+			if s, ok := r.Details.(TTLStats); !ok || !tt.stats(s) {
+				t.Errorf("stats: %+v", r.Details)
+			}
+		})
+	}
+}
+
+// TestScheduleVerdicts runs the schedule check on one golden history per
+// anomaly of issue 21 (testdata/schedule_*.jsonl: @at 0-0 due at 5 s,
+// 1-0 at 6 s, 3-0 failed; 2-0 every 2 s from 3.21 s; slack 2 s,
+// tolerance 500 ms), and on the valid one they vary.
+func TestScheduleVerdicts(t *testing.T) {
+	tests := []struct {
+		file    string
+		verdict Verdict
+		msg     []string
+		stats   func(s ScheduleStats) bool
+	}{
+		{"valid", Valid, []string{"3 @at schedules and 1 @every, 3 acked, 1 failed, 0 indeterminate; 2 @at fired (0 pending), 11 firings in all; latest @at firing 2 ms past its time outside faults", "8 @every gaps judged, 0 touching a fault"},
+			func(s ScheduleStats) bool { return s.Fired == 2 && s.GapsJudged == 8 }},
+		{"missed", Invalid, []string{"3 firings MISSED", "the drain: 1-0 (due 6s, acked at 1.11s) never fired (read at 20s)"},
+			func(s ScheduleStats) bool { return s.Missed == 3 }}, // on each of the 3 copies
+		{"duplicated", Invalid, []string{"3 firings DUPLICATED", "the drain: 0-0 (due 5s) fired 2 times"},
+			func(s ScheduleStats) bool { return s.Duplicated == 3 }},
+		{"early", Invalid, []string{"3 firings before their time (EARLY)", "0-0 fired at 4s, 1s before its time"},
+			func(s ScheduleStats) bool { return s.Early == 3 }},
+		{"late", Invalid, []string{"3 firings past their time outside any fault (LATE)", "0-0 fired at 6.5s, 1.5s after its time, outside any fault"},
+			func(s ScheduleStats) bool { return s.Late == 3 && s.MaxDelayMs == 1500 }},
+		{"late_fault", Valid, []string{"(1500 ms near one"},
+			func(s ScheduleStats) bool { return s.Late == 0 && s.MaxDelayFaultsMs == 1500 }},
+		{"every_missed", Invalid, []string{"3 firings MISSED", "the drain: 2-0 (every 2s) did not fire for 4s after 9.21s (1 firings missed)"},
+			func(s ScheduleStats) bool { return s.Missed == 3 }},
+		// The same gap, across a kill: the server skips ahead by design.
+		{"every_fault", Valid, []string{"5 @every gaps judged, 2 touching a fault not judged"},
+			func(s ScheduleStats) bool { return s.Missed == 0 && s.GapsSkipped == 2 }},
+		{"split", Invalid, []string{"1 copies that DISAGREE with the first on the firings (split brain)", "the drain and n2 differ on the firings of 1-0 (1 vs 0)"},
+			func(s ScheduleStats) bool { return s.Disagreements == 1 && s.Missed == 1 }},
+		{"failed_fired", Invalid, []string{"3 schedules whose publish FAILED fired", "3-0 failed to publish but fired at 5.001s"},
+			func(s ScheduleStats) bool { return s.FailedFired == 3 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			h, err := history.ReadFile(filepath.Join("testdata", "schedule_"+tt.file+".jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := RunOne(t.Context(), h, &Schedule{})
+			checkGolden(t, r, tt.verdict, tt.msg)
+			if s, ok := r.Details.(ScheduleStats); !ok || !tt.stats(s) {
+				t.Errorf("stats: %+v", r.Details)
+			}
+		})
+	}
+}
+
+// checkGolden compares a result's verdict and message.
+func checkGolden(t *testing.T, r Result, verdict Verdict, msg []string) {
+	t.Helper()
+	if r.Verdict != verdict {
+		t.Errorf("verdict %s, want %s: %s", r.Verdict, verdict, r.Message)
+	}
+	for _, m := range msg {
+		if !strings.Contains(r.Message, m) {
+			t.Errorf("message lacks %q:\n%s", m, r.Message)
+		}
+	}
+}
