@@ -40,6 +40,10 @@ func TestTTLVerdicts(t *testing.T) {
 			func(s TTLStats) bool { return s.Unexpected > 0 && s.MarkersMissing == 0 }},
 		{"lost", Invalid, []string{"1 acked messages without a TTL LOST", "n2: acked message 1-0 (no TTL) is missing at the end", "DISAGREE"},
 			func(s TTLStats) bool { return s.Lost == 1 && s.Nodes["n2"].Lost == 1 }},
+		// A probe whose consumer delivered nothing (a node catching up, a
+		// stale claim of the end) proves no message gone: not early.
+		{"probe_short", Valid, []string{"1 expired"},
+			func(s TTLStats) bool { return s.Early == 0 }},
 		{"api_early", Invalid, []string{"1 messages gone before their TTL (EARLY)", "read on n1: message 0-0 (TTL 5s, acked at 1.01s) absent at 3.005s, before it was due"},
 			func(s TTLStats) bool { return s.Early == 1 && s.Nodes["api reads"].Early == 1 }},
 	}

@@ -47,9 +47,11 @@ type TTL struct {
 	seen   map[string]map[int32]*ttlSeen
 	finals copies[ttlCopy, *ttlCopy]
 	gets   []ttlGet
-	faults []history.Op
-	end    time.Duration
-	bad    badOps
+	// pendingGets: each process's read in flight, an index into gets.
+	pendingGets map[int]int
+	faults      []history.Op
+	end         time.Duration
+	bad         badOps
 	// Probes counts the prober's reads (ok, info).
 	probesOK, probesFailed int
 	foreign                []string
@@ -58,6 +60,7 @@ type TTL struct {
 
 type ttlMsg struct {
 	name     string
+	seq      uint64        // the ack's stream sequence (0: not acked)
 	ttl      time.Duration // 0: never expires
 	invoke   time.Duration
 	ack      time.Duration
@@ -86,6 +89,13 @@ type ttlRead struct {
 	start   time.Duration
 	present map[int32]bool
 	markers map[int32]bool
+	// covers is the last stream sequence a probe's consumer delivered: a
+	// consumer that stops short (a node catching up, a stale claim of the
+	// end) proves nothing about the messages after it. A final read
+	// (complete) covers its whole copy.
+	covers   uint64
+	complete bool
+	from     map[int32]string // the drain's read: the node that served each message
 }
 
 // ttlSeen is what the reads of one node saw of one message.
@@ -99,6 +109,7 @@ type ttlSeen struct {
 	goneMarker    bool
 	back          bool // held again after it was gone
 	presentLatest bool
+	from          string // the drain's: the node that served the last read of it
 }
 
 type ttlGet struct {
@@ -169,7 +180,7 @@ func (c *TTL) put(op history.Op) {
 	m := &c.msgs[id]
 	switch op.Type {
 	case history.OK:
-		m.out, m.ack = outOK, op.Time
+		m.out, m.ack, m.seq = outOK, op.Time, op.Seq
 	case history.Fail:
 		m.out = outFail
 	case history.Info:
@@ -180,26 +191,32 @@ func (c *TTL) put(op history.Op) {
 }
 
 func (c *TTL) get(op history.Op) {
-	if op.Type != history.OK {
-		if op.Type == history.Invoke {
-			c.gets = append(c.gets, ttlGet{msg: -1, start: op.Time, node: op.Node})
+	switch op.Type {
+	case history.Invoke:
+		if c.pendingGets == nil {
+			c.pendingGets = map[int]int{}
 		}
+		c.pendingGets[op.Process] = len(c.gets)
+		c.gets = append(c.gets, ttlGet{msg: -1, start: op.Time, node: op.Node})
+		return
+	case history.OK:
+	default: // a read that failed tells nothing
+		delete(c.pendingGets, op.Process)
 		return
 	}
+	i, open := c.pendingGets[op.Process]
+	delete(c.pendingGets, op.Process)
 	name, found, _ := strings.Cut(op.ValueString(), " ")
 	id, ok := c.byName[name]
-	if !ok || (found != "present" && found != "absent" && found != "marker") {
+	switch {
+	case !ok || (found != "present" && found != "absent" && found != "marker"):
 		c.bad.add(op, "not a read of a published message")
-		return
+	case !open:
+		c.bad.add(op, "read without its invoke")
+	default:
+		g := &c.gets[i]
+		g.msg, g.end, g.found = id, op.Time, found
 	}
-	// The get's invoke is the last get of its node without an end.
-	for i := len(c.gets) - 1; i >= 0; i-- {
-		if g := &c.gets[i]; g.msg < 0 && g.node == op.Node {
-			g.msg, g.end, g.found = id, op.Time, found
-			return
-		}
-	}
-	c.bad.add(op, "read without its invoke")
 }
 
 func (c *TTL) probe(op history.Op) {
@@ -215,6 +232,7 @@ func (c *TTL) probe(op history.Op) {
 		for _, t := range history.TTLTokens(op.ValueString()) {
 			c.token(r, t)
 		}
+		r.covers = op.Seq
 		c.probesOK++
 		c.finish(op.Node, op.Time)
 	default:
@@ -236,6 +254,9 @@ func (c *TTL) final(op history.Op) {
 	case op.F == history.FRead || op.F == history.FNodeRead:
 		if r := c.reads[node]; r != nil && op.Type == history.OK {
 			c.token(r, op.ValueString())
+			if id, ok := c.byName[op.ValueString()]; ok && node == "" {
+				r.from[id] = op.Node
+			}
 		}
 	default: // the drain's end
 		r := c.reads[node]
@@ -249,6 +270,7 @@ func (c *TTL) final(op history.Op) {
 			fc.msgs = map[int32]bool{}
 		}
 		if op.Type == history.OK {
+			r.complete = true
 			c.finish(node, op.Time)
 		} else {
 			delete(c.reads, node)
@@ -260,7 +282,7 @@ func (c *TTL) begin(node string, at time.Duration) {
 	if c.reads == nil {
 		c.reads = map[string]*ttlRead{}
 	}
-	c.reads[node] = &ttlRead{start: at, present: map[int32]bool{}, markers: map[int32]bool{}}
+	c.reads[node] = &ttlRead{start: at, present: map[int32]bool{}, markers: map[int32]bool{}, from: map[int32]string{}}
 }
 
 func (c *TTL) token(r *ttlRead, t string) {
@@ -300,11 +322,14 @@ func (c *TTL) finish(node string, end time.Duration) {
 		if s.gone {
 			s.back = true
 		}
-		s.lastPresent, s.presentLatest = r.start, true
+		s.lastPresent, s.presentLatest, s.from = r.start, true, r.from[id]
 	}
 	for id, s := range seen {
 		if r.present[id] || !s.presentLatest {
 			continue
+		}
+		if m := &c.msgs[id]; !r.complete && (m.seq == 0 || m.seq > r.covers) {
+			continue // the read did not reach it
 		}
 		s.presentLatest = false
 		if !s.gone {
@@ -429,7 +454,11 @@ func (c *TTL) stats() TTLStats {
 				n.MaxLatenessMs = max(n.MaxLatenessMs, late.Milliseconds())
 				if late > c.Slack {
 					n.Late++
-					note("%s: message %s (TTL %s, acked at %s) still there %s past its TTL (read at %s)", label, m.name, m.ttl, m.ack.Round(time.Millisecond), (x.lastPresent - dl).Round(time.Millisecond), x.lastPresent.Round(time.Millisecond))
+					where := label
+					if x.from != "" && node == "" {
+						where += " (read from " + x.from + ")"
+					}
+					note("%s: message %s (TTL %s, acked at %s) still there %s past its TTL (read at %s)", where, m.name, m.ttl, m.ack.Round(time.Millisecond), (x.lastPresent - dl).Round(time.Millisecond), x.lastPresent.Round(time.Millisecond))
 				}
 			}
 			if !x.gone || m.ttl == 0 {

@@ -69,6 +69,7 @@ type htmlData struct {
 	Consumers                     []consumerRow
 	Batches                       *batchTables
 	Counters                      *counterTables
+	Times                         []*timeTables // ttl, schedules
 	Disagreements                 []string
 	Planned                       []plannedRow
 	PlannedRaw                    string
@@ -190,6 +191,11 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 	}
 	d.Batches = batchTablesOf(res.Batches)
 	d.Counters = counterTablesOf(res.Counters)
+	for _, t := range []*timeTables{ttlTablesOf(res.TTL), scheduleTablesOf(res.Schedules)} {
+		if t != nil {
+			d.Times = append(d.Times, t)
+		}
+	}
 	d.Planned, d.PlannedRaw = plannedRows(res.Faults)
 	for _, f := range r.faults {
 		d.Injected = append(d.Injected, faultRowOf(f))

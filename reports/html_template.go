@@ -113,6 +113,18 @@ tr.missed td { background: #fbe3e3; }
 {{if .Anomalies}}<ul>{{range .Anomalies}}<li class="msg">{{.}}</li>{{end}}</ul>{{end}}
 {{end}}
 
+{{range .Times}}<h2>{{.Title}}</h2>
+<table>
+<tr><th colspan="2">{{.Title}} (check)</th></tr>
+{{range .Counts}}<tr><td>{{.K}}</td><td class="num">{{.V}}</td></tr>
+{{end}}</table>
+{{if .Nodes}}<table>
+<tr><th>reads of</th><th>early</th><th>late</th><th>lost</th><th>markers missing</th><th>latest past deadline (ms)</th><th>under faults (ms, not counted)</th><th>final read incomplete</th></tr>
+{{range .Nodes}}<tr><td>{{.Node}}</td><td class="num">{{.S.Early}}</td><td class="num">{{.S.Late}}</td><td class="num">{{.S.Lost}}</td><td class="num">{{.S.MarkersMissing}}</td><td class="num">{{.S.MaxLatenessMs}}</td><td class="num">{{.S.DownMs}}</td><td>{{.S.Incomplete}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Anomalies}}<ul>{{range .Anomalies}}<li class="msg">{{.}}</li>{{end}}</ul>{{end}}
+{{end}}
+
 {{if .NodeLogRows}}<h2>Node logs</h2>
 <table>
 <tr><th>node</th><th>starts</th><th>known-bad warnings</th><th>count</th><th>first</th></tr>

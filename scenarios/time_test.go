@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +32,7 @@ func TestTTLExpires(t *testing.T) {
 			if s.Acked < 150 || s.Expired < s.Acked/2 || s.Markers < s.Expired/2 || s.NoTTL == 0 || s.Gets == 0 || len(s.Nodes) < 4 || s.Probes < 30 {
 				t.Errorf("ttl: %+v", *s)
 			}
+			pageShows(t, o.Dir, "<h2>Message TTLs</h2>", "<td>api reads</td>", "<td>the drain</td>")
 		})
 	}
 }
@@ -65,6 +68,7 @@ func TestScheduleFires(t *testing.T) {
 	if s.Acked < 100 || s.Fired < s.Acked-1 || s.Repeating != 1 || s.GapsJudged < 5 || s.Firings <= s.Fired {
 		t.Errorf("schedules: %+v", *s)
 	}
+	pageShows(t, o.Dir, "<h2>Message schedules</h2>", "<td>@every gaps judged</td>")
 }
 
 // A client that publishes some schedules twice (a second schedule with the
@@ -74,5 +78,19 @@ func TestScheduleDuplicateIsCaught(t *testing.T) {
 	s := o.Results.Schedules
 	if o.Results.Verdict != checker.Invalid || s == nil || s.Duplicated == 0 {
 		t.Fatalf("duplicated firings not caught: verdict %s: %+v", o.Results.Verdict, o.Results.Checks)
+	}
+}
+
+// pageShows: the run's index.html has each of parts.
+func pageShows(t *testing.T, dir string, parts ...string) {
+	t.Helper()
+	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		if !strings.Contains(string(page), p) {
+			t.Errorf("index.html lacks %q", p)
+		}
 	}
 }

@@ -315,8 +315,8 @@ func (w *TTL) probe(ctx context.Context, c clusters.Cluster, rec *history.Record
 			defer tick.Stop()
 			for ctx.Err() == nil {
 				rec.Record(history.Op{Process: -3, Type: history.Invoke, F: history.FTTLProbe, Node: n.Name()})
-				tokens, err := w.readCopy(ctx, js, n.Name())
-				op := history.Op{Process: -3, Type: history.OK, F: history.FTTLProbe, Node: n.Name(), Value: strings.Join(tokens, " ")}
+				tokens, last, err := w.readCopy(ctx, js, n.Name())
+				op := history.Op{Process: -3, Type: history.OK, F: history.FTTLProbe, Node: n.Name(), Value: strings.Join(tokens, " "), Seq: last}
 				if err != nil {
 					op.Type, op.Err, op.Value = history.Info, err.Error(), nil
 				}
@@ -332,28 +332,32 @@ func (w *TTL) probe(ctx context.Context, c clusters.Cluster, rec *history.Record
 	return nil
 }
 
-// readCopy reads node name's own copy through a consumer placed on it.
-func (w *TTL) readCopy(ctx context.Context, js jetstream.JetStream, name string) ([]string, error) {
+// readCopy reads node name's own copy through a consumer placed on it:
+// its tokens, and the last stream sequence the consumer delivered (what
+// the read reached).
+func (w *TTL) readCopy(ctx context.Context, js jetstream.JetStream, name string) ([]string, uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, probeBudget+5*time.Second)
 	defer cancel()
 	st, err := js.Stream(ctx, w.o.Queue.Stream)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	cons, err := w.consumerOn(ctx, js, st, name, probeBudget)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer js.DeleteConsumer(context.Background(), w.o.Queue.Stream, cons.CachedInfo().Name)
 	tokens := []string{}
 	if cons.CachedInfo().NumPending == 0 {
-		return tokens, nil
+		return tokens, 0, nil
 	}
+	var last uint64
 	_, err = fetchAll(ctx, cons, name, func(m jetstream.Msg, md *jetstream.MsgMetadata) {
 		tokens = append(tokens, w.readValue(m.Subject(), m.Headers(), nil, md.Timestamp))
+		last = md.Sequence.Stream
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return tokens, nil
+	return tokens, last, nil
 }
