@@ -163,8 +163,8 @@ type ScheduleStats struct {
 	// Pending: acked @at schedules not yet due (with the slack) when the
 	// drain read them: not judged.
 	Pending int `json:"pending"`
-	// MaxDelayMs: the latest @at firing past its time, outside faults;
-	// MaxDelayFaultsMs: the latest near a fault.
+	// MaxDelayMs: how late the latest @at firing due outside faults came;
+	// MaxDelayFaultsMs: the same of those due near a fault.
 	MaxDelayMs       int64 `json:"max_delay_ms"`
 	MaxDelayFaultsMs int64 `json:"max_delay_faults_ms"`
 	ToleranceMs      int64 `json:"tolerance_ms"`
@@ -277,7 +277,7 @@ func (c *Schedule) stats() ScheduleStats {
 					note("%s: %s fired at %s, %s after its time, outside any fault", label, e.Op, t.Round(time.Millisecond), (t - e.At).Round(time.Millisecond))
 				}
 				if first && t > e.At {
-					if touches(e.At-c.Tolerance, t) {
+					if touches(e.At-c.Tolerance, e.At+c.Tolerance) {
 						s.MaxDelayFaultsMs = max(s.MaxDelayFaultsMs, (t - e.At).Milliseconds())
 					} else {
 						s.MaxDelayMs = max(s.MaxDelayMs, (t - e.At).Milliseconds())
@@ -298,18 +298,15 @@ func (c *Schedule) stats() ScheduleStats {
 			note("%s: %q is no firing of a published schedule", label, f)
 		}
 	}
-	// Split brain: the complete copies' firings, @every ones only up to
-	// the earliest read (the rest may have fired between the reads).
+	// Split brain: the complete copies' firings up to the earliest read
+	// (the rest may have fired between the reads).
 	var horizon time.Duration = 1<<63 - 1
 	for _, st := range c.starts {
 		horizon = min(horizon, st)
 	}
 	for i := 1; i < len(complete); i++ {
 		for id := range c.scheds {
-			a, b := complete[0].firings[int32(id)], complete[i].firings[int32(id)]
-			if c.scheds[id].Every > 0 {
-				a, b = before(a, horizon), before(b, horizon)
-			}
+			a, b := before(complete[0].firings[int32(id)], horizon), before(complete[i].firings[int32(id)], horizon)
 			if !slices.Equal(a, b) {
 				s.Disagreements++
 				note("%s and %s differ on the firings of %s (%d vs %d)", names[0], names[i], c.scheds[id].Op, len(a), len(b))
@@ -321,35 +318,41 @@ func (c *Schedule) stats() ScheduleStats {
 }
 
 // judgeEvery judges the gaps between one @every schedule's firings in
-// one copy read from start.
+// one copy read from start: from its ack to the first firing, between
+// firings, and from the last to the read. The first and the last may
+// take up to the interval plus Slack (the first firing rounds to the
+// second; the read may catch a firing in flight); the others are the
+// interval ± Tolerance.
 func (c *Schedule) judgeEvery(s *ScheduleStats, e *schedEntry, f []time.Duration, start time.Duration, touches func(a, b time.Duration) bool, first bool, note func(string, ...any), label string) {
 	if e.out != outOK {
 		return
 	}
-	f = slices.Sorted(slices.Values(f))
-	// The end: the read began a gap after the last firing.
-	ends := append(slices.Clone(f), start)
+	ends := append(append([]time.Duration{e.ack}, slices.Sorted(slices.Values(f))...), start)
 	for i := 1; i < len(ends); i++ {
 		a, b := ends[i-1], ends[i]
-		last := i == len(ends)-1
+		edge := i == 1 || i == len(ends)-1 // from the ack, or to the read
 		if touches(a-c.Tolerance, b+c.Tolerance) {
-			if first && !last {
+			if first && !edge {
 				s.GapsSkipped++
 			}
 			continue
 		}
 		gap := b - a
-		if first && !last {
+		if first && !edge {
 			s.GapsJudged++
 		}
 		switch {
-		case !last && gap < e.Every-c.Tolerance:
+		case !edge && gap < e.Every-c.Tolerance:
 			s.Duplicated++
 			note("%s: %s (every %s) fired at %s and again at %s", label, e.Op, e.Every, a.Round(time.Millisecond), b.Round(time.Millisecond))
-		case gap > e.Every+c.Tolerance && (!last || gap > e.Every+c.Slack):
+		case gap > e.Every+c.Tolerance && (!edge || gap > e.Every+c.Slack):
 			n := max(1, int((gap+c.Tolerance)/e.Every)-1)
 			s.Missed += n
-			note("%s: %s (every %s) did not fire for %s after %s (%d firings missed)", label, e.Op, e.Every, gap.Round(time.Millisecond), a.Round(time.Millisecond), n)
+			from := "after " + a.Round(time.Millisecond).String()
+			if i == 1 {
+				from = "after its ack at " + a.Round(time.Millisecond).String()
+			}
+			note("%s: %s (every %s) did not fire for %s %s (%d firings missed)", label, e.Op, e.Every, gap.Round(time.Millisecond), from, n)
 		}
 	}
 }
@@ -367,7 +370,7 @@ func before(ts []time.Duration, t time.Duration) []time.Duration {
 }
 
 func scheduleVerdict(s ScheduleStats) (Verdict, string) {
-	summary := fmt.Sprintf("%d @at schedules and %d @every, %d acked, %d failed, %d indeterminate; %d @at fired (%d pending), %d firings in all; latest @at firing %d ms past its time outside faults (%d ms near one; tolerance %d ms); %d @every gaps judged, %d touching a fault not judged (the server skips ahead after downtime by design)",
+	summary := fmt.Sprintf("%d @at schedules and %d @every, %d acked, %d failed, %d indeterminate; %d @at fired (%d pending), %d firings in all; @at firings due outside faults at most %d ms late (%d ms for those due near one; tolerance %d ms); %d @every gaps judged, %d touching a fault not judged (the server skips ahead after downtime by design)",
 		s.Schedules, s.Repeating, s.Acked, s.Failed, s.Indeterminate, s.Fired, s.Pending, s.Firings, s.MaxDelayMs, s.MaxDelayFaultsMs, s.ToleranceMs, s.GapsJudged, s.GapsSkipped)
 	var p problems
 	p.add(s.Missed, "firings MISSED")

@@ -73,7 +73,7 @@ func TestScheduleVerdicts(t *testing.T) {
 		msg     []string
 		stats   func(s ScheduleStats) bool
 	}{
-		{"valid", Valid, []string{"3 @at schedules and 1 @every, 3 acked, 1 failed, 0 indeterminate; 2 @at fired (0 pending), 11 firings in all; latest @at firing 2 ms past its time outside faults", "8 @every gaps judged, 0 touching a fault"},
+		{"valid", Valid, []string{"3 @at schedules and 1 @every, 3 acked, 1 failed, 0 indeterminate; 2 @at fired (0 pending), 11 firings in all; @at firings due outside faults at most 2 ms late", "8 @every gaps judged, 0 touching a fault"},
 			func(s ScheduleStats) bool { return s.Fired == 2 && s.GapsJudged == 8 }},
 		{"missed", Invalid, []string{"3 firings MISSED", "the drain: 1-0 (due 6s, acked at 1.11s) never fired (read at 20s)"},
 			func(s ScheduleStats) bool { return s.Missed == 3 }}, // on each of the 3 copies
@@ -83,10 +83,13 @@ func TestScheduleVerdicts(t *testing.T) {
 			func(s ScheduleStats) bool { return s.Early == 3 }},
 		{"late", Invalid, []string{"3 firings past their time outside any fault (LATE)", "0-0 fired at 6.5s, 1.5s after its time, outside any fault"},
 			func(s ScheduleStats) bool { return s.Late == 3 && s.MaxDelayMs == 1500 }},
-		{"late_fault", Valid, []string{"(1500 ms near one"},
+		{"late_fault", Valid, []string{"(1500 ms for those due near one"},
 			func(s ScheduleStats) bool { return s.Late == 0 && s.MaxDelayFaultsMs == 1500 }},
 		{"every_missed", Invalid, []string{"3 firings MISSED", "the drain: 2-0 (every 2s) did not fire for 4s after 9.21s (1 firings missed)"},
 			func(s ScheduleStats) bool { return s.Missed == 3 }},
+		// An @every schedule that never fires: missed from its ack on.
+		{"every_never", Invalid, []string{"24 firings MISSED", "the drain: 2-0 (every 2s) did not fire for 18.79s after its ack at 1.21s (8 firings missed)"},
+			func(s ScheduleStats) bool { return s.Missed == 24 && s.Firings == 2 }},
 		// The same gap, across a kill: the server skips ahead by design.
 		{"every_fault", Valid, []string{"5 @every gaps judged, 2 touching a fault not judged"},
 			func(s ScheduleStats) bool { return s.Missed == 0 && s.GapsSkipped == 2 }},

@@ -28,6 +28,10 @@ type TTLOptions struct {
 	// API: stream (Nats-TTL publishes; default) or kv (a KV bucket's
 	// per-key TTLs).
 	API string `yaml:"api,omitempty"`
+	// MaxAge > 0 is the stream's max_age (with api: kv, the bucket's TTL):
+	// messages without a TTL or with a longer one go at max_age instead;
+	// whole seconds, default 0 (none).
+	MaxAge Duration `yaml:"max_age,omitempty"`
 	// ProbeInterval is how often every node's own copy is read; default 1s.
 	ProbeInterval Duration `yaml:"probe_interval,omitempty"`
 }
@@ -57,6 +61,7 @@ var ttlKind = &Kind{
 			check(t.MarkerTTL == 0 || d >= t.MarkerTTL, "workload.ttls", "ttls[%d] (%s) is below marker_ttl (%s): the server would raise it", i, d, t.MarkerTTL)
 		}
 		check(*t.NeverEvery >= 0, "workload.never_every", "must not be negative")
+		check(t.MaxAge == 0 || (t.MaxAge >= Duration(time.Second) && t.MaxAge.D()%time.Second == 0 && t.MaxAge >= t.MarkerTTL), "workload.max_age", "must be 0 (none) or whole seconds, at least 1s and at least marker_ttl, got %s", t.MaxAge)
 		check(t.MarkerTTL == 0 || (t.MarkerTTL >= Duration(time.Second) && t.MarkerTTL.D()%time.Second == 0), "workload.marker_ttl", "must be 0 (off) or whole seconds, at least 1s, got %s", t.MarkerTTL)
 		check(t.API == "stream" || t.API == "kv", "workload.api", "must be stream or kv, got %q", t.API)
 		check(t.API != "kv" || t.MarkerTTL > 0, "workload.marker_ttl", "api: kv needs marker_ttl (a bucket takes per-key TTLs only with limit markers)")
@@ -80,7 +85,7 @@ var ttlKind = &Kind{
 func newTTL(s *Scenario) *workloads.TTL {
 	t := s.Workload.TTL
 	return workloads.NewTTL(workloads.TTLOptions{
-		Queue: queueBase(s), TTLs: durations(t.TTLs), NeverEvery: *t.NeverEvery, MarkerTTL: t.MarkerTTL.D(),
+		Queue: queueBase(s), TTLs: durations(t.TTLs), NeverEvery: *t.NeverEvery, MarkerTTL: t.MarkerTTL.D(), MaxAge: t.MaxAge.D(),
 		KV: t.API == "kv", Slack: s.Workload.Slack.D(), ProbeInterval: t.ProbeInterval.D(), Seed: s.seed(),
 	})
 }

@@ -18,18 +18,21 @@ stream: {replicas: 3}
 workload: {type: ttl, clients: 3, rate: 30, duration: 8s, ttls: [2s, 3s], never_every: 5, marker_ttl: 2s, slack: 5s, probe_interval: 500ms}
 `
 
-// Messages with TTLs on a real cluster, through the stream and through a
-// KV bucket: they expire on every replica, each leaves its delete marker,
-// the ones without a TTL stay: valid, and the check saw it all happen.
+// Messages with TTLs on a real cluster, through the stream, through a KV
+// bucket, and through a KV bucket with a TTL of its own (the keys without
+// one go at the bucket's): they expire on every replica, each leaves its
+// delete marker, the ones without a TTL stay: valid, and the check saw it
+// all happen.
 func TestTTLExpires(t *testing.T) {
-	for _, api := range []string{"stream", "kv"} {
-		t.Run(api, func(t *testing.T) {
-			o := runYAML(t, strings.Replace(ttlScenario, "probe_interval", "api: "+api+", probe_interval", 1), RunOptions{})
+	for _, keys := range []string{"api: stream", "api: kv", "api: kv, max_age: 3s"} {
+		t.Run(keys, func(t *testing.T) {
+			o := runYAML(t, strings.Replace(ttlScenario, "probe_interval", keys+", probe_interval", 1), RunOptions{})
 			s := o.Results.TTL
 			if o.Results.Verdict != checker.Valid || s == nil {
 				t.Fatalf("verdict %s: %+v", o.Results.Verdict, o.Results.Checks)
 			}
-			if s.Acked < 150 || s.Expired < s.Acked/2 || s.Markers < s.Expired/2 || s.NoTTL == 0 || s.Gets == 0 || len(s.Nodes) < 4 || s.Probes < 30 {
+			bucketTTL := strings.Contains(keys, "max_age")
+			if s.Acked < 150 || s.Expired < s.Acked/2 || s.Markers < s.Expired/2 || (s.NoTTL == 0) != bucketTTL || s.Gets == 0 || len(s.Nodes) < 4 || s.Probes < 30 {
 				t.Errorf("ttl: %+v", *s)
 			}
 			pageShows(t, o.Dir, "<h2>Message TTLs</h2>", "<td>api reads</td>", "<td>the drain</td>")

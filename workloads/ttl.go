@@ -32,6 +32,10 @@ type TTLOptions struct {
 	MarkerTTL time.Duration
 	// KV: through the KV API, on bucket Queue.Stream (per-key TTLs).
 	KV bool
+	// MaxAge > 0 is the stream's max age (a KV bucket's TTL): a message
+	// without a TTL, or with a longer one, goes at MaxAge, and is
+	// recorded with it (whole seconds).
+	MaxAge time.Duration
 	// Slack is how long after its TTL a message may still be seen.
 	Slack time.Duration
 	// ProbeInterval is how often every node's own copy is read.
@@ -78,6 +82,7 @@ func NewTTL(o TTLOptions) *TTL {
 	o.Queue.ReadValue = ttlReadValue
 	o.Queue.Configure = func(cfg *jetstream.StreamConfig) {
 		cfg.AllowMsgTTL = true
+		cfg.MaxAge = o.MaxAge
 		if o.MarkerTTL > 0 {
 			cfg.SubjectDeleteMarkerTTL = o.MarkerTTL
 			cfg.AllowRollup = true // markers roll their subject up
@@ -124,7 +129,7 @@ func (w *TTL) Setup(ctx context.Context, c clusters.Cluster) error {
 	}
 	return retry(ctx, "ttl setup", func(ctx context.Context) error {
 		if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: w.bucket, Replicas: w.o.Queue.Replicas, Storage: storage, History: 1, LimitMarkerTTL: w.o.MarkerTTL,
+			Bucket: w.bucket, Replicas: w.o.Queue.Replicas, Storage: storage, History: 1, LimitMarkerTTL: w.o.MarkerTTL, TTL: w.o.MaxAge,
 		}); err != nil {
 			return err
 		}
@@ -181,7 +186,9 @@ func (w *TTL) client(ctx context.Context, rec *history.Recorder, node clusters.N
 	}
 	defer nc.Close()
 	cl := &ttlClient{w: w, js: js}
-	if err := retry(ctx, "ttl bind", func(ctx context.Context) error {
+	bctx, cancel := context.WithDeadline(ctx, end) // a node down from the start: no load from it
+	defer cancel()
+	if err := retry(bctx, "ttl bind", func(ctx context.Context) error {
 		if w.o.KV {
 			cl.kv, err = js.KeyValue(ctx, w.bucket)
 		} else {
@@ -198,14 +205,18 @@ func (w *TTL) client(ctx context.Context, rec *history.Recorder, node clusters.N
 		if !waitDue(ctx, next) {
 			return nil
 		}
-		e := history.TTLEntry{Op: fmt.Sprintf("%d-%d", process, counter), TTL: int(w.o.TTLs[rng.IntN(len(w.o.TTLs))] / time.Second)}
+		sent := w.o.TTLs[rng.IntN(len(w.o.TTLs))]
 		if w.o.NeverEvery > 0 && counter%w.o.NeverEvery == w.o.NeverEvery-1 {
-			e.TTL = 0
+			sent = 0
+		}
+		e := history.TTLEntry{Op: fmt.Sprintf("%d-%d", process, counter), TTL: int(sent / time.Second)}
+		if w.o.MaxAge > 0 && (sent == 0 || sent > w.o.MaxAge) {
+			e.TTL = int(w.o.MaxAge / time.Second) // the max age removes it first
 		}
 		counter++
 		at := w.nodeOf(nc, node)
 		rec.Record(history.Op{Process: process, Type: history.Invoke, F: history.FTTLPut, Value: e.String(), Node: at})
-		seq, err := cl.put(e)
+		seq, err := cl.put(e.Op, e.String(), sent)
 		op := history.Op{Process: process, Type: Classify(err), F: history.FTTLPut, Value: e.String(), Node: at, Seq: seq}
 		if err != nil {
 			op.Err = err.Error()
@@ -237,15 +248,15 @@ func (w *TTL) client(ctx context.Context, rec *history.Recorder, node clusters.N
 	return nil
 }
 
-// put publishes one message (or creates one key) with e's TTL.
-func (cl *ttlClient) put(e history.TTLEntry) (uint64, error) {
+// put publishes message name (or creates key name) with body and TTL ttl
+// (0: none).
+func (cl *ttlClient) put(name, body string, ttl time.Duration) (uint64, error) {
 	w := cl.w
 	if cl.js.Conn().IsReconnecting() {
 		return 0, errNotSent
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), w.o.Queue.Timeout)
 	defer cancel()
-	ttl := time.Duration(e.TTL) * time.Second
 	if w.Sent != nil && ttl > 0 {
 		ttl = w.Sent(ttl)
 	}
@@ -254,13 +265,13 @@ func (cl *ttlClient) put(e history.TTLEntry) (uint64, error) {
 		if ttl > 0 {
 			opts = append(opts, jetstream.KeyTTL(ttl))
 		}
-		return cl.kv.Create(ctx, e.Op, []byte(e.String()), opts...)
+		return cl.kv.Create(ctx, name, []byte(body), opts...)
 	}
 	var opts []jetstream.PublishOpt
 	if ttl > 0 {
 		opts = append(opts, jetstream.WithMsgTTL(ttl))
 	}
-	ack, err := cl.js.Publish(ctx, w.subject(e.Op), []byte(e.String()), opts...)
+	ack, err := cl.js.Publish(ctx, w.subject(name), []byte(body), opts...)
 	if err != nil {
 		return 0, err
 	}

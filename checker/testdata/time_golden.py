@@ -86,6 +86,7 @@ write("schedule_early", sched(firings=["0-0@4000000000","1-0@6002000000"]))
 write("schedule_late", sched(firings=["0-0@6500000000","1-0@6002000000"]))
 write("schedule_late_fault", sched(firings=["0-0@6500000000","1-0@6002000000"], faults=[(4800,5200,"kill",["n1"])]))
 write("schedule_every_missed", sched(every_drop=(4,)))
+write("schedule_every_never", sched(every_drop=range(9)))
 write("schedule_every_fault", sched(every_drop=(4,), faults=[(10000,11000,"kill",["n2"])]))
 every=[f"2-0@{(3210+2000*i)*MS}" for i in range(9)]
 write("schedule_split", sched(nodes={"n2":["0-0@5001000000"]+every}))
