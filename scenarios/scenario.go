@@ -179,7 +179,8 @@ type Workload struct {
 	// down fails (or times out) until the node is back.
 	ClientsRoam bool `yaml:"clients_roam"`
 	// Slack (ttl, schedule): how long past its time a promise about time
-	// may take to be kept (an expiry, a firing); default 5s.
+	// may take to be kept (an expiry, a firing); default 10s for ttl (a
+	// leader election may take 9 s), 5s for schedule.
 	Slack Duration `yaml:"slack,omitempty"`
 
 	Queue    QueueOptions    `yaml:",inline"` // kind_queue.go
