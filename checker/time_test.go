@@ -44,6 +44,18 @@ func TestTTLVerdicts(t *testing.T) {
 		// stale claim of the end) proves no message gone: not early.
 		{"probe_short", Valid, []string{"1 expired"},
 			func(s TTLStats) bool { return s.Early == 0 }},
+		// Gone from n2 while n2 was paused: a loss in a fault, not judged.
+		{"unjudged", Valid, []string{"1 absences fell in a fault on their node and were not judged"},
+			func(s TTLStats) bool { return s.Unjudged == 1 && s.Early == 0 }},
+		{"failed_stored", Invalid, []string{"1 messages whose publish FAILED are stored", "n1: message 2-0 failed to publish but is stored"},
+			func(s TTLStats) bool { return s.FailedStored == 1 }},
+		{"foreign", Invalid, []string{"1 stored messages or markers never expected (UNEXPECTED)", `"?jetstorm.other" was never published`},
+			func(s TTLStats) bool { return s.Unexpected == 1 }},
+		{"incomplete", Unknown, []string{"drain missing or incomplete, so lost messages cannot be judged"},
+			func(s TTLStats) bool { return !s.DrainComplete }},
+		// A partition into halves took no side away: n3 was not down.
+		{"late_halves", Valid, []string{"latest expiry 1020 ms past due"},
+			func(s TTLStats) bool { return s.Late == 0 && s.Nodes["n3"].DownMs == 4000 }},
 		{"api_early", Invalid, []string{"1 messages gone before their TTL (EARLY)", "read on n1: message 0-0 (TTL 5s, acked at 1.01s) absent at 3.005s, before it was due"},
 			func(s TTLStats) bool { return s.Early == 1 && s.Nodes["api reads"].Early == 1 }},
 	}
@@ -93,6 +105,13 @@ func TestScheduleVerdicts(t *testing.T) {
 		// The same gap, across a kill: the server skips ahead by design.
 		{"every_fault", Valid, []string{"5 @every gaps judged, 2 touching a fault not judged"},
 			func(s ScheduleStats) bool { return s.Missed == 0 && s.GapsSkipped == 2 }},
+		// Read before 1-0 was due plus the slack: pending, not missed.
+		{"pending", Valid, []string{"1 @at fired (1 pending)"},
+			func(s ScheduleStats) bool { return s.Pending == 1 && s.Missed == 0 }},
+		{"incomplete", Unknown, []string{"per-node drain incomplete on n2"},
+			func(s ScheduleStats) bool { return len(s.Incomplete) == 1 }},
+		{"foreign", Invalid, []string{"stored messages that are no firing of a published schedule (UNEXPECTED)", `"9-9@6002000000" is no firing`},
+			func(s ScheduleStats) bool { return s.Unexpected == 3 }},
 		{"split", Invalid, []string{"1 copies that DISAGREE with the first on the firings (split brain)", "the drain and n2 differ on the firings of 1-0 (1 vs 0)"},
 			func(s ScheduleStats) bool { return s.Disagreements == 1 && s.Missed == 1 }},
 		{"failed_fired", Invalid, []string{"3 schedules whose publish FAILED fired", "3-0 failed to publish but fired at 5.001s"},

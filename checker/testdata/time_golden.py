@@ -20,7 +20,7 @@ def write(name, ops):
             o=dict(o); o={"index":i,**o}
             f.write(json.dumps(o,separators=(",",":"))+"\n")
 NODES=["n1","n2","n3"]
-def ttl(marker=3000, probes=None, gets=None, finals=None, faults=(), seqs=None):
+def ttl(marker=3000, probes=None, gets=None, finals=None, faults=(), seqs=None, drain_end="ok"):
     ops=[op(-1,"ok","meta",0,{"workload":"ttl","scenario":"golden"}),
          op(-1,"ok","time-rules",1,{"slack_ms":2000,"marker_ttl_ms":marker})]
     ops+= [op(0,"invoke","ttl-put",1000,"0-0 5",node="n1"), op(0,"ok","ttl-put",1010,"0-0 5",node="n1",seq=1),
@@ -44,7 +44,7 @@ def ttl(marker=3000, probes=None, gets=None, finals=None, faults=(), seqs=None):
     ops+=[op(-1,"invoke","recover",11000), op(-1,"ok","recover",11500)]
     fin={"":["1-0"],"n1":["1-0"],"n2":["1-0"],"n3":["1-0"]}
     fin.update(finals or {})
-    ops+=[op(-1,"invoke","drain",12000)]+[op(-1,"ok","read",12001,v,node="n1",seq=2) for v in fin[""]]+[op(-1,"ok","drain",12010,len(fin[""]))]
+    ops+=[op(-1,"invoke","drain",12000)]+[op(-1,"ok","read",12001,v,node="n1",seq=2) for v in fin[""]]+[op(-1,drain_end,"drain",12010,len(fin[""]))]
     for k,n in enumerate(NODES):
         t=12100+k*100
         ops+=[op(-1,"invoke","node-drain",t,node=n)]+[op(-1,"ok","node-read",t+1,v,node=n,seq=1) for v in fin[n]]+[op(-1,"ok","node-drain",t+5,len(fin[n]),node=n)]
@@ -61,7 +61,7 @@ write("ttl_api_early", ttl(gets={3000:"0-0 absent"}))
 write("ttl_probe_short", ttl(probes={(4000,"n2"):""}, seqs={(4000,"n2"):0}))
 write("ttl_late_majority", ttl(probes={(6500,"n3"):"0-0 1-0",(10000,"n3"):"0-0 1-0"}, faults=[(5000,9000,"partition",["n1","n2","n3"],[["n1"],["n2","n3"]])]))
 
-def sched(firings=None, nodes=None, faults=(), every_drop=()):
+def sched(firings=None, nodes=None, faults=(), every_drop=(), ends=None, start=20000):
     ops=[op(-1,"ok","meta",0,{"workload":"schedule","scenario":"golden"}),
          op(-1,"ok","time-rules",1,{"slack_ms":2000,"tolerance_ms":500})]
     ops+=[op(0,"invoke","schedule-add",1000,"0-0 at 5000000000",node="n1"), op(0,"ok","schedule-add",1010,"0-0 at 5000000000",node="n1",seq=1),
@@ -75,9 +75,9 @@ def sched(firings=None, nodes=None, faults=(), every_drop=()):
     copies={"":base+every,"n1":base+every,"n2":base+every}
     copies.update(nodes or {})
     for k,n in enumerate(["","n1","n2"]):
-        t=20000+k*100
+        t=start+k*100
         f,rf=("drain","read") if n=="" else ("node-drain","node-read")
-        ops+=[op(-1,"invoke",f,t,node=n or None)]+[op(-1,"ok",rf,t+1,v,node=n or "n1",seq=5+j) for j,v in enumerate(copies[n])]+[op(-1,"ok",f,t+5,len(copies[n]),node=n or None)]
+        ops+=[op(-1,"invoke",f,t,node=n or None)]+[op(-1,"ok",rf,t+1,v,node=n or "n1",seq=5+j) for j,v in enumerate(copies[n])]+[op(-1,(ends or {}).get(n,"ok"),f,t+5,len(copies[n]),node=n or None)]
     return ops
 write("schedule_valid", sched())
 write("schedule_missed", sched(firings=["0-0@5001000000"]))
@@ -91,3 +91,13 @@ write("schedule_every_fault", sched(every_drop=(4,), faults=[(10000,11000,"kill"
 every=[f"2-0@{(3210+2000*i)*MS}" for i in range(9)]
 write("schedule_split", sched(nodes={"n2":["0-0@5001000000"]+every}))
 write("schedule_failed_fired", sched(firings=["0-0@5001000000","1-0@6002000000","3-0@5001000000"]))
+
+# Edge cases (mostly for make mutate).
+write("ttl_unjudged", ttl(probes={(4000,"n2"):"!0-0 1-0"}, faults=[(3000,4500,"pause",["n2"])]))
+write("ttl_failed_stored", ttl(probes={(2000,"n1"):"0-0 1-0 2-0"}))
+write("ttl_foreign", ttl(probes={(2000,"n1"):"0-0 1-0 ?jetstorm.other"}))
+write("ttl_incomplete", ttl(drain_end="info"))
+write("ttl_late_halves", ttl(probes={(6500,"n3"):"0-0 1-0",(10000,"n3"):"0-0 1-0"}, faults=[(5000,9000,"partition",["n1","n2","n3","n4"],[["n1","n2"],["n3","n4"]])]))
+write("schedule_pending", sched(firings=["0-0@5001000000"], start=7000))
+write("schedule_incomplete", sched(ends={"n2":"info"}))
+write("schedule_foreign", sched(firings=["0-0@5001000000","1-0@6002000000","9-9@6002000000"]))
