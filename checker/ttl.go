@@ -29,10 +29,12 @@ import (
 //     drain's copy and the API reads) and still saw an acked message.
 //   - Lost: an acked message without a TTL missing from a complete final
 //     copy, or absent from an API read after its ack with no fault since.
-//   - Markers (MarkerTTL > 0): a read of a node that no longer holds an
-//     expired message it held must hold its subject's delete marker when
-//     it ended before the marker could have expired (due + MarkerTTL); with
-//     markers off, no read may hold one.
+//   - Markers (MarkerTTL > 0): a node that no longer holds an expired
+//     message it held must hold its subject's delete marker in a read that
+//     began after the one that found the message gone (on a replica the
+//     marker may land a moment after the removal) and ended before the
+//     marker could have expired (due + MarkerTTL); with markers off, no
+//     read may hold one.
 //   - Split brain: complete final copies that hold different messages.
 type TTL struct {
 	// Slack is how long after its deadline a message may still be seen;
@@ -102,14 +104,17 @@ type ttlRead struct {
 type ttlSeen struct {
 	lastPresent time.Duration // start of the last read that held it
 	// gone: a read after one that held it did not (its end: goneAt; the
-	// last holder's start: goneAfter; whether it held the marker).
-	gone          bool
-	goneAfter     time.Duration
-	goneAt        time.Duration
-	goneMarker    bool
-	back          bool // held again after it was gone
-	presentLatest bool
-	from          string // the drain's: the node that served the last read of it
+	// last holder's start: goneAfter).
+	gone      bool
+	goneAfter time.Duration
+	goneAt    time.Duration
+	// marker: a read of the node held its delete marker; markerDue: a
+	// read began after it was gone and ended before the marker could have
+	// expired (so it had to hold it, had the marker come by then).
+	marker, markerDue bool
+	back              bool // held again after it was gone
+	presentLatest     bool
+	from              string // the drain's: the node that served the last read of it
 }
 
 type ttlGet struct {
@@ -324,16 +329,26 @@ func (c *TTL) finish(node string, end time.Duration) {
 		}
 		s.lastPresent, s.presentLatest, s.from = r.start, true, r.from[id]
 	}
+	for id := range r.markers {
+		if s := seen[id]; s != nil {
+			s.marker = true
+		}
+	}
 	for id, s := range seen {
+		m := &c.msgs[id]
+		if s.gone && r.start > s.goneAt && end < m.invoke+m.ttl+c.MarkerTTL {
+			s.markerDue = true
+		}
 		if r.present[id] || !s.presentLatest {
 			continue
 		}
-		if m := &c.msgs[id]; !r.complete && (m.seq == 0 || m.seq > r.covers) {
+		if !r.complete && (m.seq == 0 || m.seq > r.covers) {
 			continue // the read did not reach it
 		}
 		s.presentLatest = false
 		if !s.gone {
-			s.gone, s.goneAfter, s.goneAt, s.goneMarker = true, s.lastPresent, end, r.markers[id]
+			s.gone, s.goneAfter, s.goneAt = true, s.lastPresent, end
+			s.marker = s.marker || r.markers[id]
 		}
 	}
 }
@@ -473,9 +488,9 @@ func (c *TTL) stats() TTLStats {
 				n.Early++
 				note("%s: message %s (TTL %s, due %s) gone by %s", label, m.name, m.ttl, m.due().Round(time.Millisecond), x.goneAt.Round(time.Millisecond))
 			}
-			if m.ttl > 0 && c.MarkerTTL > 0 && !x.goneMarker && x.goneAt < m.invoke+m.ttl+c.MarkerTTL && !x.back {
+			if m.ttl > 0 && c.MarkerTTL > 0 && !x.marker && x.markerDue && !x.back {
 				n.MarkersMissing++
-				note("%s: message %s gone by %s without its delete marker (due %s, marker TTL %s)", label, m.name, x.goneAt.Round(time.Millisecond), m.due().Round(time.Millisecond), c.MarkerTTL)
+				note("%s: message %s gone by %s, and no read of the node held its delete marker before it could expire (due %s, marker TTL %s)", label, m.name, x.goneAt.Round(time.Millisecond), m.due().Round(time.Millisecond), c.MarkerTTL)
 			}
 		}
 		s.Nodes[label] = n

@@ -20,7 +20,7 @@ def write(name, ops):
             o=dict(o); o={"index":i,**o}
             f.write(json.dumps(o,separators=(",",":"))+"\n")
 NODES=["n1","n2","n3"]
-def ttl(marker=3000, probes=None, gets=None, finals=None, faults=(), seqs=None, drain_end="ok"):
+def ttl(marker=3000, probes=None, gets=None, finals=None, faults=(), seqs=None, drain_end="ok", extra=None):
     ops=[op(-1,"ok","meta",0,{"workload":"ttl","scenario":"golden"}),
          op(-1,"ok","time-rules",1,{"slack_ms":2000,"marker_ttl_ms":marker})]
     ops+= [op(0,"invoke","ttl-put",1000,"0-0 5",node="n1"), op(0,"ok","ttl-put",1010,"0-0 5",node="n1",seq=1),
@@ -32,6 +32,8 @@ def ttl(marker=3000, probes=None, gets=None, finals=None, faults=(), seqs=None, 
             t=at+k*10
             v=(probes or {}).get((at,n),tok)
             ops+=[op(-3,"invoke","ttl-probe",t,node=n), op(-3,"ok","ttl-probe",t+5,v,node=n,seq=(seqs or {}).get((at,n),10))]
+    for (at,n),v in (extra or {}).items():
+        ops+=[op(-3,"invoke","ttl-probe",at,node=n), op(-3,"ok","ttl-probe",at+5,v,node=n,seq=10)]
     g={3000:"0-0 present",7000:"0-0 marker"}
     g.update(gets or {})
     for at,v in g.items():
@@ -54,7 +56,9 @@ write("ttl_early", ttl(probes={(4000,"n2"):"!0-0 1-0"}))
 write("ttl_late", ttl(probes={(6500,"n3"):"0-0 1-0",(10000,"n3"):"0-0 1-0"}))
 write("ttl_late_down", ttl(probes={(6500,"n3"):"0-0 1-0",(10000,"n3"):"0-0 1-0"}, faults=[(5000,9000,"kill",["n3"])]))
 write("ttl_never_expires", ttl(probes={(6500,"n3"):"0-0 1-0",(10000,"n3"):"0-0 1-0"}, finals={"n3":["0-0","1-0"]}))
-write("ttl_marker_missing", ttl(probes={(6500,"n1"):"1-0"}))
+write("ttl_marker_missing", ttl(probes={(6500,"n1"):"1-0"}, extra={(8000,"n1"):"1-0"}))
+# The marker lands on n1 a moment after the removal: not missing.
+write("ttl_marker_late", ttl(probes={(6500,"n1"):"1-0"}, extra={(8000,"n1"):"!0-0 1-0"}))
 write("ttl_markers_off", ttl(marker=0))
 write("ttl_lost", ttl(finals={"n2":[]}))
 write("ttl_api_early", ttl(gets={3000:"0-0 absent"}))
