@@ -58,8 +58,10 @@ func TestTTLVerdicts(t *testing.T) {
 		// A partition into halves took no side away: n3 was not down.
 		{"late_halves", Valid, []string{"latest expiry 1020 ms past due"},
 			func(s TTLStats) bool { return s.Late == 0 && s.Nodes["n3"].DownMs == 4000 }},
-		{"api_early", Invalid, []string{"1 messages gone before their TTL (EARLY)", "read on n1: message 0-0 (TTL 5s, acked at 1.01s) absent at 3.005s, before it was due"},
+		{"api_early", Invalid, []string{"1 messages gone before their TTL (EARLY)", "read on n1: message 0-0 (TTL 5s, acked at 1.01s) absent at 4.505s, before it was due"},
 			func(s TTLStats) bool { return s.Early == 1 && s.Nodes["api reads"].Early == 1 }},
+		{"api_stale", Valid, []string{"1 stale API reads (allowed: absent, then held by a later read; first: read on n1: message 0-0 (acked at 1.01s) absent at 3.005s, held by a read at 4.02s)"},
+			func(s TTLStats) bool { return s.Early == 0 && s.StaleReads == 1 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -392,10 +392,16 @@ type TTLStats struct {
 	Disagreements  int `json:"disagreements"`
 	// Unjudged: early absences that fell in a fault on their node (a
 	// lost message, not an expiry) and could not be judged.
-	Unjudged  int                     `json:"unjudged"`
-	Nodes     map[string]TTLNodeStats `json:"nodes,omitempty"`
-	Anomalies []string                `json:"anomalies,omitempty"`
-	Malformed int                     `json:"malformed,omitempty"`
+	Unjudged int `json:"unjudged"`
+	// StaleReads: API reads that said absent (or found the marker) before
+	// the message was due, of one acked before the read, which a later
+	// read held: the API answered from a copy behind the ack. Reported,
+	// not a verdict (as the queue check's stale reads).
+	StaleReads    int                     `json:"stale_reads,omitempty"`
+	StaleExamples []string                `json:"stale_examples,omitempty"`
+	Nodes         map[string]TTLNodeStats `json:"nodes,omitempty"`
+	Anomalies     []string                `json:"anomalies,omitempty"`
+	Malformed     int                     `json:"malformed,omitempty"`
 	// MalformedExamples are the first malformed ops.
 	MalformedExamples []string `json:"malformed_examples,omitempty"`
 }
@@ -496,6 +502,12 @@ func (c *TTL) stats() TTLStats {
 		s.Nodes[label] = n
 	}
 	// The API reads, judged as reads of the cluster (all faults).
+	lastSeen := map[int32]time.Duration{} // the latest read start that held each message
+	for _, seen := range c.seen {
+		for id, x := range seen {
+			lastSeen[id] = max(lastSeen[id], x.lastPresent)
+		}
+	}
 	var api TTLNodeStats
 	for _, g := range c.gets {
 		if g.msg < 0 {
@@ -516,6 +528,16 @@ func (c *TTL) stats() TTLStats {
 		case g.found != "present" && m.out == outOK && m.ack <= g.start && g.end < due:
 			if downWithin(faults, "", m.ack, g.end) > 0 {
 				s.Unjudged++
+				continue
+			}
+			if lastSeen[g.msg] > g.end {
+				// A later read held it: the API answered from a copy
+				// behind the ack (a deposed leader), not an expiry.
+				s.StaleReads++
+				if len(s.StaleExamples) < 5 {
+					s.StaleExamples = append(s.StaleExamples, fmt.Sprintf("read on %s: message %s (acked at %s) %s at %s, held by a read at %s",
+						g.node, m.name, m.ack.Round(time.Millisecond), g.found, g.end.Round(time.Millisecond), lastSeen[g.msg].Round(time.Millisecond)))
+				}
 				continue
 			}
 			if m.ttl == 0 {
@@ -718,6 +740,9 @@ func ttlVerdict(s TTLStats) (Verdict, string) {
 	}
 	if s.Unjudged > 0 {
 		summary += fmt.Sprintf("; %d absences fell in a fault on their node and were not judged", s.Unjudged)
+	}
+	if s.StaleReads > 0 {
+		summary += fmt.Sprintf("; %d stale API reads (allowed: absent, then held by a later read; first: %s)", s.StaleReads, s.StaleExamples[0])
 	}
 	return Valid, summary
 }

@@ -61,7 +61,9 @@ write("ttl_marker_missing", ttl(probes={(6500,"n1"):"1-0"}, extra={(8000,"n1"):"
 write("ttl_marker_late", ttl(probes={(6500,"n1"):"1-0"}, extra={(8000,"n1"):"!0-0 1-0"}))
 write("ttl_markers_off", ttl(marker=0))
 write("ttl_lost", ttl(finals={"n2":[]}))
-write("ttl_api_early", ttl(gets={3000:"0-0 absent"}))
+write("ttl_api_early", ttl(gets={4500:"0-0 absent"}))
+# Absent through the API, then held by the next reads: a stale read.
+write("ttl_api_stale", ttl(gets={3000:"0-0 absent"}))
 write("ttl_probe_short", ttl(probes={(4000,"n2"):""}, seqs={(4000,"n2"):0}))
 write("ttl_late_majority", ttl(probes={(6500,"n3"):"0-0 1-0",(10000,"n3"):"0-0 1-0"}, faults=[(5000,9000,"partition",["n1","n2","n3"],[["n1"],["n2","n3"]])]))
 
