@@ -107,6 +107,16 @@ func (b *badOps) add(op history.Op, why string) {
 	}
 }
 
+// noteTo returns a function that adds a formatted anomaly to list, the
+// first 20 only.
+func noteTo(list *[]string) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		if len(*list) < 20 {
+			*list = append(*list, fmt.Sprintf(format, args...))
+		}
+	}
+}
+
 // problems are the anomalies a verdict names, each as "N what".
 type problems []string
 

@@ -52,7 +52,10 @@ type schedEntry struct {
 type schedCopy struct {
 	copyHead
 	firings map[int32][]time.Duration
-	foreign []string
+	// unexpected: messages that are no firing of a published schedule;
+	// foreign the first 3.
+	unexpected int
+	foreign    []string
 }
 
 func (c *Schedule) Name() string { return "schedule" }
@@ -130,22 +133,26 @@ func (sc *schedCopy) read(c *Schedule, op history.Op) {
 	v := op.ValueString()
 	name, at, ok := history.ParseFiring(v)
 	if !ok {
-		if _, pending := c.byName[v]; !pending && len(sc.foreign) < 10 {
-			sc.foreign = append(sc.foreign, v) // a schedule not yet fired is its own name
+		if _, pending := c.byName[v]; !pending {
+			sc.unexpect(v) // a schedule not yet fired is its own name
 		}
 		return
 	}
 	id, ok := c.byName[name]
 	if !ok {
-		if len(sc.foreign) < 10 {
-			sc.foreign = append(sc.foreign, v)
-		}
+		sc.unexpect(v)
 		return
 	}
 	if sc.firings == nil {
 		sc.firings = map[int32][]time.Duration{}
 	}
 	sc.firings[id] = append(sc.firings[id], at)
+}
+
+func (sc *schedCopy) unexpect(v string) {
+	if sc.unexpected++; len(sc.foreign) < 3 {
+		sc.foreign = append(sc.foreign, v)
+	}
 }
 
 // ScheduleStats are the schedule check's figures (results.json
@@ -203,11 +210,7 @@ func (c *Schedule) Result(ctx context.Context) Result {
 
 func (c *Schedule) stats() ScheduleStats {
 	s := ScheduleStats{ToleranceMs: c.Tolerance.Milliseconds(), Malformed: c.bad.n, MalformedExamples: c.bad.ex}
-	note := func(format string, args ...any) {
-		if len(s.Anomalies) < 20 {
-			s.Anomalies = append(s.Anomalies, fmt.Sprintf(format, args...))
-		}
-	}
+	note := noteTo(&s.Anomalies)
 	all, _ := history.FaultWindows(c.faults, c.end)
 	// Disturbed: every fault, and Slack after it for the cluster to recover.
 	var disturbed []history.FaultWindow
@@ -247,10 +250,11 @@ func (c *Schedule) stats() ScheduleStats {
 	}
 	names, complete := c.copies.complete()
 	for i, sc := range complete {
-		label, start := names[i], c.starts[names[i]]
-		if i == 0 && label == "the drain" {
-			start = c.starts[""]
+		label, key := names[i], names[i]
+		if key == "the drain" {
+			key = "" // the drain's copy: its start is keyed ""
 		}
+		start := c.starts[key]
 		first := i == 0 // figures from the first complete copy only
 		for id := range c.scheds {
 			e := &c.scheds[id]
@@ -293,8 +297,8 @@ func (c *Schedule) stats() ScheduleStats {
 				}
 			}
 		}
-		s.Unexpected += len(sc.foreign)
-		for _, f := range sc.foreign[:min(3, len(sc.foreign))] {
+		s.Unexpected += sc.unexpected
+		for _, f := range sc.foreign {
 			note("%s: %q is no firing of a published schedule", label, f)
 		}
 	}
@@ -328,13 +332,15 @@ func (c *Schedule) judgeEvery(s *ScheduleStats, e *schedEntry, f []time.Duration
 		return
 	}
 	ends := append(append([]time.Duration{e.ack}, slices.Sorted(slices.Values(f))...), start)
+	a := ends[0] // the last firing kept: an extra one does not move it
 	for i := 1; i < len(ends); i++ {
-		a, b := ends[i-1], ends[i]
+		b := ends[i]
 		edge := i == 1 || i == len(ends)-1 // from the ack, or to the read
 		if touches(a-c.Tolerance, b+c.Tolerance) {
 			if first && !edge {
 				s.GapsSkipped++
 			}
+			a = b
 			continue
 		}
 		gap := b - a
@@ -345,6 +351,7 @@ func (c *Schedule) judgeEvery(s *ScheduleStats, e *schedEntry, f []time.Duration
 		case !edge && gap < e.Every-c.Tolerance:
 			s.Duplicated++
 			note("%s: %s (every %s) fired at %s and again at %s", label, e.Op, e.Every, a.Round(time.Millisecond), b.Round(time.Millisecond))
+			continue
 		case gap > e.Every+c.Tolerance && (!edge || gap > e.Every+c.Slack):
 			n := max(1, int((gap+c.Tolerance)/e.Every)-1)
 			s.Missed += n
@@ -354,6 +361,7 @@ func (c *Schedule) judgeEvery(s *ScheduleStats, e *schedEntry, f []time.Duration
 			}
 			note("%s: %s (every %s) did not fire for %s %s (%d firings missed)", label, e.Op, e.Every, gap.Round(time.Millisecond), from, n)
 		}
+		a = b
 	}
 }
 

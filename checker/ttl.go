@@ -56,8 +56,11 @@ type TTL struct {
 	bad         badOps
 	// Probes counts the prober's reads (ok, info).
 	probesOK, probesFailed int
-	foreign                []string
-	unhealed               bool
+	// unexpected: tokens of no published message (markers included);
+	// foreign the first 3.
+	unexpected int
+	foreign    []string
+	unhealed   bool
 }
 
 type ttlMsg struct {
@@ -259,8 +262,8 @@ func (c *TTL) final(op history.Op) {
 	case op.F == history.FRead || op.F == history.FNodeRead:
 		if r := c.reads[node]; r != nil && op.Type == history.OK {
 			c.token(r, op.ValueString())
-			if id, ok := c.byName[op.ValueString()]; ok && node == "" {
-				r.from[id] = op.Node
+			if id, ok := c.byName[op.ValueString()]; ok {
+				r.from[id] = op.Node // the node that served it (the drain's reads may come from several)
 			}
 		}
 	default: // the drain's end
@@ -301,7 +304,7 @@ func (c *TTL) token(r *ttlRead, t string) {
 		r.present[id] = true
 		return
 	}
-	if len(c.foreign) < 1000 {
+	if c.unexpected++; len(c.foreign) < 3 {
 		c.foreign = append(c.foreign, t)
 	}
 }
@@ -348,7 +351,6 @@ func (c *TTL) finish(node string, end time.Duration) {
 		s.presentLatest = false
 		if !s.gone {
 			s.gone, s.goneAfter, s.goneAt = true, s.lastPresent, end
-			s.marker = s.marker || r.markers[id]
 		}
 	}
 }
@@ -433,11 +435,7 @@ func (c *TTL) stats() TTLStats {
 		MarkerTTLMs: c.MarkerTTL.Milliseconds(), Unhealed: c.unhealed, Malformed: c.bad.n, MalformedExamples: c.bad.ex,
 		DrainComplete: c.finals.drain().complete, Nodes: map[string]TTLNodeStats{}}
 	faults := cutOff(c.faults, c.end)
-	note := func(format string, args ...any) {
-		if len(s.Anomalies) < 20 {
-			s.Anomalies = append(s.Anomalies, fmt.Sprintf(format, args...))
-		}
-	}
+	note := noteTo(&s.Anomalies)
 	expired := map[int32]bool{}
 	for i := range c.msgs {
 		m := &c.msgs[i]
@@ -494,7 +492,7 @@ func (c *TTL) stats() TTLStats {
 				n.Early++
 				note("%s: message %s (TTL %s, due %s) gone by %s", label, m.name, m.ttl, m.due().Round(time.Millisecond), x.goneAt.Round(time.Millisecond))
 			}
-			if m.ttl > 0 && c.MarkerTTL > 0 && !x.marker && x.markerDue && !x.back {
+			if c.MarkerTTL > 0 && !x.marker && x.markerDue && !x.back {
 				n.MarkersMissing++
 				note("%s: message %s gone by %s, and no read of the node held its delete marker before it could expire (due %s, marker TTL %s)", label, m.name, x.goneAt.Round(time.Millisecond), m.due().Round(time.Millisecond), c.MarkerTTL)
 			}
@@ -606,14 +604,9 @@ func (c *TTL) stats() TTLStats {
 			s.Markers++
 		}
 	}
+	s.Unexpected += c.unexpected
 	for _, f := range c.foreign {
-		if name, ok := strings.CutPrefix(f, history.MarkerPrefix); ok && c.MarkerTTL == 0 {
-			s.Unexpected++
-			note("a delete marker for %s, with markers off", name)
-		} else if !ok {
-			s.Unexpected++
-			note("%q was never published", f)
-		}
+		note("%q is no message a client published", f)
 	}
 	if c.MarkerTTL == 0 {
 		for id := range c.msgs {
@@ -700,7 +693,8 @@ func downWithin(faults []history.FaultWindow, node string, from, to time.Duratio
 			spans = append(spans, span{a, b})
 		}
 	}
-	slices.SortFunc(spans, func(x, y span) int { return int(x.a - y.a) })
+	// The windows come in the order of their starts (history.FaultWindows),
+	// and clipping keeps that order.
 	var total, reach time.Duration
 	reach = from
 	for _, sp := range spans {
