@@ -62,7 +62,9 @@ func TestTTLVerdicts(t *testing.T) {
 		{"late_halves", Valid, []string{"latest expiry 1020 ms past due"},
 			func(s TTLStats) bool { return s.Late == 0 && s.Nodes["n3"].DownMs == 4000 }},
 		{"api_late", Invalid, []string{"1 messages still there past their TTL and the slack (LATE)", "read on n1: message 0-0 (TTL 5s, acked at 1.01s) still there 10.99s past its TTL"},
-			func(s TTLStats) bool { return s.Late == 1 && s.Nodes["api reads"].Late == 1 && s.Nodes["api reads"].MaxLatenessMs == 10990 }},
+			func(s TTLStats) bool {
+				return s.Late == 1 && s.Nodes["api reads"].Late == 1 && s.Nodes["api reads"].MaxLatenessMs == 10990
+			}},
 		// Exactly the slack past the TTL: not late.
 		{"api_late_edge", Valid, []string{"latest expiry 2000 ms past due"},
 			func(s TTLStats) bool { return s.Late == 0 }},
