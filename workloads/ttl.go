@@ -305,12 +305,19 @@ func (cl *ttlClient) get(name string) (string, error) {
 	return "", err
 }
 
+// ProbeProcess is the history process of the first node's probes (the
+// consume workload's clients start at 1,000,000, the batch readers at
+// 2,000,000).
+const ProbeProcess = 3_000_000
+
 // probeBudget is how long a probe tries to place its consumer on a node.
 const probeBudget = 3 * time.Second
 
 // probe reads every node's own copy every ProbeInterval until ctx ends,
-// each read one ttl-probe op (process -3). Each node has its own loop, so
-// a node that answers slowly (cut off) leaves the others' reads on time.
+// each read one ttl-probe op (node i's process ProbeProcess+i: the
+// negative ones are the harness's and the faults'). Each node has its own
+// loop, so a node that answers slowly (cut off) leaves the others' reads
+// on time.
 func (w *TTL) probe(ctx context.Context, c clusters.Cluster, rec *history.Recorder) error {
 	nc, js, err := connectAll(c, "ttl probe")
 	if err != nil {
@@ -318,16 +325,17 @@ func (w *TTL) probe(ctx context.Context, c clusters.Cluster, rec *history.Record
 	}
 	defer nc.Close()
 	var wg sync.WaitGroup
-	for _, n := range c.Nodes() {
+	for i, n := range c.Nodes() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			process := ProbeProcess + i
 			tick := time.NewTicker(w.o.ProbeInterval)
 			defer tick.Stop()
 			for ctx.Err() == nil {
-				rec.Record(history.Op{Process: -3, Type: history.Invoke, F: history.FTTLProbe, Node: n.Name()})
+				rec.Record(history.Op{Process: process, Type: history.Invoke, F: history.FTTLProbe, Node: n.Name()})
 				tokens, last, err := w.readCopy(ctx, js, n.Name())
-				op := history.Op{Process: -3, Type: history.OK, F: history.FTTLProbe, Node: n.Name(), Value: strings.Join(tokens, " "), Seq: last}
+				op := history.Op{Process: process, Type: history.OK, F: history.FTTLProbe, Node: n.Name(), Value: strings.Join(tokens, " "), Seq: last}
 				if err != nil {
 					op.Type, op.Err, op.Value = history.Info, err.Error(), nil
 				}

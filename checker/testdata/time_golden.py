@@ -33,9 +33,9 @@ def ttl(marker=3000, probes=None, gets=None, finals=None, faults=(), seqs=None, 
         for k,n in enumerate(NODES):
             t=at+k*10
             v=(probes or {}).get((at,n),tok)
-            ops+=[op(-3,"invoke","ttl-probe",t,node=n), op(-3,"ok","ttl-probe",t+5,v,node=n,seq=(seqs or {}).get((at,n),10))]
+            ops+=[op(3000000+k,"invoke","ttl-probe",t,node=n), op(3000000+k,"ok","ttl-probe",t+5,v,node=n,seq=(seqs or {}).get((at,n),10))]
     for (at,n),v in (extra or {}).items():
-        ops+=[op(-3,"invoke","ttl-probe",at,node=n), op(-3,"ok","ttl-probe",at+5,v,node=n,seq=10)]
+        ops+=[op(3000000+NODES.index(n),"invoke","ttl-probe",at,node=n), op(3000000+NODES.index(n),"ok","ttl-probe",at+5,v,node=n,seq=10)]
     g={} if nogets else {3000:"0-0 present",7000:"0-0 marker"}
     g.update(gets or {})
     for at,v in g.items():
@@ -154,7 +154,7 @@ write("ttl_malformed", ttl(bad=[op(7,"ok","ttl-put",1500,"7-0 5",node="n1"),
     op(0,"ok","ttl-put",1600,"0-0 5",node="n1",seq=1),
     op(8,"invoke","ttl-put",1700,"8-0 5",node="n1"), op(8,"ok","ttl-put",1710,"8-0 10",node="n1",seq=3),
     op(98,"invoke","ttl-get",1800,"7-7",node="n1"), op(98,"ok","ttl-get",1810,"7-7 present",node="n1")]))
-write("ttl_probe_failed", ttl(bad=[op(-3,"invoke","ttl-probe",4500,node="n2"), op(-3,"info","ttl-probe",4600,node="n2",err="no consumer could be placed")]))
+write("ttl_probe_failed", ttl(bad=[op(3000001,"invoke","ttl-probe",4500,node="n2"), op(3000001,"info","ttl-probe",4600,node="n2",err="no consumer could be placed")]))
 write("ttl_drain_late", ttl(finals={"":["0-0","1-0"]}, drain_from={"0-0":"n3","1-0":"n1"}))
 write("ttl_marker_edge", ttl(probes={(6500,"n1"):"1-0"}, extra={(6505,"n1"):"1-0"}))
 write("ttl_marker_edge2", ttl(probes={(6500,"n1"):"1-0"}, extra={(8995,"n1"):"1-0"}))
