@@ -107,6 +107,20 @@ func (b *badOps) add(op history.Op, why string) {
 	}
 }
 
+// outcomeOf is a write's outcome by its completion's type; false for an
+// invoke or a type no completion has.
+func outcomeOf(t history.OpType) (outcome, bool) {
+	switch t {
+	case history.OK:
+		return outOK, true
+	case history.Fail:
+		return outFail, true
+	case history.Info:
+		return outInfo, true
+	}
+	return outNone, false
+}
+
 // noteTo returns a function that adds a formatted anomaly to list, the
 // first 20 only.
 func noteTo(list *[]string) func(format string, args ...any) {

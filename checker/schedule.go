@@ -117,16 +117,12 @@ func (c *Schedule) add(op history.Op) {
 		return
 	}
 	s := &c.scheds[id]
-	switch op.Type {
-	case history.OK:
-		s.out, s.ack = outOK, op.Time
-	case history.Fail:
-		s.out = outFail
-	case history.Info:
-		s.out = outInfo
-	default:
+	out, ok := outcomeOf(op.Type)
+	if !ok {
 		c.bad.add(op, "unknown op type")
+		return
 	}
+	s.out, s.ack = out, op.Time
 }
 
 func (sc *schedCopy) read(c *Schedule, op history.Op) {

@@ -186,15 +186,14 @@ func (c *TTL) put(op history.Op) {
 		return
 	}
 	m := &c.msgs[id]
-	switch op.Type {
-	case history.OK:
-		m.out, m.ack, m.seq = outOK, op.Time, op.Seq
-	case history.Fail:
-		m.out = outFail
-	case history.Info:
-		m.out = outInfo
-	default:
+	out, ok := outcomeOf(op.Type)
+	if !ok {
 		c.bad.add(op, "unknown op type")
+		return
+	}
+	m.out = out
+	if out == outOK {
+		m.ack, m.seq = op.Time, op.Seq
 	}
 }
 
