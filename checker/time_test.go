@@ -131,6 +131,8 @@ func TestTTLVerdicts(t *testing.T) {
 			func(s TTLStats) bool { return s.Late == 1 && s.Nodes["n3"].DownMs == 0 && s.Nodes["n1"].DownMs == 4500 }},
 		{"late_overlap", Invalid, []string{"1 messages still there past their TTL and the slack (LATE)"},
 			func(s TTLStats) bool { return s.Late == 1 && s.Nodes["n3"].DownMs == 0 && s.Nodes["n2"].DownMs == 7500 }},
+		{"late_all", Invalid, []string{"messages still there past their TTL and the slack (LATE)", "1 expired (0 with a delete marker seen)"},
+			func(s TTLStats) bool { return s.Expired == 1 && s.Nodes["n1"].Late == 1 }},
 		{"api_early", Invalid, []string{"1 messages gone before their TTL (EARLY)", "read on n1: message 0-0 (TTL 5s, acked at 1.01s) absent at 4.505s, before it was due"},
 			func(s TTLStats) bool { return s.Early == 1 && s.Nodes["api reads"].Early == 1 }},
 		{"api_stale", Valid, []string{"1 stale API reads (allowed: absent, then held by a later read; first: read on n1: message 0-0 (acked at 1.01s) absent at 3.005s, held by a read at 4.02s)"},

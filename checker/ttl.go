@@ -46,7 +46,12 @@ type TTL struct {
 	msgs   []ttlMsg
 	reads  map[string]*ttlRead // the read in progress, by node ("": the drain)
 	// seen[node][msg]: what reads of node saw of msg.
-	seen   map[string]map[int32]*ttlSeen
+	seen map[string]map[int32]*ttlSeen
+	// active[node]: the entries of seen[node] a later read of the node may
+	// still change (held by its last read, or gone with its marker not
+	// yet due), so a read is judged against them, not every message ever
+	// seen.
+	active map[string]map[int32]*ttlSeen
 	finals copies[ttlCopy, *ttlCopy]
 	gets   []ttlGet
 	// pendingGets: each process's read in flight, an index into gets.
@@ -315,10 +320,14 @@ func (c *TTL) finish(node string, end time.Duration) {
 	if c.seen == nil {
 		c.seen = map[string]map[int32]*ttlSeen{}
 	}
-	seen := c.seen[node]
+	seen, active := c.seen[node], c.active[node]
 	if seen == nil {
-		seen = map[int32]*ttlSeen{}
+		seen, active = map[int32]*ttlSeen{}, map[int32]*ttlSeen{}
 		c.seen[node] = seen
+		if c.active == nil {
+			c.active = map[string]map[int32]*ttlSeen{}
+		}
+		c.active[node] = active
 	}
 	for id := range r.present {
 		s := seen[id]
@@ -330,26 +339,28 @@ func (c *TTL) finish(node string, end time.Duration) {
 			s.back = true
 		}
 		s.lastPresent, s.presentLatest, s.from = r.start, true, r.from[id]
+		active[id] = s
 	}
 	for id := range r.markers {
 		if s := seen[id]; s != nil {
 			s.marker = true
 		}
 	}
-	for id, s := range seen {
+	for id, s := range active {
 		m := &c.msgs[id]
-		if s.gone && r.start > s.goneAt && end < m.invoke+m.ttl+c.MarkerTTL {
+		markerEnd := m.invoke + m.ttl + c.MarkerTTL // the earliest its marker may expire
+		if s.gone && r.start > s.goneAt && end < markerEnd {
 			s.markerDue = true
 		}
-		if r.present[id] || !s.presentLatest {
-			continue
+		if s.presentLatest && !r.present[id] && (r.complete || (m.seq != 0 && m.seq <= r.covers)) {
+			// Gone (a read that did not reach it proves nothing).
+			s.presentLatest = false
+			if !s.gone {
+				s.gone, s.goneAfter, s.goneAt = true, s.lastPresent, end
+			}
 		}
-		if !r.complete && (m.seq == 0 || m.seq > r.covers) {
-			continue // the read did not reach it
-		}
-		s.presentLatest = false
-		if !s.gone {
-			s.gone, s.goneAfter, s.goneAt = true, s.lastPresent, end
+		if !s.presentLatest && (s.marker || s.markerDue || end >= markerEnd) {
+			delete(active, id) // no later read can change it (unless it is held again)
 		}
 	}
 }

@@ -75,14 +75,25 @@ func (q *Queue) info(ctx context.Context, js jetstream.JetStream) (*jetstream.St
 const nodeReadBatch = 2000
 
 func (q *Queue) drainNode(ctx context.Context, js jetstream.JetStream, name string, rec *history.Recorder) (int, error) {
+	n, err := q.readNode(ctx, js, name, placeFor, func(m jetstream.Msg, md *jetstream.MsgMetadata) {
+		rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FNodeRead, Node: name,
+			Value: q.readValue(m.Subject(), m.Headers(), m.Data(), md.Timestamp), Seq: md.Sequence.Stream})
+	})
+	if errors.Is(err, errNotPlaced) {
+		return q.drainNodeAsLeader(ctx, js, name, rec)
+	}
+	return n, err
+}
+
+// readNode reads node name's own copy of the whole stream through an
+// ephemeral consumer placed on it (trying for at most budget), calling
+// each for every message, and returns how many it read.
+func (q *Queue) readNode(ctx context.Context, js jetstream.JetStream, name string, budget time.Duration, each func(jetstream.Msg, *jetstream.MsgMetadata)) (int, error) {
 	st, err := js.Stream(ctx, q.o.Stream)
 	if err != nil {
 		return 0, err
 	}
-	cons, err := q.consumerOn(ctx, js, st, name, placeFor)
-	if errors.Is(err, errNotPlaced) {
-		return q.drainNodeAsLeader(ctx, js, name, rec)
-	}
+	cons, err := q.consumerOn(ctx, js, st, name, budget)
 	if err != nil {
 		return 0, err
 	}
@@ -90,10 +101,7 @@ func (q *Queue) drainNode(ctx context.Context, js jetstream.JetStream, name stri
 	if cons.CachedInfo().NumPending == 0 {
 		return 0, nil // an empty copy
 	}
-	return fetchAll(ctx, cons, name, func(m jetstream.Msg, md *jetstream.MsgMetadata) {
-		rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FNodeRead, Node: name,
-			Value: q.readValue(m.Subject(), m.Headers(), m.Data(), md.Timestamp), Seq: md.Sequence.Stream})
-	})
+	return fetchAll(ctx, cons, name, each)
 }
 
 // fetchAll reads everything consumer cons (hosted on node name, just

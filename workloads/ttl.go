@@ -357,22 +357,10 @@ func (w *TTL) probe(ctx context.Context, c clusters.Cluster, rec *history.Record
 func (w *TTL) readCopy(ctx context.Context, js jetstream.JetStream, name string) ([]string, uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, probeBudget+5*time.Second)
 	defer cancel()
-	st, err := js.Stream(ctx, w.o.Queue.Stream)
-	if err != nil {
-		return nil, 0, err
-	}
-	cons, err := w.consumerOn(ctx, js, st, name, probeBudget)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer js.DeleteConsumer(context.Background(), w.o.Queue.Stream, cons.CachedInfo().Name)
 	tokens := []string{}
-	if cons.CachedInfo().NumPending == 0 {
-		return tokens, 0, nil
-	}
 	var last uint64
-	_, err = fetchAll(ctx, cons, name, func(m jetstream.Msg, md *jetstream.MsgMetadata) {
-		tokens = append(tokens, w.readValue(m.Subject(), m.Headers(), nil, md.Timestamp))
+	_, err := w.readNode(ctx, js, name, probeBudget, func(m jetstream.Msg, md *jetstream.MsgMetadata) {
+		tokens = append(tokens, w.readValue(m.Subject(), m.Headers(), m.Data(), md.Timestamp))
 		last = md.Sequence.Stream
 	})
 	if err != nil {

@@ -177,3 +177,6 @@ write("ttl_late_majority2", ttl(probes={(6500,"n3"):"0-0 1-0",(10000,"n3"):"0-0 
 # 9.5 s, and within it a partition cutting n1 off; n3 stays on the
 # majority side and is late.
 write("ttl_late_overlap", ttl(probes={(6500,"n3"):"0-0 1-0",(10000,"n3"):"0-0 1-0"}, faults=[(2000,9500,"kill",["n2"],None,-2),(5000,9000,"partition",["n1","n2","n3"],[["n1"],["n2","n3"]],-3)]))
+# Every node still holds 0-0 after its marker could have expired, and
+# only the final reads find it gone: late everywhere, and expired.
+write("ttl_late_all", ttl(probes={(a,n):"0-0 1-0" for a in (6500,10000) for n in NODES}))
