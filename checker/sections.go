@@ -34,6 +34,9 @@ type Sections struct {
 	// Schedules (schedule check) are the schedule workload's schedules
 	// and their firings.
 	Schedules *ScheduleStats `json:"schedules,omitempty"`
+	// Watch (watch check) are the watch workload's puts and what each
+	// watcher saw of them.
+	Watch *WatchStats `json:"watch,omitempty"`
 	// Membership (replicas check) is each membership change's end: who
 	// left, who came back, the stream's replica count after.
 	Membership MembershipChanges `json:"membership,omitempty"`

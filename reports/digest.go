@@ -201,7 +201,7 @@ func (d *Digest) publish(op history.Op) {
 // latency and throughput are the run's.
 func isPublishF(f string) bool {
 	switch f {
-	case history.FPublish, history.FBatch, history.FCounterAdd, history.FOCCAppend, history.FTTLPut, history.FScheduleAdd:
+	case history.FPublish, history.FBatch, history.FCounterAdd, history.FOCCAppend, history.FTTLPut, history.FScheduleAdd, history.FWatchPut:
 		return true
 	}
 	return false

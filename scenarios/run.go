@@ -65,6 +65,9 @@ type RunOptions struct {
 	// ScheduleDouble makes a schedule client publish a second schedule
 	// with the same target when it returns true, recording one (tests).
 	ScheduleDouble func(id string) bool
+	// WatchDrop makes watcher w leave out an update it was delivered when
+	// it returns true (tests: a gap).
+	WatchDrop func(watcher int, rev uint64) bool
 }
 
 // Outcome is what a run produced.

@@ -57,25 +57,30 @@ func (w *KV) Name() string   { return "kv" }
 func (w *KV) Stream() string { return "KV_" + w.o.Bucket }
 
 func (w *KV) Setup(ctx context.Context, c clusters.Cluster) error {
-	nc, js, err := connectAll(c, "kv setup")
+	return createBucket(ctx, c, "kv setup", jetstream.KeyValueConfig{Bucket: w.o.Bucket, Replicas: w.o.Replicas, History: 1},
+		w.o.Memory, !w.o.DirectReads)
+}
+
+// createBucket creates (or updates) a KV bucket, in memory or on file;
+// leaderOnly turns its direct gets off (see leaderReads).
+func createBucket(ctx context.Context, c clusters.Cluster, what string, cfg jetstream.KeyValueConfig, memory, leaderOnly bool) error {
+	nc, js, err := connectAll(c, what)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	storage := jetstream.FileStorage
-	if w.o.Memory {
-		storage = jetstream.MemoryStorage
+	cfg.Storage = jetstream.FileStorage
+	if memory {
+		cfg.Storage = jetstream.MemoryStorage
 	}
-	return retry(ctx, "kv setup", func(ctx context.Context) error {
-		if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: w.o.Bucket, Replicas: w.o.Replicas, Storage: storage, History: 1,
-		}); err != nil {
+	return retry(ctx, what, func(ctx context.Context) error {
+		if _, err := js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
 			return err
 		}
-		if w.o.DirectReads {
+		if !leaderOnly {
 			return nil
 		}
-		return leaderReads(ctx, js, w.Stream())
+		return leaderReads(ctx, js, "KV_"+cfg.Bucket)
 	})
 }
 

@@ -118,25 +118,11 @@ func (w *TTL) Setup(ctx context.Context, c clusters.Cluster) error {
 	if !w.o.KV {
 		return w.Queue.Setup(ctx, c)
 	}
-	nc, js, err := connectAll(c, "ttl setup")
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	storage := jetstream.FileStorage
-	if w.o.Queue.Memory {
-		storage = jetstream.MemoryStorage
-	}
-	return retry(ctx, "ttl setup", func(ctx context.Context) error {
-		if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: w.bucket, Replicas: w.o.Queue.Replicas, Storage: storage, History: 1, LimitMarkerTTL: w.o.MarkerTTL, TTL: w.o.MaxAge,
-		}); err != nil {
-			return err
-		}
-		// A direct get from a lagging replica would call an acked key
-		// absent: reads go to the leader.
-		return leaderReads(ctx, js, w.o.Queue.Stream)
-	})
+	// A direct get from a lagging replica would call an acked key absent:
+	// reads go to the leader.
+	return createBucket(ctx, c, "ttl setup", jetstream.KeyValueConfig{
+		Bucket: w.bucket, Replicas: w.o.Queue.Replicas, History: 1, LimitMarkerTTL: w.o.MarkerTTL, TTL: w.o.MaxAge,
+	}, w.o.Queue.Memory, true)
 }
 
 // subject is message name's subject.
