@@ -34,6 +34,7 @@ func TestWatchConverges(t *testing.T) {
 			t.Errorf("watcher %s: %+v", name, w)
 		}
 	}
+	pageShows(t, o.Dir, "<h2>KV watchers</h2>", `<td>history covers the run</td><td class="num">true</td>`)
 }
 
 // A watcher that leaves out an update it was delivered (the second one)
