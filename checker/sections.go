@@ -34,6 +34,9 @@ type Sections struct {
 	// Schedules (schedule check) are the schedule workload's schedules
 	// and their firings.
 	Schedules *ScheduleStats `json:"schedules,omitempty"`
+	// Objects (objects check) are the objects workload's puts, deletes
+	// and reads: torn, mismatched, lost or resurrected objects, garbage.
+	Objects *ObjectsStats `json:"objects,omitempty"`
 	// Membership (replicas check) is each membership change's end: who
 	// left, who came back, the stream's replica count after.
 	Membership MembershipChanges `json:"membership,omitempty"`

@@ -58,6 +58,7 @@ var Kinds = map[string]*Kind{
 	"occ":      occKind,
 	"ttl":      ttlKind,
 	"schedule": scheduleKind,
+	"objects":  objectsKind,
 }
 
 // KindNames lists the workload kinds, sorted.

@@ -65,6 +65,9 @@ type RunOptions struct {
 	// ScheduleDouble makes a schedule client publish a second schedule
 	// with the same target when it returns true, recording one (tests).
 	ScheduleDouble func(id string) bool
+	// ObjectsTamper makes an objects client write different bytes than it
+	// records for the puts (by op) it returns true for (tests).
+	ObjectsTamper func(op string) bool
 }
 
 // Outcome is what a run produced.
