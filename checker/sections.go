@@ -37,6 +37,9 @@ type Sections struct {
 	// Watch (watch check) are the watch workload's puts and what each
 	// watcher saw of them.
 	Watch *WatchStats `json:"watch,omitempty"`
+	// Objects (objects check) are the objects workload's puts, deletes
+	// and reads: torn, mismatched, lost or resurrected objects, garbage.
+	Objects *ObjectsStats `json:"objects,omitempty"`
 	// Membership (replicas check) is each membership change's end: who
 	// left, who came back, the stream's replica count after.
 	Membership MembershipChanges `json:"membership,omitempty"`

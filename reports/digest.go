@@ -197,11 +197,12 @@ func (d *Digest) publish(op history.Op) {
 }
 
 // isPublishF: f is a workload's publish (its write): queue publishes,
-// batches, counter increments, occ appends, ttl messages, schedules. Their
+// batches, counter increments, occ appends, ttl messages, schedules, object
+// puts. Their
 // latency and throughput are the run's.
 func isPublishF(f string) bool {
 	switch f {
-	case history.FPublish, history.FBatch, history.FCounterAdd, history.FOCCAppend, history.FTTLPut, history.FScheduleAdd, history.FWatchPut:
+	case history.FPublish, history.FBatch, history.FCounterAdd, history.FOCCAppend, history.FTTLPut, history.FScheduleAdd, history.FWatchPut, history.FObjPut:
 		return true
 	}
 	return false

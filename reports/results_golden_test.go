@@ -57,6 +57,11 @@ func TestResultsJSONGolden(t *testing.T) {
 				return checker.Run(context.Background(), h, &checker.OCC{}, &checker.Recovery{})
 			}
 		}
+		if strings.HasPrefix(name, "objects_") {
+			checks = func(h []history.Op) (checker.Verdict, []checker.Result) {
+				return checker.Run(context.Background(), h, &checker.Objects{}, &checker.Recovery{})
+			}
+		}
 		if strings.HasPrefix(name, "ttl_") {
 			checks = func(h []history.Op) (checker.Verdict, []checker.Result) {
 				return checker.Run(context.Background(), h, &checker.TTL{}, &checker.Recovery{})

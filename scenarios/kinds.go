@@ -59,6 +59,7 @@ var Kinds = map[string]*Kind{
 	"ttl":      ttlKind,
 	"schedule": scheduleKind,
 	"watch":    watchKind,
+	"objects":  objectsKind,
 }
 
 // KindNames lists the workload kinds, sorted.

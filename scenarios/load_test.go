@@ -289,6 +289,8 @@ func TestErrors(t *testing.T) {
 		{"unknown system", "cluster: {system: kafka}\n", nil, []string{`cluster.system must be jetstream or stan, got "kafka"`}},
 		{"variants", "variants:\n  - {name: a, set: [cluster.nodes=3]}\n  - {name: a, set: [nodes]}\n", nil, []string{`x.yaml:3: variants[1].name must be given and unique`, `variants[1].set[0] must be key=value`}},
 		{"ttl fraction of a second", "workload:\n  type: ttl\n  ttls: [5s, 1500ms]\n", nil, []string{`x.yaml:3: workload.ttls ttls[1] must be whole seconds, 1s..1h, got 1.5s`}},
+		{"objects sizes", "workload:\n  type: objects\n  sizes: [0B]\n  delete_every: 1\n", nil, []string{`x.yaml:3: workload.sizes sizes[0] must be 1B..64MiB, got 0B`, `x.yaml:4: workload.delete_every must be 0 (none) or at least 2 (1 would only delete), got 1`}},
+		{"objects chunk size", "workload:\n  type: objects\n  chunk_size: 2MiB\n", nil, []string{`x.yaml:3: workload.chunk_size must be 1B..1MiB (the server's max payload), got 2MiB`}},
 		{"ttl below marker", "workload:\n  type: ttl\n  marker_ttl: 5s\n  ttls: [2s]\n", nil, []string{`x.yaml:4: workload.ttls ttls[0] (2s) is below marker_ttl (5s)`}},
 		{"ttl kv without markers", "workload:\n  type: ttl\n  api: kv\n", nil, []string{`workload.marker_ttl api: kv needs marker_ttl`}},
 		{"ttl api", "workload:\n  type: ttl\n  api: redis\n", nil, []string{`x.yaml:3: workload.api must be stream or kv, got "redis"`}},

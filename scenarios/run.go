@@ -68,6 +68,9 @@ type RunOptions struct {
 	// WatchDrop makes watcher w leave out an update it was delivered when
 	// it returns true (tests: a gap).
 	WatchDrop func(watcher int, rev uint64) bool
+	// ObjectsTamper makes an objects client write different bytes than it
+	// records for the puts (by op) it returns true for (tests).
+	ObjectsTamper func(op string) bool
 }
 
 // Outcome is what a run produced.

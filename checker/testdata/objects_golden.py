@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Writes the objects_*.jsonl golden histories of checker/objects_test.go
+beside this file. Run it from anywhere: python3
+checker/testdata/objects_golden.py; then
+go test ./reports -run ResultsJSONGolden -update."""
+import json, os
+HERE = os.path.dirname(os.path.abspath(__file__))
+MS=1_000_000
+def op(p,t,f,time,value=None,node=None,err=None):
+    o={"process":p,"type":t,"f":f,"time":int(time*MS)}
+    if value is not None: o["value"]=value
+    if node: o["node"]=node
+    if err: o["err"]=err
+    return o
+def write(name, ops):
+    ops=sorted(ops,key=lambda o:o["time"])
+    with open(os.path.join(HERE, name + ".jsonl"), "w") as f:
+        for i,o in enumerate(ops):
+            o={"index":i,**o}
+            f.write(json.dumps(o,separators=(",",":"))+"\n")
+A,B,C,D,E_,X="a"*64,"b"*64,"c"*64,"d"*64,"e"*64,"f"*64
+MISMATCH="nats: received a corrupt object, digests do not match"
+# The writes: o1 put 0-0 (acked); o2 put 1-0 then deleted by 1-1 (acked);
+# o3 put 2-0 failed, then 2-1 unknown; o4 put 0-1 and 1-2, overlapping,
+# both acked (either may be last).
+WRITES=[("obj-put",0,"o1 0-0 1000 "+A,1000,1100,"ok"),
+        ("obj-put",1,"o2 1-0 300 "+B,1200,1300,"ok"),
+        ("obj-delete",1,"o2 1-1",1400,1500,"ok"),
+        ("obj-put",2,"o3 2-0 500 "+C,1600,1610,"fail"),
+        ("obj-put",2,"o3 2-1 500 "+D,1700,1800,"info"),
+        ("obj-put",0,"o4 0-1 200000 "+E_,2000,2500,"ok"),
+        ("obj-put",1,"o4 1-2 100 "+X,2100,2400,"ok")]
+FINAL={"o1":"o1 0-0 1000 "+A,"o2":"o2 absent","o3":"o3 2-1 500 "+D,"o4":"o4 1-2 100 "+X}
+CHUNKS={"o1":1,"o3":1,"o4":1}
+def objects(writes=WRITES, gets=(), leader=None, unread=(), lst=None, nodes=None, node_ends=None, garbage=None, recover="ok", drain_end="ok"):
+    ops=[op(-1,"ok","meta",0,{"workload":"objects","scenario":"golden"})]
+    for f,p,v,s,e,t in writes:
+        err={"fail":"not sent, the connection is reconnecting","info":"nats: timeout"}.get(t)
+        ops+=[op(p,"invoke",f,s,v,node="n1"),op(p,t,f,e,v,node="n1",err=err)]
+    for k,(at,name,t,v,err) in enumerate(gets):
+        ops+=[op(10+k,"invoke","obj-get",at,name,node="n2"),op(10+k,t,"obj-get",at+50,v,node="n2",err=err)]
+    ops+=[op(-1,"invoke","recover",5000),op(-1,recover,"recover",5500)]
+    fin=dict(FINAL); fin.update(leader or {})
+    ops+=[op(-1,"invoke","drain",6000)]
+    for k,name in enumerate(sorted(fin)):
+        if name in unread: ops.append(op(-1,"info","read",6001+k,name,err="nats: timeout"))
+        else: ops.append(op(-1,"ok","read",6001+k,fin[name]))
+    if lst is None: lst=" ".join(n+" "+fin[n].split()[1] for n in sorted(fin) if fin[n].split()[1]!="absent")
+    ops+=[op(-1,"invoke","obj-list",6100),op(-1,"ok","obj-list",6101,lst),op(-1,drain_end,"drain",6102,len(fin))]
+    for k,n in enumerate(["n1","n2","n3"]):
+        t=7000+k*100
+        copy={name:v+(" %d"%CHUNKS[name] if name in CHUNKS else "") for name,v in FINAL.items()}
+        copy.update((nodes or {}).get(n,{}))
+        ops.append(op(-1,"invoke","node-drain",t,node=n))
+        for name in sorted(copy): ops.append(op(-1,"ok","node-read",t+1,copy[name],node=n))
+        ops.append(op(-1,"ok","node-read",t+2,(garbage or {}).get(n,"garbage - 0 - 0"),node=n))
+        ops.append(op(-1,(node_ends or {}).get(n,"ok"),"node-drain",t+3,len(copy)+1,node=n))
+    return ops
+write("objects_valid", objects(gets=[(1200,"o1","ok","o1 0-0 1000 "+A,None),(1300,"o3","info","o3","nats: timeout")]))
+# The other order of the overlapping puts is as right.
+write("objects_race_valid", objects(leader={"o4":"o4 0-1 200000 "+E_}, nodes={n:{"o4":"o4 0-1 200000 "+E_+" 2"} for n in ["n1","n2","n3"]}))
+write("objects_torn_node", objects(nodes={"n2":{"o1":"o1 0-0 500 "+B+" 1"}}))
+write("objects_digest_node", objects(nodes={"n3":{"o1":"o1 0-0 1000 "+X+" 1"}}))
+write("objects_digest_api", objects(gets=[(1200,"o1","ok","o1 0-0 1000 "+X,MISMATCH)]))
+write("objects_torn_api", objects(gets=[(1200,"o1","ok","o1 0-0 400 "+B,MISMATCH)]))
+# A torn read of o4 while 1-2 overwrote it (its purge took 0-1's chunks).
+write("objects_torn_racing", objects(gets=[(2200,"o4","ok","o4 0-1 100 "+B,MISMATCH)]))
+write("objects_phantom", objects(leader={"o1":"o1 9-9 1000 "+A}))
+write("objects_failed_visible", objects(nodes={"n1":{"o3":"o3 2-0 500 "+C+" 1"}}))
+write("objects_lost", objects(leader={"o1":"o1 absent"}, nodes={n:{"o1":"o1 absent"} for n in ["n1","n2","n3"]}))
+write("objects_resurrected", objects(leader={"o2":"o2 1-0 300 "+B}, nodes={n:{"o2":"o2 1-0 300 "+B+" 1"} for n in ["n1","n2","n3"]}))
+write("objects_disagree", objects(nodes={"n3":{"o4":"o4 0-1 200000 "+E_+" 2"}}))
+write("objects_garbage", objects(garbage={n:"garbage - 393216 - 3" for n in ["n1","n2","n3"]}))
+write("objects_unjudged_node", objects(node_ends={"n2":"info"}))
+write("objects_unread", objects(unread=("o3",)))
+write("objects_unhealed_lost", objects(recover="info", leader={"o1":"o1 absent"}, nodes={n:{"o1":"o1 absent"} for n in ["n1","n2","n3"]}))
+# Torn where it is unhealed: still invalid (no node's absence explains it).
+write("objects_unhealed_torn", objects(recover="info", nodes={"n2":{"o1":"o1 0-0 500 "+B+" 1"}}))
+write("objects_incomplete", objects(drain_end="info"))
