@@ -144,9 +144,7 @@ func (w *Watch) writer(ctx context.Context, rec *history.Recorder, node clusters
 	}
 	defer nc.Close()
 	var kv jetstream.KeyValue
-	bctx, cancel := context.WithDeadline(ctx, end) // a node down from the start: no load from it
-	defer cancel()
-	if err := retry(bctx, "watch bind", func(ctx context.Context) error {
+	if err := retryUntil(ctx, end, "watch bind", func(ctx context.Context) error {
 		kv, err = js.KeyValue(ctx, w.o.Bucket)
 		return err
 	}); err != nil {

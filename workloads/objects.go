@@ -113,9 +113,7 @@ func (w *Objects) client(ctx context.Context, rec *history.Recorder, node cluste
 	}
 	defer nc.Close()
 	var obs jetstream.ObjectStore
-	bctx, cancel := context.WithDeadline(ctx, end) // a node down from the start: no load from it
-	defer cancel()
-	if err := retry(bctx, "objects bind", func(ctx context.Context) error {
+	if err := retryUntil(ctx, end, "objects bind", func(ctx context.Context) error {
 		obs, err = js.ObjectStore(ctx, w.bucket)
 		return err
 	}); err != nil {

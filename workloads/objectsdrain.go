@@ -105,20 +105,10 @@ func (w *Objects) DrainNodes(ctx context.Context, c clusters.Cluster, rec *histo
 		return err
 	}
 	defer nc.Close()
-	info, err := w.info(ctx, js)
+	names, err := w.peers(ctx, js)
 	if err != nil {
 		return fmt.Errorf("objects per-node drain: %w", err)
 	}
-	var names []string
-	if info.Cluster != nil {
-		if info.Cluster.Leader != "" {
-			names = append(names, info.Cluster.Leader)
-		}
-		for _, r := range info.Cluster.Replicas {
-			names = append(names, r.Name)
-		}
-	}
-	sort.Strings(names)
 	var errs []error
 	for _, name := range names {
 		rec.Record(history.Op{Process: -1, Type: history.Invoke, F: history.FNodeDrain, Node: name})
@@ -128,7 +118,7 @@ func (w *Objects) DrainNodes(ctx context.Context, c clusters.Cluster, rec *histo
 		})
 		if errors.Is(err, errNotPlaced) {
 			cp = newObjCopy(w.bucket)
-			err = w.readNodeAsLeader(ctx, js, name, cp)
+			_, err = w.readAsLeader(ctx, js, name, func(m *jetstream.RawStreamMsg) { cp.add(m.Subject, m.Data) })
 		}
 		op := history.Op{Process: -1, Type: history.OK, F: history.FNodeDrain, Node: name}
 		if err != nil {
@@ -144,36 +134,6 @@ func (w *Objects) DrainNodes(ctx context.Context, c clusters.Cluster, rec *histo
 		rec.Record(op)
 	}
 	return errors.Join(errs...)
-}
-
-// readNodeAsLeader reads node name's copy with STREAM.MSG.GET once it is
-// the stream leader (as Queue.drainNodeAsLeader does).
-func (w *Objects) readNodeAsLeader(ctx context.Context, js jetstream.JetStream, name string, cp *objCopy) error {
-	if err := clusters.MoveStreamLeader(ctx, js.Conn(), w.o.Queue.Stream, name); err != nil {
-		return err
-	}
-	info, err := w.info(ctx, js)
-	if err != nil {
-		return err
-	}
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := getMsg(ctx, js.Conn(), w.o.Queue.Stream, seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("get seq %d: %w", seq, err)
-		}
-		cp.add(m.Subject, m.Data)
-	}
-	after, err := w.info(ctx, js)
-	if err != nil {
-		return err
-	}
-	if after.Cluster == nil || after.Cluster.Leader != name {
-		return fmt.Errorf("leadership moved away from %s during the read", name)
-	}
-	return nil
 }
 
 // objCopy rebuilds the objects of one node's copy, in stream order: the

@@ -33,20 +33,10 @@ func (q *Queue) DrainNodes(ctx context.Context, c clusters.Cluster, rec *history
 		return err
 	}
 	defer nc.Close()
-	info, err := q.info(ctx, js)
+	names, err := q.peers(ctx, js)
 	if err != nil {
 		return fmt.Errorf("per-node drain: %w", err)
 	}
-	var names []string
-	if info.Cluster != nil {
-		if info.Cluster.Leader != "" {
-			names = append(names, info.Cluster.Leader)
-		}
-		for _, r := range info.Cluster.Replicas {
-			names = append(names, r.Name)
-		}
-	}
-	sort.Strings(names)
 	var errs []error
 	for _, name := range names {
 		rec.Record(history.Op{Process: -1, Type: history.Invoke, F: history.FNodeDrain, Node: name})
@@ -59,6 +49,26 @@ func (q *Queue) DrainNodes(ctx context.Context, c clusters.Cluster, rec *history
 		rec.Record(op)
 	}
 	return errors.Join(errs...)
+}
+
+// peers are the nodes holding a copy of the stream (its leader and
+// replicas), sorted.
+func (q *Queue) peers(ctx context.Context, js jetstream.JetStream) ([]string, error) {
+	info, err := q.info(ctx, js)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if info.Cluster != nil {
+		if info.Cluster.Leader != "" {
+			names = append(names, info.Cluster.Leader)
+		}
+		for _, r := range info.Cluster.Replicas {
+			names = append(names, r.Name)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
 }
 
 func (q *Queue) info(ctx context.Context, js jetstream.JetStream) (*jetstream.StreamInfo, error) {
@@ -200,10 +210,19 @@ func (q *Queue) consumerOn(ctx context.Context, js jetstream.JetStream, st jetst
 	return nil, fmt.Errorf("%w %s in %s (placed on %v; last error: %v)", errNotPlaced, name, budget, hosts, lastErr)
 }
 
-// drainNodeAsLeader reads node name's copy by making it the stream leader
-// and asking for each sequence with STREAM.MSG.GET, which only the leader
-// answers, from its own store.
+// drainNodeAsLeader reads node name's copy as its stream leader
+// (readAsLeader), each message a node-read op.
 func (q *Queue) drainNodeAsLeader(ctx context.Context, js jetstream.JetStream, name string, rec *history.Recorder) (int, error) {
+	return q.readAsLeader(ctx, js, name, func(m *jetstream.RawStreamMsg) {
+		rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FNodeRead, Node: name,
+			Value: q.readValue(m.Subject, m.Header, m.Data, m.Time), Seq: m.Sequence})
+	})
+}
+
+// readAsLeader reads node name's copy by making it the stream leader and
+// asking for each sequence with STREAM.MSG.GET, which only the leader
+// answers, from its own store, calling each for every message.
+func (q *Queue) readAsLeader(ctx context.Context, js jetstream.JetStream, name string, each func(*jetstream.RawStreamMsg)) (int, error) {
 	if err := clusters.MoveStreamLeader(ctx, js.Conn(), q.o.Stream, name); err != nil {
 		return 0, err
 	}
@@ -220,8 +239,7 @@ func (q *Queue) drainNodeAsLeader(ctx context.Context, js jetstream.JetStream, n
 		if err != nil {
 			return read, fmt.Errorf("get seq %d: %w", seq, err)
 		}
-		rec.Record(history.Op{Process: -1, Type: history.OK, F: history.FNodeRead, Node: name,
-			Value: q.readValue(m.Subject, m.Header, m.Data, m.Time), Seq: m.Sequence})
+		each(m)
 		read++
 	}
 	// Every message must have come from this node's store.

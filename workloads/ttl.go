@@ -172,9 +172,7 @@ func (w *TTL) client(ctx context.Context, rec *history.Recorder, node clusters.N
 	}
 	defer nc.Close()
 	cl := &ttlClient{w: w, js: js}
-	bctx, cancel := context.WithDeadline(ctx, end) // a node down from the start: no load from it
-	defer cancel()
-	if err := retry(bctx, "ttl bind", func(ctx context.Context) error {
+	if err := retryUntil(ctx, end, "ttl bind", func(ctx context.Context) error {
 		if w.o.KV {
 			cl.kv, err = js.KeyValue(ctx, w.bucket)
 		} else {

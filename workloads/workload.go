@@ -145,6 +145,14 @@ func retry(ctx context.Context, what string, f func(context.Context) error) erro
 	}
 }
 
+// retryUntil is retry, giving up at end: a client binding its stream or
+// bucket on a node that is down from the start puts no load on it.
+func retryUntil(ctx context.Context, end time.Time, what string, f func(context.Context) error) error {
+	ctx, cancel := context.WithDeadline(ctx, end)
+	defer cancel()
+	return retry(ctx, what, f)
+}
+
 // connectAll opens a client connection that may use any node (setup and
 // drains, not the pinned clients).
 func connectAll(c clusters.Cluster, what string) (*nats.Conn, jetstream.JetStream, error) {
