@@ -83,7 +83,7 @@ clean:
 # most FINDING_TRIES runs, default 5), then once on the fixed or newest
 # release; one line per release. Exit 0 = jetstorm still finds the bug.
 # `make finding ID=F3` is the same as `make finding-F3`.
-FINDINGS := F1 F2 F3 F4 F5 F6 F9 F12 F13 F14
+FINDINGS := F1 F2 F3 F4 F5 F6 F9 F12 F13 F14 F15
 .PHONY: finding $(addprefix finding-,$(FINDINGS))
 
 $(addprefix finding-,$(FINDINGS)): finding-%: build

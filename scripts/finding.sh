@@ -44,6 +44,7 @@ F9 | scenarios/occ-partition.yaml | - | 3 2 1 4 5 | v2.15.2 | newest:embedded | 
 F12 | scenarios/ttl-kill.yaml | - | 3 1 2 | v2.15.2 | newest:embedded | - | log:messages still there past their TTL | after a partition the catch-up of a replica loops, and with delete markers it keeps messages past their TTL
 F13 | scenarios/ttl-kill.yaml | timeline=[] workload.duration=30s | 1 | v2.11.0 | v2.12.1 | - | log:messages still there past their TTL;without their delete marker | messages with a TTL not expired while publishing goes on; no delete marker for a TTL expiry
 F14 | scenarios/schedule-partition.yaml | timeline=[] workload.every=0s workload.repeating=0 workload.duration=30s | 1 | v2.12.0 | v2.12.1 | - | log:firings past their time outside any fault | @at schedules fire in bursts, seconds late, while schedules keep coming
+F15 | scenarios/kv-watch-partition.yaml | - | 1 2 3 | v2.10.23 | v2.11.0 | 6 | log:revisions seen out of order | a KV watch resumed from a revision right after a partition heals is delivered older revisions again
 '
 
 trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; s=${s%"${s##*[![:space:]]}"}; printf '%s' "$s"; }
@@ -67,10 +68,11 @@ summary() {
 		echo "exit $2, no results.json: $(grep -v '^[[:space:]]*$' "$1.log" 2>/dev/null | tail -n 1 | cut -c1-160)"
 		return
 	fi
-	jq -r --arg code "$2" '"\(.verdict) (exit \($code)), server \(.server_version // "?"), acked \(.queue.acked // .occ.acked // .batches.acked // .counters.acked // .ttl.acked // .schedules.acked // 0), lost \(.queue.lost // .occ.lost // .batches.lost // .counters.lost // 0)"
+	jq -r --arg code "$2" '"\(.verdict) (exit \($code)), server \(.server_version // "?"), acked \(.queue.acked // .occ.acked // .batches.acked // .counters.acked // .ttl.acked // .schedules.acked // .watch.acked // .objects.puts_acked // 0), lost \(.queue.lost // .occ.lost // .batches.lost // .counters.lost // 0)"
 		+ ((.occ.failed_stored // .batches.failed_stored // 0) as $n | if $n > 0 then ", failed but stored \($n)" else "" end)
 		+ ((.ttl.late // .schedules.late // 0) as $n | if $n > 0 then ", late \($n)" else "" end)
 		+ ((.ttl.markers_missing // 0) as $n | if $n > 0 then ", markers missing \($n)" else "" end)
+		+ ((.watch.regressions // 0) as $n | if $n > 0 then ", revisions out of order \($n)" else "" end)
 		+ (if (.queue.stale_read_count // 0) > 0 then ", stale reads \(.queue.stale_read_count)" else "" end)
 		+ (([.checks[]? | select(.name == "per-node") | .message | capture("(?<n>[0-9]+) divergent seq").n] | first) as $n
 		   | if $n then ", split brain (\($n) divergent seqs)"
