@@ -69,7 +69,7 @@ type htmlData struct {
 	Consumers                     []consumerRow
 	Batches                       *batchTables
 	Counters                      *counterTables
-	Times                         []*timeTables // ttl, schedules, watch
+	Times                         []*timeTables // ttl, schedules, watch, objects
 	Disagreements                 []string
 	Planned                       []plannedRow
 	PlannedRaw                    string
@@ -191,7 +191,7 @@ func (r *run) writeHTML(w io.Writer, figs []figureFile) error {
 	}
 	d.Batches = batchTablesOf(res.Batches)
 	d.Counters = counterTablesOf(res.Counters)
-	for _, t := range []*timeTables{ttlTablesOf(res.TTL), scheduleTablesOf(res.Schedules), watchTablesOf(res.Watch)} {
+	for _, t := range []*timeTables{ttlTablesOf(res.TTL), scheduleTablesOf(res.Schedules), watchTablesOf(res.Watch), objectsTablesOf(res.Objects)} {
 		if t != nil {
 			d.Times = append(d.Times, t)
 		}

@@ -29,6 +29,7 @@ func TestObjectsValid(t *testing.T) {
 	if s.PutsAcked < 20 || s.DeletesAcked == 0 || s.Gets == 0 || len(s.Views) != 5 || s.Unjudged != 0 {
 		t.Errorf("objects: %+v", *s)
 	}
+	pageShows(t, o.Dir, "<h2>Object store</h2>", "<td>view n1</td>")
 }
 
 // Clients that write a flipped byte into half their objects and record the
