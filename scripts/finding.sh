@@ -44,7 +44,7 @@ F9 | scenarios/occ-partition.yaml | - | 3 2 1 4 5 | v2.15.2 | newest:embedded | 
 F12 | scenarios/ttl-kill.yaml | - | 3 1 2 | v2.15.2 | newest:embedded | - | log:messages still there past their TTL | after a partition the catch-up of a replica loops, and with delete markers it keeps messages past their TTL
 F13 | scenarios/ttl-kill.yaml | timeline=[] workload.duration=30s | 1 | v2.11.0 | v2.12.1 | - | log:messages still there past their TTL;without their delete marker | messages with a TTL not expired while publishing goes on; no delete marker for a TTL expiry
 F14 | scenarios/schedule-partition.yaml | timeline=[] workload.every=0s workload.repeating=0 workload.duration=30s | 1 | v2.12.0 | v2.12.1 | - | log:firings past their time outside any fault | @at schedules fire in bursts, seconds late, while schedules keep coming
-F15 | scenarios/kv-watch-partition.yaml | - | 1 2 3 | v2.10.23 | v2.11.0 | 6 | log:revisions seen out of order | a KV watch resumed from a revision right after a partition heals is delivered older revisions again
+F15 | scenarios/kv-watch-partition.yaml | workload.restart_every=500ms | 1 2 3 | v2.10.23 | v2.11.0 | 6 | log:revisions seen out of order | a KV watch resumed from a revision right after a partition heals is delivered older revisions again
 '
 
 trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; s=${s%"${s##*[![:space:]]}"}; printf '%s' "$s"; }

@@ -189,13 +189,14 @@ func (w *Watch) watch(ctx context.Context, rec *history.Recorder, node clusters.
 	back := make(chan struct{}, 1)
 	nc, err := connect(node.ClientURL(), fmt.Sprintf("jetstorm-watcher-%d", id),
 		nats.ReconnectHandler(func(*nats.Conn) { notify(back) }))
-	if err != nil {
+	if err != nil { // no final view: the check says unknown
 		rec.Record(history.Op{Process: process, Type: history.Info, F: history.FWatchStart, Node: node.Name(), Err: err.Error()})
 		return
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
+		rec.Record(history.Op{Process: process, Type: history.Info, F: history.FWatchStart, Node: node.Name(), Err: err.Error()})
 		return
 	}
 	rng := rand.New(rand.NewPCG(w.o.Seed, uint64(1000+id)))
