@@ -40,6 +40,9 @@ type Sections struct {
 	// Objects (objects check) are the objects workload's puts, deletes
 	// and reads: torn, mismatched, lost or resurrected objects, garbage.
 	Objects *ObjectsStats `json:"objects,omitempty"`
+	// Mirrors (mirror check) are the mirror workload's origins, copies
+	// and lag.
+	Mirrors *MirrorStats `json:"mirrors,omitempty"`
 	// Membership (replicas check) is each membership change's end: who
 	// left, who came back, the stream's replica count after.
 	Membership MembershipChanges `json:"membership,omitempty"`

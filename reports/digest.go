@@ -40,6 +40,8 @@ type Digest struct {
 
 	// Counter workloads: each counter's value per second, from its acks.
 	counters map[int]map[int64]counterPoint
+	// Mirror workloads: the copies' lag samples.
+	mirrorLags []mirrorSample
 
 	faults, notFaults []history.FaultWindow // at Close
 	closed            bool
@@ -135,6 +137,8 @@ func (d *Digest) Observe(op history.Op) {
 		}
 	case history.FDrain:
 		d.drained = true
+	case history.FMirrorLag:
+		d.mirrorLag(op)
 	}
 	if isPublishF(op.F) {
 		d.publish(op)

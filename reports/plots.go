@@ -114,8 +114,11 @@ func (r *run) figures() ([]figure, error) {
 		if p := r.throughputPlot(); p != nil {
 			figs = append(figs, single("throughput", "Throughput per second", p))
 		}
-		if r.hasQueue() {
+		if r.hasQueue() && r.res.Mirrors == nil { // a mirror run's publishes are read back per stream, not as the queue's
 			figs = append(figs, r.lossFigures()...)
+		}
+		if p := r.mirrorLagPlot(); p != nil {
+			figs = append(figs, single("lag", "Mirror and sourced stream lag over time", p))
 		}
 		if p := r.counterPlot(); p != nil {
 			figs = append(figs, single("counters", "Counter values over time", p))

@@ -72,6 +72,11 @@ func TestResultsJSONGolden(t *testing.T) {
 				return checker.Run(context.Background(), h, &checker.Schedule{}, &checker.Recovery{})
 			}
 		}
+		if strings.HasPrefix(name, "mirror_") {
+			checks = func(h []history.Op) (checker.Verdict, []checker.Result) {
+				return checker.Run(context.Background(), h, &checker.Mirror{}, &checker.Recovery{})
+			}
+		}
 		if strings.HasPrefix(name, "watch_") {
 			checks = func(h []history.Op) (checker.Verdict, []checker.Result) {
 				return checker.Run(context.Background(), h, &checker.Watch{}, &checker.Recovery{})

@@ -68,6 +68,9 @@ type RunOptions struct {
 	// WatchDrop makes watcher w leave out an update it was delivered when
 	// it returns true (tests: a gap).
 	WatchDrop func(watcher int, rev uint64) bool
+	// MirrorHide makes the mirror workload's final read leave out a
+	// message of a stream when it returns true (tests: a gap).
+	MirrorHide func(stream string, seq uint64) bool
 	// ObjectsTamper makes an objects client write different bytes than it
 	// records for the puts (by op) it returns true for (tests).
 	ObjectsTamper func(op string) bool

@@ -162,7 +162,7 @@ type Stream struct {
 // reads, and each kind's own options (see kinds.go). The kinds' structs are
 // inline, so a scenario file keeps one flat workload section.
 type Workload struct {
-	Type     string   `yaml:"type"`     // queue (default) | kv | bench | consume | batch | counter | occ | ttl | schedule | objects | watch: a key of Kinds
+	Type     string   `yaml:"type"`     // queue (default) | kv | bench | consume | batch | counter | occ | ttl | schedule | objects | watch | mirror: a key of Kinds
 	Clients  int      `yaml:"clients"`  // default 6
 	Rate     float64  `yaml:"rate"`     // total ops/s over all clients; default 500
 	Duration Duration `yaml:"duration"` // default 60s
@@ -193,6 +193,7 @@ type Workload struct {
 	TTL      TTLOptions      `yaml:",inline"` // kind_ttl.go
 	Schedule ScheduleOptions `yaml:",inline"` // kind_schedule.go
 	Watch    WatchOptions    `yaml:",inline"` // kind_watch.go
+	Mirror   MirrorOptions   `yaml:",inline"` // kind_mirror.go
 	Objects  ObjectsOptions  `yaml:",inline"` // kind_objects.go
 }
 

@@ -114,6 +114,7 @@ func (s *Scenario) validate() error {
 	check(w.Slack == 0 || w.Type == "ttl" || w.Type == "schedule", "workload.slack", "is for the ttl and schedule workloads")
 	check(w.Type == "watch" || !s.given("workload.watchers"), "workload.watchers", "is for the watch workload")
 	check(w.Type == "watch" || !s.given("workload.converge"), "workload.converge", "is for the watch workload")
+	check(w.Type == "mirror" || !s.given("workload.converge_after"), "workload.converge_after", "is for the mirror workload")
 	check(w.Rate > 0 && w.Rate <= 1e6, "workload.rate", "must be > 0 and <= 1000000 ops/s, got %v", w.Rate)
 	check(w.Duration > 0, "workload.duration", "must be positive")
 	check(w.Timeout > 0, "workload.timeout", "must be positive")
