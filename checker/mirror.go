@@ -314,10 +314,12 @@ func (c *Mirror) judgeMirror(s *MirrorStats, note func(string, ...any)) {
 // judgeSourced: per origin, the sourced stream holds the origin's messages
 // once each, in the origin's order.
 func (c *Mirror) judgeSourced(s *MirrorStats, where []map[string]int, note func(string, ...any)) {
-	sc := c.copies[c.Sourced]
-	if sc == nil || !sc.complete {
-		return
+	for _, name := range append([]string{c.Sourced}, c.Origins...) {
+		if cp := c.copies[name]; cp == nil || !cp.complete {
+			return // a message of an origin not read whole cannot be placed
+		}
 	}
+	sc := c.copies[c.Sourced]
 	last := make([]int, len(c.Origins))
 	for i := range last {
 		last[i] = -1
@@ -352,11 +354,7 @@ func (c *Mirror) judgeSourced(s *MirrorStats, where []map[string]int, note func(
 		}
 	}
 	for i, name := range c.Origins {
-		cp := c.copies[name]
-		if cp == nil || !cp.complete {
-			continue
-		}
-		for _, v := range cp.values {
+		for _, v := range c.copies[name].values {
 			if !got[i][v] {
 				s.Missing[c.Sourced]++
 				note("%s lacks %s of %s: a GAP", c.Sourced, v, name)

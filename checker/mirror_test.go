@@ -22,7 +22,7 @@ func TestMirrorVerdicts(t *testing.T) {
 	}{
 		{"valid", Valid, []string{"6 publishes (4 acked, 1 failed, 1 indeterminate) to jetstorm and jetstorm_b; jetstorm_mirror holds 2, jetstorm_sourced holds 5; 6 lag samples, largest lag 2 (mirror) and 3 (sourced)"},
 			func(s MirrorStats) bool {
-				return s.CaughtUpAfterMs[m] == 1000 && s.CaughtUpAfterMs[src] == 500 && len(s.Wedged) == 0 && s.Messages["jetstorm_b"] == 3
+				return s.CaughtUpAfterMs[m] == 1000 && s.CaughtUpAfterMs[src] == 500 && len(s.Wedged) == 0 && s.Messages["jetstorm_b"] == 3 && s.Published == 6
 			}},
 		{"gap", Invalid, []string{"1 messages of an origin MISSING from a copy (gap)", "jetstorm_mirror lacks 1-0 (sequence 2 of jetstorm): a GAP"},
 			func(s MirrorStats) bool { return s.Missing[m] == 1 && s.Missing[src] == 0 }},
@@ -58,8 +58,24 @@ func TestMirrorVerdicts(t *testing.T) {
 			func(s MirrorStats) bool { return len(s.Incomplete) == 1 }},
 		{"unhealed", Unknown, []string{"the cluster did not recover"},
 			func(s MirrorStats) bool { return s.Unhealed && s.Missing[m] == 1 }},
-		{"malformed", Unknown, []string{"malformed history (1 bad ops; first: op"},
-			func(s MirrorStats) bool { return s.Malformed == 1 }},
+		{"malformed", Unknown, []string{"malformed history (8 bad ops; first: op"},
+			func(s MirrorStats) bool { return s.Malformed == 8 }},
+		{"bad_rules", Unknown, []string{"malformed history (13 bad ops; first: op"},
+			func(s MirrorStats) bool { return s.Malformed == 13 }},
+		{"no_rules", Unknown, []string{"no mirror-rules op: the streams are not known"},
+			func(s MirrorStats) bool { return len(s.Origins) == 0 }},
+		{"none_acked", Unknown, []string{"no publish was acked"},
+			func(s MirrorStats) bool { return s.Acked == 0 && s.Failed == 5 }},
+		{"origin_duplicate", Invalid, []string{"jetstorm holds 0-0 twice"},
+			func(s MirrorStats) bool { return s.Duplicates["jetstorm"] == 1 && s.Duplicates[m] == 1 }},
+		{"origin_incomplete", Unknown, []string{"streams not read whole at the end (jetstorm)"},
+			func(s MirrorStats) bool { return s.Lost == 0 && s.Missing[src] == 0 && s.Extra[src] == 0 }},
+		{"mirror_incomplete", Unknown, []string{"streams not read whole at the end (jetstorm_mirror)"},
+			func(s MirrorStats) bool { return s.Missing[m] == 0 }},
+		{"sourced_incomplete", Unknown, []string{"streams not read whole at the end (jetstorm_sourced)"},
+			func(s MirrorStats) bool { return s.Missing[src] == 0 }},
+		{"unread", Unknown, []string{"streams not read whole at the end (jetstorm_mirror)"},
+			func(s MirrorStats) bool { return s.Missing[m] == 0 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

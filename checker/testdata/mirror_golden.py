@@ -26,11 +26,11 @@ COPIES = {
 }
 # Lag samples: time -> (mirror, sourced); the partition heals at 6 s.
 LAGS = {1000: (0, 0), 2000: (2, 3), 4000: (1, 2), 6500: (1, 0), 7000: (0, 0), 12000: (0, 0)}
-def mirror(copies=None, seqs=None, lags=None, drains=None, recover="ok", extra=()):
+def mirror(copies=None, seqs=None, lags=None, drains=None, recover="ok", extra=(), pubs=PUBS, unread=(), origins=["jetstorm", "jetstorm_b"]):
     ops = [op(-1, "ok", "meta", 0, {"workload": "mirror", "scenario": "golden"}),
-           op(-1, "ok", "mirror-rules", 1, {"origins": ["jetstorm", "jetstorm_b"], "mirror": "jetstorm_mirror",
+           op(-1, "ok", "mirror-rules", 1, {"origins": origins, "mirror": "jetstorm_mirror",
                                              "sourced": "jetstorm_sourced", "converge_after_ms": 5000})]
-    for i, (v, out) in enumerate(PUBS):
+    for i, (v, out) in enumerate(pubs):
         p = int(v.split("-")[0])
         t = 1000 + 100*i
         ops += [op(p, "invoke", "publish", t, v, node="n1"),
@@ -47,6 +47,8 @@ def mirror(copies=None, seqs=None, lags=None, drains=None, recover="ok", extra=(
     cps.update(copies or {})
     t = 13000
     for name in ["jetstorm", "jetstorm_b", "jetstorm_mirror", "jetstorm_sourced"]:
+        if name in unread:
+            continue
         ops.append(op(-1, "invoke", "stream-drain", t, name))
         for i, v in enumerate(cps[name]):
             seq = (seqs or {}).get(name, list(range(1, len(cps[name])+1)))[i]
@@ -76,4 +78,28 @@ write("mirror_failed_stored", mirror(copies={"jetstorm": ["0-0", "1-0", "2-0"], 
 write("mirror_wrong_origin", mirror(copies={"jetstorm_b": ["0-1", "1-1", "2-1", "1-0"]}))
 write("mirror_incomplete", mirror(drains={"jetstorm_sourced": "info"}))
 write("mirror_unhealed", mirror(recover="info", copies={"jetstorm_mirror": ["0-0"]}))
-write("mirror_malformed", mirror(extra=[op(-1, "ok", "stream-read", 20000, "jetstorm", seq=9)]))
+# A read of no stream being read, a stream's end read twice, publishes
+# that are not "P-C" (no dash, no number, a negative one), one before the
+# rules, a completion of no publish, a second completion.
+write("mirror_malformed", mirror(extra=[op(-1, "ok", "stream-read", 20000, "jetstorm", seq=9),
+                                        op(-1, "ok", "stream-drain", 20001, "jetstorm"),
+                                        op(7, "invoke", "publish", 20002, "x", node="n1"),
+                                        op(8, "invoke", "publish", 20003, "8-a", node="n1"),
+                                        op(9, "invoke", "publish", 20004, "9--1", node="n1"),
+                                        op(10, "invoke", "publish", 0, "10-0", node="n1"),
+                                        op(11, "ok", "publish", 20005, "11-0", node="n1"),
+                                        op(0, "ok", "publish", 20006, "0-0", node="n1")]))
+# Rules that name no origin.
+write("mirror_bad_rules", mirror(origins=[]))
+write("mirror_no_rules", [op(-1, "ok", "meta", 0, {"workload": "mirror", "scenario": "golden"}),
+                          op(-1, "invoke", "recover", 100), op(-1, "ok", "recover", 200)])
+write("mirror_none_acked", mirror(pubs=[(v, "fail" if out != "info" else out) for v, out in PUBS],
+                                  copies={"jetstorm": [], "jetstorm_mirror": [], "jetstorm_b": ["2-1"], "jetstorm_sourced": ["2-1"]}))
+write("mirror_origin_duplicate", mirror(copies={"jetstorm": ["0-0", "1-0", "0-0"], "jetstorm_mirror": ["0-0", "1-0", "0-0"],
+                                                "jetstorm_sourced": ["0-0", "0-1", "1-0", "1-1", "2-1"]}))
+# Streams not read whole, each hiding what would otherwise be an anomaly.
+write("mirror_origin_incomplete", mirror(drains={"jetstorm": "info"}, copies={"jetstorm": ["0-0"], "jetstorm_mirror": ["0-0"],
+                                                                              "jetstorm_sourced": ["0-0", "0-1", "1-1", "2-1"]}))
+write("mirror_mirror_incomplete", mirror(drains={"jetstorm_mirror": "info"}, copies={"jetstorm_mirror": ["0-0"]}))
+write("mirror_sourced_incomplete", mirror(drains={"jetstorm_sourced": "info"}, copies={"jetstorm_sourced": ["0-0", "0-1", "1-0", "2-1"]}))
+write("mirror_unread", mirror(unread=("jetstorm_mirror",)))
