@@ -40,6 +40,9 @@ type Sections struct {
 	// Objects (objects check) are the objects workload's puts, deletes
 	// and reads: torn, mismatched, lost or resurrected objects, garbage.
 	Objects *ObjectsStats `json:"objects,omitempty"`
+	// Pinned (pinned check) is the pinned workload's priority group: its
+	// members, pins, pin changes and takeover times, and the anomalies.
+	Pinned *PinnedStats `json:"pinned,omitempty"`
 	// Membership (replicas check) is each membership change's end: who
 	// left, who came back, the stream's replica count after.
 	Membership MembershipChanges `json:"membership,omitempty"`

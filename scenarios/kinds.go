@@ -60,6 +60,7 @@ var Kinds = map[string]*Kind{
 	"schedule": scheduleKind,
 	"watch":    watchKind,
 	"objects":  objectsKind,
+	"pinned":   pinnedKind,
 }
 
 // KindNames lists the workload kinds, sorted.

@@ -294,7 +294,7 @@ func TestErrors(t *testing.T) {
 		{"ttl below marker", "workload:\n  type: ttl\n  marker_ttl: 5s\n  ttls: [2s]\n", nil, []string{`x.yaml:4: workload.ttls ttls[0] (2s) is below marker_ttl (5s)`}},
 		{"ttl kv without markers", "workload:\n  type: ttl\n  api: kv\n", nil, []string{`workload.marker_ttl api: kv needs marker_ttl`}},
 		{"ttl api", "workload:\n  type: ttl\n  api: redis\n", nil, []string{`x.yaml:3: workload.api must be stream or kv, got "redis"`}},
-		{"slack elsewhere", "workload:\n  type: queue\n  slack: 3s\n", nil, []string{`x.yaml:3: workload.slack is for the ttl and schedule workloads`}},
+		{"slack elsewhere", "workload:\n  type: queue\n  slack: 3s\n", nil, []string{`x.yaml:3: workload.slack is for the ttl, schedule and pinned workloads`}},
 		{"schedule repeating without every", "workload:\n  type: schedule\n  repeating: 2\n", nil, []string{`x.yaml:3: workload.repeating needs workload.every`}},
 		{"watch history", "workload:\n  type: watch\n  kv_history: 100\n  converge: 100ms\n", nil, []string{`x.yaml:3: workload.kv_history must be 1..64 (a bucket keeps at most 64 revisions of a key), got 100`, `x.yaml:4: workload.converge must be at least 1s, got 100ms`}},
 		{"watchers elsewhere", "workload:\n  type: kv\n  watchers: 2\n", nil, []string{`x.yaml:3: workload.watchers is for the watch workload`}},

@@ -194,6 +194,7 @@ type Workload struct {
 	Schedule ScheduleOptions `yaml:",inline"` // kind_schedule.go
 	Watch    WatchOptions    `yaml:",inline"` // kind_watch.go
 	Objects  ObjectsOptions  `yaml:",inline"` // kind_objects.go
+	Pinned   PinnedOptions   `yaml:",inline"` // kind_pinned.go
 }
 
 type Check struct {
