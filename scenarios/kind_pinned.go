@@ -40,7 +40,7 @@ var pinnedKind = &Kind{
 		w := &s.Workload
 		defaultPtr(&w.Bench.Consumers, 1)
 		setDefault(s, &w.Pinned.Members, "workload.members", 3)
-		w.Consume.ConsumerClients = w.Pinned.Members
+		setDefault(s, &w.Consume.ConsumerClients, "workload.consumer_clients", w.Pinned.Members)
 		consumeDefaults(s)
 		setDefault(s, &w.Pinned.Priority, "workload.priority", "pinned")
 		if w.Pinned.Priority == "pinned" {
@@ -54,7 +54,7 @@ var pinnedKind = &Kind{
 	Validate: func(s *Scenario, check checkFunc) {
 		w, p := s.Workload, s.Workload.Pinned
 		check(*w.Bench.Consumers == 1, "workload.consumers", "must be 1 for the pinned workload (one durable, its members share the group), got %d", *w.Bench.Consumers)
-		check(!s.given("workload.consumer_clients"), "workload.consumer_clients", "is workload.members for the pinned workload")
+		check(w.Consume.ConsumerClients == p.Members, "workload.consumer_clients", "is workload.members (%d) for the pinned workload, got %d", p.Members, w.Consume.ConsumerClients)
 		check(w.Consume.Mode == "pull", "workload.mode", "must be pull for the pinned workload (priority groups are pull only), got %q", w.Consume.Mode)
 		check(w.Consume.DeliverPolicy == "all", "workload.deliver_policy", "must be all for the pinned workload, got %q", w.Consume.DeliverPolicy)
 		check(p.Members >= 2 && p.Members <= 100, "workload.members", "must be 2..100 (a takeover needs another member), got %d", p.Members)
