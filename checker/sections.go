@@ -43,6 +43,9 @@ type Sections struct {
 	// Mirrors (mirror check) are the mirror workload's origins, copies
 	// and lag.
 	Mirrors *MirrorStats `json:"mirrors,omitempty"`
+	// Pinned (pinned check) is the pinned workload's priority group: its
+	// members, pins, pin changes and takeover times, and the anomalies.
+	Pinned *PinnedStats `json:"pinned,omitempty"`
 	// Membership (replicas check) is each membership change's end: who
 	// left, who came back, the stream's replica count after.
 	Membership MembershipChanges `json:"membership,omitempty"`

@@ -67,6 +67,17 @@ type ConsumerConfig struct {
 	// receive nothing with messages pending, after the last fault, before
 	// that is a stall.
 	StallAfterMs int64 `json:"stall_after_ms,omitempty"`
+	// The pinned workload's priority group (Priority "" for none):
+	// Priority is pinned or overflow, Group the group's name, PinnedTTLMs
+	// the server's pinned_ttl, PullExpiryMs each pull's expiry, MinPending
+	// (overflow) the secondary members' min_pending, TakeoverSlackMs what
+	// a takeover may take beyond pinned_ttl plus the pull expiry.
+	Priority        string `json:"priority,omitempty"`
+	Group           string `json:"group,omitempty"`
+	PinnedTTLMs     int64  `json:"pinned_ttl_ms,omitempty"`
+	PullExpiryMs    int64  `json:"pull_expiry_ms,omitempty"`
+	MinPending      int64  `json:"min_pending,omitempty"`
+	TakeoverSlackMs int64  `json:"takeover_slack_ms,omitempty"`
 }
 
 // Delivery is the Value of an FDeliver op.
@@ -77,6 +88,9 @@ type Delivery struct {
 	ConsumerSeq  uint64 `json:"consumer_seq"`
 	NumDelivered uint64 `json:"num_delivered"` // the server's count, this delivery included
 	NumPending   uint64 `json:"num_pending"`
+	// PinID is the delivery's Nats-Pin-Id header (a pinned priority
+	// group's current pin): "" when it had none.
+	PinID string `json:"pin_id,omitempty"`
 }
 
 // Ack kinds: the reply a client gave to a delivery.

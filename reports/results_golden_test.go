@@ -82,6 +82,11 @@ func TestResultsJSONGolden(t *testing.T) {
 				return checker.Run(context.Background(), h, &checker.Watch{}, &checker.Recovery{})
 			}
 		}
+		if strings.HasPrefix(name, "pinned_") {
+			checks = func(h []history.Op) (checker.Verdict, []checker.Result) {
+				return checker.Run(context.Background(), h, &checker.Pinned{}, &checker.Recovery{})
+			}
+		}
 		if strings.HasPrefix(name, "batch_") {
 			checks = func(h []history.Op) (checker.Verdict, []checker.Result) {
 				return checker.Run(context.Background(), h, &checker.Atomic{}, &checker.Recovery{})

@@ -61,6 +61,7 @@ var Kinds = map[string]*Kind{
 	"watch":    watchKind,
 	"objects":  objectsKind,
 	"mirror":   mirrorKind,
+	"pinned":   pinnedKind,
 }
 
 // KindNames lists the workload kinds, sorted.

@@ -74,6 +74,10 @@ type RunOptions struct {
 	// ObjectsTamper makes an objects client write different bytes than it
 	// records for the puts (by op) it returns true for (tests).
 	ObjectsTamper func(op string) bool
+	// PinTamper may change a pinned member's delivery before it is
+	// recorded (tests: a member that records another pin id than the
+	// server sent).
+	PinTamper func(member int, d *history.Delivery)
 }
 
 // Outcome is what a run produced.

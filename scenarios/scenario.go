@@ -162,7 +162,7 @@ type Stream struct {
 // reads, and each kind's own options (see kinds.go). The kinds' structs are
 // inline, so a scenario file keeps one flat workload section.
 type Workload struct {
-	Type     string   `yaml:"type"`     // queue (default) | kv | bench | consume | batch | counter | occ | ttl | schedule | objects | watch | mirror: a key of Kinds
+	Type     string   `yaml:"type"`     // queue (default) | kv | bench | consume | batch | counter | occ | ttl | schedule | objects | watch | mirror | pinned: a key of Kinds
 	Clients  int      `yaml:"clients"`  // default 6
 	Rate     float64  `yaml:"rate"`     // total ops/s over all clients; default 500
 	Duration Duration `yaml:"duration"` // default 60s
@@ -195,6 +195,7 @@ type Workload struct {
 	Watch    WatchOptions    `yaml:",inline"` // kind_watch.go
 	Mirror   MirrorOptions   `yaml:",inline"` // kind_mirror.go
 	Objects  ObjectsOptions  `yaml:",inline"` // kind_objects.go
+	Pinned   PinnedOptions   `yaml:",inline"` // kind_pinned.go
 }
 
 type Check struct {

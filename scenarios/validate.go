@@ -111,8 +111,11 @@ func (s *Scenario) validate() error {
 	check(w.Connections >= 0 && w.Connections <= w.Clients, "workload.connections", "must be between 0 (one per client) and workload.clients (%d), got %d", w.Clients, w.Connections)
 	check(w.Connections == 0 || w.Type == "queue" || w.Type == "consume", "workload.connections", "is for the queue and consume workloads")
 	check(!w.ClientsRoam || slices.Contains([]string{"queue", "batch", "counter", "occ", "ttl", "schedule"}, w.Type), "workload.clients_roam", "is for the queue, batch, counter, occ, ttl and schedule workloads")
-	check(w.Slack == 0 || w.Type == "ttl" || w.Type == "schedule", "workload.slack", "is for the ttl and schedule workloads")
+	check(w.Slack == 0 || w.Type == "ttl" || w.Type == "schedule" || w.Type == "pinned", "workload.slack", "is for the ttl, schedule and pinned workloads")
 	check(w.Type == "watch" || !s.given("workload.watchers"), "workload.watchers", "is for the watch workload")
+	for _, k := range []string{"members", "priority", "pinned_ttl", "pull_expiry", "min_pending"} {
+		check(w.Type == "pinned" || !s.given("workload."+k), "workload."+k, "is for the pinned workload")
+	}
 	check(w.Type == "watch" || !s.given("workload.converge"), "workload.converge", "is for the watch workload")
 	check(w.Type == "mirror" || !s.given("workload.converge_after"), "workload.converge_after", "is for the mirror workload")
 	check(w.Rate > 0 && w.Rate <= 1e6, "workload.rate", "must be > 0 and <= 1000000 ops/s, got %v", w.Rate)

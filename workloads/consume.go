@@ -58,6 +58,26 @@ type ConsumeOptions struct {
 	// Hide (tests) makes a client ack a delivery without recording it,
 	// when it returns true: a consumer that loses a message it acked.
 	Hide func(history.Delivery) bool
+	// Group, when Group.Policy is set, makes the durables one priority
+	// group's (the pinned workload).
+	Group PriorityGroup
+}
+
+// PriorityGroup is a pull durable's priority group (the pinned workload).
+type PriorityGroup struct {
+	Policy     string        // pinned or overflow; "": none
+	Name       string        // the group's name; default "g"
+	PinnedTTL  time.Duration // pinned: the server unpins a client that pulls nothing for this long
+	PullExpiry time.Duration // each pull's expiry; default 1s
+	// MinPending (overflow): every client but each durable's first pulls
+	// with this min_pending (the first, with none, is the primary).
+	MinPending int64
+	// TakeoverSlack is recorded for the checker: what a takeover may take
+	// beyond PinnedTTL plus PullExpiry.
+	TakeoverSlack time.Duration
+	// Tamper (tests) may change a delivery before it is recorded: a member
+	// that records another pin id than the server sent.
+	Tamper func(member int, d *history.Delivery)
 }
 
 // Consume is the consume workload (issue 13): durable, file-backed,
@@ -98,6 +118,15 @@ func NewConsume(o ConsumeOptions) *Consume {
 	if o.CatchUp <= 0 {
 		o.CatchUp = time.Minute
 	}
+	if o.Group.Policy != "" {
+		o.Push = false // priority groups are pull only
+		if o.Group.Name == "" {
+			o.Group.Name = "g"
+		}
+		if o.Group.PullExpiry <= 0 {
+			o.Group.PullExpiry = time.Second
+		}
+	}
 	w := &Consume{Queue: NewQueue(o.Queue), o: o}
 	for k := range o.Durables {
 		w.names = append(w.names, fmt.Sprintf("durable-%d", k))
@@ -105,7 +134,24 @@ func NewConsume(o ConsumeOptions) *Consume {
 	return w
 }
 
-func (w *Consume) Name() string { return "consume" }
+// SetGroup makes the durables one priority group's (the pinned workload),
+// before Setup.
+func (w *Consume) SetGroup(g PriorityGroup) {
+	if g.Name == "" {
+		g.Name = "g"
+	}
+	if g.PullExpiry <= 0 {
+		g.PullExpiry = time.Second
+	}
+	w.o.Group, w.o.Push = g, false
+}
+
+func (w *Consume) Name() string {
+	if w.o.Group.Policy != "" {
+		return "pinned"
+	}
+	return "consume"
+}
 
 // Consumers are the durable consumers' names (for pause-consumer): those
 // created so far.
@@ -129,6 +175,12 @@ func (w *Consume) config(name, filter string) jetstream.ConsumerConfig {
 	if w.o.Push {
 		// The group lets the durable's clients share its deliveries.
 		cfg.DeliverSubject, cfg.DeliverGroup = "_jetstorm.push."+w.o.Queue.Stream+"."+name, name
+	}
+	switch g := w.o.Group; g.Policy {
+	case "pinned":
+		cfg.PriorityPolicy, cfg.PinnedTTL, cfg.PriorityGroups = jetstream.PriorityPolicyPinned, g.PinnedTTL, []string{g.Name}
+	case "overflow":
+		cfg.PriorityPolicy, cfg.PriorityGroups = jetstream.PriorityPolicyOverflow, []string{g.Name}
 	}
 	return cfg
 }
@@ -162,6 +214,10 @@ func (w *Consume) record(rec *history.Recorder, cfg jetstream.ConsumerConfig, h 
 	h.Replicas, h.Mode, h.DoubleAck, h.StallAfterMs = w.o.Queue.Replicas, "pull", w.o.DoubleAck, w.o.StallAfter.Milliseconds()
 	if h.DeliverPolicy == "" {
 		h.DeliverPolicy = "all"
+	}
+	if g := w.o.Group; g.Policy != "" {
+		h.Priority, h.Group, h.PinnedTTLMs, h.PullExpiryMs = g.Policy, g.Name, g.PinnedTTL.Milliseconds(), g.PullExpiry.Milliseconds()
+		h.MinPending, h.TakeoverSlackMs = g.MinPending, g.TakeoverSlack.Milliseconds()
 	}
 	if w.o.Push {
 		h.Mode = "push"
@@ -227,6 +283,15 @@ func (w *Consume) Run(ctx context.Context, c clusters.Cluster, rec *history.Reco
 			go func() {
 				defer clients.Done()
 				cl := &consumerClient{w: w, rec: rec, node: nodes[i%len(nodes)], id: i, durable: name}
+				if w.o.Group.Policy != "" && j > 0 {
+					// Member 0 (on the first node) pulls first, so it is
+					// the first pinned: a scenario knows whose node to cut.
+					select {
+					case <-cctx.Done():
+						return
+					case <-time.After(time.Duration(j) * 500 * time.Millisecond):
+					}
+				}
 				cl.run(cctx)
 			}()
 		}

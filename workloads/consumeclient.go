@@ -81,7 +81,10 @@ func (cl *consumerClient) attach(ctx context.Context) error {
 		default:
 		}
 		err := cl.fetch(ctx, cons)
-		if err == nil || errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+		// A pull with a stale pin id is refused (423) once the group
+		// pinned another client: the library forgets the pin, and the
+		// next pull waits its turn.
+		if err == nil || errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrPinIDMismatch) {
 			failed = 0
 			continue
 		}
@@ -135,7 +138,14 @@ func (cl *consumerClient) push(ctx context.Context, js jetstream.JetStream, rest
 
 // fetch asks for a small batch and handles each message in turn.
 func (cl *consumerClient) fetch(ctx context.Context, cons jetstream.Consumer) error {
-	batch, err := cons.Fetch(10, jetstream.FetchMaxWait(time.Second))
+	opts := []jetstream.FetchOpt{jetstream.FetchMaxWait(time.Second)}
+	if g := cl.w.o.Group; g.Policy != "" {
+		opts = []jetstream.FetchOpt{jetstream.FetchMaxWait(g.PullExpiry), jetstream.FetchPriorityGroup(g.Name)}
+		if g.Policy == "overflow" && g.MinPending > 0 && cl.id%cl.w.o.ClientsPer != 0 {
+			opts = append(opts, jetstream.FetchMinPending(g.MinPending))
+		}
+	}
+	batch, err := cons.Fetch(10, opts...)
 	if err != nil {
 		return err
 	}
@@ -161,7 +171,10 @@ func (cl *consumerClient) handle(cons infoer, m jetstream.Msg) {
 	value := valueOf(m.Data())
 	d := history.Delivery{
 		Consumer: cl.durable, Value: value, StreamSeq: md.Sequence.Stream, ConsumerSeq: md.Sequence.Consumer,
-		NumDelivered: md.NumDelivered, NumPending: md.NumPending,
+		NumDelivered: md.NumDelivered, NumPending: md.NumPending, PinID: m.Headers().Get("Nats-Pin-Id"),
+	}
+	if t := cl.w.o.Group.Tamper; t != nil {
+		t(cl.id, &d)
 	}
 	if h := cl.w.o.Hide; h != nil && h(d) {
 		m.Ack() // a client that acks without processing: the history never sees it
