@@ -346,10 +346,7 @@ func (b *Bench) setup(ctx context.Context, js jetstream.JetStream) error {
 }
 
 func (b *Bench) streamConfig(k int) jetstream.StreamConfig {
-	storage := jetstream.FileStorage
-	if b.o.Memory {
-		storage = jetstream.MemoryStorage
-	}
+	storage := storageOf(b.o.Memory)
 	name := b.streamName(k)
 	var meta map[string]string
 	if b.o.Shards > 1 {

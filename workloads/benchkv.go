@@ -84,10 +84,7 @@ func (b *Bench) setupKV(ctx context.Context, js jetstream.JetStream) error {
 	if err := js.DeleteKeyValue(ctx, b.o.Stream); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) {
 		return fmt.Errorf("delete bucket: %w", err)
 	}
-	storage := jetstream.FileStorage
-	if b.o.Memory {
-		storage = jetstream.MemoryStorage
-	}
+	storage := storageOf(b.o.Memory)
 	var meta map[string]string
 	if b.o.Shards > 1 {
 		meta = map[string]string{shardMark: b.o.ShardKey} // the other shards wait for it

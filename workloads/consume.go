@@ -118,16 +118,10 @@ func NewConsume(o ConsumeOptions) *Consume {
 	if o.CatchUp <= 0 {
 		o.CatchUp = time.Minute
 	}
-	if o.Group.Policy != "" {
-		o.Push = false // priority groups are pull only
-		if o.Group.Name == "" {
-			o.Group.Name = "g"
-		}
-		if o.Group.PullExpiry <= 0 {
-			o.Group.PullExpiry = time.Second
-		}
-	}
 	w := &Consume{Queue: NewQueue(o.Queue), o: o}
+	if o.Group.Policy != "" {
+		w.SetGroup(o.Group)
+	}
 	for k := range o.Durables {
 		w.names = append(w.names, fmt.Sprintf("durable-%d", k))
 	}
@@ -143,7 +137,7 @@ func (w *Consume) SetGroup(g PriorityGroup) {
 	if g.PullExpiry <= 0 {
 		g.PullExpiry = time.Second
 	}
-	w.o.Group, w.o.Push = g, false
+	w.o.Group, w.o.Push = g, false // priority groups are pull only
 }
 
 func (w *Consume) Name() string {

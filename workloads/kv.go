@@ -69,10 +69,7 @@ func createBucket(ctx context.Context, c clusters.Cluster, what string, cfg jets
 		return err
 	}
 	defer nc.Close()
-	cfg.Storage = jetstream.FileStorage
-	if memory {
-		cfg.Storage = jetstream.MemoryStorage
-	}
+	cfg.Storage = storageOf(memory)
 	return retry(ctx, what, func(ctx context.Context) error {
 		if _, err := js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
 			return err
@@ -82,6 +79,14 @@ func createBucket(ctx context.Context, c clusters.Cluster, what string, cfg jets
 		}
 		return leaderReads(ctx, js, "KV_"+cfg.Bucket)
 	})
+}
+
+// storageOf is a stream's storage: memory or file.
+func storageOf(memory bool) jetstream.StorageType {
+	if memory {
+		return jetstream.MemoryStorage
+	}
+	return jetstream.FileStorage
 }
 
 // leaderReads turns a KV bucket's direct gets off: a bucket always allows

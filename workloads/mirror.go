@@ -88,10 +88,7 @@ func (w *Mirror) Setup(ctx context.Context, c clusters.Cluster) error {
 		return err
 	}
 	defer nc.Close()
-	storage := jetstream.FileStorage
-	if w.o.Queue.Memory {
-		storage = jetstream.MemoryStorage
-	}
+	storage := storageOf(w.o.Queue.Memory)
 	for _, cfg := range []jetstream.StreamConfig{
 		{Name: w.origins[1], Subjects: []string{PartitionSubject(w.origins[0], 1)}},
 		{Name: w.mirror, Mirror: &jetstream.StreamSource{Name: w.origins[0]}},

@@ -86,10 +86,7 @@ func (w *Objects) Setup(ctx context.Context, c clusters.Cluster) error {
 		return err
 	}
 	defer nc.Close()
-	storage := jetstream.FileStorage
-	if w.o.Queue.Memory {
-		storage = jetstream.MemoryStorage
-	}
+	storage := storageOf(w.o.Queue.Memory)
 	return retry(ctx, "objects setup", func(ctx context.Context) error {
 		if _, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 			Bucket: w.bucket, Replicas: w.o.Queue.Replicas, Storage: storage,

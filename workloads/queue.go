@@ -119,10 +119,7 @@ func (q *Queue) Setup(ctx context.Context, c clusters.Cluster) error {
 		return err
 	}
 	defer nc.Close()
-	storage := jetstream.FileStorage
-	if q.o.Memory {
-		storage = jetstream.MemoryStorage
-	}
+	storage := storageOf(q.o.Memory)
 	// Retry: right after the cluster forms, the meta leader may still be settling.
 	for {
 		// Each attempt gets its own deadline: a request the meta leader never

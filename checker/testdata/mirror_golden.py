@@ -1,21 +1,7 @@
 #!/usr/bin/env python3
 """Writes the mirror_*.jsonl golden histories of checker/mirror_test.go
 (issue 23) beside this file: python3 checker/testdata/mirror_golden.py."""
-import json, os
-HERE = os.path.dirname(os.path.abspath(__file__))
-MS = 1_000_000
-def op(p, t, f, time, value=None, node=None, seq=None, err=None):
-    o = {"process": p, "type": t, "f": f, "time": int(time*MS)}
-    if value is not None: o["value"] = value
-    if node: o["node"] = node
-    if seq: o["seq"] = seq
-    if err: o["err"] = err
-    return o
-def write(name, ops):
-    ops = sorted(ops, key=lambda o: o["time"])
-    with open(os.path.join(HERE, name + ".jsonl"), "w") as f:
-        for i, o in enumerate(ops):
-            f.write(json.dumps({"index": i, **o}, separators=(",", ":")) + "\n")
+from golden import op, write, MS
 # Publishes: value -> outcome; origin = counter mod 2 (jetstorm, jetstorm_b).
 PUBS = [("0-0", "ok"), ("0-1", "ok"), ("1-0", "ok"), ("1-1", "ok"), ("2-0", "fail"), ("2-1", "info")]
 COPIES = {

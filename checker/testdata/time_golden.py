@@ -3,22 +3,7 @@
 checker/time_test.go (issue 21) beside this file. Run it from anywhere:
 python3 checker/testdata/time_golden.py; then
 go test ./reports -run ResultsJSONGolden -update."""
-import json, os
-HERE = os.path.dirname(os.path.abspath(__file__))
-MS=1_000_000
-def op(p,t,f,time,value=None,node=None,seq=None,err=None):
-    o={"process":p,"type":t,"f":f,"time":int(time*MS)}
-    if value is not None: o["value"]=value
-    if node: o["node"]=node
-    if seq: o["seq"]=seq
-    if err: o["err"]=err
-    return o
-def write(name, ops):
-    ops=sorted(ops,key=lambda o:o["time"])
-    with open(os.path.join(HERE, name + ".jsonl"), "w") as f:
-        for i,o in enumerate(ops):
-            o=dict(o); o={"index":i,**o}
-            f.write(json.dumps(o,separators=(",",":"))+"\n")
+from golden import op, write, MS
 NODES=["n1","n2","n3"]
 def ttl(marker=3000, probes=None, gets=None, finals=None, faults=(), seqs=None, drain_end="ok", extra=None, bad=(), nogets=False, node_ends=None, drain_from=None):
     ops=[op(-1,"ok","meta",0,{"workload":"ttl","scenario":"golden"}),

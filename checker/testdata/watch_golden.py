@@ -1,21 +1,7 @@
 #!/usr/bin/env python3
 """Writes the watch_*.jsonl golden histories of checker/kvwatch_test.go
 (issue 22) beside this file: python3 checker/testdata/watch_golden.py."""
-import json, os
-HERE = os.path.dirname(os.path.abspath(__file__))
-MS = 1_000_000
-def op(p, t, f, time, value=None, node=None, seq=None, err=None):
-    o = {"process": p, "type": t, "f": f, "time": int(time*MS)}
-    if value is not None: o["value"] = value
-    if node: o["node"] = node
-    if seq: o["seq"] = seq
-    if err: o["err"] = err
-    return o
-def write(name, ops):
-    ops = sorted(ops, key=lambda o: o["time"])
-    with open(os.path.join(HERE, name + ".jsonl"), "w") as f:
-        for i, o in enumerate(ops):
-            f.write(json.dumps({"index": i, **o}, separators=(",", ":")) + "\n")
+from golden import op, write, MS
 # The puts: value -> (key, process, invoke, outcome, revision).
 PUTS = [("0-0", "k0", 1000, "ok", 1), ("1-0", "k0", 1100, "ok", 2), ("2-0", "k0", 1200, "fail", 0),
         ("3-0", "k0", 1300, "info", 0), ("0-1", "k1", 1400, "ok", 3), ("0-2", "k0", 2000, "ok", 4),
