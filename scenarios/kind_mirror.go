@@ -27,9 +27,14 @@ var mirrorKind = &Kind{
 			s.Workload.Rate = 100
 		}
 		setDefault(s, &s.Workload.Mirror.ConvergeAfter, "workload.converge_after", Duration(time.Minute))
+		// The drain first waits for the copies to catch up, then reads.
+		setDefault(s, &s.Final.DrainTimeout, "final.drain_timeout", s.Workload.Mirror.ConvergeAfter+Duration(time.Minute))
 	},
 	Validate: func(s *Scenario, check checkFunc) {
-		check(s.Workload.Mirror.ConvergeAfter >= Duration(time.Second), "workload.converge_after", "must be at least 1s, got %s", s.Workload.Mirror.ConvergeAfter)
+		ca := s.Workload.Mirror.ConvergeAfter
+		check(ca >= Duration(time.Second), "workload.converge_after", "must be at least 1s, got %s", ca)
+		check(s.Final.DrainTimeout >= ca+Duration(30*time.Second), "final.drain_timeout",
+			"must be at least workload.converge_after (%s) + 30s: the drain waits for the copies to catch up, then reads four streams; got %s", ca, s.Final.DrainTimeout)
 	},
 	New: func(s *Scenario, o RunOptions) workloads.Workload {
 		return workloads.NewMirror(workloads.MirrorOptions{Queue: queueBase(s), ConvergeAfter: s.Workload.Mirror.ConvergeAfter.D(), Hide: o.MirrorHide})

@@ -304,6 +304,7 @@ func TestErrors(t *testing.T) {
 		{"slack elsewhere", "workload:\n  type: queue\n  slack: 3s\n", nil, []string{`x.yaml:3: workload.slack is for the ttl, schedule and pinned workloads`}},
 		{"schedule repeating without every", "workload:\n  type: schedule\n  repeating: 2\n", nil, []string{`x.yaml:3: workload.repeating needs workload.every`}},
 		{"watch history", "workload:\n  type: watch\n  kv_history: 100\n  converge: 100ms\n", nil, []string{`x.yaml:3: workload.kv_history must be 1..64 (a bucket keeps at most 64 revisions of a key), got 100`, `x.yaml:4: workload.converge must be at least 1s, got 100ms`}},
+		{"mirror drain shorter than converge", "workload:\n  type: mirror\n  converge_after: 90s\nfinal: {drain_timeout: 60s}\n", nil, []string{`x.yaml:4: final.drain_timeout must be at least workload.converge_after (1m30s) + 30s`}},
 		{"watchers elsewhere", "workload:\n  type: kv\n  watchers: 2\n", nil, []string{`x.yaml:3: workload.watchers is for the watch workload`}},
 		{"schedule every fraction", "workload:\n  type: schedule\n  every: 1500ms\n", nil, []string{`x.yaml:3: workload.every must be 0 (none) or whole seconds`}},
 		{"set unknown", "name: a\n", []string{"cluster.bogus=1"}, []string{`--set cluster.bogus=1: unknown key "bogus" in cluster (known keys: backend, client_links, creds, image, keep_stream, link_proxies, lost_after, monitor_urls, nkey, nodes,`}},
