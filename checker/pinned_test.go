@@ -50,6 +50,34 @@ func TestPinnedVerdicts(t *testing.T) {
 			func(s PinnedStats) bool { return s.Deliveries == 0 }},
 		{"overflow", Skipped, []string{"priority overflow: judged by the consumer checks (5 deliveries to 2 members)"},
 			func(s PinnedStats) bool { return s.Priority == "overflow" && s.Unpinned == 0 }},
+		// c0, a consumer without a priority group, comes first: c1 is judged.
+		{"other_consumer", Valid, []string{"5 deliveries to 2 members under 2 pins; 1 pin changes, 1 takeovers timed (slowest 2900 ms, bound 4000 ms), 0 not timed (nothing shown pending); 5 confirmed acks"},
+			func(s PinnedStats) bool { return s.Consumer == "c1" && s.Priority == "pinned" && s.Deliveries == 5 }},
+		// c2, a second priority group (overflow), comes after c1: c1 is judged.
+		{"second_group", Valid, []string{"5 deliveries to 2 members under 2 pins; 1 pin changes, 1 takeovers timed (slowest 2900 ms, bound 4000 ms), 0 not timed (nothing shown pending); 5 confirmed acks"},
+			func(s PinnedStats) bool {
+				return s.Consumer == "c1" && s.Priority == "pinned" && s.Group == "g" && s.Deliveries == 5
+			}},
+		{"failed_deliver", Unknown, []string{"malformed history (1 bad ops; first: op 26 (deliver fail", "): not a delivery with a consumer sequence); 5 deliveries to 2 members under 2 pins"},
+			func(s PinnedStats) bool { return s.Malformed == 1 && s.Deliveries == 5 && s.TwoPinned == 0 }},
+		{"failed_ack", Valid, []string{"6 deliveries to 2 members under 2 pins; 1 pin changes, 1 takeovers timed (slowest 2900 ms, bound 4000 ms), 0 not timed (nothing shown pending); 0 confirmed acks"},
+			func(s PinnedStats) bool { return s.ConfirmedAcks == 0 && s.RedeliveredAfterAck == 0 }},
+		{"stale_ack", Valid, []string{"6 deliveries to 2 members under 2 pins; 1 pin changes, 1 takeovers timed (slowest 2900 ms, bound 4000 ms), 0 not timed (nothing shown pending); 1 confirmed acks"},
+			func(s PinnedStats) bool { return s.ConfirmedAcks == 1 && s.RedeliveredAfterAck == 0 }},
+		{"held_takeover", Valid, []string{"4 deliveries to 2 members under 2 pins; 1 pin changes, 0 takeovers timed (slowest 0 ms, bound 4000 ms), 1 not timed (nothing shown pending); 4 confirmed acks"},
+			func(s PinnedStats) bool {
+				return s.TakeoversUnjudged == 1 && s.TakeoversJudged == 0 && len(s.Changes) == 1 && s.Changes[0].TakeoverMs == -1 && s.Changes[0].ConsumerSeq == 3
+			}},
+		{"publish_at_takeover", Valid, []string{"5 deliveries to 2 members under 2 pins; 1 pin changes, 1 takeovers timed (slowest 0 ms, bound 4000 ms), 0 not timed (nothing shown pending); 5 confirmed acks"},
+			func(s PinnedStats) bool {
+				return s.TakeoversJudged == 1 && s.TakeoversUnjudged == 0 && len(s.Changes) == 1 && s.Changes[0].TakeoverMs == 0
+			}},
+		{"takeover_at_bound", Valid, []string{"5 deliveries to 2 members under 2 pins; 1 pin changes, 1 takeovers timed (slowest 4000 ms, bound 4000 ms), 0 not timed (nothing shown pending); 5 confirmed acks"},
+			func(s PinnedStats) bool {
+				return s.LateTakeovers == 0 && len(s.Changes) == 1 && s.Changes[0].TakeoverMs == 4000 && !s.Changes[0].Late
+			}},
+		{"same_consumer_seq", Invalid, []string{"1 deliveries under a superseded or shared pin (TWO PINNED); first: member 1000000@n1 received consumer seq 4 under pin P1 after member 1000001@n2's pin P2 took over at consumer seq 4 (TWO PINNED)"},
+			func(s PinnedStats) bool { return s.TwoPinned == 1 && s.Pins == 2 && s.Changes[0].ConsumerSeq == 4 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

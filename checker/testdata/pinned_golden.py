@@ -77,3 +77,37 @@ write("unpinned", pinned(pubs=((1, 900), (2, 950), (3, 980), (4, 1600), (5, 1700
 write("malformed", pinned(extra=[op(M["n2"], "ok", "deliver", 4300, "p-7", node="n2", seq=7)]))
 write("no_deliveries", pinned(dels=[]))
 write("overflow", pinned(priority="overflow", dels=[(n, t, s, c, "", p) for n, t, s, c, _, p in DELS]))
+# A consumer without a priority group (c0) comes before c1: c1 is judged.
+write("other_consumer", pinned(extra=[op(-1, "ok", "consumer", 0.5, {"name": "c0", "retention": "limits", "ack_wait_ms": 5000, "max_deliver": -1,
+                                                                      "max_ack_pending": 1000, "deliver_policy": "all", "replicas": 3, "mode": "pull"})]))
+# A failed deliver op is malformed, not a delivery under P1.
+write("failed_deliver", pinned(extra=[dict(deliver("n1", 4200, 6, 6, "P1", 0), type="fail")]))
+# Stream seq 2's double ack failed, so its redelivery at consumer seq 6 is
+# no anomaly and no ack is confirmed.
+def failed_ack(node, t, sseq, cseq, after):
+    inv, done = ack(node, t, sseq, cseq, after)
+    return [inv, dict(done, type="fail")]
+write("failed_ack", pinned(dels=DELS + [("n2", 4200, 2, 6, "P2", 0)], acks=False, extra=failed_ack("n1", 1110, 2, 2, 2)))
+# Stream seq 2's ack read a delivered sequence (1) below its own consumer
+# seq (2), from a stale leader: it bounds nothing.
+write("stale_ack", pinned(dels=DELS + [("n2", 4200, 2, 6, "P2", 0)], acks=False, extra=ack("n1", 1110, 2, 2, 1)))
+# All of P1's deliveries are held by a link proxy and arrive after P2's
+# first: nothing of P1 came before, so the takeover is not timed.
+write("held_takeover", pinned(dels=[("n2", 4000, 3, 3, "P2", 1), ("n2", 4100, 4, 4, "P2", 0),
+                                    ("n1", 4500, 1, 1, "P1", 2), ("n1", 4600, 2, 2, "P1", 1)]))
+# P1's last delivery before P2's said nothing was pending; p-4 is acked in
+# the same millisecond (not after it), p-5 in the millisecond of P2's first
+# delivery: the takeover is timed from p-5 and took 0 ms.
+write("publish_at_takeover", pinned(pubs=((1, 900), (2, 950), (3, 980), (4, 1100), (5, 4000)),
+                                    dels=[("n1", 1000, 1, 1, "P1", 1), ("n1", 1100, 2, 2, "P1", 0), ("n2", 4000, 4, 4, "P2", 1),
+                                          ("n2", 4100, 5, 5, "P2", 0), ("n1", 4500, 3, 3, "P1", 2)]))
+# n2 takes over exactly 4 s after P1's last delivery: not late.
+write("takeover_at_bound", pinned(dels=[("n1", 1000, 1, 1, "P1", 4), ("n1", 1100, 2, 2, "P1", 3), ("n2", 5100, 4, 4, "P2", 1),
+                                        ("n2", 5200, 5, 5, "P2", 0), ("n1", 5500, 3, 3, "P1", 2)]))
+# n1 receives consumer seq 4 again, under P1, after n2 received it under
+# P2: equal consumer seqs keep the history's order, so it is two pinned.
+write("same_consumer_seq", pinned(dels=DELS + [("n1", 4600, 6, 4, "P1", 0)]))
+# A second priority group (c2, overflow) comes after c1: the first, c1, is judged.
+write("second_group", pinned(extra=[op(-1, "ok", "consumer", 2, {"name": "c2", "retention": "limits", "ack_wait_ms": 5000, "max_deliver": -1,
+                                                                  "max_ack_pending": 1000, "deliver_policy": "all", "replicas": 3, "mode": "pull",
+                                                                  "priority": "overflow", "group": "g2", "min_pending": 20})]))
