@@ -11,22 +11,11 @@ seqs 4-5. The last P1 delivery (consumer seq 3) is held by a link proxy
 and arrives at 4.5 s, after P2's first: not two pinned at once, and the
 takeover is timed from the P1 delivery received before P2's first (1.1 s):
 2.9 s."""
-import json, os
-HERE = os.path.dirname(os.path.abspath(__file__))
-MS = 1_000_000
+import golden
+from golden import op, MS
 M = {"n1": 1000000, "n2": 1000001, "n3": 1000002}
-def op(p, t, f, time, value=None, node=None, seq=None, err=None):
-    o = {"process": p, "type": t, "f": f, "time": int(time*MS)}
-    if value is not None: o["value"] = value
-    if node: o["node"] = node
-    if seq: o["seq"] = seq
-    if err: o["err"] = err
-    return o
 def write(name, ops):
-    ops = sorted(ops, key=lambda o: o["time"])
-    with open(os.path.join(HERE, "pinned_" + name + ".jsonl"), "w") as f:
-        for i, o in enumerate(ops):
-            f.write(json.dumps({"index": i, **o}, separators=(",", ":")) + "\n")
+    golden.write("pinned_" + name, ops)
 def deliver(node, t, sseq, cseq, pin, pending=5, nd=1):
     d = {"consumer": "c1", "value": f"p-{sseq}", "stream_seq": sseq, "consumer_seq": cseq, "num_delivered": nd, "num_pending": pending}
     if pin: d["pin_id"] = pin
