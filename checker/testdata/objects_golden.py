@@ -3,21 +3,7 @@
 beside this file. Run it from anywhere: python3
 checker/testdata/objects_golden.py; then
 go test ./reports -run ResultsJSONGolden -update."""
-import json, os
-HERE = os.path.dirname(os.path.abspath(__file__))
-MS=1_000_000
-def op(p,t,f,time,value=None,node=None,err=None):
-    o={"process":p,"type":t,"f":f,"time":int(time*MS)}
-    if value is not None: o["value"]=value
-    if node: o["node"]=node
-    if err: o["err"]=err
-    return o
-def write(name, ops):
-    ops=sorted(ops,key=lambda o:o["time"])
-    with open(os.path.join(HERE, name + ".jsonl"), "w") as f:
-        for i,o in enumerate(ops):
-            o={"index":i,**o}
-            f.write(json.dumps(o,separators=(",",":"))+"\n")
+from golden import op, write, MS
 A,B,C,D,E_,X="a"*64,"b"*64,"c"*64,"d"*64,"e"*64,"f"*64
 MISMATCH="nats: received a corrupt object, digests do not match"
 # The writes: o1 put 0-0 (acked); o2 put 1-0 then deleted by 1-1 (acked);
